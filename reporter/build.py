@@ -1,0 +1,77 @@
+"""One build: specs → facts → generated pages → MkDocs site, swapped in only when complete."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from reporter.facts import FactsRecord
+from reporter.pipeline import BuildSettings, build_facts
+from reporter.project import Project, load_project_specs
+from reporter.render.pages import render_site, write_generated
+
+DOCS_DIR = "site_src"
+
+
+def generate_pages(
+    project: Project, settings: BuildSettings, *, docs_dir: Path, templates_dir: Path | None
+) -> list[FactsRecord]:
+    """Run the pipeline and write the generated Markdown into the docs folder.
+
+    Everything is rendered in memory before the first file is written, so a failure in any model
+    or template leaves the docs folder as it was.
+    """
+    specs = load_project_specs(project)
+    records = build_facts(project, specs, settings)
+    files = render_site(records, templates_dir=templates_dir)
+    write_generated(docs_dir, files)
+    return records
+
+
+def build_site(project: Project, settings: BuildSettings, *, site_dir: Path | None = None) -> list[FactsRecord]:
+    """Generate the pages, then build the MkDocs site into a temporary folder and swap it in.
+
+    The pipeline runs here, outside MkDocs, so its errors keep their exit status; the plugin is
+    then told the pages are ready. A failure at any point leaves the previous site in place.
+    """
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    from reporter.errors import InputError
+
+    config_file = project.root / "mkdocs.yml"
+    if not config_file.is_file():
+        raise InputError(f"{config_file}: not found. Fix: run reporter in a project folder holding mkdocs.yml")
+    target = (site_dir or project.root / "site").resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.building.", dir=target.parent))
+    try:
+        config = load_config(config_file=str(config_file), site_dir=str(staging))
+        plugin = config.plugins.get("reporter")
+        if plugin is None:
+            raise InputError(f"{config_file}: the `reporter` plugin is not enabled. Fix: add `- reporter` under `plugins:`")
+        plugin_settings, templates_dir = plugin.settings_for(project.root, given=settings)
+        records = generate_pages(project, plugin_settings, docs_dir=Path(config.docs_dir), templates_dir=templates_dir)
+        plugin.pages_ready = True
+        logging.getLogger("mkdocs").setLevel(logging.WARNING if settings.quiet else logging.INFO)
+        build(config)
+        _replace_directory(staging, target)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+    return records
+
+
+def _replace_directory(source: Path, target: Path) -> None:
+    """Swap a freshly built folder into place; the old one is removed only after the swap."""
+    backup = target.with_name(f".{target.name}.old")
+    if backup.exists():
+        shutil.rmtree(backup)
+    if target.exists():
+        os.replace(target, backup)
+    os.replace(source, target)
+    if backup.exists():
+        shutil.rmtree(backup)

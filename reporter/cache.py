@@ -1,0 +1,99 @@
+"""A content-addressed cache of facts, so unchanged models are never trained twice.
+
+The key covers everything that can change a figure: the spec, every file it names, reporter's own
+code (which holds the built-in recipes and the metric definitions), user recipe code, library
+versions and the device. Entries carry a checksum and are validated when read; a corrupt entry is
+rebuilt, never trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from pydantic import ValidationError
+
+import reporter
+from reporter.extract.provenance import library_versions
+from reporter.extract.weights import sha256_file
+from reporter.facts import SCHEMA_VERSION, FactsRecord
+
+
+def hash_path(path: Path) -> str:
+    """SHA-256 of a file, or of every file in a folder (relative names and contents, sorted)."""
+    if path.is_file():
+        return sha256_file(path)
+    digest = hashlib.sha256()
+    for child in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(child.relative_to(path).as_posix().encode() + b"\0" + sha256_file(child).encode())
+    return digest.hexdigest()
+
+
+def reporter_code_hash() -> str:
+    """Hash of reporter's own Python sources: built-in recipes and metric code are inputs too."""
+    package = Path(reporter.__file__).parent
+    digest = hashlib.sha256()
+    for source in sorted(package.rglob("*.py")):
+        digest.update(source.relative_to(package).as_posix().encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()
+
+
+def cache_key(*, spec_bytes: bytes, input_files: list[Path], extra_code: list[Path], device: str,
+              settings: dict[str, object]) -> str:
+    """The content hash that identifies one model's facts."""
+    parts = {
+        "schema": SCHEMA_VERSION,
+        "spec": hashlib.sha256(spec_bytes).hexdigest(),
+        "inputs": [hash_path(p) for p in input_files],
+        "code": reporter_code_hash(),
+        "user_code": [hash_path(p) for p in extra_code],
+        "libraries": library_versions(),
+        "device": device,
+        "settings": settings,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write through a temporary file in the same folder and rename, so readers never see half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+class FactsCache:
+    """Facts records stored by cache key under ``<build>/cache``."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _path(self, slug: str, key: str) -> Path:
+        return self.folder / slug / f"{key}.json"
+
+    def get(self, slug: str, key: str) -> FactsRecord | None:
+        """The cached facts, or None when absent, corrupt or from another schema."""
+        path = self._path(slug, key)
+        try:
+            entry = json.loads(path.read_text(encoding="utf-8"))
+            facts_json = entry["facts"]
+            if hashlib.sha256(facts_json.encode()).hexdigest() != entry["sha256"]:
+                return None
+            return FactsRecord.model_validate_json(facts_json)
+        except (OSError, ValueError, KeyError, TypeError, ValidationError):
+            return None
+
+    def put(self, slug: str, key: str, facts: FactsRecord) -> None:
+        facts_json = facts.to_json()
+        entry = {"sha256": hashlib.sha256(facts_json.encode()).hexdigest(), "facts": facts_json}
+        write_atomically(self._path(slug, key), json.dumps(entry).encode())

@@ -1,0 +1,100 @@
+"""Reading the data sources a spec declares, and shaping them for training and evaluation.
+
+Every check here names the file and the column or rows at fault, because data problems are the
+most common reason a build fails and the least obvious from a traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from reporter.errors import DataError
+from reporter.spec import DataSource, Evaluation
+
+MISSING_GROUP = "(missing)"
+
+
+@dataclass(frozen=True)
+class Table:
+    """One data source read into memory, with the path it came from for error messages."""
+
+    source: DataSource
+    path: Path
+    frame: pd.DataFrame
+    rows_in_file: int
+
+
+def read_table(source: DataSource, path: Path) -> Table:
+    """Read a delimited file as the spec's `format` describes, sampling rows if asked.
+
+    Values are read as strings where pandas cannot infer numbers, and leading spaces are dropped
+    (many public CSVs, such as UCI Adult, pad values after the separator).
+    """
+    fmt = source.format
+    try:
+        frame = pd.read_csv(
+            path,
+            sep=fmt.separator,
+            header=0 if fmt.header else None,
+            names=fmt.column_names,
+            skiprows=fmt.skip_rows,
+            na_values=fmt.na_values or None,
+            skipinitialspace=True,
+            index_col=False,
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
+        raise DataError(f"{path}: cannot read data source {source.id!r} as CSV: {exc}. "
+                        "Fix: check `format:` (separator, header, column_names, skip_rows)") from None
+    if frame.empty:
+        raise DataError(f"{path}: data source {source.id!r} has no rows. Fix: point `file:` at a file with data")
+    rows_in_file = len(frame)
+    if source.sample_rows is not None and source.sample_rows < rows_in_file:
+        frame = frame.sample(n=source.sample_rows, random_state=source.sample_seed).sort_index()
+    return Table(source=source, path=path, frame=frame.reset_index(drop=True), rows_in_file=rows_in_file)
+
+
+@dataclass(frozen=True)
+class LabelledData:
+    """Features, binary labels and sensitive columns of one table, checked for the evaluation."""
+
+    features: pd.DataFrame
+    labels: np.ndarray
+    sensitive: pd.DataFrame
+
+
+def label_data(table: Table, evaluation: Evaluation, *, spec_path: Path) -> LabelledData:
+    """Split a table into features, 0/1 labels and sensitive columns.
+
+    Raises:
+        DataError: a named column is missing, labels are missing or hold one class only.
+    """
+    frame = table.frame
+    needed = [evaluation.label, *evaluation.sensitive_features, *(evaluation.features or [])]
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise DataError(
+            f"{table.path}: column(s) {', '.join(map(repr, missing))} named in {spec_path} "
+            f"(evaluation) are not in data source {table.source.id!r}. "
+            f"Fix: use one of the columns {', '.join(map(str, frame.columns))}"
+        )
+    raw = frame[evaluation.label]
+    absent = int(raw.isna().sum())
+    if absent:
+        raise DataError(
+            f"{table.path}: {absent} row(s) have no value in label column {evaluation.label!r}. "
+            "Fix: drop or fill those rows"
+        )
+    labels = raw.astype(str).str.strip().isin(evaluation.positive_label).to_numpy(dtype=np.int8)
+    if labels.min() == labels.max():
+        seen = ", ".join(sorted(raw.astype(str).unique())[:5])
+        raise DataError(
+            f"{table.path}: label column {evaluation.label!r} holds one class only (values: {seen}). "
+            f"Fix: set evaluation.positive_label in {spec_path} to the positive value(s)"
+        )
+    feature_columns = evaluation.features or [c for c in frame.columns if c != evaluation.label]
+    sensitive = frame[evaluation.sensitive_features].astype("string").fillna(MISSING_GROUP)
+    return LabelledData(features=frame[feature_columns], labels=labels, sensitive=sensitive)

@@ -1,0 +1,46 @@
+"""Datasheet facts for one data source: what the author declared plus what the build measured."""
+
+from __future__ import annotations
+
+from reporter.datasets import Table
+from reporter.extract.weights import sha256_file
+from reporter.facts import ColumnFacts, DataMeasurements, DataSourceFacts, NotReported
+from reporter.spec import DataSource, Evaluation
+
+
+def extract_data_source(source: DataSource, table: Table | None, evaluation: Evaluation | None) -> DataSourceFacts:
+    """Declared facts of a source, with rows, columns, missing values, label balance and hash
+    when its file was read in this build."""
+    return DataSourceFacts(
+        id=source.id,
+        role=source.role,
+        location=source.file.describe() if source.file else None,
+        license=source.license,
+        origin_url=source.origin_url,
+        description=source.description,
+        collection=source.collection,
+        preprocessing=source.preprocessing,
+        rows_declared=source.rows_declared,
+        measurements=_measure(table, evaluation) if table is not None else NotReported(
+            not_reported="the data is described by its publishers but not available to this build"
+        ),
+    )
+
+
+def _measure(table: Table, evaluation: Evaluation | None) -> DataMeasurements:
+    frame = table.frame
+    if evaluation is not None and evaluation.label in frame.columns:
+        counts = frame[evaluation.label].astype("string").str.strip().fillna("(missing)").value_counts()
+        label_balance: dict[str, int] | NotReported = {str(k): int(v) for k, v in sorted(counts.items())}
+    else:
+        label_balance = NotReported(not_reported="the spec names no label column for this source")
+    return DataMeasurements(
+        sha256=sha256_file(table.path),
+        rows_in_file=table.rows_in_file,
+        rows_used=len(frame),
+        columns=[
+            ColumnFacts(name=str(c), dtype=str(frame[c].dtype), missing=int(frame[c].isna().sum()))
+            for c in frame.columns
+        ],
+        label_balance=label_balance,
+    )

@@ -1,0 +1,46 @@
+"""Where the facts came from: library versions, Python, device and the project's commit."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+from reporter import __version__
+from reporter.facts import ProvenanceFacts
+
+TRACKED_LIBRARIES = ("numpy", "pandas", "torch", "transformers", "safetensors", "tokenizers", "pydantic")
+
+
+def library_versions() -> dict[str, str]:
+    """Installed versions of the libraries that shape the numbers (part of the cache key)."""
+    versions = {}
+    for name in TRACKED_LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def project_commit(root: Path) -> str | None:
+    """The git commit of the project, or None outside a repository."""
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip() or None if result.returncode == 0 else None
+
+
+def extract_provenance(*, root: Path, device: str, cache_key: str) -> ProvenanceFacts:
+    return ProvenanceFacts(
+        reporter_version=__version__,
+        python=platform.python_version(),
+        libraries=library_versions(),
+        device=device,
+        cache_key=cache_key,
+        project_commit=project_commit(root),
+    )

@@ -1,0 +1,273 @@
+"""The facts record: everything reporter publishes about one model, typed and versioned.
+
+This is the contract between the half of reporter that computes (runners, extractors) and the half
+that publishes (templates, diff, exports). The site shows only what is here. A fact that could not
+be computed is a :class:`NotReported` with a reason, never a silent blank.
+
+Change the schema only together with :data:`SCHEMA_VERSION` and the committed JSON Schema file
+(`reporter/schema/facts.schema.json`, regenerated with `reporter schema`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1.0.0"
+
+
+class Fact(BaseModel):
+    """Base for every fact family: immutable, and unknown fields are rejected when read back."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class NotReported(Fact):
+    """A fact that could not be computed, and why."""
+
+    not_reported: str = Field(description="Why the fact is missing, written for the reader.")
+
+
+class Interval(Fact):
+    """A point estimate with its seeded bootstrap 95 % percentile interval."""
+
+    value: float | None = Field(description="Point estimate; null when undefined for the data.")
+    low: float | None = Field(default=None, description="2.5th bootstrap percentile.")
+    high: float | None = Field(default=None, description="97.5th bootstrap percentile.")
+
+
+class Owner(Fact):
+    name: str
+    contact: str | None = None
+
+
+class CardFacts(Fact):
+    """What the spec author declares about the model (the prose half of the model card)."""
+
+    name: str
+    version: str
+    description: str
+    task: str
+    owners: list[Owner]
+    license: str
+    intended_uses: list[str]
+    out_of_scope_uses: list[str]
+    limitations: list[str]
+    ethical_considerations: list[str]
+
+
+class ArchitectureFacts(Fact):
+    """What kind of network this is."""
+
+    source: Literal["train", "load"]
+    recipe: str | None = Field(description="Recipe that trained it; null for loaded models.")
+    module_class: str = Field(description="Python class of the network.")
+    config: dict[str, str | int | float | bool | None | list[int] | list[str]] = Field(
+        description="Architecture settings (e.g. hidden size, layers), from the recipe or config.json."
+    )
+
+
+class EpochFacts(Fact):
+    """Loss and accuracy after one training epoch."""
+
+    epoch: int
+    train_loss: float
+    train_accuracy: float
+    validation_loss: float
+    validation_accuracy: float
+
+
+class TrainingFacts(Fact):
+    """How the model was trained in this build."""
+
+    hyperparameters: dict[str, str | int | float | bool | None | list[int] | list[str]]
+    optimizer: str
+    schedule: str
+    seed: int
+    train_rows: int
+    validation_rows: int
+    history: list[EpochFacts]
+    train_figures: str = Field(description="How the per-epoch train figures were measured.")
+    wall_seconds: float = Field(description="Training time in seconds (varies between machines).")
+    device: str
+
+
+class TensorFacts(Fact):
+    """Statistics of one parameter or buffer, accumulated in float64."""
+
+    name: str
+    shape: list[int]
+    dtype: str
+    numel: int
+    bytes: int
+    mean: float | None
+    std: float | None = Field(description="Population standard deviation.")
+    min: float | None
+    max: float | None
+    abs_max: float | None
+    l2_norm: float | None
+    zero_fraction: float | None
+    nan_count: int
+    inf_count: int
+
+
+class WeightFacts(Fact):
+    """The weights as published: totals, per-tensor statistics and fingerprints."""
+
+    parameters_total: int
+    parameters_trainable: int
+    tensor_count: int
+    bytes_by_dtype: dict[str, int]
+    tensors: list[TensorFacts]
+    fingerprint: str = Field(description="SHA-256 over tensor names, dtypes, shapes and bytes.")
+    files: dict[str, str] = Field(description="Weight file name to the SHA-256 of its bytes.")
+
+
+class ColumnFacts(Fact):
+    name: str
+    dtype: str
+    missing: int
+
+
+class DataMeasurements(Fact):
+    """What the build measured in a data file."""
+
+    sha256: str
+    rows_in_file: int
+    rows_used: int
+    columns: list[ColumnFacts]
+    label_balance: dict[str, int] | NotReported = Field(
+        description="Rows per label value; not reported when the spec names no label."
+    )
+
+
+class DataSourceFacts(Fact):
+    """A data source: what the author declares and, when the file is at hand, what the build measured."""
+
+    id: str
+    role: Literal["train", "evaluation"]
+    location: str | None
+    license: str
+    origin_url: str | None
+    description: str
+    collection: str | None
+    preprocessing: str | None
+    rows_declared: int | None
+    measurements: DataMeasurements | NotReported
+
+
+class ConfusionFacts(Fact):
+    true_positive: int
+    false_positive: int
+    true_negative: int
+    false_negative: int
+
+
+class CalibrationBin(Fact):
+    lower: float
+    upper: float
+    count: int
+    mean_score: float | None
+    positive_fraction: float | None
+
+
+class PerformanceFacts(Fact):
+    """Overall performance on the held-out evaluation data."""
+
+    rows: int
+    threshold: float
+    accuracy: Interval
+    balanced_accuracy: Interval
+    precision: Interval
+    recall: Interval
+    f1: Interval
+    roc_auc: Interval
+    log_loss: Interval
+    brier_score: Interval
+    expected_calibration_error: Interval
+    confusion: ConfusionFacts
+    calibration: list[CalibrationBin]
+
+
+class GroupFacts(Fact):
+    """Metrics for one group of one sensitive feature (or intersection of features)."""
+
+    group: str
+    count: int
+    status: Literal["reported", "insufficient_data"]
+    base_rate: Interval | None
+    selection_rate: Interval | None
+    true_positive_rate: Interval | None
+    false_positive_rate: Interval | None
+    false_negative_rate: Interval | None
+    precision: Interval | None
+    accuracy: Interval | None
+    roc_auc: Interval | None
+
+
+class DisparityFacts(Fact):
+    """One fairlearn-named disparity across the reported groups of a feature."""
+
+    name: str
+    value: Interval
+    threshold: float
+    kind: Literal["difference", "ratio"]
+    status: Literal["pass", "warn", "fail", "not_computed"]
+
+
+class FeatureFairnessFacts(Fact):
+    """Disaggregated metrics and disparities for one sensitive feature or intersection."""
+
+    feature: str = Field(description="Column name, or names joined by ' × ' for intersections.")
+    groups: list[GroupFacts]
+    suppressed_groups: int = Field(description="Groups smaller than the privacy threshold, hidden.")
+    reference_group: str | None
+    disparities: list[DisparityFacts]
+
+
+class FairnessFacts(Fact):
+    min_group_size: int
+    privacy_threshold: int
+    bootstrap_samples: int
+    features: list[FeatureFairnessFacts]
+    status: Literal["pass", "warn", "fail", "not_computed"]
+
+
+class ProvenanceFacts(Fact):
+    """What produced these facts, so readers can reproduce them."""
+
+    reporter_version: str
+    python: str
+    libraries: dict[str, str]
+    device: str
+    cache_key: str
+    project_commit: str | None
+
+
+class FactsRecord(Fact):
+    """Everything reporter knows about one model."""
+
+    schema_version: Literal["1.0.0"] = SCHEMA_VERSION
+    slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="URL-safe model identifier.")
+    card: CardFacts
+    architecture: ArchitectureFacts
+    training: TrainingFacts | NotReported
+    weights: WeightFacts
+    data: list[DataSourceFacts]
+    sensitive_features: list[str]
+    performance: PerformanceFacts | NotReported
+    fairness: FairnessFacts | NotReported
+    provenance: ProvenanceFacts
+
+    def to_json(self) -> str:
+        """Serialise deterministically: sorted keys, fixed indentation, trailing newline."""
+        return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
+
+
+def facts_json_schema() -> str:
+    """The JSON Schema of :class:`FactsRecord`, as committed in the repository."""
+    schema = FactsRecord.model_json_schema()
+    schema["$id"] = f"https://reporter.invalid/schema/facts-{SCHEMA_VERSION}.json"
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"

@@ -1,0 +1,164 @@
+"""Spec → facts for every model, with the content-addressed cache in front of training."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reporter.cache import FactsCache, cache_key, write_atomically
+from reporter.datasets import LabelledData, Table, label_data, read_table
+from reporter.errors import DataError
+from reporter.extract.data import extract_data_source
+from reporter.extract.fairness import extract_fairness
+from reporter.extract.metrics import BOOTSTRAP_SAMPLES, Rows, extract_performance
+from reporter.extract.provenance import extract_provenance
+from reporter.extract.weights import extract_weights
+from reporter.facts import CardFacts, FactsRecord, NotReported, Owner
+from reporter.progress import BuildProgress
+from reporter.project import Project, file_refs, resolve_file
+from reporter.spec import LoadedSpec
+
+
+@dataclass(frozen=True)
+class BuildSettings:
+    """Options of one build; those that change figures are part of the cache key."""
+
+    device: str | None = None
+    use_cache: bool = True
+    build_dir: Path | None = None
+    facts_dir: Path | None = None
+    bootstrap_samples: int = BOOTSTRAP_SAMPLES
+    quiet: bool = False
+
+    def build_path(self, project: Project) -> Path:
+        return self.build_dir or project.root / "build"
+
+    def facts_path(self, project: Project) -> Path:
+        return self.facts_dir or self.build_path(project) / "facts"
+
+
+def build_facts(project: Project, specs: list[LoadedSpec], settings: BuildSettings) -> list[FactsRecord]:
+    """Facts for every spec (cached where nothing changed), also written to the facts folder."""
+    from reporter.runners.device import choose_device
+
+    device = choose_device(settings.device)
+    cache = FactsCache(settings.build_path(project) / "cache")
+    records = []
+    with BuildProgress(len(specs), quiet=settings.quiet) as progress:
+        for loaded in specs:
+            key = _key_for(project, loaded, device=device, settings=settings)
+            facts = cache.get(loaded.slug, key) if settings.use_cache else None
+            epochs = _declared_epochs(loaded)
+            progress.model_started(loaded.slug, cached=facts is not None, epochs=epochs)
+            if facts is None:
+                facts = _compute_facts(project, loaded, device=device, key=key, settings=settings,
+                                       progress=progress, epochs=epochs)
+                cache.put(loaded.slug, key, facts)
+            progress.model_done(loaded.slug)
+            records.append(facts)
+    facts_dir = settings.facts_path(project)
+    for facts in records:
+        write_atomically(facts_dir / f"{facts.slug}.json", facts.to_json().encode())
+    return records
+
+
+def _declared_epochs(loaded: LoadedSpec) -> int | None:
+    train = loaded.spec.source.train
+    return int(train.hyperparameters.get("epochs", 1)) if train else None
+
+
+def _key_for(project: Project, loaded: LoadedSpec, *, device: str, settings: BuildSettings) -> str:
+    inputs = [resolve_file(project, loaded, ref, field=f) for f, ref in file_refs(loaded)]
+    train = loaded.spec.source.train
+    user_code = []
+    if train and ":" in train.recipe:
+        user_code = sorted(loaded.folder.glob("*.py"))
+    return cache_key(
+        spec_bytes=loaded.path.read_bytes(), input_files=inputs, extra_code=user_code, device=device,
+        settings={"bootstrap_samples": settings.bootstrap_samples},
+    )
+
+
+def _read_role(project: Project, loaded: LoadedSpec, role: str) -> Table | None:
+    for index, source in enumerate(loaded.spec.data):
+        if source.role == role and source.file is not None:
+            path = resolve_file(project, loaded, source.file, field=f"data.{index}.file")
+            return read_table(source, path)
+    return None
+
+
+def _compute_facts(
+    project: Project, loaded: LoadedSpec, *, device: str, key: str, settings: BuildSettings,
+    progress: BuildProgress, epochs: int | None,
+) -> FactsRecord:
+    spec = loaded.spec
+    train_table = _read_role(project, loaded, "train")
+    eval_table = _read_role(project, loaded, "evaluation")
+    tables = {t.source.id: t for t in (train_table, eval_table) if t is not None}
+    evaluation_data: LabelledData | None = None
+    if spec.evaluation and eval_table is not None:
+        evaluation_data = label_data(eval_table, spec.evaluation, spec_path=loaded.path)
+
+    def resolve(ref: Any, field_name: str) -> Path:
+        return resolve_file(project, loaded, ref, field=field_name)
+
+    models_dir = settings.build_path(project) / "checkpoints" / loaded.slug
+    if spec.source.train:
+        from reporter.runners.train import run_training
+
+        assert train_table is not None and evaluation_data is not None and spec.evaluation is not None
+        outcome = run_training(
+            loaded,
+            train=label_data(train_table, spec.evaluation, spec_path=loaded.path),
+            evaluation=evaluation_data,
+            device=device,
+            checkpoint_dir=models_dir,
+            resolve=resolve,
+            on_epoch=lambda record: progress.epoch(loaded.slug, record, epochs or 1),
+        )
+    else:
+        from reporter.runners.load import run_load
+
+        assert spec.source.load is not None
+        outcome = run_load(loaded, path=resolve(spec.source.load.file, "source.load.file"), device=device,
+                           convert_dir=models_dir)
+
+    performance: Any = NotReported(not_reported="the spec declares no evaluation data")
+    fairness: Any = NotReported(not_reported="the spec declares no evaluation data")
+    if evaluation_data is not None and outcome.evaluation_scores is not None and spec.evaluation:
+        rows = Rows(labels=evaluation_data.labels, scores=outcome.evaluation_scores,
+                    threshold=spec.evaluation.threshold)
+        performance = extract_performance(rows, samples=settings.bootstrap_samples)
+        if spec.evaluation.sensitive_features:
+            fairness = extract_fairness(
+                evaluation_data.sensitive, rows,
+                min_group_size=spec.evaluation.min_group_size,
+                privacy_threshold=spec.evaluation.privacy_threshold,
+                ratio_threshold=spec.evaluation.ratio_threshold,
+                difference_threshold=spec.evaluation.difference_threshold,
+                samples=settings.bootstrap_samples,
+            )
+        else:
+            fairness = NotReported(not_reported="the spec names no sensitive features")
+    elif evaluation_data is not None:
+        raise DataError(f"{loaded.path}: the model produced no evaluation scores. Fix: check the recipe")
+
+    return FactsRecord(
+        slug=loaded.slug,
+        card=CardFacts(
+            name=spec.name, version=spec.version, description=spec.description, task=spec.task,
+            owners=[Owner(name=o.name, contact=o.contact) for o in spec.owners],
+            license=spec.license, intended_uses=spec.intended_uses, out_of_scope_uses=spec.out_of_scope_uses,
+            limitations=spec.limitations, ethical_considerations=spec.ethical_considerations,
+        ),
+        architecture=outcome.architecture,
+        training=outcome.training,
+        weights=extract_weights(outcome.weight_files, parameter_names=outcome.parameter_names,
+                                trainable_names=outcome.trainable_names),
+        data=[extract_data_source(s, tables.get(s.id), spec.evaluation) for s in spec.data],
+        sensitive_features=spec.evaluation.sensitive_features if spec.evaluation else [],
+        performance=performance,
+        fairness=fairness,
+        provenance=extract_provenance(root=project.root, device=device, cache_key=key),
+    )

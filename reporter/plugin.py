@@ -1,0 +1,73 @@
+"""The MkDocs plugin: a plain `mkdocs build` or `mkdocs serve` runs the (cached) pipeline first.
+
+The pipeline runs in ``on_pre_build``, before MkDocs gathers the docs folder, so the generated
+pages are ordinary files to MkDocs. Unchanged pages are not rewritten, so `mkdocs serve` settles
+after one rebuild and never retrains an unchanged model.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from mkdocs.config import config_options as c
+from mkdocs.config.base import Config
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin
+
+from reporter.errors import ReporterError
+from reporter.pipeline import BuildSettings
+from reporter.project import Project
+
+log = logging.getLogger("mkdocs.plugins.reporter")
+
+
+class ReporterPluginConfig(Config):
+    """Options under `plugins: - reporter:` in mkdocs.yml."""
+
+    build_dir = c.Type(str, default="build")
+    """Folder for the facts cache and checkpoints, relative to mkdocs.yml."""
+    facts_dir = c.Optional(c.Type(str))
+    """Where each build writes `<slug>.json` (default: `<build_dir>/facts`)."""
+    templates_dir = c.Optional(c.Type(str))
+    """A folder of templates overriding the built-in ones, file by file."""
+    device = c.Type(str, default="auto")
+    """`auto` (CUDA when present, else CPU), `cpu` or `cuda[:N]`."""
+    cache = c.Type(bool, default=True)
+    """Reuse facts whose inputs did not change."""
+    bootstrap_samples = c.Type(int, default=1000)
+    """Bootstrap replicates for every interval."""
+
+
+class ReporterPlugin(BasePlugin[ReporterPluginConfig]):
+    """Generates the model pages into the docs folder before MkDocs reads it."""
+
+    def __init__(self) -> None:
+        self.pages_ready = False
+
+    def on_pre_build(self, *, config: MkDocsConfig) -> None:
+        from reporter.build import generate_pages
+
+        if self.pages_ready:  # `reporter build` already ran the pipeline for this build
+            self.pages_ready = False
+            return
+        root = Path(config.config_file_path).resolve().parent
+        settings, templates_dir = self.settings_for(root)
+        try:
+            generate_pages(Project(root=root), settings, docs_dir=Path(config.docs_dir), templates_dir=templates_dir)
+        except ReporterError as exc:
+            raise PluginError(f"reporter: {exc}") from exc
+
+    def settings_for(self, root: Path, *, given: BuildSettings | None = None) -> tuple[BuildSettings, Path | None]:
+        """Build settings from the plugin config, overridden by command-line options when given."""
+        templates = self.config.templates_dir
+        settings = BuildSettings(
+            device=(given.device if given and given.device else self.config.device),
+            use_cache=self.config.cache and (given.use_cache if given else True),
+            build_dir=(given.build_dir if given and given.build_dir else root / self.config.build_dir),
+            facts_dir=(given.facts_dir if given and given.facts_dir else
+                       (root / self.config.facts_dir) if self.config.facts_dir else None),
+            bootstrap_samples=self.config.bootstrap_samples,
+            quiet=given.quiet if given else False,
+        )
+        return settings, (root / templates) if templates else None

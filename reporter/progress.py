@@ -1,0 +1,70 @@
+"""Progress output for long builds: a bar per model and per epoch on a terminal, lines otherwise.
+
+Plain lines in CI logs are easier to read than redrawn bars, so the output adapts to the stream.
+"""
+
+from __future__ import annotations
+
+import sys
+from contextlib import AbstractContextManager
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from reporter.facts import EpochFacts
+
+
+class BuildProgress(AbstractContextManager["BuildProgress"]):
+    """Reports models built and training epochs, to stderr."""
+
+    def __init__(self, total_models: int, *, quiet: bool = False) -> None:
+        self.console = Console(stderr=True, quiet=quiet)
+        self.live = self.console.is_terminal and not quiet
+        self.total = total_models
+        self.done = 0
+        self._progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=self.console,
+        )
+        self._models = self._progress.add_task("models", total=total_models) if self.live else None
+        self._epochs: Any = None
+
+    def __enter__(self) -> BuildProgress:
+        if self.live:
+            self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.live:
+            self._progress.stop()
+
+    def model_started(self, slug: str, *, cached: bool, epochs: int | None) -> None:
+        what = "cached facts" if cached else "training" if epochs else "loading"
+        if self.live:
+            self._epochs = self._progress.add_task(f"  {slug}: {what}", total=epochs or 1)
+        else:
+            self.console.print(f"[{self.done + 1}/{self.total}] {slug}: {what}", highlight=False)
+
+    def epoch(self, slug: str, record: EpochFacts, total: int) -> None:
+        line = (f"  {slug}: epoch {record.epoch}/{total} loss {record.train_loss:.4f} "
+                f"val loss {record.validation_loss:.4f} val acc {record.validation_accuracy:.4f}")
+        if self.live:
+            self._progress.update(self._epochs, completed=record.epoch)
+            self._progress.console.print(line, highlight=False)
+        else:
+            self.console.print(line, highlight=False)
+
+    def model_done(self, slug: str) -> None:
+        self.done += 1
+        if self.live:
+            if self._epochs is not None:
+                self._progress.update(self._epochs, completed=self._progress.tasks[self._epochs].total)
+            self._progress.update(self._models, completed=self.done)
+
+    def message(self, text: str) -> None:
+        self.console.print(text, highlight=False)
+
+
+def is_interactive() -> bool:
+    return sys.stderr.isatty()

@@ -1,0 +1,137 @@
+"""The Jinja environment: strict about missing facts, and escaping every value it prints.
+
+Values from specs and data are untrusted. ``finalize`` escapes every ``{{ … }}`` output for HTML
+and Markdown unless a filter has already produced safe markup, so a description holding
+``<script>`` or ``[link](javascript:…)`` is shown as text. Templates are Markdown; their own
+syntax is trusted, the values they print are not.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from reporter.errors import TemplateError
+from reporter.facts import Interval, NotReported
+
+
+def _builtin_templates() -> Path:
+    """`templates/` inside an installed wheel, or at the top of a source checkout."""
+    package = Path(__file__).resolve().parent.parent
+    inside = package / "templates"
+    return inside if inside.is_dir() else package.parent / "templates"
+
+
+BUILTIN_TEMPLATES = _builtin_templates()
+MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<])")
+
+
+def escape_text(value: Any) -> Markup:
+    """HTML-escape, then backslash-escape Markdown punctuation, so text renders as typed."""
+    if isinstance(value, Markup):
+        return value
+    escaped = html.escape(str(value), quote=True)
+    return Markup(MARKDOWN_SPECIALS.sub(r"\\\1", escaped))
+
+
+def cell(value: Any) -> Markup:
+    """Escaped text that is safe inside a Markdown table cell (no line breaks)."""
+    return Markup(" ".join(escape_text(value).splitlines()))
+
+
+def number(value: float | int | None, digits: int = 3) -> Markup:
+    """A number with fixed digits; None (undefined for the data) becomes an explicit 'undefined'."""
+    if value is None:
+        return Markup("undefined")
+    if isinstance(value, int):
+        return Markup(f"{value:,}")
+    return Markup(f"{value:.{digits}f}")
+
+
+def with_interval(value: Interval | None, digits: int = 3) -> Markup:
+    """``0.853 (0.841–0.865)``: the estimate and its 95 % bootstrap interval."""
+    if value is None:
+        return Markup("insufficient data")
+    if value.value is None:
+        return Markup("undefined")
+    if value.low is None or value.high is None:
+        return number(value.value, digits)
+    return Markup(f"{value.value:.{digits}f} ({value.low:.{digits}f}–{value.high:.{digits}f})")
+
+
+def size(count: int) -> Markup:
+    """Parameter counts as readers say them: 22.7 M, 4.1 k."""
+    for unit, scale in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if count >= scale:
+            return Markup(f"{count / scale:.1f} {unit}")
+    return Markup(str(count))
+
+
+def byte_size(count: int) -> Markup:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if count >= scale:
+            return Markup(f"{count / scale:.1f} {unit}")
+    return Markup(f"{count} B")
+
+
+def status_badge(status: str) -> Markup:
+    labels = {"pass": "✅ pass", "warn": "⚠️ warn", "fail": "❌ fail", "not_computed": "— not computed"}
+    return Markup(labels.get(status, "—"))
+
+
+def is_reported(value: Any) -> bool:
+    return not isinstance(value, NotReported)
+
+
+def make_environment(override_dir: Path | None = None) -> jinja2.Environment:
+    """A strict environment reading project overrides first, then the built-in templates."""
+    search = [str(override_dir)] if override_dir else []
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([*search, str(BUILTIN_TEMPLATES)]),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        finalize=escape_text,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(cell=cell, number=number, interval=with_interval, size=size, bytes=byte_size,
+                       status=status_badge, text=escape_text)
+    env.tests["reported"] = is_reported
+    return env
+
+
+def render_template(env: jinja2.Environment, name: str, **context: Any) -> str:
+    """Render one template; syntax and runtime errors name the template file and line.
+
+    Raises:
+        TemplateError: the template does not parse or refers to something that is not a fact.
+    """
+    try:
+        return env.get_template(name).render(**context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"{exc.filename or name}:{exc.lineno}: template syntax error: {exc.message}. "
+                            "Fix: correct the template") from None
+    except jinja2.UndefinedError as exc:
+        raise TemplateError(f"{_template_location(exc, name)}: {exc.message}. "
+                            "Fix: use only fields of the facts record (see `reporter schema`)") from None
+    except Exception as exc:  # a template can fail in any filter or test; locate it for the author
+        raise TemplateError(f"{_template_location(exc, name)}: {type(exc).__name__}: {exc}. "
+                            "Fix: correct the template") from None
+
+
+def _template_location(exc: BaseException, name: str) -> str:
+    """The template file and line an error came from, read off the traceback Jinja rewrites."""
+    tb = exc.__traceback__
+    location = name
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith((".md.j2", ".j2", ".jinja")):
+            location = f"{filename}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return location

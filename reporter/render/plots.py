@@ -1,0 +1,108 @@
+"""Plots as byte-deterministic SVG: fixed hash salt, no date, no random ids.
+
+Plots draw on a white card (see `extra.css`) so they read the same in light and dark palettes.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+
+from reporter.facts import FactsRecord, FairnessFacts, FeatureFairnessFacts, PerformanceFacts, TrainingFacts
+
+PALETTE = ["#3f51b5", "#e65100", "#2e7d32", "#6a1b9a", "#00838f"]
+
+
+def _figure(draw: Callable[..., None], *, width: float = 6.4, height: float = 3.6) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    with matplotlib.rc_context({"svg.hashsalt": "reporter", "svg.fonttype": "path", "font.size": 10,
+                                "axes.spines.top": False, "axes.spines.right": False}):
+        figure = plt.figure(figsize=(width, height))
+        try:
+            draw(figure)
+            figure.tight_layout()
+            buffer = io.BytesIO()
+            figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+        finally:
+            plt.close(figure)
+    return buffer.getvalue()
+
+
+def training_curves(training: TrainingFacts) -> bytes:
+    """Loss and accuracy per epoch, train against validation."""
+    epochs = [h.epoch for h in training.history]
+
+    def draw(figure: object) -> None:
+        loss_axes, acc_axes = figure.subplots(1, 2)  # type: ignore[attr-defined]
+        loss_axes.plot(epochs, [h.train_loss for h in training.history], marker="o", color=PALETTE[0], label="train")
+        loss_axes.plot(epochs, [h.validation_loss for h in training.history], marker="s", color=PALETTE[1], label="validation")
+        loss_axes.set(title="Loss", xlabel="epoch")
+        acc_axes.plot(epochs, [h.train_accuracy for h in training.history], marker="o", color=PALETTE[0], label="train")
+        acc_axes.plot(epochs, [h.validation_accuracy for h in training.history], marker="s", color=PALETTE[1], label="validation")
+        acc_axes.set(title="Accuracy", xlabel="epoch")
+        for axes in (loss_axes, acc_axes):
+            axes.legend()
+            axes.xaxis.get_major_locator().set_params(integer=True)
+
+    return _figure(draw)
+
+
+def reliability_diagram(performance: PerformanceFacts) -> bytes:
+    """Mean score against observed positive fraction per score bin, with the diagonal."""
+    bins = [b for b in performance.calibration if b.count > 0]
+
+    def draw(figure: object) -> None:
+        axes = figure.subplots()  # type: ignore[attr-defined]
+        axes.plot([0, 1], [0, 1], linestyle="--", color="#9e9e9e", label="perfect calibration")
+        axes.plot([b.mean_score for b in bins], [b.positive_fraction for b in bins], marker="o",
+                  color=PALETTE[0], label="model")
+        axes.set(xlabel="mean predicted probability", ylabel="observed positive fraction", xlim=(0, 1), ylim=(0, 1))
+        axes.legend()
+
+    return _figure(draw, width=4.8, height=4.0)
+
+
+def group_rates(feature: FeatureFairnessFacts) -> bytes:
+    """Selection rate and true positive rate per reported group, with 95 % interval error bars."""
+    groups = [g for g in feature.groups if g.status == "reported"]
+    metrics = [("selection_rate", "selection rate"), ("true_positive_rate", "true positive rate")]
+
+    def draw(figure: object) -> None:
+        axes = figure.subplots()  # type: ignore[attr-defined]
+        width = 0.8 / len(metrics)
+        for i, (field, label) in enumerate(metrics):
+            values, lower, upper, positions = [], [], [], []
+            for j, group in enumerate(groups):
+                estimate = getattr(group, field)
+                if estimate is None or estimate.value is None:
+                    continue
+                positions.append(j + (i - (len(metrics) - 1) / 2) * width)
+                values.append(estimate.value)
+                lower.append(estimate.value - (estimate.low if estimate.low is not None else estimate.value))
+                upper.append((estimate.high if estimate.high is not None else estimate.value) - estimate.value)
+            axes.bar(positions, values, width=width, color=PALETTE[i], label=label,
+                     yerr=[lower, upper], capsize=3, ecolor="#424242")
+        axes.set_xticks(range(len(groups)), [g.group for g in groups], rotation=30 if len(groups) > 4 else 0,
+                        ha="right" if len(groups) > 4 else "center")
+        axes.set(ylim=(0, 1), ylabel="rate")
+        axes.legend()
+
+    return _figure(draw, width=max(5.0, 0.9 * len(groups) + 2), height=3.8)
+
+
+def model_plots(facts: FactsRecord) -> dict[str, bytes]:
+    """Every plot a model's pages show, by file name."""
+    plots: dict[str, bytes] = {}
+    if isinstance(facts.training, TrainingFacts):
+        plots["training-curves.svg"] = training_curves(facts.training)
+    if isinstance(facts.performance, PerformanceFacts):
+        plots["reliability.svg"] = reliability_diagram(facts.performance)
+    if isinstance(facts.fairness, FairnessFacts):
+        for index, feature in enumerate(facts.fairness.features):
+            if any(g.status == "reported" for g in feature.groups):
+                plots[f"fairness-{index}.svg"] = group_rates(feature)
+    return plots

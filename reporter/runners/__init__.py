@@ -1,0 +1,1 @@
+"""Training and loading models. The only part of reporter that imports torch and transformers."""

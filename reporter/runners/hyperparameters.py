@@ -1,0 +1,35 @@
+"""Hyperparameters of the built-in recipes, validated like the rest of the spec.
+
+Kept free of torch so that `reporter check` validates them without importing it.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from reporter.spec import FileRef, SpecModel
+
+
+class TabularMlpHyperparameters(SpecModel):
+    """A multilayer perceptron on one-hot categorical and standardised numeric columns."""
+
+    epochs: int = Field(default=10, ge=1, le=1000)
+    batch_size: int = Field(default=256, ge=1)
+    learning_rate: float = Field(default=1e-3, gt=0)
+    weight_decay: float = Field(default=0.0, ge=0)
+    hidden_sizes: list[int] = Field(default=[64, 32], min_length=1)
+    validation_fraction: float = Field(default=0.1, gt=0, lt=1)
+
+
+class TextClassifierHyperparameters(SpecModel):
+    """Fine-tune a transformers encoder with a classification head on rows written as text."""
+
+    base_model: FileRef = Field(description="A transformers folder holding the pretrained encoder.")
+    epochs: int = Field(default=1, ge=1, le=100)
+    batch_size: int = Field(default=16, ge=1)
+    learning_rate: float = Field(default=5e-5, gt=0)
+    weight_decay: float = Field(default=0.01, ge=0)
+    warmup_fraction: float = Field(default=0.1, ge=0, lt=1)
+    max_length: int = Field(default=64, ge=8, le=512)
+    max_train_rows: int | None = Field(default=None, gt=0)
+    validation_fraction: float = Field(default=0.1, gt=0, lt=1)

@@ -1,0 +1,160 @@
+"""What a training recipe receives and returns, and how a spec's recipe name is found.
+
+Built-in recipes and user recipes (`module:function` in the model folder) share one interface, so
+the pipeline treats them alike. A user recipe is project code: it runs with the build's rights,
+like any code a reviewer merges, and is reviewed the same way.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import importlib.util
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ValidationError
+
+from reporter.errors import Problem, RecipeError
+from reporter.facts import EpochFacts
+from reporter.runners.hyperparameters import TabularMlpHyperparameters, TextClassifierHyperparameters
+from reporter.spec import LoadedSpec, validation_problems
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+    import torch
+
+    from reporter.datasets import LabelledData
+    from reporter.project import Project
+
+BUILTIN_RECIPES: dict[str, tuple[str, type[BaseModel]]] = {
+    "tabular_mlp": ("reporter.runners.tabular_mlp:train", TabularMlpHyperparameters),
+    "text_classifier": ("reporter.runners.text_classifier:train", TextClassifierHyperparameters),
+}
+
+
+@dataclass
+class TrainingContext:
+    """Everything a recipe may use. Evaluation data is deliberately absent: recipes never see it."""
+
+    train: LabelledData
+    hyperparameters: Any
+    seed: int
+    device: str
+    resolve: Callable[[Any, str], Path]
+    on_epoch: Callable[[EpochFacts], None]
+    history: list[EpochFacts] = field(default_factory=list)
+
+    def report_epoch(self, record: EpochFacts) -> None:
+        """Record one epoch's figures and show progress; stop a run whose loss diverged.
+
+        Raises:
+            RecipeError: the training or validation loss is NaN or infinite.
+        """
+        if not all(math.isfinite(v) for v in (record.train_loss, record.validation_loss)):
+            raise RecipeError(
+                f"training diverged at epoch {record.epoch} (loss {record.train_loss}). "
+                "Fix: lower source.train.hyperparameters.learning_rate or check the data for NaN"
+            )
+        self.history.append(record)
+        self.on_epoch(record)
+
+
+@dataclass
+class TrainedModel:
+    """What a recipe returns: the network, how to score rows with it, and how it was trained."""
+
+    module: torch.nn.Module
+    predict_scores: Callable[[pd.DataFrame], np.ndarray]
+    architecture: dict[str, Any]
+    optimizer: str
+    schedule: str
+    validation_rows: int
+    train_rows: int
+    train_figures: str
+
+
+def validate_hyperparameters(loaded: LoadedSpec) -> Any:
+    """Validate a built-in recipe's hyperparameters; user recipes get the raw mapping."""
+    train = loaded.spec.source.train
+    assert train is not None
+    if train.recipe not in BUILTIN_RECIPES:
+        return dict(train.hyperparameters)
+    model = BUILTIN_RECIPES[train.recipe][1]
+    return model.model_validate(train.hyperparameters)
+
+
+def recipe_problems(project: Project, loaded: LoadedSpec) -> list[Problem]:
+    """Problems with the recipe a spec names, found without running any user code."""
+    train = loaded.spec.source.train
+    if train is None:
+        return []
+    if ":" not in train.recipe:
+        if train.recipe not in BUILTIN_RECIPES:
+            return [
+                Problem(
+                    file=loaded.path,
+                    field="source.train.recipe",
+                    message=f"unknown built-in recipe {train.recipe!r}",
+                    fix=f"use one of {', '.join(sorted(BUILTIN_RECIPES))} or `module:function`",
+                )
+            ]
+        try:
+            validate_hyperparameters(loaded)
+        except ValidationError as exc:
+            return _hyperparameter_problems(loaded, exc)
+        return []
+    module_name = train.recipe.split(":")[0]
+    if not (loaded.folder / f"{module_name}.py").is_file():
+        return [
+            Problem(
+                file=loaded.path,
+                field="source.train.recipe",
+                message=f"recipe module {module_name}.py is not in {loaded.folder}",
+                fix="put the recipe file in the model folder or correct the name",
+            )
+        ]
+    return []
+
+
+def _hyperparameter_problems(loaded: LoadedSpec, exc: ValidationError) -> list[Problem]:
+    import yaml
+
+    train = loaded.spec.source.train
+    assert train is not None
+    root = yaml.compose(loaded.path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    return validation_problems(
+        loaded.path, root, exc, model=BUILTIN_RECIPES[train.recipe][1],
+        prefix=("source", "train", "hyperparameters"),
+    )
+
+
+def find_recipe(loaded: LoadedSpec) -> Callable[[TrainingContext], TrainedModel]:
+    """Import the recipe function a spec names (user recipes from the model folder only)."""
+    train = loaded.spec.source.train
+    assert train is not None
+    if ":" not in train.recipe:
+        module_name, function_name = BUILTIN_RECIPES[train.recipe][0].split(":")
+        module = importlib.import_module(module_name)
+    else:
+        file_stem, function_name = train.recipe.split(":")
+        path = loaded.folder / f"{file_stem}.py"
+        import_spec = importlib.util.spec_from_file_location(f"reporter_recipe_{loaded.slug}_{file_stem}", path)
+        if import_spec is None or import_spec.loader is None:
+            raise RecipeError(f"{path}: cannot import the recipe module. Fix: check the file name")
+        module = importlib.util.module_from_spec(import_spec)
+        try:
+            import_spec.loader.exec_module(module)
+        except Exception as exc:  # a user's module may fail in any way; report it, don't crash
+            raise RecipeError(f"{path}: importing the recipe failed: {type(exc).__name__}: {exc}. "
+                              "Fix: make the module importable") from None
+    function = getattr(module, function_name, None)
+    if not callable(function):
+        raise RecipeError(
+            f"{loaded.path}: source.train.recipe: {train.recipe!r} names no function "
+            f"{function_name!r}. Fix: define `def {function_name}(context): ...` in the module"
+        )
+    return function

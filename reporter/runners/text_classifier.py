@@ -1,0 +1,124 @@
+"""Built-in recipe `text_classifier`: fine-tune a transformers encoder on rows written as text.
+
+Each row becomes ``"column: value; column: value; …"`` so a pretrained language model can be
+compared with a tabular network on the same rows and groups. The base model is read from a local
+folder only (never a hub), with remote code disabled.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from reporter.facts import EpochFacts
+from reporter.runners.hyperparameters import TextClassifierHyperparameters
+from reporter.runners.recipes import TrainedModel, TrainingContext
+
+
+def rows_as_text(frame: pd.DataFrame) -> list[str]:
+    """Write each row as ``column: value`` pairs; missing values are written as 'unknown'."""
+    columns = [str(c).replace("_", " ").replace("-", " ") for c in frame.columns]
+    return [
+        "; ".join(f"{name}: {'unknown' if pd.isna(value) else value}" for name, value in zip(columns, row))
+        for row in frame.itertuples(index=False, name=None)
+    ]
+
+
+def train(context: TrainingContext) -> TrainedModel:
+    """Fine-tune with AdamW and a linear warm-up/decay schedule, reporting each epoch."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    params: TextClassifierHyperparameters = context.hyperparameters
+    base_path = context.resolve(params.base_model, "source.train.hyperparameters.base_model")
+    device = torch.device(context.device)
+
+    rng = np.random.default_rng(context.seed)
+    order = rng.permutation(len(context.train.labels))
+    if params.max_train_rows is not None:
+        order = order[: params.max_train_rows]
+    n_validation = max(1, round(len(order) * params.validation_fraction))
+    val_idx, train_idx = order[:n_validation], order[n_validation:]
+    texts = rows_as_text(context.train.features)
+    labels = torch.from_numpy(context.train.labels.astype(np.int64))
+
+    tokenizer = AutoTokenizer.from_pretrained(base_path, local_files_only=True)
+    network = AutoModelForSequenceClassification.from_pretrained(
+        base_path, num_labels=2, local_files_only=True, trust_remote_code=False, use_safetensors=True
+    ).to(device)
+
+    def encode(indices: np.ndarray) -> dict[str, torch.Tensor]:
+        return tokenizer(
+            [texts[i] for i in indices], padding=True, truncation=True,
+            max_length=params.max_length, return_tensors="pt",
+        ).to(device)
+
+    steps = params.epochs * -(-len(train_idx) // params.batch_size)
+    optimizer = torch.optim.AdamW(network.parameters(), lr=params.learning_rate, weight_decay=params.weight_decay)
+    scheduler = get_linear_schedule_with_warmup(optimizer, round(steps * params.warmup_fraction), steps)
+    generator = torch.Generator().manual_seed(context.seed)
+
+    def scores_for(encoded_texts: list[str]) -> torch.Tensor:
+        network.eval()
+        out = []
+        with torch.no_grad():
+            for start in range(0, len(encoded_texts), 64):
+                batch = tokenizer(encoded_texts[start : start + 64], padding=True, truncation=True,
+                                  max_length=params.max_length, return_tensors="pt").to(device)
+                out.append(torch.softmax(network(**batch).logits.double(), dim=1)[:, 1].cpu())
+        return torch.cat(out)
+
+    def loss_and_accuracy(indices: np.ndarray) -> tuple[float, float]:
+        scores = scores_for([texts[i] for i in indices]).clamp(1e-12, 1 - 1e-12)
+        y = labels[indices].double()
+        loss = float(-(y * scores.log() + (1 - y) * (1 - scores).log()).mean())
+        return loss, float(((scores > 0.5).double() == y).double().mean())
+
+    for epoch in range(1, params.epochs + 1):
+        network.train()
+        permutation = train_idx[torch.randperm(len(train_idx), generator=generator).numpy()]
+        loss_sum, correct = 0.0, 0
+        for start in range(0, len(permutation), params.batch_size):
+            batch = permutation[start : start + params.batch_size]
+            batch_labels = labels[batch].to(device)
+            output = network(**encode(batch), labels=batch_labels)
+            output.loss.backward()
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad()
+            loss_sum += float(output.loss.detach()) * len(batch)
+            correct += int((output.logits.argmax(dim=1) == batch_labels).sum())
+        train_loss, train_acc = loss_sum / len(permutation), correct / len(permutation)
+        val_loss, val_acc = loss_and_accuracy(val_idx)
+        context.report_epoch(
+            EpochFacts(epoch=epoch, train_loss=train_loss, train_accuracy=train_acc,
+                       validation_loss=val_loss, validation_accuracy=val_acc)
+        )
+
+    def predict_scores(frame: pd.DataFrame) -> np.ndarray:
+        return scores_for(rows_as_text(frame)).numpy()
+
+    config = network.config
+    return TrainedModel(
+        module=network,
+        predict_scores=predict_scores,
+        architecture={
+            "base_model": params.base_model.describe(),
+            "model_type": config.model_type,
+            "hidden_size": config.hidden_size,
+            "num_hidden_layers": config.num_hidden_layers,
+            "num_attention_heads": config.num_attention_heads,
+            "intermediate_size": config.intermediate_size,
+            "vocab_size": config.vocab_size,
+            "max_length": params.max_length,
+            "head": "sequence classification, 2 labels",
+        },
+        optimizer=f"AdamW (lr={params.learning_rate}, weight_decay={params.weight_decay})",
+        schedule=f"linear warm-up over {params.warmup_fraction:.0%} of {steps} steps, then linear decay",
+        validation_rows=len(val_idx),
+        train_rows=len(train_idx),
+        train_figures="running mean over each epoch's batches",
+    )

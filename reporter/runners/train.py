@@ -1,0 +1,116 @@
+"""Running a training recipe: seeding, timing, progress, checks on what it returns, checkpointing."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel
+
+from reporter.datasets import LabelledData
+from reporter.errors import RecipeError
+from reporter.facts import ArchitectureFacts, EpochFacts, TrainingFacts
+from reporter.runners.device import seed_everything
+from reporter.runners.outcome import RunOutcome
+from reporter.runners.recipes import TrainedModel, TrainingContext, find_recipe, validate_hyperparameters
+from reporter.spec import LoadedSpec
+
+
+def run_training(
+    loaded: LoadedSpec,
+    *,
+    train: LabelledData,
+    evaluation: LabelledData,
+    device: str,
+    checkpoint_dir: Path,
+    resolve: Callable[[Any, str], Path],
+    on_epoch: Callable[[EpochFacts], None],
+) -> RunOutcome:
+    """Train with the spec's recipe, save a safetensors checkpoint, and score the evaluation rows.
+
+    Raises:
+        RecipeError: the recipe raised, returned the wrong type, diverged or gave bad scores.
+    """
+    import torch
+    from safetensors.torch import save_file
+
+    source = loaded.spec.source.train
+    assert source is not None
+    recipe = find_recipe(loaded)
+    hyperparameters = validate_hyperparameters(loaded)
+    seed_everything(source.seed)
+    context = TrainingContext(
+        train=train, hyperparameters=hyperparameters, seed=source.seed, device=device,
+        resolve=resolve, on_epoch=on_epoch,
+    )
+    started = time.perf_counter()
+    try:
+        trained = recipe(context)
+    except RecipeError:
+        raise
+    except Exception as exc:  # user recipes may fail in any way; name the recipe and the error
+        raise RecipeError(
+            f"{loaded.path}: recipe {source.recipe!r} raised {type(exc).__name__}: {exc}. "
+            "Fix: correct the recipe or its hyperparameters"
+        ) from exc
+    wall = time.perf_counter() - started
+    if not isinstance(trained, TrainedModel) or not isinstance(trained.module, torch.nn.Module):
+        raise RecipeError(
+            f"{loaded.path}: recipe {source.recipe!r} returned {type(trained).__name__}, not a TrainedModel "
+            "holding a torch.nn.Module. Fix: return reporter.runners.recipes.TrainedModel(...)"
+        )
+    if not context.history:
+        raise RecipeError(f"{loaded.path}: recipe {source.recipe!r} reported no epochs. "
+                          "Fix: call context.report_epoch(...) after each epoch")
+    scores = _checked_scores(loaded, trained, evaluation)
+
+    checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    checkpoint = checkpoint_dir / "model.safetensors"
+    state = {k: v.detach().cpu().contiguous() for k, v in trained.module.state_dict().items()}
+    save_file(state, str(checkpoint))
+    parameters = dict(trained.module.named_parameters())
+    params_dump = hyperparameters.model_dump(mode="json") if isinstance(hyperparameters, BaseModel) else hyperparameters
+    return RunOutcome(
+        weight_files=[checkpoint],
+        parameter_names=set(parameters),
+        trainable_names={k for k, p in parameters.items() if p.requires_grad},
+        architecture=ArchitectureFacts(
+            source="train", recipe=source.recipe, module_class=type(trained.module).__name__,
+            config=trained.architecture,
+        ),
+        training=TrainingFacts(
+            hyperparameters={k: _plain(v) for k, v in sorted(params_dump.items())},
+            optimizer=trained.optimizer,
+            schedule=trained.schedule,
+            seed=source.seed,
+            train_rows=trained.train_rows,
+            validation_rows=trained.validation_rows,
+            history=context.history,
+            train_figures=trained.train_figures,
+            wall_seconds=round(wall, 3),
+            device=device,
+        ),
+        evaluation_scores=scores,
+    )
+
+
+def _plain(value: Any) -> Any:
+    """Hyperparameter values as the facts schema stores them (nested mappings become text)."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in sorted(value.items()))
+    return value
+
+
+def _checked_scores(loaded: LoadedSpec, trained: TrainedModel, evaluation: LabelledData) -> np.ndarray:
+    scores = np.asarray(trained.predict_scores(evaluation.features), dtype=np.float64).reshape(-1)
+    if scores.shape[0] != evaluation.labels.shape[0]:
+        raise RecipeError(f"{loaded.path}: predict_scores returned {scores.shape[0]} scores for "
+                          f"{evaluation.labels.shape[0]} rows. Fix: return one score per row")
+    bad = int((~np.isfinite(scores) | (scores < 0) | (scores > 1)).sum())
+    if bad:
+        raise RecipeError(f"{loaded.path}: predict_scores returned {bad} score(s) that are NaN, infinite "
+                          "or outside [0, 1]. Fix: return probabilities of the positive class")
+    return scores

