@@ -55,7 +55,7 @@ def build_site(project: Project, settings: BuildSettings, *, site_dir: Path | No
             raise InputError(f"{config_file}: the `reporter` plugin is not enabled. Fix: add `- reporter` under `plugins:`")
         plugin_settings, templates_dir = plugin.settings_for(project.root, given=settings)
         records = generate_pages(project, plugin_settings, docs_dir=Path(config.docs_dir), templates_dir=templates_dir)
-        plugin.pages_ready = True
+        plugin.pages_ready, plugin.records = True, records
         logging.getLogger("mkdocs").setLevel(logging.WARNING if settings.quiet else logging.INFO)
         build(config)
         _replace_directory(staging, target)

@@ -32,11 +32,19 @@ def hash_path(path: Path) -> str:
     return digest.hexdigest()
 
 
+FACT_CODE = ("runners", "extract", "datasets.py", "facts.py", "pipeline.py", "spec.py")
+
+
 def reporter_code_hash() -> str:
-    """Hash of reporter's own Python sources: built-in recipes and metric code are inputs too."""
+    """Hash of the reporter sources that compute facts (recipes, extractors, metric definitions).
+
+    Rendering code is left out: a template or plot change re-renders pages, it never retrains.
+    """
     package = Path(reporter.__file__).parent
     digest = hashlib.sha256()
-    for source in sorted(package.rglob("*.py")):
+    sources = [p for part in FACT_CODE for p in ((package / part).rglob("*.py") if (package / part).is_dir()
+                                                   else [package / part])]
+    for source in sorted(sources):
         digest.update(source.relative_to(package).as_posix().encode() + b"\0" + source.read_bytes())
     return digest.hexdigest()
 

