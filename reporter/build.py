@@ -5,7 +5,10 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from reporter.facts import FactsRecord
@@ -57,12 +60,32 @@ def build_site(project: Project, settings: BuildSettings, *, site_dir: Path | No
         records = generate_pages(project, plugin_settings, docs_dir=Path(config.docs_dir), templates_dir=templates_dir)
         plugin.pages_ready, plugin.records = True, records
         logging.getLogger("mkdocs").setLevel(logging.WARNING if settings.quiet else logging.INFO)
-        build(config)
+        with _build_date_of(project):
+            build(config)
         _replace_directory(staging, target)
     finally:
         if staging.exists():
             shutil.rmtree(staging)
     return records
+
+
+@contextmanager
+def _build_date_of(project: Project) -> Iterator[None]:
+    """Date the site by the project's last commit (unless SOURCE_DATE_EPOCH is set), so the same
+    inputs give the same bytes: MkDocs writes the build date into the sitemap."""
+    if "SOURCE_DATE_EPOCH" in os.environ:
+        yield
+        return
+    result = subprocess.run(["git", "-C", str(project.root), "log", "-1", "--format=%ct"],
+                            capture_output=True, text=True, check=False)
+    stamp = result.stdout.strip() if result.returncode == 0 else ""
+    if stamp:
+        os.environ["SOURCE_DATE_EPOCH"] = stamp
+    try:
+        yield
+    finally:
+        if stamp:
+            del os.environ["SOURCE_DATE_EPOCH"]
 
 
 def _replace_directory(source: Path, target: Path) -> None:

@@ -16,8 +16,8 @@ from reporter.extract.provenance import extract_provenance
 from reporter.extract.weights import extract_weights
 from reporter.facts import CardFacts, FactsRecord, NotReported, Owner
 from reporter.progress import BuildProgress
-from reporter.project import Project, file_refs, resolve_file
-from reporter.spec import LoadedSpec
+from reporter.project import Project, resolve_file
+from reporter.spec import LoadedSpec, SpecFiles
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def _declared_epochs(loaded: LoadedSpec) -> int | None:
 
 
 def _key_for(project: Project, loaded: LoadedSpec, *, device: str, settings: BuildSettings) -> str:
-    inputs = [resolve_file(project, loaded, ref, field=f) for f, ref in file_refs(loaded)]
+    inputs = [resolve_file(project, loaded.path, ref, field=f) for f, ref in SpecFiles.of(loaded).file_refs()]
     train = loaded.spec.source.train
     user_code = []
     if train and ":" in train.recipe:
@@ -83,7 +83,7 @@ def _key_for(project: Project, loaded: LoadedSpec, *, device: str, settings: Bui
 def _read_role(project: Project, loaded: LoadedSpec, role: str) -> Table | None:
     for index, source in enumerate(loaded.spec.data):
         if source.role == role and source.file is not None:
-            path = resolve_file(project, loaded, source.file, field=f"data.{index}.file")
+            path = resolve_file(project, loaded.path, source.file, field=f"data.{index}.file")
             return read_table(source, path)
     return None
 
@@ -101,7 +101,7 @@ def _compute_facts(
         evaluation_data = label_data(eval_table, spec.evaluation, spec_path=loaded.path)
 
     def resolve(ref: Any, field_name: str) -> Path:
-        return resolve_file(project, loaded, ref, field=field_name)
+        return resolve_file(project, loaded.path, ref, field=field_name)
 
     models_dir = settings.build_path(project) / "checkpoints" / loaded.slug
     if spec.source.train:

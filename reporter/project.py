@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reporter.errors import Problem, SpecError, problem_error
-from reporter.spec import SPEC_FILENAME, FileRef, LoadedSpec, load_spec
+from reporter.spec import SPEC_FILENAME, FileRef, LoadedSpec, SpecFiles, load_spec
 
 
 @dataclass(frozen=True)
@@ -52,44 +52,31 @@ def load_project_specs(project: Project) -> list[LoadedSpec]:
             loaded = load_spec(path)
         except SpecError as exc:
             problems.extend(exc.problems)
+            problems.extend(_file_problems(project, SpecFiles.salvage(path)))
             continue
-        problems.extend(_file_problems(project, loaded))
+        problems.extend(_file_problems(project, SpecFiles.of(loaded)))
         specs.append(loaded)
     if problems:
         raise SpecError(problems)
     return specs
 
 
-def file_refs(loaded: LoadedSpec) -> list[tuple[str, FileRef]]:
-    """Every file a spec names, with the spec field that names it (data, weights, base models)."""
-    refs = [(f"data.{i}.file", d.file) for i, d in enumerate(loaded.spec.data) if d.file is not None]
-    if loaded.spec.source.load:
-        refs.append(("source.load.file", loaded.spec.source.load.file))
-    if loaded.spec.source.train:
-        for name, value in sorted(loaded.spec.source.train.hyperparameters.items()):
-            if isinstance(value, dict) and "path" in value:
-                try:
-                    refs.append((f"source.train.hyperparameters.{name}", FileRef.model_validate(value)))
-                except ValueError:
-                    continue  # reported by the recipe's own hyperparameter validation
-    return refs
-
-
-def _file_problems(project: Project, loaded: LoadedSpec) -> list[Problem]:
-    """Check that every file the spec names exists and is allowed, so `check` catches it early."""
+def _file_problems(project: Project, files: SpecFiles) -> list[Problem]:
+    """Check that every file a spec names exists and is allowed, so `check` catches it early."""
     from reporter.runners.recipes import recipe_problems
 
     problems = []
-    for field, ref in file_refs(loaded):
+    for field, ref in files.file_refs():
         try:
-            resolve_file(project, loaded, ref, field=field)
+            resolve_file(project, files.path, ref, field=field)
         except SpecError as exc:
             problems.extend(exc.problems)
-    problems.extend(recipe_problems(project, loaded))
+    if files.source and files.source.train:
+        problems.extend(recipe_problems(files.path, files.source.train))
     return problems
 
 
-def resolve_file(project: Project, loaded: LoadedSpec, ref: FileRef, *, field: str) -> Path:
+def resolve_file(project: Project, spec_path: Path, ref: FileRef, *, field: str) -> Path:
     """Turn a spec's file reference into a real path, refusing anything outside its root.
 
     Raises:
@@ -99,7 +86,7 @@ def resolve_file(project: Project, loaded: LoadedSpec, ref: FileRef, *, field: s
         spec = importlib.util.find_spec(ref.package)
         if spec is None or not spec.submodule_search_locations:
             raise problem_error(
-                loaded.path,
+                spec_path,
                 f"package {ref.package!r} is not installed",
                 f"install it (pip install {ref.package.replace('_', '-')}) or use a project path",
                 field=field,
@@ -107,18 +94,18 @@ def resolve_file(project: Project, loaded: LoadedSpec, ref: FileRef, *, field: s
         base = Path(next(iter(spec.submodule_search_locations))).resolve()
     else:
         base = project.root.resolve()
-    start = base if ref.package else loaded.folder.resolve()
+    start = base if ref.package else spec_path.parent.resolve()
     target = (start / ref.path).resolve()
     if not target.is_relative_to(base):
         raise problem_error(
-            loaded.path,
+            spec_path,
             f"{ref.describe()!r} resolves to {target}, outside {'the package' if ref.package else 'the project'}",
             "keep files inside the project; symlinks must not point outside it",
             field=field,
         )
     if not target.exists():
         raise problem_error(
-            loaded.path,
+            spec_path,
             f"file {ref.describe()!r} does not exist",
             "correct the path (relative to the model folder) or add the file",
             field=field,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -218,7 +219,7 @@ def _cross_field_problems(path: Path, root: yaml.Node | None, spec: ModelSpec) -
     for role in ("train", "evaluation"):
         if with_file.count(role) > 1:
             add(("data",), f"{with_file.count(role)} data sources with `role: {role}` have a file",
-                f"give one file per role (merge the files), or drop `file:` from sources only described")
+                "give one file per role (merge the files), or drop `file:` from sources only described")
     if spec.evaluation and "evaluation" not in with_file:
         add(("evaluation",), "`evaluation:` needs evaluation data",
             "add a data source with `role: evaluation` and a `file:`")
@@ -233,6 +234,55 @@ def _cross_field_problems(path: Path, root: yaml.Node | None, spec: ModelSpec) -
         add(("evaluation",), "evaluating loaded models is not supported yet",
             "remove `evaluation:`; the card then states that performance is not reported")
     return problems
+
+
+@dataclass(frozen=True)
+class SpecFiles:
+    """The sections of a spec that name files, kept even when other sections are invalid so one
+    `reporter check` reports missing files and bad hyperparameters alongside other mistakes."""
+
+    path: Path
+    data: list[tuple[int, DataSource]]
+    source: Source | None
+
+    @classmethod
+    def of(cls, loaded: LoadedSpec) -> SpecFiles:
+        return cls(path=loaded.path, data=list(enumerate(loaded.spec.data)), source=loaded.spec.source)
+
+    @classmethod
+    def salvage(cls, path: Path) -> SpecFiles:
+        """Validate the file-naming sections of an invalid spec one by one, keeping the valid ones."""
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            data = None
+        if not isinstance(data, dict):
+            return cls(path=path, data=[], source=None)
+        sources = []
+        for index, item in enumerate(data.get("data") or [] if isinstance(data.get("data"), list) else []):
+            try:
+                sources.append((index, DataSource.model_validate(item)))
+            except ValidationError:
+                continue
+        try:
+            source = Source.model_validate(data.get("source"))
+        except ValidationError:
+            source = None
+        return cls(path=path, data=sources, source=source)
+
+    def file_refs(self) -> list[tuple[str, FileRef]]:
+        """Every file the spec names, with the field that names it (data, weights, base models)."""
+        refs = [(f"data.{i}.file", d.file) for i, d in self.data if d.file is not None]
+        if self.source and self.source.load:
+            refs.append(("source.load.file", self.source.load.file))
+        if self.source and self.source.train:
+            for name, value in sorted(self.source.train.hyperparameters.items()):
+                if isinstance(value, dict) and "path" in value:
+                    try:
+                        refs.append((f"source.train.hyperparameters.{name}", FileRef.model_validate(value)))
+                    except ValidationError:
+                        continue  # reported by the recipe's own hyperparameter validation
+        return refs
 
 
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN.pattern)]

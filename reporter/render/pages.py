@@ -7,9 +7,9 @@ import os
 import tempfile
 from pathlib import Path
 
+from reporter.facts import FactsRecord
 from reporter.render.environment import make_environment, render_template
 from reporter.render.plots import model_plots
-from reporter.facts import FactsRecord
 
 MANIFEST = ".reporter-generated.json"
 MODEL_PAGES = ("index.md", "training.md", "data.md", "weights.md", "fairness.md")

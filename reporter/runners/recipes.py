@@ -8,8 +8,8 @@ like any code a reviewer merges, and is reviewed the same way.
 from __future__ import annotations
 
 import importlib
-import math
 import importlib.util
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from reporter.errors import Problem, RecipeError
 from reporter.facts import EpochFacts
 from reporter.runners.hyperparameters import TabularMlpHyperparameters, TextClassifierHyperparameters
-from reporter.spec import LoadedSpec, validation_problems
+from reporter.spec import LoadedSpec, TrainSource, validation_problems
 
 if TYPE_CHECKING:
     import numpy as np
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     import torch
 
     from reporter.datasets import LabelledData
-    from reporter.project import Project
 
 BUILTIN_RECIPES: dict[str, tuple[str, type[BaseModel]]] = {
     "tabular_mlp": ("reporter.runners.tabular_mlp:train", TabularMlpHyperparameters),
@@ -77,59 +76,45 @@ class TrainedModel:
     train_figures: str
 
 
-def validate_hyperparameters(loaded: LoadedSpec) -> Any:
+def validate_hyperparameters(train: TrainSource) -> Any:
     """Validate a built-in recipe's hyperparameters; user recipes get the raw mapping."""
-    train = loaded.spec.source.train
-    assert train is not None
     if train.recipe not in BUILTIN_RECIPES:
         return dict(train.hyperparameters)
-    model = BUILTIN_RECIPES[train.recipe][1]
-    return model.model_validate(train.hyperparameters)
+    return BUILTIN_RECIPES[train.recipe][1].model_validate(train.hyperparameters)
 
 
-def recipe_problems(project: Project, loaded: LoadedSpec) -> list[Problem]:
+def recipe_problems(spec_path: Path, train: TrainSource) -> list[Problem]:
     """Problems with the recipe a spec names, found without running any user code."""
-    train = loaded.spec.source.train
-    if train is None:
-        return []
     if ":" not in train.recipe:
         if train.recipe not in BUILTIN_RECIPES:
             return [
                 Problem(
-                    file=loaded.path,
+                    file=spec_path,
                     field="source.train.recipe",
                     message=f"unknown built-in recipe {train.recipe!r}",
                     fix=f"use one of {', '.join(sorted(BUILTIN_RECIPES))} or `module:function`",
                 )
             ]
         try:
-            validate_hyperparameters(loaded)
+            validate_hyperparameters(train)
         except ValidationError as exc:
-            return _hyperparameter_problems(loaded, exc)
+            import yaml
+
+            root = yaml.compose(spec_path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+            return validation_problems(spec_path, root, exc, model=BUILTIN_RECIPES[train.recipe][1],
+                                       prefix=("source", "train", "hyperparameters"))
         return []
     module_name = train.recipe.split(":")[0]
-    if not (loaded.folder / f"{module_name}.py").is_file():
+    if not (spec_path.parent / f"{module_name}.py").is_file():
         return [
             Problem(
-                file=loaded.path,
+                file=spec_path,
                 field="source.train.recipe",
-                message=f"recipe module {module_name}.py is not in {loaded.folder}",
+                message=f"recipe module {module_name}.py is not in {spec_path.parent}",
                 fix="put the recipe file in the model folder or correct the name",
             )
         ]
     return []
-
-
-def _hyperparameter_problems(loaded: LoadedSpec, exc: ValidationError) -> list[Problem]:
-    import yaml
-
-    train = loaded.spec.source.train
-    assert train is not None
-    root = yaml.compose(loaded.path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    return validation_problems(
-        loaded.path, root, exc, model=BUILTIN_RECIPES[train.recipe][1],
-        prefix=("source", "train", "hyperparameters"),
-    )
 
 
 def find_recipe(loaded: LoadedSpec) -> Callable[[TrainingContext], TrainedModel]:

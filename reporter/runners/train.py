@@ -40,7 +40,7 @@ def run_training(
     source = loaded.spec.source.train
     assert source is not None
     recipe = find_recipe(loaded)
-    hyperparameters = validate_hyperparameters(loaded)
+    hyperparameters = validate_hyperparameters(source)
     seed_everything(source.seed)
     context = TrainingContext(
         train=train, hyperparameters=hyperparameters, seed=source.seed, device=device,

