@@ -52,8 +52,10 @@ def build_facts(project: Project, specs: list[LoadedSpec], settings: BuildSettin
             epochs = _declared_epochs(loaded)
             progress.model_started(loaded.slug, cached=facts is not None, epochs=epochs)
             if facts is None:
-                facts = _compute_facts(project, loaded, device=device, key=key, settings=settings,
-                                       progress=progress, epochs=epochs)
+                computed = _compute_facts(project, loaded, device=device, key=key, settings=settings,
+                                          progress=progress, epochs=epochs)
+                # Read back through JSON so fresh and cached facts render identically (key order).
+                facts = FactsRecord.model_validate_json(computed.to_json())
                 cache.put(loaded.slug, key, facts)
             progress.model_done(loaded.slug)
             records.append(facts)

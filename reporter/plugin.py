@@ -7,6 +7,7 @@ after one rebuild and never retrains an unchanged model.
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -81,7 +82,7 @@ class ReporterPlugin(BasePlugin[ReporterPluginConfig]):
             if isinstance(item, Section):
                 index = next((c for c in item.children if isinstance(c, Page) and c.file.src_uri in names), None)
                 if index is not None:
-                    item.title = names[index.file.src_uri]
+                    item.title = html.escape(names[index.file.src_uri])  # themes print titles unescaped
         return nav
 
     def settings_for(self, root: Path, *, given: BuildSettings | None = None) -> tuple[BuildSettings, Path | None]:

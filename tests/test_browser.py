@@ -1,0 +1,122 @@
+"""The built site in real headless Chromium (Debian's package; nothing downloads a browser).
+
+Every page loads without console errors or failed requests, every image renders, search finds a
+model by name, the palette toggle switches to dark, and untrusted text runs no script.
+Screenshots are saved under `test-output/screenshots/`.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+SCREENSHOTS = REPO / "test-output" / "screenshots"
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is not installed; scripts/setup.sh --test installs it")
+        pytest.skip("chromium is not installed (run scripts/setup.sh --test)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture(scope="module")
+def site_url(built) -> Iterator[str]:
+    root, _ = built
+    # Serve under a sub-path, as a pull-request preview or project page would be.
+    served = root.parent / "served"
+    shutil.rmtree(served, ignore_errors=True)
+    shutil.copytree(root / "site", served / "preview" / "pr-1")
+    handler = functools.partial(QuietHandler, directory=str(served))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/preview/pr-1/"
+    server.shutdown()
+
+
+def html_pages(built) -> list[str]:
+    root, _ = built
+    site = root / "site"
+    return sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html") if p.name != "404.html")
+
+
+def test_every_page_loads_cleanly_with_its_images(browser, site_url, built) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("requestfailed", lambda r: problems.append(f"failed request: {r.url}"))
+    page.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
+    pages = html_pages(built)
+    assert len(pages) >= 15
+    for path in pages:
+        page.goto(site_url + path, wait_until="networkidle")
+        broken = page.evaluate("[...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)")
+        assert broken == [], f"{path}: images not rendered: {broken}"
+        assert page.title() != "pwned"
+        for image in page.query_selector_all("img.reporter-plot"):
+            assert image.get_attribute("alt"), f"{path}: plot without alt text"
+        page.screenshot(path=str(SCREENSHOTS / (path.replace("/", "_") + ".png")))
+    assert problems == []
+
+
+def test_untrusted_text_runs_no_script_and_injects_nothing(browser, site_url) -> None:
+    page = browser.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(site_url + "models/tiny-loaded/index.html", wait_until="networkidle")
+    assert page.title().startswith("Tiny <b>checkpoint</b> {{ 7 * 7 }}")
+    content = page.locator("article")
+    assert content.locator("script").count() == 0 and content.locator("b").count() == 0
+    assert "<script>document.title='pwned'</script>" in content.inner_text()
+    assert "[click](javascript:alert(1))" in content.inner_text()
+    assert page.locator("a[href^='javascript:']").count() == 0
+    assert dialogs == []
+
+
+def test_search_finds_a_model_by_name(browser, site_url) -> None:
+    page = browser.new_page()
+    page.goto(site_url + "index.html", wait_until="networkidle")
+    page.locator("input.md-search__input").click()
+    page.keyboard.type("MiniLM", delay=30)  # Material searches on key events, not on value changes
+    result = page.locator(".md-search-result__item").filter(has_text="Test MiniLM").first
+    result.wait_for(timeout=15000)
+    page.screenshot(path=str(SCREENSHOTS / "search.png"))
+
+
+def test_palette_toggle_switches_to_dark(browser, site_url) -> None:
+    page = browser.new_page(color_scheme="light")
+    page.goto(site_url + "models/test-mlp/fairness.html", wait_until="networkidle")
+    scheme = page.locator("body").get_attribute("data-md-color-scheme")
+    page.locator("label.md-header__button[for^='__palette']:visible").first.click()
+    page.wait_for_function(f"document.body.getAttribute('data-md-color-scheme') !== '{scheme}'")
+    assert page.locator("body").get_attribute("data-md-color-scheme") == "slate"
+    page.screenshot(path=str(SCREENSHOTS / "dark-fairness.png"), full_page=True)
