@@ -55,7 +55,9 @@ def build_site(project: Project, settings: BuildSettings, *, site_dir: Path | No
         config = load_config(config_file=str(config_file), site_dir=str(staging))
         plugin = config.plugins.get("reporter")
         if plugin is None:
-            raise InputError(f"{config_file}: the `reporter` plugin is not enabled. Fix: add `- reporter` under `plugins:`")
+            raise InputError(
+                f"{config_file}: the `reporter` plugin is not enabled. Fix: add `- reporter` under `plugins:`"
+            )
         plugin_settings, templates_dir = plugin.settings_for(project.root, given=settings)
         records = generate_pages(project, plugin_settings, docs_dir=Path(config.docs_dir), templates_dir=templates_dir)
         plugin.pages_ready, plugin.records = True, records
@@ -76,8 +78,9 @@ def _build_date_of(project: Project) -> Iterator[None]:
     if "SOURCE_DATE_EPOCH" in os.environ:
         yield
         return
-    result = subprocess.run(["git", "-C", str(project.root), "log", "-1", "--format=%ct"],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        ["git", "-C", str(project.root), "log", "-1", "--format=%ct"], capture_output=True, text=True, check=False
+    )
     stamp = result.stdout.strip() if result.returncode == 0 else ""
     if stamp:
         os.environ["SOURCE_DATE_EPOCH"] = stamp

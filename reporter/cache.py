@@ -42,15 +42,19 @@ def reporter_code_hash() -> str:
     """
     package = Path(reporter.__file__).parent
     digest = hashlib.sha256()
-    sources = [p for part in FACT_CODE for p in ((package / part).rglob("*.py") if (package / part).is_dir()
-                                                   else [package / part])]
+    sources = [
+        p
+        for part in FACT_CODE
+        for p in ((package / part).rglob("*.py") if (package / part).is_dir() else [package / part])
+    ]
     for source in sorted(sources):
         digest.update(source.relative_to(package).as_posix().encode() + b"\0" + source.read_bytes())
     return digest.hexdigest()
 
 
-def cache_key(*, spec_bytes: bytes, input_files: list[Path], extra_code: list[Path], device: str,
-              settings: dict[str, object]) -> str:
+def cache_key(
+    *, spec_bytes: bytes, input_files: list[Path], extra_code: list[Path], device: str, settings: dict[str, object]
+) -> str:
     """The content hash that identifies one model's facts."""
     parts = {
         "schema": SCHEMA_VERSION,

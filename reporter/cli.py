@@ -72,7 +72,10 @@ def _run(args: argparse.Namespace) -> int:
     from reporter.pipeline import BuildSettings
 
     settings = BuildSettings(
-        device=args.device, use_cache=not args.no_cache, facts_dir=args.facts_dir, quiet=args.quiet,
+        device=args.device,
+        use_cache=not args.no_cache,
+        facts_dir=args.facts_dir,
+        quiet=args.quiet,
     )
     try:
         records = build_site(project, settings, site_dir=args.site_dir)

@@ -47,8 +47,10 @@ def read_table(source: DataSource, path: Path) -> Table:
             index_col=False,
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
-        raise DataError(f"{path}: cannot read data source {source.id!r} as CSV: {exc}. "
-                        "Fix: check `format:` (separator, header, column_names, skip_rows)") from None
+        raise DataError(
+            f"{path}: cannot read data source {source.id!r} as CSV: {exc}. "
+            "Fix: check `format:` (separator, header, column_names, skip_rows)"
+        ) from None
     if frame.empty:
         raise DataError(f"{path}: data source {source.id!r} has no rows. Fix: point `file:` at a file with data")
     rows_in_file = len(frame)

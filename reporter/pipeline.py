@@ -52,8 +52,9 @@ def build_facts(project: Project, specs: list[LoadedSpec], settings: BuildSettin
             epochs = _declared_epochs(loaded)
             progress.model_started(loaded.slug, cached=facts is not None, epochs=epochs)
             if facts is None:
-                computed = _compute_facts(project, loaded, device=device, key=key, settings=settings,
-                                          progress=progress, epochs=epochs)
+                computed = _compute_facts(
+                    project, loaded, device=device, key=key, settings=settings, progress=progress, epochs=epochs
+                )
                 # Read back through JSON so fresh and cached facts render identically (key order).
                 facts = FactsRecord.model_validate_json(computed.to_json())
                 cache.put(loaded.slug, key, facts)
@@ -77,7 +78,10 @@ def _key_for(project: Project, loaded: LoadedSpec, *, device: str, settings: Bui
     if train and ":" in train.recipe:
         user_code = sorted(loaded.folder.glob("*.py"))
     return cache_key(
-        spec_bytes=loaded.path.read_bytes(), input_files=inputs, extra_code=user_code, device=device,
+        spec_bytes=loaded.path.read_bytes(),
+        input_files=inputs,
+        extra_code=user_code,
+        device=device,
         settings={"bootstrap_samples": settings.bootstrap_samples},
     )
 
@@ -91,8 +95,14 @@ def _read_role(project: Project, loaded: LoadedSpec, role: str) -> Table | None:
 
 
 def _compute_facts(
-    project: Project, loaded: LoadedSpec, *, device: str, key: str, settings: BuildSettings,
-    progress: BuildProgress, epochs: int | None,
+    project: Project,
+    loaded: LoadedSpec,
+    *,
+    device: str,
+    key: str,
+    settings: BuildSettings,
+    progress: BuildProgress,
+    epochs: int | None,
 ) -> FactsRecord:
     spec = loaded.spec
     train_table = _read_role(project, loaded, "train")
@@ -123,18 +133,21 @@ def _compute_facts(
         from reporter.runners.load import run_load
 
         assert spec.source.load is not None
-        outcome = run_load(loaded, path=resolve(spec.source.load.file, "source.load.file"), device=device,
-                           convert_dir=models_dir)
+        outcome = run_load(
+            loaded, path=resolve(spec.source.load.file, "source.load.file"), device=device, convert_dir=models_dir
+        )
 
     performance: Any = NotReported(not_reported="the spec declares no evaluation data")
     fairness: Any = NotReported(not_reported="the spec declares no evaluation data")
     if evaluation_data is not None and outcome.evaluation_scores is not None and spec.evaluation:
-        rows = Rows(labels=evaluation_data.labels, scores=outcome.evaluation_scores,
-                    threshold=spec.evaluation.threshold)
+        rows = Rows(
+            labels=evaluation_data.labels, scores=outcome.evaluation_scores, threshold=spec.evaluation.threshold
+        )
         performance = extract_performance(rows, samples=settings.bootstrap_samples)
         if spec.evaluation.sensitive_features:
             fairness = extract_fairness(
-                evaluation_data.sensitive, rows,
+                evaluation_data.sensitive,
+                rows,
                 min_group_size=spec.evaluation.min_group_size,
                 privacy_threshold=spec.evaluation.privacy_threshold,
                 ratio_threshold=spec.evaluation.ratio_threshold,
@@ -149,15 +162,22 @@ def _compute_facts(
     return FactsRecord(
         slug=loaded.slug,
         card=CardFacts(
-            name=spec.name, version=spec.version, description=spec.description, task=spec.task,
+            name=spec.name,
+            version=spec.version,
+            description=spec.description,
+            task=spec.task,
             owners=[Owner(name=o.name, contact=o.contact) for o in spec.owners],
-            license=spec.license, intended_uses=spec.intended_uses, out_of_scope_uses=spec.out_of_scope_uses,
-            limitations=spec.limitations, ethical_considerations=spec.ethical_considerations,
+            license=spec.license,
+            intended_uses=spec.intended_uses,
+            out_of_scope_uses=spec.out_of_scope_uses,
+            limitations=spec.limitations,
+            ethical_considerations=spec.ethical_considerations,
         ),
         architecture=outcome.architecture,
         training=outcome.training,
-        weights=extract_weights(outcome.weight_files, parameter_names=outcome.parameter_names,
-                                trainable_names=outcome.trainable_names),
+        weights=extract_weights(
+            outcome.weight_files, parameter_names=outcome.parameter_names, trainable_names=outcome.trainable_names
+        ),
         data=[extract_data_source(s, tables.get(s.id), spec.evaluation) for s in spec.data],
         sensitive_features=spec.evaluation.sensitive_features if spec.evaluation else [],
         performance=performance,

@@ -70,8 +70,9 @@ class ReporterPlugin(BasePlugin[ReporterPluginConfig]):
         root = Path(config.config_file_path).resolve().parent
         settings, templates_dir = self.settings_for(root)
         try:
-            self.records = generate_pages(Project(root=root), settings, docs_dir=Path(config.docs_dir),
-                                          templates_dir=templates_dir)
+            self.records = generate_pages(
+                Project(root=root), settings, docs_dir=Path(config.docs_dir), templates_dir=templates_dir
+            )
         except ReporterError as exc:
             raise PluginError(f"reporter: {exc}") from exc
 
@@ -92,8 +93,13 @@ class ReporterPlugin(BasePlugin[ReporterPluginConfig]):
             device=(given.device if given and given.device else self.config.device),
             use_cache=self.config.cache and (given.use_cache if given else True),
             build_dir=(given.build_dir if given and given.build_dir else root / self.config.build_dir),
-            facts_dir=(given.facts_dir if given and given.facts_dir else
-                       (root / self.config.facts_dir) if self.config.facts_dir else None),
+            facts_dir=(
+                given.facts_dir
+                if given and given.facts_dir
+                else (root / self.config.facts_dir)
+                if self.config.facts_dir
+                else None
+            ),
             bootstrap_samples=self.config.bootstrap_samples,
             quiet=given.quiet if given else False,
         )

@@ -24,7 +24,10 @@ class BuildProgress(AbstractContextManager["BuildProgress"]):
         self.total = total_models
         self.done = 0
         self._progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
             console=self.console,
         )
         self._models = self._progress.add_task("models", total=total_models) if self.live else None
@@ -47,8 +50,10 @@ class BuildProgress(AbstractContextManager["BuildProgress"]):
             self.console.print(f"[{self.done + 1}/{self.total}] {slug}: {what}", highlight=False)
 
     def epoch(self, slug: str, record: EpochFacts, total: int) -> None:
-        line = (f"  {slug}: epoch {record.epoch}/{total} loss {record.train_loss:.4f} "
-                f"val loss {record.validation_loss:.4f} val acc {record.validation_accuracy:.4f}")
+        line = (
+            f"  {slug}: epoch {record.epoch}/{total} loss {record.train_loss:.4f} "
+            f"val loss {record.validation_loss:.4f} val acc {record.validation_accuracy:.4f}"
+        )
         if self.live:
             self._progress.update(self._epochs, completed=record.epoch)
             self._progress.console.print(line, highlight=False)

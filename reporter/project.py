@@ -7,11 +7,13 @@ symlinks) or inside the installed package the spec names.
 from __future__ import annotations
 
 import importlib.util
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+import yaml
+
 from reporter.errors import Problem, SpecError, problem_error
-from reporter.spec import SPEC_FILENAME, FileRef, LoadedSpec, SpecFiles, load_spec
+from reporter.spec import SPEC_FILENAME, FileRef, LoadedSpec, SpecFiles, load_spec, yaml_line
 
 
 @dataclass(frozen=True)
@@ -70,10 +72,18 @@ def _file_problems(project: Project, files: SpecFiles) -> list[Problem]:
         try:
             resolve_file(project, files.path, ref, field=field)
         except SpecError as exc:
-            problems.extend(exc.problems)
+            line = yaml_line(_yaml_root(files.path), tuple(int(p) if p.isdigit() else p for p in field.split(".")))
+            problems.extend(replace(p, line=line) for p in exc.problems)
     if files.source and files.source.train:
         problems.extend(recipe_problems(files.path, files.source.train))
     return problems
+
+
+def _yaml_root(path: Path) -> yaml.Node | None:
+    try:
+        return yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
 
 
 def resolve_file(project: Project, spec_path: Path, ref: FileRef, *, field: str) -> Path:

@@ -47,9 +47,7 @@ class FileRef(SpecModel):
         if not value.strip():
             raise ValueError("the path is empty; write a path relative to the model folder")
         if value.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", value):
-            raise ValueError(
-                "absolute paths are not allowed; write a path relative to the model folder"
-            )
+            raise ValueError("absolute paths are not allowed; write a path relative to the model folder")
         if ".." in Path(value).parts:
             raise ValueError(
                 "'..' would leave the project; keep data and weights inside the project or use "
@@ -74,9 +72,7 @@ class CsvFormat(SpecModel):
 
     type: Literal["csv"] = "csv"
     header: bool = Field(default=True, description="Whether the first row names the columns.")
-    column_names: list[str] | None = Field(
-        default=None, description="Column names, required when `header` is false."
-    )
+    column_names: list[str] | None = Field(default=None, description="Column names, required when `header` is false.")
     skip_rows: int = Field(default=0, ge=0, description="Lines to skip before the data.")
     separator: str = ","
     na_values: list[str] = Field(default_factory=list, description="Extra strings read as missing.")
@@ -106,9 +102,7 @@ class DataSource(SpecModel):
     description: str = Field(min_length=1)
     collection: str | None = Field(default=None, description="How the data was collected.")
     preprocessing: str | None = Field(default=None, description="What was done to it.")
-    sample_rows: int | None = Field(
-        default=None, gt=0, description="Use a seeded random sample of this many rows."
-    )
+    sample_rows: int | None = Field(default=None, gt=0, description="Use a seeded random sample of this many rows.")
     sample_seed: int = Field(default=0, description="Seed of the row sample.")
 
 
@@ -155,26 +149,18 @@ class Evaluation(SpecModel):
 
     task: Literal["binary_classification"] = "binary_classification"
     label: str = Field(min_length=1, description="Column holding the true label.")
-    positive_label: list[str] = Field(
-        min_length=1, description="Label values that count as the positive class."
-    )
+    positive_label: list[str] = Field(min_length=1, description="Label values that count as the positive class.")
     features: list[str] | None = Field(
         default=None, description="Feature columns; default: every column but the label."
     )
     sensitive_features: list[str] = Field(default_factory=list)
-    min_group_size: int = Field(
-        default=30, ge=1, description="Smaller groups are shown as insufficient data."
-    )
-    privacy_threshold: int = Field(
-        default=10, ge=1, description="Smaller groups are suppressed from every page."
-    )
+    min_group_size: int = Field(default=30, ge=1, description="Smaller groups are shown as insufficient data.")
+    privacy_threshold: int = Field(default=10, ge=1, description="Smaller groups are suppressed from every page.")
     threshold: float = Field(default=0.5, gt=0, lt=1, description="Decision threshold on scores.")
     ratio_threshold: float = Field(
         default=0.8, gt=0, le=1, description="Disparity ratios below this fail (four-fifths rule)."
     )
-    difference_threshold: float = Field(
-        default=0.1, gt=0, le=1, description="Disparity differences above this fail."
-    )
+    difference_threshold: float = Field(default=0.1, gt=0, le=1, description="Disparity differences above this fail.")
 
     @field_validator("positive_label", mode="before")
     @classmethod
@@ -198,9 +184,7 @@ class ModelSpec(SpecModel):
     source: Source
     data: list[DataSource] = Field(default_factory=list)
     evaluation: Evaluation | None = None
-    allow_pickle: bool = Field(
-        default=False, description="Allow PyTorch pickle checkpoints (loaded weights-only)."
-    )
+    allow_pickle: bool = Field(default=False, description="Allow PyTorch pickle checkpoints (loaded weights-only).")
 
 
 def _cross_field_problems(path: Path, root: yaml.Node | None, spec: ModelSpec) -> list[Problem]:
@@ -208,8 +192,9 @@ def _cross_field_problems(path: Path, root: yaml.Node | None, spec: ModelSpec) -
     problems = []
 
     def add(field: tuple[str | int, ...], message: str, fix: str) -> None:
-        problems.append(Problem(file=path, field=".".join(map(str, field)), line=yaml_line(root, field),
-                                message=message, fix=fix))
+        problems.append(
+            Problem(file=path, field=".".join(map(str, field)), line=yaml_line(root, field), message=message, fix=fix)
+        )
 
     ids = [d.id for d in spec.data]
     for index, source in enumerate(spec.data):
@@ -218,21 +203,36 @@ def _cross_field_problems(path: Path, root: yaml.Node | None, spec: ModelSpec) -
     with_file = [d.role for d in spec.data if d.file is not None]
     for role in ("train", "evaluation"):
         if with_file.count(role) > 1:
-            add(("data",), f"{with_file.count(role)} data sources with `role: {role}` have a file",
-                "give one file per role (merge the files), or drop `file:` from sources only described")
+            add(
+                ("data",),
+                f"{with_file.count(role)} data sources with `role: {role}` have a file",
+                "give one file per role (merge the files), or drop `file:` from sources only described",
+            )
     if spec.evaluation and "evaluation" not in with_file:
-        add(("evaluation",), "`evaluation:` needs evaluation data",
-            "add a data source with `role: evaluation` and a `file:`")
+        add(
+            ("evaluation",),
+            "`evaluation:` needs evaluation data",
+            "add a data source with `role: evaluation` and a `file:`",
+        )
     if spec.source.train:
         if "train" not in with_file:
-            add(("source", "train"), "training needs training data",
-                "add a data source with `role: train` and a `file:`")
+            add(
+                ("source", "train"),
+                "training needs training data",
+                "add a data source with `role: train` and a `file:`",
+            )
         if spec.evaluation is None:
-            add(("source", "train"), "training needs to know the label",
-                "add an `evaluation:` section with `label:` and `positive_label:`")
+            add(
+                ("source", "train"),
+                "training needs to know the label",
+                "add an `evaluation:` section with `label:` and `positive_label:`",
+            )
     if spec.source.load and spec.evaluation:
-        add(("evaluation",), "evaluating loaded models is not supported yet",
-            "remove `evaluation:`; the card then states that performance is not reported")
+        add(
+            ("evaluation",),
+            "evaluating loaded models is not supported yet",
+            "remove `evaluation:`; the card then states that performance is not reported",
+        )
     return problems
 
 
@@ -321,9 +321,7 @@ def load_spec(path: Path) -> LoadedSpec:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         reason = getattr(exc, "problem", None) or str(exc)
-        raise problem_error(
-            path, f"YAML syntax error: {reason}", "correct the YAML at that line", line=line
-        ) from None
+        raise problem_error(path, f"YAML syntax error: {reason}", "correct the YAML at that line", line=line) from None
     problems: list[Problem] = []
     if not SLUG_PATTERN.match(slug):
         problems.append(
@@ -334,13 +332,9 @@ def load_spec(path: Path) -> LoadedSpec:
             )
         )
     if data is None:
-        raise SpecError(
-            [*problems, Problem(path, "the spec is empty", "start from an example in models/")]
-        )
+        raise SpecError([*problems, Problem(path, "the spec is empty", "start from an example in models/")])
     if not isinstance(data, dict):
-        raise SpecError(
-            [*problems, Problem(path, "the spec must be a mapping of fields", "write `name: ...`")]
-        )
+        raise SpecError([*problems, Problem(path, "the spec must be a mapping of fields", "write `name: ...`")])
     try:
         spec = ModelSpec.model_validate(data)
     except ValidationError as exc:
@@ -381,6 +375,21 @@ def _clean_message(message: str) -> str:
     return message.removeprefix("Value error, ")
 
 
+TYPE_FIXES = {
+    "int_parsing": "write a whole number, e.g. 8",
+    "int_type": "write a whole number, e.g. 8",
+    "int_from_float": "write a whole number, e.g. 8",
+    "float_parsing": "write a number, e.g. 0.001",
+    "float_type": "write a number, e.g. 0.001",
+    "bool_parsing": "write true or false",
+    "bool_type": "write true or false",
+    "string_type": "write text (quote it if YAML reads it as something else)",
+    "list_type": "write a list, e.g. [a, b] or one '- item' per line",
+    "dict_type": "write a mapping of `key: value` lines",
+    "model_type": "write a mapping of `key: value` lines",
+}
+
+
 def _fix_for(error: Any, loc: tuple[Any, ...], model: type[BaseModel]) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
@@ -393,8 +402,10 @@ def _fix_for(error: Any, loc: tuple[Any, ...], model: type[BaseModel]) -> str:
         return f"add `{loc[-1]}:` ({_field_description(model, loc) or 'see the spec reference in README.md'})"
     if kind == "literal_error":
         return f"write one of {error['ctx']['expected']}"
+    if kind in TYPE_FIXES:
+        return TYPE_FIXES[kind]
     if kind.endswith("_type") or kind.endswith("_parsing"):
-        return f"write a value of the right type ({_clean_message(error['msg']).lower()})"
+        return "write a value of the type the message names"
     if kind == "string_pattern_mismatch":
         return "use lowercase letters, digits, '-' and '_' only"
     return "change the value as the message says"

@@ -79,8 +79,11 @@ def make_project(tmp_path: Path) -> Callable[..., Path]:
         root = tmp_path / name
         (root / "models").mkdir(parents=True)
         shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
-        shutil.copytree(REPO / "site_src", root / "site_src",
-                        ignore=shutil.ignore_patterns("index.md", "compare.md", "models", ".reporter-generated.json"))
+        shutil.copytree(
+            REPO / "site_src",
+            root / "site_src",
+            ignore=shutil.ignore_patterns("index.md", "compare.md", "models", ".reporter-generated.json"),
+        )
         for slug, text in specs.items():
             (root / "models" / slug).mkdir(parents=True, exist_ok=True)
             (root / "models" / slug / "model.yaml").write_text(textwrap.dedent(text), encoding="utf-8")
@@ -124,21 +127,32 @@ source:
 
 def tiny_checkpoint() -> bytes:
     path = Path(os.environ.get("TMPDIR", "/tmp")) / f"tiny-{os.getpid()}.safetensors"
-    save_file({"layer.weight": torch.arange(12, dtype=torch.float32).reshape(3, 4) / 10,
-               "layer.bias": torch.zeros(3)}, str(path))
+    save_file(
+        {"layer.weight": torch.arange(12, dtype=torch.float32).reshape(3, 4) / 10, "layer.bias": torch.zeros(3)},
+        str(path),
+    )
     data = path.read_bytes()
     path.unlink()
     return data
 
 
 def reporter(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "reporter.cli", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=1200, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "reporter.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        check=False,
+    )
 
 
 def tree_digest(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="session")
@@ -147,8 +161,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.Co
     root = tmp_path_factory.mktemp("e2e") / "project"
     (root / "models").mkdir(parents=True)
     shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
-    shutil.copytree(REPO / "site_src", root / "site_src",
-                    ignore=shutil.ignore_patterns("index.md", "compare.md", "models", ".reporter-generated.json"))
+    shutil.copytree(
+        REPO / "site_src",
+        root / "site_src",
+        ignore=shutil.ignore_patterns("index.md", "compare.md", "models", ".reporter-generated.json"),
+    )
     for slug, text in {"test-mlp": TABULAR_SPEC, "test-minilm": TEXT_SPEC, "tiny-loaded": LOADED_SPEC}.items():
         (root / "models" / slug).mkdir()
         (root / "models" / slug / "model.yaml").write_text(text)

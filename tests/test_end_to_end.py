@@ -20,6 +20,7 @@ from tests.conftest import reporter, tree_digest
 
 pytestmark = pytest.mark.slow
 
+
 def facts_of(root: Path, slug: str) -> dict:
     return json.loads((root / "build" / "facts" / f"{slug}.json").read_text())
 
@@ -91,9 +92,15 @@ def test_plain_mkdocs_build_strict_builds_the_same_pages(built, tmp_path: Path) 
     root, _ = built
     mkdocs = Path(sys.executable).parent / "mkdocs"
     out = tmp_path / "plain-site"
-    result = subprocess.run([str(mkdocs), "build", "--strict", "--site-dir", str(out)], cwd=root,
-                            capture_output=True, text=True, timeout=600, check=False,
-                            env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    result = subprocess.run(
+        [str(mkdocs), "build", "--strict", "--site-dir", str(out)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
     assert result.returncode == 0, result.stderr
     for page in ("index.html", "models/test-mlp/index.html", "models/test-mlp/fairness.html"):
         assert (out / page).read_bytes() == (root / "site" / page).read_bytes()

@@ -21,9 +21,9 @@ def extract_data_source(source: DataSource, table: Table | None, evaluation: Eva
         collection=source.collection,
         preprocessing=source.preprocessing,
         rows_declared=source.rows_declared,
-        measurements=_measure(table, evaluation) if table is not None else NotReported(
-            not_reported="the data is described by its publishers but not available to this build"
-        ),
+        measurements=_measure(table, evaluation)
+        if table is not None
+        else NotReported(not_reported="the data is described by its publishers but not available to this build"),
     )
 
 

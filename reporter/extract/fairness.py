@@ -54,6 +54,7 @@ def _disparities(
     values: dict[str, np.ndarray], *, ratio_threshold: float, difference_threshold: float
 ) -> list[tuple[str, np.ndarray, str, float]]:
     """fairlearn's disparities from per-group metric arrays of shape (groups, B)."""
+
     def spread(metric: str) -> tuple[np.ndarray, np.ndarray]:
         v = values[metric]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -99,12 +100,14 @@ def extract_feature_fairness(
 ) -> FeatureFairnessFacts:
     """Metrics per group of one feature, and the disparities between the reportable groups."""
     names, counts = np.unique(groups, return_counts=True)
-    visible = [(str(g), int(c)) for g, c in zip(names, counts) if c >= privacy_threshold]
+    visible = [(str(g), int(c)) for g, c in zip(names, counts, strict=True) if c >= privacy_threshold]
     reportable = [g for g, c in visible if c >= min_group_size]
     n = rows.labels.size
     masks = {g: groups == g for g in reportable}
-    points = {g: {m: f(rows.subset(masks[g]), np.ones((1, int(masks[g].sum()))))[0]
-                  for m, f in GROUP_METRICS.items()} for g in reportable}
+    points = {
+        g: {m: f(rows.subset(masks[g]), np.ones((1, int(masks[g].sum()))))[0] for m, f in GROUP_METRICS.items()}
+        for g in reportable
+    }
     replicates: dict[str, dict[str, list[np.ndarray]]] = {g: {m: [] for m in GROUP_METRICS} for g in reportable}
     disparity_reps: dict[str, list[np.ndarray]] = {}
     for w in bootstrap_weights(n, samples=samples, seed=seed) if samples else []:
@@ -117,33 +120,51 @@ def extract_feature_fairness(
         if reportable:
             for m in ("selection_rate", "true_positive_rate", "false_positive_rate"):
                 chunk[m] = np.stack([replicates[g][m][-1] for g in reportable])
-            for name, reps, _, _ in _disparities(chunk, ratio_threshold=ratio_threshold,
-                                                  difference_threshold=difference_threshold):
+            for name, reps, _, _ in _disparities(
+                chunk, ratio_threshold=ratio_threshold, difference_threshold=difference_threshold
+            ):
                 disparity_reps.setdefault(name, []).append(reps)
 
     group_facts = []
     for g, c in visible:
         if g not in masks:
-            group_facts.append(GroupFacts(group=g, count=c, status="insufficient_data",
-                                          **{m: None for m in GROUP_METRICS}))
+            group_facts.append(
+                GroupFacts(group=g, count=c, status="insufficient_data", **{m: None for m in GROUP_METRICS})
+            )
             continue
-        group_facts.append(GroupFacts(
-            group=g, count=c, status="reported",
-            **{m: interval(float(points[g][m]), np.concatenate(replicates[g][m]) if replicates[g][m] else None)
-               for m in GROUP_METRICS},
-        ))
+        group_facts.append(
+            GroupFacts(
+                group=g,
+                count=c,
+                status="reported",
+                **{
+                    m: interval(float(points[g][m]), np.concatenate(replicates[g][m]) if replicates[g][m] else None)
+                    for m in GROUP_METRICS
+                },
+            )
+        )
 
     disparities = []
     if len(reportable) >= 2:
-        point_values = {m: np.array([[points[g][m]] for g in reportable])
-                        for m in ("selection_rate", "true_positive_rate", "false_positive_rate")}
-        for name, value, kind, threshold in _disparities(point_values, ratio_threshold=ratio_threshold,
-                                                         difference_threshold=difference_threshold):
-            estimate = interval(float(value[0]), np.concatenate(disparity_reps[name]) if name in disparity_reps else None)
-            disparities.append(DisparityFacts(
-                name=name, value=estimate, threshold=threshold, kind=kind,
-                status=disparity_status(estimate, kind=kind, threshold=threshold),
-            ))
+        point_values = {
+            m: np.array([[points[g][m]] for g in reportable])
+            for m in ("selection_rate", "true_positive_rate", "false_positive_rate")
+        }
+        for name, value, kind, threshold in _disparities(
+            point_values, ratio_threshold=ratio_threshold, difference_threshold=difference_threshold
+        ):
+            estimate = interval(
+                float(value[0]), np.concatenate(disparity_reps[name]) if name in disparity_reps else None
+            )
+            disparities.append(
+                DisparityFacts(
+                    name=name,
+                    value=estimate,
+                    threshold=threshold,
+                    kind=kind,
+                    status=disparity_status(estimate, kind=kind, threshold=threshold),
+                )
+            )
     reference = max(reportable, key=lambda g: (int(masks[g].sum()), g)) if reportable else None
     return FeatureFairnessFacts(
         feature=feature,
@@ -176,10 +197,15 @@ def extract_fairness(
     """Fairness facts for every sensitive feature and their intersection."""
     features = [
         extract_feature_fairness(
-            name, groups, rows,
-            min_group_size=min_group_size, privacy_threshold=privacy_threshold,
-            ratio_threshold=ratio_threshold, difference_threshold=difference_threshold,
-            samples=samples, seed=seed,
+            name,
+            groups,
+            rows,
+            min_group_size=min_group_size,
+            privacy_threshold=privacy_threshold,
+            ratio_threshold=ratio_threshold,
+            difference_threshold=difference_threshold,
+            samples=samples,
+            seed=seed,
         )
         for name, groups in group_labels(sensitive).items()
     ]

@@ -160,8 +160,9 @@ def estimate_many(metrics: dict[str, Metric], rows: Rows, *, samples: int, seed:
         for w in bootstrap_weights(n, samples=samples, seed=seed):
             for name, m in metrics.items():
                 replicates[name].append(m(rows, w))
-    return {name: interval(points[name], np.concatenate(replicates[name]) if replicates[name] else None)
-            for name in metrics}
+    return {
+        name: interval(points[name], np.concatenate(replicates[name]) if replicates[name] else None) for name in metrics
+    }
 
 
 def interval(point: float, replicates: np.ndarray | None) -> Interval:

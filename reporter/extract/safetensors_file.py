@@ -23,9 +23,16 @@ MAX_HEADER_BYTES = 100 * 1024 * 1024
 # safetensors dtype -> (numpy storage dtype, bytes per element). bfloat16 is kept as raw uint16
 # and widened by the statistics code, because numpy has no bfloat16.
 DTYPES: dict[str, tuple[str, int]] = {
-    "F64": ("<f8", 8), "F32": ("<f4", 4), "F16": ("<f2", 2), "BF16": ("<u2", 2),
-    "I64": ("<i8", 8), "I32": ("<i4", 4), "I16": ("<i2", 2), "I8": ("i1", 1),
-    "U8": ("u1", 1), "BOOL": ("?", 1),
+    "F64": ("<f8", 8),
+    "F32": ("<f4", 4),
+    "F16": ("<f2", 2),
+    "BF16": ("<u2", 2),
+    "I64": ("<i8", 8),
+    "I32": ("<i4", 4),
+    "I16": ("<i2", 2),
+    "I8": ("i1", 1),
+    "U8": ("u1", 1),
+    "BOOL": ("?", 1),
 }
 
 
@@ -59,7 +66,9 @@ def read_header(path: Path) -> tuple[dict[str, dict], int]:
         try:
             header = json.loads(handle.read(header_len))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ModelFileError(f"{path}: safetensors header is not valid JSON ({exc}). Fix: re-export the weights") from None
+            raise ModelFileError(
+                f"{path}: safetensors header is not valid JSON ({exc}). Fix: re-export the weights"
+            ) from None
     if not isinstance(header, dict):
         raise ModelFileError(f"{path}: safetensors header is not a JSON object. Fix: re-export the weights")
     header.pop("__metadata__", None)
@@ -111,7 +120,7 @@ def weight_files_in(folder: Path) -> list[Path]:
             raise ModelFileError(f"{index}: not a valid shard index ({exc}). Fix: re-export the checkpoint") from None
         shards = sorted({str(v) for v in weight_map.values()})
         paths = [(folder / s).resolve() for s in shards]
-        for shard, resolved in zip(shards, paths):
+        for shard, resolved in zip(shards, paths, strict=True):
             if not resolved.is_relative_to(folder.resolve()) or not resolved.is_file():
                 raise ModelFileError(f"{index}: shard {shard!r} is missing or outside the folder. Fix: add the shard")
         return paths

@@ -103,8 +103,9 @@ STATUS_LABELS = {"pass": "pass", "warn": "warn", "fail": "fail", "not_computed":
 
 def status_badge(status: str) -> Markup:
     """A coloured status label (plain text inside, so it reads without colour or emoji fonts)."""
+    known = status if status in STATUS_LABELS else "unknown"
     label = STATUS_LABELS.get(status, "unknown")
-    return Markup(f'<span class="reporter-status reporter-status-{status if status in STATUS_LABELS else "unknown"}">{label}</span>')
+    return Markup(f'<span class="reporter-status reporter-status-{known}">{label}</span>')
 
 
 def is_reported(value: Any) -> bool:
@@ -123,8 +124,17 @@ def make_environment(override_dir: Path | None = None) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(cell=cell, code=code, page_title=page_title, number=number, interval=with_interval, size=size, bytes=byte_size,
-                       status=status_badge, text=escape_text)
+    env.filters.update(
+        cell=cell,
+        code=code,
+        page_title=page_title,
+        number=number,
+        interval=with_interval,
+        size=size,
+        bytes=byte_size,
+        status=status_badge,
+        text=escape_text,
+    )
     env.tests["reported"] = is_reported
     return env
 
@@ -138,14 +148,18 @@ def render_template(env: jinja2.Environment, name: str, **context: Any) -> str:
     try:
         return env.get_template(name).render(**context)
     except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(f"{exc.filename or name}:{exc.lineno}: template syntax error: {exc.message}. "
-                            "Fix: correct the template") from None
+        raise TemplateError(
+            f"{exc.filename or name}:{exc.lineno}: template syntax error: {exc.message}. Fix: correct the template"
+        ) from None
     except jinja2.UndefinedError as exc:
-        raise TemplateError(f"{_template_location(exc, name)}: {exc.message}. "
-                            "Fix: use only fields of the facts record (see `reporter schema`)") from None
+        raise TemplateError(
+            f"{_template_location(exc, name)}: {exc.message}. "
+            "Fix: use only fields of the facts record (see `reporter schema`)"
+        ) from None
     except Exception as exc:  # a template can fail in any filter or test; locate it for the author
-        raise TemplateError(f"{_template_location(exc, name)}: {type(exc).__name__}: {exc}. "
-                            "Fix: correct the template") from None
+        raise TemplateError(
+            f"{_template_location(exc, name)}: {type(exc).__name__}: {exc}. Fix: correct the template"
+        ) from None
 
 
 def _template_location(exc: BaseException, name: str) -> str:

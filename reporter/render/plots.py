@@ -19,8 +19,15 @@ def _figure(draw: Callable[..., None], *, width: float = 6.4, height: float = 3.
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 
-    with matplotlib.rc_context({"svg.hashsalt": "reporter", "svg.fonttype": "path", "font.size": 10,
-                                "axes.spines.top": False, "axes.spines.right": False}):
+    with matplotlib.rc_context(
+        {
+            "svg.hashsalt": "reporter",
+            "svg.fonttype": "path",
+            "font.size": 10,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+        }
+    ):
         figure = plt.figure(figsize=(width, height))
         try:
             draw(figure)
@@ -39,10 +46,14 @@ def training_curves(training: TrainingFacts) -> bytes:
     def draw(figure: object) -> None:
         loss_axes, acc_axes = figure.subplots(1, 2)  # type: ignore[attr-defined]
         loss_axes.plot(epochs, [h.train_loss for h in training.history], marker="o", color=PALETTE[0], label="train")
-        loss_axes.plot(epochs, [h.validation_loss for h in training.history], marker="s", color=PALETTE[1], label="validation")
+        loss_axes.plot(
+            epochs, [h.validation_loss for h in training.history], marker="s", color=PALETTE[1], label="validation"
+        )
         loss_axes.set(title="Loss", xlabel="epoch")
         acc_axes.plot(epochs, [h.train_accuracy for h in training.history], marker="o", color=PALETTE[0], label="train")
-        acc_axes.plot(epochs, [h.validation_accuracy for h in training.history], marker="s", color=PALETTE[1], label="validation")
+        acc_axes.plot(
+            epochs, [h.validation_accuracy for h in training.history], marker="s", color=PALETTE[1], label="validation"
+        )
         acc_axes.set(title="Accuracy", xlabel="epoch")
         for axes in (loss_axes, acc_axes):
             axes.legend()
@@ -58,8 +69,13 @@ def reliability_diagram(performance: PerformanceFacts) -> bytes:
     def draw(figure: object) -> None:
         axes = figure.subplots()  # type: ignore[attr-defined]
         axes.plot([0, 1], [0, 1], linestyle="--", color="#9e9e9e", label="perfect calibration")
-        axes.plot([b.mean_score for b in bins], [b.positive_fraction for b in bins], marker="o",
-                  color=PALETTE[0], label="model")
+        axes.plot(
+            [b.mean_score for b in bins],
+            [b.positive_fraction for b in bins],
+            marker="o",
+            color=PALETTE[0],
+            label="model",
+        )
         axes.set(xlabel="mean predicted probability", ylabel="observed positive fraction", xlim=(0, 1), ylim=(0, 1))
         axes.legend()
 
@@ -84,10 +100,22 @@ def group_rates(feature: FeatureFairnessFacts) -> bytes:
                 values.append(estimate.value)
                 lower.append(estimate.value - (estimate.low if estimate.low is not None else estimate.value))
                 upper.append((estimate.high if estimate.high is not None else estimate.value) - estimate.value)
-            axes.bar(positions, values, width=width, color=PALETTE[i], label=label,
-                     yerr=[lower, upper], capsize=3, ecolor="#424242")
-        axes.set_xticks(range(len(groups)), [g.group for g in groups], rotation=30 if len(groups) > 4 else 0,
-                        ha="right" if len(groups) > 4 else "center")
+            axes.bar(
+                positions,
+                values,
+                width=width,
+                color=PALETTE[i],
+                label=label,
+                yerr=[lower, upper],
+                capsize=3,
+                ecolor="#424242",
+            )
+        axes.set_xticks(
+            range(len(groups)),
+            [g.group for g in groups],
+            rotation=30 if len(groups) > 4 else 0,
+            ha="right" if len(groups) > 4 else "center",
+        )
         axes.set(ylim=(0, 1), ylabel="rate")
         axes.legend()
 

@@ -16,8 +16,17 @@ from reporter.runners.outcome import RunOutcome
 from reporter.spec import LoadedSpec
 
 CONFIG_KEYS = (
-    "model_type", "architectures", "hidden_size", "num_hidden_layers", "num_attention_heads",
-    "intermediate_size", "vocab_size", "max_position_embeddings", "hidden_act", "torch_dtype", "dtype",
+    "model_type",
+    "architectures",
+    "hidden_size",
+    "num_hidden_layers",
+    "num_attention_heads",
+    "intermediate_size",
+    "vocab_size",
+    "max_position_embeddings",
+    "hidden_act",
+    "torch_dtype",
+    "dtype",
 )
 
 
@@ -27,10 +36,14 @@ def run_load(loaded: LoadedSpec, *, path: Path, device: str, convert_dir: Path) 
     assert load is not None
     if load.format == "safetensors":
         if path.is_dir() or path.suffix != ".safetensors":
-            raise ModelFileError(f"{loaded.path}: source.load.file: {path} is not a .safetensors file. "
-                                 "Fix: name the file, or use `format: transformers` for a folder")
+            raise ModelFileError(
+                f"{loaded.path}: source.load.file: {path} is not a .safetensors file. "
+                "Fix: name the file, or use `format: transformers` for a folder"
+            )
         return RunOutcome(
-            weight_files=[path], parameter_names=None, trainable_names=None,
+            weight_files=[path],
+            parameter_names=None,
+            trainable_names=None,
             architecture=ArchitectureFacts(source="load", recipe=None, module_class="(safetensors file)", config={}),
             training=NotReported(not_reported="the model was trained elsewhere; the spec loads a checkpoint"),
             evaluation_scores=None,
@@ -45,14 +58,18 @@ def _load_transformers(loaded: LoadedSpec, folder: Path, *, device: str, convert
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
     if not (folder / "config.json").is_file():
-        raise ModelFileError(f"{loaded.path}: source.load.file: {folder} has no config.json. "
-                             "Fix: point at a transformers model folder")
+        raise ModelFileError(
+            f"{loaded.path}: source.load.file: {folder} has no config.json. Fix: point at a transformers model folder"
+        )
     files = weight_files_in(folder)
     if not files:
         files = [_convert_pickle(loaded, folder, convert_dir)]
     config = AutoConfig.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
     model = AutoModel.from_pretrained(
-        folder, config=config, local_files_only=True, trust_remote_code=False,
+        folder,
+        config=config,
+        local_files_only=True,
+        trust_remote_code=False,
         use_safetensors=files[0].parent == folder,
     ).to(device)
     raw = json.loads((folder / "config.json").read_text(encoding="utf-8"))
@@ -66,10 +83,14 @@ def _load_transformers(loaded: LoadedSpec, folder: Path, *, device: str, convert
         parameter_names=names,
         trainable_names=names,
         architecture=ArchitectureFacts(
-            source="load", recipe=None, module_class=type(model).__name__,
+            source="load",
+            recipe=None,
+            module_class=type(model).__name__,
             config={k: _plain(raw[k]) for k in CONFIG_KEYS if k in raw},
         ),
-        training=NotReported(not_reported="the model was trained elsewhere; see its data sources for what its authors published"),
+        training=NotReported(
+            not_reported="the model was trained elsewhere; see its data sources for what its authors published"
+        ),
         evaluation_scores=None,
     )
 
@@ -108,8 +129,10 @@ def _convert_pickle(loaded: LoadedSpec, folder: Path, convert_dir: Path) -> Path
         try:
             part = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as exc:  # torch raises many types for corrupt or unsafe pickles
-            raise ModelFileError(f"{path}: cannot load weights-only ({type(exc).__name__}: {exc}). "
-                                 "Fix: re-export the checkpoint as safetensors") from None
+            raise ModelFileError(
+                f"{path}: cannot load weights-only ({type(exc).__name__}: {exc}). "
+                "Fix: re-export the checkpoint as safetensors"
+            ) from None
         state.update({k: v.contiguous() for k, v in part.items()})
     convert_dir.mkdir(parents=True, exist_ok=True)
     target = convert_dir / "model.safetensors"

@@ -101,8 +101,13 @@ def recipe_problems(spec_path: Path, train: TrainSource) -> list[Problem]:
             import yaml
 
             root = yaml.compose(spec_path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-            return validation_problems(spec_path, root, exc, model=BUILTIN_RECIPES[train.recipe][1],
-                                       prefix=("source", "train", "hyperparameters"))
+            return validation_problems(
+                spec_path,
+                root,
+                exc,
+                model=BUILTIN_RECIPES[train.recipe][1],
+                prefix=("source", "train", "hyperparameters"),
+            )
         return []
     module_name = train.recipe.split(":")[0]
     if not (spec_path.parent / f"{module_name}.py").is_file():
@@ -134,8 +139,9 @@ def find_recipe(loaded: LoadedSpec) -> Callable[[TrainingContext], TrainedModel]
         try:
             import_spec.loader.exec_module(module)
         except Exception as exc:  # a user's module may fail in any way; report it, don't crash
-            raise RecipeError(f"{path}: importing the recipe failed: {type(exc).__name__}: {exc}. "
-                              "Fix: make the module importable") from None
+            raise RecipeError(
+                f"{path}: importing the recipe failed: {type(exc).__name__}: {exc}. Fix: make the module importable"
+            ) from None
     function = getattr(module, function_name, None)
     if not callable(function):
         raise RecipeError(

@@ -20,7 +20,7 @@ def rows_as_text(frame: pd.DataFrame) -> list[str]:
     """Write each row as ``column: value`` pairs; missing values are written as 'unknown'."""
     columns = [str(c).replace("_", " ").replace("-", " ") for c in frame.columns]
     return [
-        "; ".join(f"{name}: {'unknown' if pd.isna(value) else value}" for name, value in zip(columns, row))
+        "; ".join(f"{name}: {'unknown' if pd.isna(value) else value}" for name, value in zip(columns, row, strict=True))
         for row in frame.itertuples(index=False, name=None)
     ]
 
@@ -52,8 +52,11 @@ def train(context: TrainingContext) -> TrainedModel:
 
     def encode(indices: np.ndarray) -> dict[str, torch.Tensor]:
         return tokenizer(
-            [texts[i] for i in indices], padding=True, truncation=True,
-            max_length=params.max_length, return_tensors="pt",
+            [texts[i] for i in indices],
+            padding=True,
+            truncation=True,
+            max_length=params.max_length,
+            return_tensors="pt",
         ).to(device)
 
     steps = params.epochs * -(-len(train_idx) // params.batch_size)
@@ -66,8 +69,13 @@ def train(context: TrainingContext) -> TrainedModel:
         out = []
         with torch.no_grad():
             for start in range(0, len(encoded_texts), 64):
-                batch = tokenizer(encoded_texts[start : start + 64], padding=True, truncation=True,
-                                  max_length=params.max_length, return_tensors="pt").to(device)
+                batch = tokenizer(
+                    encoded_texts[start : start + 64],
+                    padding=True,
+                    truncation=True,
+                    max_length=params.max_length,
+                    return_tensors="pt",
+                ).to(device)
                 out.append(torch.softmax(network(**batch).logits.double(), dim=1)[:, 1].cpu())
         return torch.cat(out)
 
@@ -94,8 +102,13 @@ def train(context: TrainingContext) -> TrainedModel:
         train_loss, train_acc = loss_sum / len(permutation), correct / len(permutation)
         val_loss, val_acc = loss_and_accuracy(val_idx)
         context.report_epoch(
-            EpochFacts(epoch=epoch, train_loss=train_loss, train_accuracy=train_acc,
-                       validation_loss=val_loss, validation_accuracy=val_acc)
+            EpochFacts(
+                epoch=epoch,
+                train_loss=train_loss,
+                train_accuracy=train_acc,
+                validation_loss=val_loss,
+                validation_accuracy=val_acc,
+            )
         )
 
     def predict_scores(frame: pd.DataFrame) -> np.ndarray:

@@ -43,8 +43,12 @@ def run_training(
     hyperparameters = validate_hyperparameters(source)
     seed_everything(source.seed)
     context = TrainingContext(
-        train=train, hyperparameters=hyperparameters, seed=source.seed, device=device,
-        resolve=resolve, on_epoch=on_epoch,
+        train=train,
+        hyperparameters=hyperparameters,
+        seed=source.seed,
+        device=device,
+        resolve=resolve,
+        on_epoch=on_epoch,
     )
     started = time.perf_counter()
     try:
@@ -63,8 +67,10 @@ def run_training(
             "holding a torch.nn.Module. Fix: return reporter.runners.recipes.TrainedModel(...)"
         )
     if not context.history:
-        raise RecipeError(f"{loaded.path}: recipe {source.recipe!r} reported no epochs. "
-                          "Fix: call context.report_epoch(...) after each epoch")
+        raise RecipeError(
+            f"{loaded.path}: recipe {source.recipe!r} reported no epochs. "
+            "Fix: call context.report_epoch(...) after each epoch"
+        )
     scores = _checked_scores(loaded, trained, evaluation)
 
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
@@ -78,7 +84,9 @@ def run_training(
         parameter_names=set(parameters),
         trainable_names={k for k, p in parameters.items() if p.requires_grad},
         architecture=ArchitectureFacts(
-            source="train", recipe=source.recipe, module_class=type(trained.module).__name__,
+            source="train",
+            recipe=source.recipe,
+            module_class=type(trained.module).__name__,
             config=trained.architecture,
         ),
         training=TrainingFacts(
@@ -107,10 +115,14 @@ def _plain(value: Any) -> Any:
 def _checked_scores(loaded: LoadedSpec, trained: TrainedModel, evaluation: LabelledData) -> np.ndarray:
     scores = np.asarray(trained.predict_scores(evaluation.features), dtype=np.float64).reshape(-1)
     if scores.shape[0] != evaluation.labels.shape[0]:
-        raise RecipeError(f"{loaded.path}: predict_scores returned {scores.shape[0]} scores for "
-                          f"{evaluation.labels.shape[0]} rows. Fix: return one score per row")
+        raise RecipeError(
+            f"{loaded.path}: predict_scores returned {scores.shape[0]} scores for "
+            f"{evaluation.labels.shape[0]} rows. Fix: return one score per row"
+        )
     bad = int((~np.isfinite(scores) | (scores < 0) | (scores > 1)).sum())
     if bad:
-        raise RecipeError(f"{loaded.path}: predict_scores returned {bad} score(s) that are NaN, infinite "
-                          "or outside [0, 1]. Fix: return probabilities of the positive class")
+        raise RecipeError(
+            f"{loaded.path}: predict_scores returned {bad} score(s) that are NaN, infinite "
+            "or outside [0, 1]. Fix: return probabilities of the positive class"
+        )
     return scores

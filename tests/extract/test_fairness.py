@@ -35,8 +35,9 @@ def test_group_metrics_match_metricframe(fairness) -> None:
     facts, rows, frame = fairness
     for feature in facts.features:
         columns = feature.feature.split(" × ")
-        frame_ = fl.MetricFrame(metrics=FAIRLEARN_METRICS, y_true=rows.labels, y_pred=rows.decisions,
-                                sensitive_features=frame[columns])
+        frame_ = fl.MetricFrame(
+            metrics=FAIRLEARN_METRICS, y_true=rows.labels, y_pred=rows.decisions, sensitive_features=frame[columns]
+        )
         by_group = frame_.by_group
         for group in feature.groups:
             if group.status != "reported":

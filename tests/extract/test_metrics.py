@@ -11,8 +11,23 @@ from sklearn.linear_model import LogisticRegression
 from reporter.extract import metrics as m
 from tests.conftest import adult_file
 
-NAMES = ["age", "workclass", "fnlwgt", "education", "education-num", "marital-status", "occupation",
-         "relationship", "race", "sex", "capital-gain", "capital-loss", "hours-per-week", "native-country", "income"]
+NAMES = [
+    "age",
+    "workclass",
+    "fnlwgt",
+    "education",
+    "education-num",
+    "marital-status",
+    "occupation",
+    "relationship",
+    "race",
+    "sex",
+    "capital-gain",
+    "capital-loss",
+    "hours-per-week",
+    "native-country",
+    "income",
+]
 NUMERIC = ["age", "education-num", "capital-gain", "capital-loss", "hours-per-week"]
 
 
@@ -20,7 +35,9 @@ NUMERIC = ["age", "education-num", "capital-gain", "capital-loss", "hours-per-we
 def adult_rows() -> tuple[m.Rows, pd.DataFrame]:
     """Scores of a scikit-learn logistic regression on 3,000 real Adult test rows."""
     train = pd.read_csv(adult_file("adult.data"), names=NAMES, skipinitialspace=True).sample(5000, random_state=1)
-    test = pd.read_csv(adult_file("adult.test"), names=NAMES, skipinitialspace=True, skiprows=1).sample(3000, random_state=2)
+    test = pd.read_csv(adult_file("adult.test"), names=NAMES, skipinitialspace=True, skiprows=1).sample(
+        3000, random_state=2
+    )
     y_train = train["income"].str.startswith(">50K").to_numpy().astype(np.int8)
     y_test = test["income"].str.startswith(">50K").to_numpy().astype(np.int8)
     model = LogisticRegression(max_iter=2000).fit(train[NUMERIC], y_train)
@@ -95,8 +112,12 @@ def test_performance_facts_hold_confusion_and_calibration(adult_rows: tuple[m.Ro
     rows, _ = adult_rows
     facts = m.extract_performance(rows, samples=50)
     tn, fp, fn, tp = sk.confusion_matrix(rows.labels, rows.decisions).ravel()
-    assert (facts.confusion.true_positive, facts.confusion.false_positive,
-            facts.confusion.true_negative, facts.confusion.false_negative) == (tp, fp, tn, fn)
+    assert (
+        facts.confusion.true_positive,
+        facts.confusion.false_positive,
+        facts.confusion.true_negative,
+        facts.confusion.false_negative,
+    ) == (tp, fp, tn, fn)
     assert sum(b.count for b in facts.calibration) == rows.labels.size
     assert facts.accuracy.low <= facts.accuracy.value <= facts.accuracy.high
 

@@ -20,8 +20,12 @@ def reference(values: torch.Tensor) -> dict[str, float]:
     x = values.to(torch.float64).numpy().ravel()
     finite = x[np.isfinite(x)]
     return {
-        "mean": finite.mean(), "std": finite.std(), "min": finite.min(), "max": finite.max(),
-        "abs_max": np.abs(finite).max(), "l2_norm": np.sqrt((finite ** 2).sum()),
+        "mean": finite.mean(),
+        "std": finite.std(),
+        "min": finite.min(),
+        "max": finite.max(),
+        "abs_max": np.abs(finite).max(),
+        "l2_norm": np.sqrt((finite**2).sum()),
         "zero_fraction": (x == 0).sum() / x.size,
     }
 

@@ -16,7 +16,7 @@ HOSTILE = [
     "[click](javascript:alert(1))",
     "**bold** _it_ `code` # heading | pipe",
     "{{ 7 * 7 }} {% raw %}",
-    "Tom & Jerry's \"quote\"",
+    'Tom & Jerry\'s "quote"',
 ]
 
 
