@@ -6,12 +6,15 @@ import logging
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from reporter.errors import InputError
 from reporter.facts import FactsRecord
+from reporter.lock import build_lock
 from reporter.pipeline import BuildSettings, build_facts
 from reporter.project import Project, load_project_specs
 from reporter.render.pages import render_site, write_generated
@@ -43,31 +46,36 @@ def build_site(project: Project, settings: BuildSettings, *, site_dir: Path | No
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
-    from reporter.errors import InputError
-
     config_file = project.root / "mkdocs.yml"
     if not config_file.is_file():
         raise InputError(f"{config_file}: not found. Fix: run reporter in a project folder holding mkdocs.yml")
     target = (site_dir or project.root / "site").resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.building.", dir=target.parent))
-    try:
-        config = load_config(config_file=str(config_file), site_dir=str(staging))
-        plugin = config.plugins.get("reporter")
-        if plugin is None:
-            raise InputError(
-                f"{config_file}: the `reporter` plugin is not enabled. Fix: add `- reporter` under `plugins:`"
+    waiting = "another reporter build of this project is running; waiting for it to finish"
+    with build_lock(settings.build_path(project), on_wait=lambda: print(waiting, file=sys.stderr)):
+        _recover_interrupted_swap(target)
+        for stale in target.parent.glob(f".{target.name}.building.*"):
+            shutil.rmtree(stale, ignore_errors=True)  # left by a build that was killed
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.building.", dir=target.parent))
+        try:
+            config = load_config(config_file=str(config_file), site_dir=str(staging))
+            plugin = config.plugins.get("reporter")
+            if plugin is None:
+                raise InputError(
+                    f"{config_file}: the `reporter` plugin is not enabled. Fix: add `- reporter` under `plugins:`"
+                )
+            plugin_settings, templates_dir = plugin.settings_for(project.root, given=settings)
+            records = generate_pages(
+                project, plugin_settings, docs_dir=Path(config.docs_dir), templates_dir=templates_dir
             )
-        plugin_settings, templates_dir = plugin.settings_for(project.root, given=settings)
-        records = generate_pages(project, plugin_settings, docs_dir=Path(config.docs_dir), templates_dir=templates_dir)
-        plugin.pages_ready, plugin.records = True, records
-        logging.getLogger("mkdocs").setLevel(logging.WARNING if settings.quiet else logging.INFO)
-        with _build_date_of(project):
-            build(config)
-        _replace_directory(staging, target)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
+            plugin.pages_ready, plugin.records = True, records
+            logging.getLogger("mkdocs").setLevel(logging.WARNING if settings.quiet else logging.INFO)
+            with _build_date_of(project):
+                build(config)
+            _replace_directory(staging, target)
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging)
     return records
 
 
@@ -89,6 +97,13 @@ def _build_date_of(project: Project) -> Iterator[None]:
     finally:
         if stamp:
             del os.environ["SOURCE_DATE_EPOCH"]
+
+
+def _recover_interrupted_swap(target: Path) -> None:
+    """A build killed between the two renames of the swap leaves only the backup: restore it."""
+    backup = target.with_name(f".{target.name}.old")
+    if backup.exists() and not target.exists():
+        os.replace(backup, target)
 
 
 def _replace_directory(source: Path, target: Path) -> None:

@@ -28,7 +28,7 @@ class Table:
     rows_in_file: int
 
 
-def read_table(source: DataSource, path: Path) -> Table:
+def read_table(source: DataSource, path: Path, *, spec_path: Path, field: str) -> Table:
     """Read a delimited file as the spec's `format` describes, sampling rows if asked.
 
     Values are read as strings where pandas cannot infer numbers, and leading spaces are dropped
@@ -48,11 +48,13 @@ def read_table(source: DataSource, path: Path) -> Table:
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
         raise DataError(
-            f"{path}: cannot read data source {source.id!r} as CSV: {exc}. "
-            "Fix: check `format:` (separator, header, column_names, skip_rows)"
+            f"{spec_path}: {field}.file: cannot read {path} as CSV: {exc}. "
+            f"Fix: check {field}.format (separator, header, column_names, skip_rows)"
         ) from None
     if frame.empty:
-        raise DataError(f"{path}: data source {source.id!r} has no rows. Fix: point `file:` at a file with data")
+        raise DataError(
+            f"{spec_path}: {field}.file: {path} has no data rows. Fix: point {field}.file at a file with data"
+        )
     rows_in_file = len(frame)
     if source.sample_rows is not None and source.sample_rows < rows_in_file:
         frame = frame.sample(n=source.sample_rows, random_state=source.sample_seed).sort_index()
@@ -75,20 +77,30 @@ def label_data(table: Table, evaluation: Evaluation, *, spec_path: Path) -> Labe
         DataError: a named column is missing, labels are missing or hold one class only.
     """
     frame = table.frame
-    needed = [evaluation.label, *evaluation.sensitive_features, *(evaluation.features or [])]
-    missing = [c for c in needed if c not in frame.columns]
-    if missing:
-        raise DataError(
-            f"{table.path}: column(s) {', '.join(map(repr, missing))} named in {spec_path} "
-            f"(evaluation) are not in data source {table.source.id!r}. "
-            f"Fix: use one of the columns {', '.join(map(str, frame.columns))}"
-        )
+    named = [
+        ("evaluation.label", [evaluation.label]),
+        ("evaluation.sensitive_features", evaluation.sensitive_features),
+        ("evaluation.features", evaluation.features or []),
+    ]
+    for field, columns in named:
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            raise DataError(
+                f"{spec_path}: {field}: column(s) {', '.join(map(repr, missing))} are not in data source "
+                f"{table.source.id!r} ({table.path}). Fix: use one of the columns {', '.join(map(str, frame.columns))}"
+            )
     raw = frame[evaluation.label]
     absent = int(raw.isna().sum())
     if absent:
         raise DataError(
-            f"{table.path}: {absent} row(s) have no value in label column {evaluation.label!r}. "
-            "Fix: drop or fill those rows"
+            f"{table.path}: {absent} row(s) have no value in label column {evaluation.label!r} "
+            f"({spec_path}: evaluation.label). Fix: drop or fill those rows"
+        )
+    if pd.api.types.is_numeric_dtype(raw) and not np.isfinite(raw.to_numpy(dtype=np.float64)).all():
+        bad = int((~np.isfinite(raw.to_numpy(dtype=np.float64))).sum())
+        raise DataError(
+            f"{table.path}: {bad} row(s) have an infinite value in label column {evaluation.label!r} "
+            f"({spec_path}: evaluation.label). Fix: correct or drop those rows"
         )
     labels = raw.astype(str).str.strip().isin(evaluation.positive_label).to_numpy(dtype=np.int8)
     if labels.min() == labels.max():

@@ -8,7 +8,7 @@ from typing import Any
 
 from reporter.cache import FactsCache, cache_key, write_atomically
 from reporter.datasets import LabelledData, Table, label_data, read_table
-from reporter.errors import DataError
+from reporter.errors import DataError, ModelFileError
 from reporter.extract.data import extract_data_source
 from reporter.extract.fairness import extract_fairness
 from reporter.extract.metrics import BOOTSTRAP_SAMPLES, Rows, extract_performance
@@ -52,7 +52,7 @@ def build_facts(project: Project, specs: list[LoadedSpec], settings: BuildSettin
             epochs = _declared_epochs(loaded)
             progress.model_started(loaded.slug, cached=facts is not None, epochs=epochs)
             if facts is None:
-                computed = _compute_facts(
+                computed = _compute_with_context(
                     project, loaded, device=device, key=key, settings=settings, progress=progress, epochs=epochs
                 )
                 # Read back through JSON so fresh and cached facts render identically (key order).
@@ -86,11 +86,22 @@ def _key_for(project: Project, loaded: LoadedSpec, *, device: str, settings: Bui
     )
 
 
+def _compute_with_context(project: Project, loaded: LoadedSpec, **options: Any) -> FactsRecord:
+    """Compute one model's facts; a model-file error gains the spec and field that named the file."""
+    try:
+        return _compute_facts(project, loaded, **options)
+    except ModelFileError as exc:
+        if str(exc).startswith(str(loaded.path)):
+            raise
+        field = "source.load.file" if loaded.spec.source.load else "source.train"
+        raise ModelFileError(f"{loaded.path}: {field}: {exc}") from None
+
+
 def _read_role(project: Project, loaded: LoadedSpec, role: str) -> Table | None:
     for index, source in enumerate(loaded.spec.data):
         if source.role == role and source.file is not None:
             path = resolve_file(project, loaded.path, source.file, field=f"data.{index}.file")
-            return read_table(source, path)
+            return read_table(source, path, spec_path=loaded.path, field=f"data.{index}")
     return None
 
 

@@ -10,10 +10,8 @@ import importlib.util
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import yaml
-
 from reporter.errors import Problem, SpecError, problem_error
-from reporter.spec import SPEC_FILENAME, FileRef, LoadedSpec, SpecFiles, load_spec, yaml_line
+from reporter.spec import SPEC_FILENAME, FileRef, LoadedSpec, SpecFiles, load_spec, yaml_line, yaml_tree
 
 
 @dataclass(frozen=True)
@@ -72,18 +70,11 @@ def _file_problems(project: Project, files: SpecFiles) -> list[Problem]:
         try:
             resolve_file(project, files.path, ref, field=field)
         except SpecError as exc:
-            line = yaml_line(_yaml_root(files.path), tuple(int(p) if p.isdigit() else p for p in field.split(".")))
+            line = yaml_line(yaml_tree(files.path), tuple(int(p) if p.isdigit() else p for p in field.split(".")))
             problems.extend(replace(p, line=line) for p in exc.problems)
     if files.source and files.source.train:
         problems.extend(recipe_problems(files.path, files.source.train))
     return problems
-
-
-def _yaml_root(path: Path) -> yaml.Node | None:
-    try:
-        return yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return None
 
 
 def resolve_file(project: Project, spec_path: Path, ref: FileRef, *, field: str) -> Path:

