@@ -24,6 +24,7 @@ from mkdocs.structure.pages import Page
 
 from reporter.errors import ReporterError
 from reporter.facts import FactsRecord
+from reporter.lock import build_lock
 from reporter.pipeline import BuildSettings
 from reporter.project import Project
 
@@ -69,10 +70,12 @@ class ReporterPlugin(BasePlugin[ReporterPluginConfig]):
             return
         root = Path(config.config_file_path).resolve().parent
         settings, templates_dir = self.settings_for(root)
+        project = Project(root=root)
         try:
-            self.records = generate_pages(
-                Project(root=root), settings, docs_dir=Path(config.docs_dir), templates_dir=templates_dir
-            )
+            with build_lock(settings.build_path(project)):
+                self.records = generate_pages(
+                    project, settings, docs_dir=Path(config.docs_dir), templates_dir=templates_dir
+                )
         except ReporterError as exc:
             raise PluginError(f"reporter: {exc}") from exc
 

@@ -125,6 +125,63 @@ source:
 """
 
 
+HOSTILE_DATA_SPEC = """\
+name: Hostile column and group names
+version: "1"
+task: binary classification of census records
+description: Trained on real Adult rows whose column and group names hold HTML, Markdown and Jinja.
+owners: [{name: tests}]
+license: MIT
+intended_uses: [tests]
+out_of_scope_uses: [everything else]
+limitations: [none]
+source:
+  train: {recipe: tabular_mlp, hyperparameters: {epochs: 1, hidden_sizes: [4]}}
+data:
+  - {id: rows, role: train, file: {path: rows.csv}, license: CC BY 4.0, description: Adult rows renamed.}
+  - {id: rows-eval, role: evaluation, file: {path: rows.csv}, license: CC BY 4.0, description: The same rows.}
+evaluation:
+  label: income
+  positive_label: [">50K"]
+  sensitive_features: ["<b>sex</b>", race]
+  min_group_size: 5
+  privacy_threshold: 2
+"""
+
+
+def hostile_rows() -> str:
+    """600 real Adult rows with a sensitive column and group names that try to inject markup."""
+    import pandas as pd
+
+    names = [
+        "age",
+        "workclass",
+        "fnlwgt",
+        "education",
+        "education-num",
+        "marital-status",
+        "occupation",
+        "relationship",
+        "race",
+        "sex",
+        "capital-gain",
+        "capital-loss",
+        "hours-per-week",
+        "native-country",
+        "income",
+    ]
+    frame = pd.read_csv(adult_file("adult.data"), names=names, skipinitialspace=True).sample(600, random_state=4)
+    frame = frame.rename(columns={"sex": "<b>sex</b>"})
+    frame["race"] = frame["race"].replace(
+        {
+            "White": "<img src=x onerror=alert(1)>",
+            "Black": "{{ 7 * 7 }}",
+            "Asian-Pac-Islander": "[x](javascript:alert(1))",
+        }
+    )
+    return frame.to_csv(index=False)
+
+
 def tiny_checkpoint() -> bytes:
     path = Path(os.environ.get("TMPDIR", "/tmp")) / f"tiny-{os.getpid()}.safetensors"
     save_file(
@@ -157,7 +214,7 @@ def tree_digest(folder: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
-    """A real project (trained MLP, fine-tuned MiniLM, loaded checkpoint) built once per run."""
+    """A real project (trained MLP, fine-tuned MiniLM, loaded checkpoint, hostile names), built once."""
     root = tmp_path_factory.mktemp("e2e") / "project"
     (root / "models").mkdir(parents=True)
     shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
@@ -166,9 +223,16 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.Co
         root / "site_src",
         ignore=shutil.ignore_patterns("index.md", "compare.md", "models", ".reporter-generated.json"),
     )
-    for slug, text in {"test-mlp": TABULAR_SPEC, "test-minilm": TEXT_SPEC, "tiny-loaded": LOADED_SPEC}.items():
+    specs = {
+        "test-mlp": TABULAR_SPEC,
+        "test-minilm": TEXT_SPEC,
+        "tiny-loaded": LOADED_SPEC,
+        "hostile-data": HOSTILE_DATA_SPEC,
+    }
+    for slug, text in specs.items():
         (root / "models" / slug).mkdir()
         (root / "models" / slug / "model.yaml").write_text(text)
+    (root / "models" / "hostile-data" / "rows.csv").write_text(hostile_rows())
     (root / "models" / "tiny-loaded" / "weights").mkdir()
     (root / "models" / "tiny-loaded" / "weights" / "tiny.safetensors").write_bytes(tiny_checkpoint())
     result = reporter("build", str(root), cwd=root)

@@ -127,3 +127,21 @@ def test_palette_toggle_switches_to_dark(browser, site_url) -> None:
     page.wait_for_function(f"document.body.getAttribute('data-md-color-scheme') !== '{scheme}'")
     assert page.locator("body").get_attribute("data-md-color-scheme") == "slate"
     page.screenshot(path=str(SCREENSHOTS / "dark-fairness.png"), full_page=True)
+
+
+def test_hostile_column_and_group_names_are_shown_as_text(browser, site_url) -> None:
+    page = browser.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    for path in ("models/hostile-data/fairness.html", "models/hostile-data/data.html"):
+        page.goto(site_url + path, wait_until="networkidle")
+        article = page.locator("article")
+        text = article.inner_text()
+        assert "<b>sex</b>" in text
+        assert article.locator("b").count() == 0 and article.locator("img:not(.reporter-plot)").count() == 0
+        assert page.locator("a[href^='javascript:']").count() == 0
+    fairness_text = page.goto(site_url + "models/hostile-data/fairness.html") and page.locator("article").inner_text()
+    for group in ("<img src=x onerror=alert(1)>", "{{ 7 * 7 }}"):
+        assert group in fairness_text
+    assert "49" not in fairness_text.split("race")[-1].split("\n")[0]
+    assert dialogs == []

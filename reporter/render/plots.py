@@ -6,6 +6,7 @@ Plots draw on a white card (see `extra.css`) so they read the same in light and 
 from __future__ import annotations
 
 import io
+import warnings
 from collections.abc import Callable
 
 from reporter.facts import FactsRecord, FairnessFacts, FeatureFairnessFacts, PerformanceFacts, TrainingFacts
@@ -19,15 +20,16 @@ def _figure(draw: Callable[..., None], *, width: float = 6.4, height: float = 3.
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 
-    with matplotlib.rc_context(
-        {
-            "svg.hashsalt": "reporter",
-            "svg.fonttype": "path",
-            "font.size": 10,
-            "axes.spines.top": False,
-            "axes.spines.right": False,
-        }
-    ):
+    style = {
+        "svg.hashsalt": "reporter",
+        "svg.fonttype": "path",
+        "font.size": 10,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "text.parse_math": False,  # labels are untrusted text: "$…$" must not be parsed as math
+    }
+    with warnings.catch_warnings(), matplotlib.rc_context(style):
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
         figure = plt.figure(figsize=(width, height))
         try:
             draw(figure)

@@ -1,0 +1,94 @@
+"""Interrupted, repeated and concurrent builds: the previous site survives, the cache stays usable,
+corrupt cache entries are rebuilt, and the same inputs give the same bytes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TABULAR_SPEC, reporter, tree_digest
+
+pytestmark = pytest.mark.slow
+
+SPEC = TABULAR_SPEC.replace("epochs: 2", "epochs: 3")
+
+
+@pytest.fixture
+def project(make_project) -> Path:
+    root = make_project({"mlp": SPEC})
+    result = reporter("build", str(root), cwd=root)
+    assert result.returncode == 0, result.stderr
+    return root
+
+
+def start_build(root: Path, *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "reporter.cli", "build", str(root), *extra],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize("delay", [0.3, 1.5, 3.0, 4.5, 6.0])
+def test_sigkill_at_any_moment_leaves_the_previous_site_and_a_usable_cache(project: Path, delay: float) -> None:
+    before = tree_digest(project / "site")
+    spec = project / "models" / "mlp" / "model.yaml"
+    spec.write_text(SPEC.replace("hidden_sizes: [16]", "hidden_sizes: [12]"))  # forces retraining
+    process = start_build(project, "--quiet")
+    time.sleep(delay)
+    os.kill(process.pid, signal.SIGKILL)  # harmless if it already finished
+    process.wait()
+    after = tree_digest(project / "site")
+    result = reporter("build", str(project), cwd=project)
+    assert result.returncode == 0, result.stderr
+    final = tree_digest(project / "site")
+    # Either the swap had not happened (the previous site) or it had (the complete new site).
+    assert after in (before, final), f"killed after {delay}s: the site is neither the old nor the new one"
+    assert before != final
+    assert not list(project.glob(".site.*")), "staging folders left behind"
+
+
+def test_corrupt_cache_entries_are_rebuilt_not_trusted(project: Path) -> None:
+    [entry] = list((project / "build" / "cache" / "mlp").glob("*.json"))
+    data = json.loads(entry.read_text())
+    data["facts"] = data["facts"].replace('"accuracy"', '"accuracy" ', 1)  # same facts, checksum now wrong
+    entry.write_text(json.dumps(data))
+    result = reporter("build", str(project), cwd=project)
+    assert result.returncode == 0 and "mlp: training" in result.stderr
+    entry.write_text("{not json")
+    result = reporter("build", str(project), cwd=project)
+    assert result.returncode == 0 and "mlp: training" in result.stderr
+    result = reporter("build", str(project), cwd=project)
+    assert "mlp: cached facts" in result.stderr
+
+
+def test_concurrent_builds_wait_for_each_other(project: Path) -> None:
+    spec = project / "models" / "mlp" / "model.yaml"
+    spec.write_text(SPEC.replace("hidden_sizes: [16]", "hidden_sizes: [8]"))
+    first = start_build(project)
+    time.sleep(0.5)
+    second = start_build(project)
+    out_first, out_second = first.communicate(timeout=600), second.communicate(timeout=600)
+    assert first.returncode == 0 and second.returncode == 0, (out_first, out_second)
+    assert "waiting for it to finish" in out_second[1]
+    assert "mlp: cached facts" in out_second[1]  # the second build reused what the first computed
+
+
+def test_retraining_from_scratch_gives_the_same_facts_but_wall_time(project: Path) -> None:
+    facts_path = project / "build" / "facts" / "mlp.json"
+    first = json.loads(facts_path.read_text())
+    result = reporter("build", str(project), "--no-cache", cwd=project)
+    assert result.returncode == 0 and "mlp: training" in result.stderr
+    second = json.loads(facts_path.read_text())
+    first["training"].pop("wall_seconds")
+    second["training"].pop("wall_seconds")
+    assert first == second
