@@ -23,21 +23,36 @@ DOCS_DIR = "site_src"
 
 
 def generate_pages(
-    project: Project, settings: BuildSettings, *, docs_dir: Path, templates_dir: Path | None
+    project: Project,
+    settings: BuildSettings,
+    *,
+    docs_dir: Path,
+    templates_dir: Path | None,
+    base: str | None = None,
+    gates: list[str] | None = None,
 ) -> list[FactsRecord]:
     """Run the pipeline and write the generated Markdown into the docs folder.
 
-    Everything is rendered in memory before the first file is written, so a failure in any model
-    or template leaves the docs folder as it was.
+    With ``base`` (a facts folder or git revision) the site also gets a Changes page. Everything
+    is rendered in memory before the first file is written, so a failure in any model or template
+    leaves the docs folder as it was.
     """
     specs = load_project_specs(project)
     records = build_facts(project, specs, settings)
-    files = render_site(records, templates_dir=templates_dir)
+    changes = None
+    if base is not None:
+        from reporter.diff import diff_facts
+        from reporter.revisions import facts_for
+
+        changes = diff_facts(facts_for(project, base, settings), records, rules=gates or [])
+    files = render_site(records, templates_dir=templates_dir, changes=changes)
     write_generated(docs_dir, files)
     return records
 
 
-def build_site(project: Project, settings: BuildSettings, *, site_dir: Path | None = None) -> list[FactsRecord]:
+def build_site(
+    project: Project, settings: BuildSettings, *, site_dir: Path | None = None, base: str | None = None
+) -> list[FactsRecord]:
     """Generate the pages, then build the MkDocs site into a temporary folder and swap it in.
 
     The pipeline runs here, outside MkDocs, so its errors keep their exit status; the plugin is
@@ -66,7 +81,12 @@ def build_site(project: Project, settings: BuildSettings, *, site_dir: Path | No
                 )
             plugin_settings, templates_dir = plugin.settings_for(project.root, given=settings)
             records = generate_pages(
-                project, plugin_settings, docs_dir=Path(config.docs_dir), templates_dir=templates_dir
+                project,
+                plugin_settings,
+                docs_dir=Path(config.docs_dir),
+                templates_dir=templates_dir,
+                base=base,
+                gates=list(plugin.config.gates),
             )
             plugin.pages_ready, plugin.records = True, records
             logging.getLogger("mkdocs").setLevel(logging.WARNING if settings.quiet else logging.INFO)

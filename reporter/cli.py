@@ -1,4 +1,4 @@
-"""The `reporter` command: build, check, schema.
+"""The `reporter` command: build, check, diff, schema.
 
 Exit status: 0 success, 1 internal failure (or a gate), 2 bad input. Errors a user can fix are
 printed as messages, never as tracebacks.
@@ -12,6 +12,7 @@ from pathlib import Path
 
 from reporter import __version__
 from reporter.errors import InputError, ReporterError
+from reporter.project import Project
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -28,6 +29,22 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--device", help="auto (default), cpu or cuda[:N]")
     build.add_argument("--no-cache", action="store_true", help="recompute every model's facts")
     build.add_argument("--quiet", action="store_true", help="print errors only")
+    build.add_argument("--base", help="facts folder or git revision to compare with: adds a Changes page")
+
+    diff = commands.add_parser("diff", help="what changed in the published figures between two builds")
+    diff.add_argument("base", help="facts folder (e.g. build/facts) or git revision")
+    diff.add_argument("head", help="facts folder or git revision")
+    diff.add_argument("--project", dest="project_dir", default=".", type=Path, help="project folder (default: .)")
+    diff.add_argument("--format", choices=("md", "json"), default="md")
+    diff.add_argument(
+        "--fail-on",
+        action="append",
+        default=[],
+        metavar="RULE",
+        help="gate rule; exit 1 when it fires (repeatable; also `gates:` in mkdocs.yml)",
+    )
+    diff.add_argument("--output", type=Path, help="write the report to this file instead of stdout")
+    diff.add_argument("--device", help="device for revisions that need training")
 
     check = commands.add_parser("check", help="validate the model specs without training")
     check.add_argument("project_dir", nargs="?", default=".", type=Path)
@@ -58,13 +75,16 @@ def _run(args: argparse.Namespace) -> int:
         sys.stdout.write(facts_json_schema())
         return EXIT_OK
 
-    from reporter.project import Project, load_project_specs
+    from reporter.project import load_project_specs
 
     project = Project(root=args.project_dir.resolve())
     if args.command == "check":
         specs = load_project_specs(project)
         print(f"{len(specs)} spec(s) valid: {', '.join(s.slug for s in specs)}")
         return EXIT_OK
+
+    if args.command == "diff":
+        return _diff(project, args)
 
     from mkdocs.exceptions import Abort, BuildError
 
@@ -78,13 +98,43 @@ def _run(args: argparse.Namespace) -> int:
         quiet=args.quiet,
     )
     try:
-        records = build_site(project, settings, site_dir=args.site_dir)
+        records = build_site(project, settings, site_dir=args.site_dir, base=args.base)
     except (Abort, BuildError) as exc:
         raise ReporterError(f"mkdocs build failed: {exc}") from None
     if not args.quiet:
         site = (args.site_dir or project.root / "site").resolve()
         print(f"built {len(records)} model report(s) into {site}")
     return EXIT_OK
+
+
+def _diff(project: Project, args: argparse.Namespace) -> int:
+    from reporter.diff import diff_facts
+    from reporter.pipeline import BuildSettings
+    from reporter.render.pages import render_changes
+    from reporter.revisions import facts_for
+
+    settings = BuildSettings(device=args.device, quiet=True)
+    rules = [*_configured_gates(project), *args.fail_on]
+    result = diff_facts(facts_for(project, args.base, settings), facts_for(project, args.head, settings), rules=rules)
+    report = result.model_dump_json(indent=2) + "\n" if args.format == "json" else render_changes(result)
+    if args.output:
+        args.output.write_text(report, encoding="utf-8")
+    else:
+        sys.stdout.write(report)
+    for gate in result.fired:
+        print(f"gate fired: {gate.rule}: {'; '.join(gate.reasons)}", file=sys.stderr)
+    return EXIT_FAILURE if result.fired else EXIT_OK
+
+
+def _configured_gates(project: Project) -> list[str]:
+    """Gate rules from the `reporter` plugin's `gates:` option in mkdocs.yml, if any."""
+    config_file = project.root / "mkdocs.yml"
+    if not config_file.is_file():
+        return []
+    from mkdocs.config import load_config
+
+    plugin = load_config(config_file=str(config_file)).plugins.get("reporter")
+    return list(plugin.config.gates) if plugin is not None else []
 
 
 if __name__ == "__main__":

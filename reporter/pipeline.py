@@ -28,11 +28,15 @@ class BuildSettings:
     use_cache: bool = True
     build_dir: Path | None = None
     facts_dir: Path | None = None
+    cache_dir: Path | None = None
     bootstrap_samples: int = BOOTSTRAP_SAMPLES
     quiet: bool = False
 
     def build_path(self, project: Project) -> Path:
         return self.build_dir or project.root / "build"
+
+    def cache_path(self, project: Project) -> Path:
+        return self.cache_dir or self.build_path(project) / "cache"
 
     def facts_path(self, project: Project) -> Path:
         return self.facts_dir or self.build_path(project) / "facts"
@@ -43,7 +47,7 @@ def build_facts(project: Project, specs: list[LoadedSpec], settings: BuildSettin
     from reporter.runners.device import choose_device
 
     device = choose_device(settings.device)
-    cache = FactsCache(settings.build_path(project) / "cache")
+    cache = FactsCache(settings.cache_path(project))
     records = []
     with BuildProgress(len(specs), quiet=settings.quiet) as progress:
         for loaded in specs:

@@ -53,6 +53,8 @@ class ReporterPluginConfig(Config):
     """Reuse facts whose inputs did not change."""
     bootstrap_samples = c.Type(int, default=1000)
     """Bootstrap replicates for every interval."""
+    gates = c.ListOfItems(c.Type(str), default=[])
+    """Rules `reporter diff` (and the Changes page) apply, as `--fail-on` would: e.g. `fairness-status`."""
 
 
 class ReporterPlugin(BasePlugin[ReporterPluginConfig]):

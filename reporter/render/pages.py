@@ -7,6 +7,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from reporter.diff import FactsDiff
 from reporter.facts import FactsRecord
 from reporter.render.environment import make_environment, render_template
 from reporter.render.plots import model_plots
@@ -15,23 +16,40 @@ MANIFEST = ".reporter-generated.json"
 MODEL_PAGES = ("index.md", "training.md", "data.md", "weights.md", "fairness.md")
 
 
-def render_site(records: list[FactsRecord], *, templates_dir: Path | None = None) -> dict[str, bytes]:
-    """Every generated file of the site, by path relative to the docs folder."""
+def render_site(
+    records: list[FactsRecord], *, templates_dir: Path | None = None, changes: FactsDiff | None = None
+) -> dict[str, bytes]:
+    """Every generated file of the site, by path relative to the docs folder.
+
+    With ``changes`` (a build with a base), the site gains a Changes page and every changed
+    model's card links to it.
+    """
     env = make_environment(templates_dir)
     files: dict[str, bytes] = {
         "index.md": render_template(env, "catalog.md.j2", records=records).encode(),
         "compare.md": render_template(env, "compare.md.j2", records=records).encode(),
     }
+    changed = set()
+    if changes is not None:
+        files["changes.md"] = render_template(env, "changes.md.j2", diff=changes, page=True).encode()
+        changed = {m.slug for m in changes.models if m.status != "unchanged"}
     for facts in records:
         folder = f"models/{facts.slug}"
         plots = model_plots(facts)
         for page in MODEL_PAGES:
             template = f"model/{page}.j2"
-            files[f"{folder}/{page}"] = render_template(env, template, facts=facts, plots=sorted(plots)).encode()
+            files[f"{folder}/{page}"] = render_template(
+                env, template, facts=facts, plots=sorted(plots), changed=facts.slug in changed
+            ).encode()
         for name, svg in plots.items():
             files[f"{folder}/{name}"] = svg
         files[f"{folder}/facts.json"] = facts.to_json().encode()
     return files
+
+
+def render_changes(changes: FactsDiff, *, templates_dir: Path | None = None) -> str:
+    """The diff as Markdown for a pull-request comment (the Changes page without its title)."""
+    return render_template(make_environment(templates_dir), "changes.md.j2", diff=changes, page=False)
 
 
 def write_generated(docs_dir: Path, files: dict[str, bytes]) -> list[str]:

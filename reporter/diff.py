@@ -1,0 +1,342 @@
+"""What changed between two builds' facts, and the gates that stop a regression.
+
+Both sides are facts records, so the diff compares exactly what the site publishes. Provenance
+(library versions, cache key, commit) and training wall time are left out: they change between
+any two machines without the model changing, and would make every diff non-empty.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from reporter.errors import InputError
+from reporter.facts import (
+    DataMeasurements,
+    FactsRecord,
+    FairnessFacts,
+    Interval,
+    PerformanceFacts,
+    TrainingFacts,
+)
+
+METRICS = (
+    "accuracy",
+    "balanced_accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "roc_auc",
+    "log_loss",
+    "brier_score",
+    "expected_calibration_error",
+)
+STATUS_RANK = {"not_computed": 0, "pass": 1, "warn": 2, "fail": 3}
+LARGEST_MOVERS = 5
+
+
+class Change(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class MetricChange(Change):
+    """A metric whose value moved, with a conservative 95 % interval of the change."""
+
+    name: str
+    base: float | None
+    head: float | None
+    delta: float | None
+    low: float | None
+    high: float | None
+    significant: bool
+
+
+class DisparityChange(Change):
+    feature: str
+    name: str
+    base: float | None
+    head: float | None
+    delta: float | None
+    base_status: str
+    head_status: str
+    worse: bool
+
+
+class ValueChange(Change):
+    field: str
+    base: str
+    head: str
+
+
+class TensorChange(Change):
+    name: str
+    base_norm: float | None
+    head_norm: float | None
+    relative_change: float | None
+
+
+class ModelDiff(Change):
+    slug: str
+    name: str
+    status: Literal["added", "removed", "changed", "unchanged"]
+    metrics: list[MetricChange] = []
+    disparities: list[DisparityChange] = []
+    hyperparameters: list[ValueChange] = []
+    data: list[ValueChange] = []
+    weights: list[ValueChange] = []
+    largest_movers: list[TensorChange] = []
+    text: list[ValueChange] = []
+
+
+class GateResult(Change):
+    rule: str
+    fired: bool
+    reasons: list[str]
+
+
+class FactsDiff(Change):
+    """The whole comparison: per model, and the gates evaluated on it."""
+
+    models: list[ModelDiff]
+    gates: list[GateResult] = []
+
+    @property
+    def empty(self) -> bool:
+        return all(m.status == "unchanged" for m in self.models)
+
+    @property
+    def fired(self) -> list[GateResult]:
+        return [g for g in self.gates if g.fired]
+
+
+def diff_facts(base: Iterable[FactsRecord], head: Iterable[FactsRecord], *, rules: Iterable[str] = ()) -> FactsDiff:
+    """Compare two builds model by model, then evaluate the gate rules on the result."""
+    base_by_slug = {f.slug: f for f in base}
+    head_by_slug = {f.slug: f for f in head}
+    models = []
+    for slug in sorted(base_by_slug.keys() | head_by_slug.keys()):
+        old, new = base_by_slug.get(slug), head_by_slug.get(slug)
+        if old is None:
+            models.append(ModelDiff(slug=slug, name=new.card.name, status="added"))  # type: ignore[union-attr]
+        elif new is None:
+            models.append(ModelDiff(slug=slug, name=old.card.name, status="removed"))
+        else:
+            models.append(_diff_model(old, new))
+    result = FactsDiff(models=models)
+    gates = [evaluate_gate(rule, result) for rule in rules]
+    return result.model_copy(update={"gates": gates})
+
+
+def _comparable(facts: FactsRecord) -> dict[str, object]:
+    data = facts.model_dump(mode="json", exclude={"provenance"})
+    if isinstance(data.get("training"), dict):
+        data["training"].pop("wall_seconds", None)
+    return data
+
+
+def _diff_model(old: FactsRecord, new: FactsRecord) -> ModelDiff:
+    if _comparable(old) == _comparable(new):
+        return ModelDiff(slug=new.slug, name=new.card.name, status="unchanged")
+    return ModelDiff(
+        slug=new.slug,
+        name=new.card.name,
+        status="changed",
+        metrics=_metric_changes(old.performance, new.performance),
+        disparities=_disparity_changes(old.fairness, new.fairness),
+        hyperparameters=_hyperparameter_changes(old.training, new.training),
+        data=_data_changes(old, new),
+        weights=_weight_changes(old, new),
+        largest_movers=_largest_movers(old, new),
+        text=_text_changes(old, new),
+    )
+
+
+def change_interval(old: Interval, new: Interval) -> tuple[float | None, float | None, float | None]:
+    """Delta and a 95 % interval treating the two estimates as independent (normal approximation
+    from each side's percentile interval). Both sides usually share evaluation rows, which makes
+    the true interval narrower: this one errs on the side of calling a change not significant."""
+    if old.value is None or new.value is None:
+        return None, None, None
+    delta = new.value - old.value
+    if None in (old.low, old.high, new.low, new.high):
+        return delta, None, None
+    half = math.hypot((old.high - old.low) / 2, (new.high - new.low) / 2)  # type: ignore[operator]
+    return delta, delta - half, delta + half
+
+
+def _metric_changes(old: object, new: object) -> list[MetricChange]:
+    if not (isinstance(old, PerformanceFacts) and isinstance(new, PerformanceFacts)):
+        return []
+    changes = []
+    for name in METRICS:
+        a, b = getattr(old, name), getattr(new, name)
+        if a.value == b.value:
+            continue
+        delta, low, high = change_interval(a, b)
+        significant = low is not None and high is not None and (low > 0 or high < 0)
+        changes.append(
+            MetricChange(
+                name=name, base=a.value, head=b.value, delta=delta, low=low, high=high, significant=significant
+            )
+        )
+    return changes
+
+
+def _disparity_changes(old: object, new: object) -> list[DisparityChange]:
+    if not (isinstance(old, FairnessFacts) and isinstance(new, FairnessFacts)):
+        return []
+    before = {(f.feature, d.name): d for f in old.features for d in f.disparities}
+    changes = []
+    for feature in new.features:
+        for d in feature.disparities:
+            previous = before.get((feature.feature, d.name))
+            base_value = previous.value.value if previous else None
+            if previous is not None and previous.value.value == d.value.value and previous.status == d.status:
+                continue
+            base_status = previous.status if previous else "not_computed"
+            changes.append(
+                DisparityChange(
+                    feature=feature.feature,
+                    name=d.name,
+                    base=base_value,
+                    head=d.value.value,
+                    delta=None if base_value is None or d.value.value is None else d.value.value - base_value,
+                    base_status=base_status,
+                    head_status=d.status,
+                    worse=STATUS_RANK[d.status] > STATUS_RANK[base_status] and d.status in ("warn", "fail"),
+                )
+            )
+    return changes
+
+
+def _value_changes(prefix: str, old: dict[str, object], new: dict[str, object]) -> list[ValueChange]:
+    return [
+        ValueChange(field=f"{prefix}{key}", base=_text(old.get(key, "(absent)")), head=_text(new.get(key, "(absent)")))
+        for key in sorted(old.keys() | new.keys())
+        if old.get(key, "(absent)") != new.get(key, "(absent)")
+    ]
+
+
+def _text(value: object) -> str:
+    if isinstance(value, list):
+        return "; ".join(map(str, value))
+    return str(value)
+
+
+def _hyperparameter_changes(old: object, new: object) -> list[ValueChange]:
+    before = old.hyperparameters if isinstance(old, TrainingFacts) else {}
+    after = new.hyperparameters if isinstance(new, TrainingFacts) else {}
+    changes = _value_changes("", dict(before), dict(after))
+    if isinstance(old, TrainingFacts) and isinstance(new, TrainingFacts):
+        changes += _value_changes(
+            "",
+            {"optimizer": old.optimizer, "schedule": old.schedule, "seed": old.seed},
+            {"optimizer": new.optimizer, "schedule": new.schedule, "seed": new.seed},
+        )
+    return changes
+
+
+def _data_changes(old: FactsRecord, new: FactsRecord) -> list[ValueChange]:
+    def summary(facts: FactsRecord) -> dict[str, object]:
+        out: dict[str, object] = {}
+        for source in facts.data:
+            out[f"{source.id}.license"] = source.license
+            if isinstance(source.measurements, DataMeasurements):
+                out[f"{source.id}.sha256"] = source.measurements.sha256
+                out[f"{source.id}.rows_used"] = source.measurements.rows_used
+        return out
+
+    return _value_changes("", summary(old), summary(new))
+
+
+def _weight_changes(old: FactsRecord, new: FactsRecord) -> list[ValueChange]:
+    def summary(facts: FactsRecord) -> dict[str, object]:
+        w = facts.weights
+        return {
+            "fingerprint": w.fingerprint,
+            "parameters_total": w.parameters_total,
+            "tensor_count": w.tensor_count,
+            "non_finite_values": sum(t.nan_count + t.inf_count for t in w.tensors),
+        }
+
+    return _value_changes("", summary(old), summary(new))
+
+
+def _largest_movers(old: FactsRecord, new: FactsRecord) -> list[TensorChange]:
+    before = {t.name: t.l2_norm for t in old.weights.tensors}
+    moves = []
+    for tensor in new.weights.tensors:
+        if tensor.name not in before:
+            continue
+        a, b = before[tensor.name], tensor.l2_norm
+        relative = None if a in (None, 0) or b is None else (b - a) / a  # type: ignore[operator]
+        if a != b:
+            moves.append(TensorChange(name=tensor.name, base_norm=a, head_norm=b, relative_change=relative))
+    moves.sort(key=lambda m: -abs(m.relative_change) if m.relative_change is not None else 0)
+    return moves[:LARGEST_MOVERS]
+
+
+def _text_changes(old: FactsRecord, new: FactsRecord) -> list[ValueChange]:
+    fields = (
+        "name",
+        "version",
+        "license",
+        "description",
+        "intended_uses",
+        "out_of_scope_uses",
+        "limitations",
+        "ethical_considerations",
+    )
+    a = {f: getattr(old.card, f) for f in fields}
+    b = {f: getattr(new.card, f) for f in fields}
+    return _value_changes("", a, b)
+
+
+GATE_HELP = (
+    "fairness-status (a disparity status got worse: to warn or fail), fairness-status:fail (moved to fail), "
+    "metric:NAME:DELTA (e.g. metric:accuracy:-0.01 fires when accuracy drops by more than 0.01; "
+    "metric:log_loss:+0.02 when it rises by more than 0.02), license-change, new-nan-weights"
+)
+
+
+def evaluate_gate(rule: str, result: FactsDiff) -> GateResult:
+    """Evaluate one `--fail-on` rule.
+
+    Raises:
+        InputError: the rule is not one reporter knows.
+    """
+    reasons: list[str] = []
+    changed = [m for m in result.models if m.status == "changed"]
+    if rule in ("fairness-status", "fairness-status:fail"):
+        for model in changed:
+            for d in model.disparities:
+                if d.worse and (rule == "fairness-status" or d.head_status == "fail"):
+                    reasons.append(f"{model.slug}: {d.feature} {d.name} {d.base_status} → {d.head_status}")
+    elif rule.startswith("metric:"):
+        parts = rule.split(":")
+        try:
+            name, limit = parts[1], float(parts[2])
+        except (IndexError, ValueError):
+            raise InputError(f"--fail-on {rule}: write metric:NAME:DELTA, e.g. metric:accuracy:-0.01") from None
+        if name not in METRICS:
+            raise InputError(f"--fail-on {rule}: unknown metric {name!r}. Fix: use one of {', '.join(METRICS)}")
+        for model in changed:
+            for m in model.metrics:
+                if m.name == name and m.delta is not None and (m.delta < limit if limit < 0 else m.delta > limit):
+                    reasons.append(f"{model.slug}: {name} {m.base:.4f} → {m.head:.4f} ({m.delta:+.4f})")
+    elif rule == "license-change":
+        for model in changed:
+            for c in model.text + model.data:
+                if c.field.endswith("license"):
+                    reasons.append(f"{model.slug}: {c.field} {c.base} → {c.head}")
+    elif rule == "new-nan-weights":
+        for model in changed:
+            for c in model.weights:
+                if c.field == "non_finite_values" and int(c.head) > int(c.base):
+                    reasons.append(f"{model.slug}: non-finite weight values {c.base} → {c.head}")
+    else:
+        raise InputError(f"--fail-on {rule}: unknown rule. Fix: use one of: {GATE_HELP}")
+    return GateResult(rule=rule, fired=bool(reasons), reasons=reasons)

@@ -1,0 +1,223 @@
+"""Diffs of two real builds: changed metrics, fairness movement, hyperparameters, gates, the
+Changes page, git revisions, and the GitHub workflows (linted, and their commands run here)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from reporter.diff import FactsDiff, change_interval, diff_facts
+from reporter.errors import InputError
+from reporter.facts import Interval
+from tests.conftest import REPO, TABULAR_SPEC, reporter
+
+pytestmark = pytest.mark.slow
+
+BASE_SPEC = TABULAR_SPEC.replace(
+    "hyperparameters: {epochs: 2, hidden_sizes: [16]}", "hyperparameters: {epochs: 3, hidden_sizes: [16]}"
+)
+# A real regression: far fewer updates at a tiny learning rate leave the network barely trained.
+HEAD_SPEC = TABULAR_SPEC.replace(
+    "hyperparameters: {epochs: 2, hidden_sizes: [16]}",
+    "hyperparameters: {epochs: 1, hidden_sizes: [16], learning_rate: 0.00001}",
+)
+
+
+def git(root: Path, *args: str) -> str:
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@t",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@t",
+    }
+    return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True, text=True, env=env).stdout
+
+
+@pytest.fixture(scope="module")
+def two_builds(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A git project built at a base commit and at a head commit that changes a hyperparameter."""
+    root = tmp_path_factory.mktemp("diff") / "project"
+    (root / "models" / "mlp").mkdir(parents=True)
+    shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
+    shutil.copytree(
+        REPO / "site_src",
+        root / "site_src",
+        ignore=shutil.ignore_patterns("index.md", "compare.md", "models", ".reporter-generated.json"),
+    )
+    (root / ".gitignore").write_text("build/\nsite/\nsite_src/models/\nsite_src/index.md\nsite_src/compare.md\n")
+    (root / "models" / "mlp" / "model.yaml").write_text(BASE_SPEC)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "base")
+    assert reporter("build", str(root), cwd=root).returncode == 0
+    shutil.copytree(root / "build" / "facts", root / "base-facts")
+    (root / "models" / "mlp" / "model.yaml").write_text(HEAD_SPEC)
+    git(root, "commit", "-qam", "head")
+    result = reporter("build", str(root), cwd=root)
+    assert result.returncode == 0, result.stderr
+    shutil.copytree(root / "build" / "facts", root / "head-facts")
+    return root
+
+
+def json_diff(root: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], FactsDiff]:
+    result = reporter("diff", *args, "--project", str(root), "--format", "json", cwd=root)
+    return result, FactsDiff.model_validate_json(result.stdout)
+
+
+def test_diff_shows_the_metric_fairness_and_hyperparameter_changes(two_builds: Path) -> None:
+    result, diff = json_diff(two_builds, "base-facts", "head-facts")
+    assert result.returncode == 0, result.stderr
+    [model] = diff.models
+    assert model.status == "changed"
+    accuracy = next(m for m in model.metrics if m.name == "accuracy")
+    assert accuracy.delta < 0 and accuracy.significant and accuracy.high < 0
+    base = json.loads((two_builds / "base-facts" / "mlp.json").read_text())
+    assert accuracy.base == base["performance"]["accuracy"]["value"]
+    assert model.disparities, "fairness figures moved"
+    assert {c.field for c in model.hyperparameters} >= {"epochs", "learning_rate"}
+    assert any(c.field == "fingerprint" for c in model.weights)
+    assert model.largest_movers and model.data == [] and model.text == []
+
+
+def test_markdown_report_for_a_pull_request_comment(two_builds: Path) -> None:
+    result = reporter("diff", "base-facts", "head-facts", "--project", str(two_builds), cwd=two_builds)
+    assert result.returncode == 0
+    assert "### Test MLP (`mlp`): changed" in result.stdout
+    assert "| `accuracy` |" in result.stdout and "| `epochs` | 3 | 1 |" in result.stdout
+
+
+def test_gates_exit_1_and_name_the_rule(two_builds: Path) -> None:
+    result = reporter(
+        "diff",
+        "base-facts",
+        "head-facts",
+        "--project",
+        str(two_builds),
+        "--fail-on",
+        "metric:accuracy:-0.01",
+        "--fail-on",
+        "license-change",
+        cwd=two_builds,
+    )
+    assert result.returncode == 1
+    assert "Gates fired" in result.stdout and "`metric:accuracy:-0.01`" in result.stdout
+    assert "license-change" not in result.stdout.split("Gates fired")[1].split("###")[0]
+    assert "gate fired: metric:accuracy:-0.01" in result.stderr
+    bad = reporter(
+        "diff", "base-facts", "head-facts", "--project", str(two_builds), "--fail-on", "vibes", cwd=two_builds
+    )
+    assert bad.returncode == 2 and "unknown rule" in bad.stderr
+
+
+def test_unchanged_rebuild_gives_an_empty_diff(two_builds: Path) -> None:
+    result, diff = json_diff(two_builds, "head-facts", "build/facts")
+    assert result.returncode == 0 and diff.empty
+    result = reporter(
+        "diff",
+        "head-facts",
+        "head-facts",
+        "--project",
+        str(two_builds),
+        "--fail-on",
+        "metric:accuracy:-0.01",
+        cwd=two_builds,
+    )
+    assert result.returncode == 0 and "No model changed" in result.stdout
+
+
+def test_git_revisions_are_built_in_a_worktree_with_the_shared_cache(two_builds: Path) -> None:
+    result, diff = json_diff(two_builds, "HEAD~1", "HEAD")
+    assert result.returncode == 0, result.stderr
+    _, from_folders = json_diff(two_builds, "base-facts", "head-facts")
+    assert diff == from_folders
+    assert "worktree" not in git(two_builds, "worktree", "list").split("\n", 1)[-1]
+    missing = reporter("diff", "no-such-rev", "HEAD", "--project", str(two_builds), cwd=two_builds)
+    assert missing.returncode == 2 and "neither a facts folder nor a git revision" in missing.stderr
+
+
+def test_preview_build_adds_a_changes_page_linked_from_the_card(two_builds: Path) -> None:
+    result = reporter("build", str(two_builds), "--base", "base-facts", "--site-dir", "preview", cwd=two_builds)
+    assert result.returncode == 0, result.stderr
+    changes = (two_builds / "preview" / "changes.html").read_text()
+    assert "Test MLP" in changes and "accuracy" in changes
+    card = (two_builds / "preview" / "models" / "mlp" / "index.html").read_text()
+    assert "Changed in this preview" in card and 'href="../../changes.html"' in card
+
+
+def test_workflows_pass_actionlint() -> None:
+    workflows = sorted(str(p) for p in (REPO / ".github" / "workflows").glob("*.yml"))
+    assert len(workflows) == 2
+    result = subprocess.run(
+        ["node", str(REPO / "tests" / "lint_workflows.mjs"), *workflows],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == []
+
+
+def test_the_linter_catches_untrusted_input(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yml"
+    bad.write_text(
+        "on: pull_request\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n"
+        '      - run: echo "${{ github.event.pull_request.title }}"\n'
+    )
+    result = subprocess.run(
+        ["node", str(REPO / "tests" / "lint_workflows.mjs"), str(bad)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+        check=False,
+    )
+    assert "potentially untrusted" in result.stdout
+
+
+def test_the_preview_workflow_commands_run_here(two_builds: Path, tmp_path: Path) -> None:
+    """Run the `reporter` steps of report-preview.yml as written, with the base commit as BASE_SHA."""
+    workflow = yaml.safe_load((REPO / ".github" / "workflows" / "report-preview.yml").read_text())
+    steps = [s["run"] for s in workflow["jobs"]["preview"]["steps"] if ".venv/bin/reporter" in s.get("run", "")]
+    assert len(steps) == 2
+    venv_bin = Path(os.sys.executable).parent
+    (two_builds / ".venv").mkdir(exist_ok=True)
+    if not (two_builds / ".venv" / "bin").exists():
+        (two_builds / ".venv" / "bin").symlink_to(venv_bin)
+    output = tmp_path / "github-output"
+    env = {**os.environ, "BASE_SHA": git(two_builds, "rev-parse", "HEAD~1").strip(), "GITHUB_OUTPUT": str(output)}
+    for script in steps:
+        result = subprocess.run(
+            ["bash", "-e", "-c", script],
+            cwd=two_builds,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+    assert (two_builds / "preview-site" / "changes.html").is_file()
+    assert "### Test MLP" in (two_builds / "report-diff.md").read_text()
+    assert output.read_text().strip() in ("status=0", "status=1")
+
+
+def test_change_interval_is_conservative_and_handles_undefined() -> None:
+    delta, low, high = change_interval(
+        Interval(value=0.8, low=0.78, high=0.82), Interval(value=0.7, low=0.68, high=0.72)
+    )
+    assert delta == pytest.approx(-0.1) and low < -0.1 < high < 0
+    assert change_interval(Interval(value=None), Interval(value=0.5)) == (None, None, None)
+
+
+def test_unknown_metric_in_a_gate_is_bad_input() -> None:
+    with pytest.raises(InputError, match="unknown metric"):
+        diff_facts([], [], rules=["metric:accuracyy:-0.1"])
