@@ -72,6 +72,7 @@ def build_site(
         for stale in target.parent.glob(f".{target.name}.building.*"):
             shutil.rmtree(stale, ignore_errors=True)  # left by a build that was killed
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.building.", dir=target.parent))
+        staging.chmod(0o777 & ~_umask())  # mkdtemp's 0700 would make the published site unreadable
         try:
             config = load_config(config_file=str(config_file), site_dir=str(staging))
             plugin = config.plugins.get("reporter")
@@ -117,6 +118,12 @@ def _build_date_of(project: Project) -> Iterator[None]:
     finally:
         if stamp:
             del os.environ["SOURCE_DATE_EPOCH"]
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _recover_interrupted_swap(target: Path) -> None:

@@ -205,6 +205,9 @@ class GroupFacts(Fact):
     precision: Interval | None
     accuracy: Interval | None
     roc_auc: Interval | None
+    ratios_to_reference: dict[str, Interval] = Field(
+        description="Selection rate and true positive rate divided by the reference group's."
+    )
 
 
 class DisparityFacts(Fact):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reporter.cache import FactsCache, cache_key, write_atomically
+from reporter.cache import FactsCache, cache_key
 from reporter.datasets import LabelledData, Table, label_data, read_table
 from reporter.errors import DataError, ModelFileError
 from reporter.extract.data import extract_data_source
@@ -15,6 +15,7 @@ from reporter.extract.metrics import BOOTSTRAP_SAMPLES, Rows, extract_performanc
 from reporter.extract.provenance import extract_provenance
 from reporter.extract.weights import extract_weights
 from reporter.facts import CardFacts, FactsRecord, NotReported, Owner
+from reporter.files import write_atomically
 from reporter.progress import BuildProgress
 from reporter.project import Project, resolve_file
 from reporter.spec import LoadedSpec, SpecFiles
@@ -167,6 +168,7 @@ def _compute_facts(
                 privacy_threshold=spec.evaluation.privacy_threshold,
                 ratio_threshold=spec.evaluation.ratio_threshold,
                 difference_threshold=spec.evaluation.difference_threshold,
+                reference_groups=spec.evaluation.reference_groups,
                 samples=settings.bootstrap_samples,
             )
         else:

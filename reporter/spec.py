@@ -178,6 +178,10 @@ class Evaluation(SpecModel):
     min_group_size: int = Field(default=30, ge=1, description="Smaller groups are shown as insufficient data.")
     privacy_threshold: int = Field(default=10, ge=1, description="Smaller groups are suppressed from every page.")
     threshold: float = Field(default=0.5, gt=0, lt=1, description="Decision threshold on scores.")
+    reference_groups: dict[str, str] = Field(
+        default_factory=dict,
+        description="Reference group per feature for ratios (default: the largest group).",
+    )
     ratio_threshold: float = Field(
         default=0.8, gt=0, le=1, description="Disparity ratios below this fail (four-fifths rule)."
     )

@@ -4,9 +4,15 @@ Disparities use fairlearn's names and definitions (``between_groups``: largest m
 group value, or smallest over largest), computed over the groups large enough to report, so a
 reader can check every figure with fairlearn on the same data. Groups below the privacy threshold
 are removed from every output and only counted.
+
+All features share one set of bootstrap replicates (drawn over rows, or over cells of rows within
+the intersection groups for large data), so a disparity's interval reflects one resampling of the
+evaluation data, as its point estimate reflects the data itself.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -23,6 +29,8 @@ from reporter.extract.metrics import (
     interval,
     precision,
     roc_auc,
+    safe_divide,
+    sampling_units,
     selection_rate,
     true_positive_rate,
 )
@@ -38,16 +46,90 @@ GROUP_METRICS: dict[str, Metric] = {
     "accuracy": accuracy,
     "roc_auc": roc_auc,
 }
+RATIO_METRICS = ("selection_rate", "true_positive_rate")
 INTERSECTION_SEPARATOR = " × "
 
 
-def group_labels(sensitive: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Each sensitive column, plus the intersection of all of them when there are several."""
-    features = {str(c): sensitive[c].astype(str).to_numpy() for c in sensitive.columns}
-    if len(features) > 1:
-        joined = sensitive.astype(str).agg(INTERSECTION_SEPARATOR.join, axis=1).to_numpy()
-        features[INTERSECTION_SEPARATOR.join(features)] = joined
-    return features
+@dataclass(frozen=True)
+class Grouping:
+    """One sensitive feature (or intersection): an integer group code per row, and the names."""
+
+    feature: str
+    codes: np.ndarray
+    names: list[str]
+
+
+def groupings(sensitive: pd.DataFrame) -> list[Grouping]:
+    """Each sensitive column, plus the intersection of all of them when there are several.
+
+    Groups are integer codes from a hash-based factorisation, so nothing sorts or compares strings
+    per row; intersection names are built once per combination.
+    """
+    singles = []
+    for column in sensitive.columns:
+        codes, uniques = pd.factorize(sensitive[column].astype("string"), sort=True)
+        singles.append(Grouping(str(column), codes.astype(np.int64), [str(u) for u in uniques]))
+    if len(singles) < 2:
+        return singles
+    combined = np.zeros(len(sensitive), dtype=np.int64)
+    for single in singles:
+        combined = combined * len(single.names) + single.codes
+    combinations = int(np.prod([len(single.names) for single in singles]))
+    if combinations <= 4 * len(sensitive):  # code every combination directly, no sort needed
+        distinct, codes = np.arange(combinations), combined
+    else:
+        distinct, codes = np.unique(combined, return_inverse=True)
+    names = []
+    for value in distinct:
+        parts = []
+        for single in reversed(singles):
+            value, index = divmod(int(value), len(single.names))
+            parts.append(single.names[index])
+        names.append(INTERSECTION_SEPARATOR.join(reversed(parts)))
+    feature = INTERSECTION_SEPARATOR.join(s.feature for s in singles)
+    return [*singles, Grouping(feature, codes.reshape(-1).astype(np.int64), names)]
+
+
+def group_point_metrics(rows: Rows, codes: np.ndarray, groups: int) -> dict[str, np.ndarray]:
+    """Every group metric for every group in one pass over the rows (point estimates).
+
+    The same definitions as the weighted metric functions, computed with counts: confusion cells by
+    ``bincount``, and ROC AUC per group from the rows' shared score order, regrouped by a stable
+    (radix) sort on the group code, counting tied scores one half as the Mann–Whitney statistic does.
+    """
+    y, d = rows.labels.astype(np.int64), rows.decisions.astype(np.int64)
+    cells = np.bincount(codes * 4 + y * 2 + d, minlength=groups * 4).reshape(groups, 4).astype(np.float64)
+    tn, fp, fn, tp = cells.T
+    n = cells.sum(axis=1)
+    narrow = np.int16 if groups < 2**15 else np.int64  # small integers take numpy's radix sort
+    by_group = np.argsort(codes.astype(narrow)[rows.order], kind="stable")
+    group_seq = codes[rows.order][by_group]
+    tie_seq = rows.tie_runs[by_group]
+    label_seq = rows.labels[rows.order][by_group].astype(np.float64)
+    starts = np.r_[True, (group_seq[1:] != group_seq[:-1]) | (tie_seq[1:] != tie_seq[:-1])]
+    run = np.cumsum(starts) - 1
+    positives = np.bincount(run, weights=label_seq)
+    negatives = np.bincount(run, weights=1 - label_seq)
+    run_group = group_seq[starts]
+    below = np.cumsum(negatives) - negatives  # negatives before this run, over all groups
+    group_offset = np.zeros(groups)
+    first_run = np.r_[True, run_group[1:] != run_group[:-1]]
+    group_offset[run_group[first_run]] = below[first_run]
+    wins = positives * (below - group_offset[run_group] + 0.5 * negatives)
+    auc = safe_divide(
+        np.bincount(run_group, wins, groups),
+        np.bincount(run_group, positives, groups) * np.bincount(run_group, negatives, groups),
+    )
+    return {
+        "base_rate": safe_divide(tp + fn, n),
+        "selection_rate": safe_divide(tp + fp, n),
+        "true_positive_rate": safe_divide(tp, tp + fn),
+        "false_positive_rate": safe_divide(fp, fp + tn),
+        "false_negative_rate": safe_divide(fn, tp + fn),
+        "precision": safe_divide(tp, tp + fp),
+        "accuracy": safe_divide(tp + tn, n),
+        "roc_auc": auc,
+    }
 
 
 def _disparities(
@@ -57,8 +139,7 @@ def _disparities(
 
     def spread(metric: str) -> tuple[np.ndarray, np.ndarray]:
         v = values[metric]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.max(v, axis=0) - np.min(v, axis=0), np.min(v, axis=0) / np.max(v, axis=0)
+        return np.max(v, axis=0) - np.min(v, axis=0), safe_divide(np.min(v, axis=0), np.max(v, axis=0))
 
     dp_diff, dp_ratio = spread("selection_rate")
     tpr_diff, tpr_ratio = spread("true_positive_rate")
@@ -86,11 +167,26 @@ def disparity_status(value: Interval, *, kind: str, threshold: float) -> str:
     return "pass" if (edge >= threshold if kind == "ratio" else edge <= threshold) else "warn"
 
 
+def _replicate_table(
+    units: Rows, unit_codes: np.ndarray, codes: list[int], weights: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Every group metric for the given groups on bootstrap weights: arrays of shape (groups, B)."""
+    table: dict[str, list[np.ndarray]] = {m: [] for m in GROUP_METRICS}
+    for code in codes:
+        mask = unit_codes == code
+        subset = units.subset(mask)
+        for metric, function in GROUP_METRICS.items():
+            table[metric].append(function(subset, weights[:, mask]))
+    return {m: np.stack(v) for m, v in table.items()}
+
+
 def extract_feature_fairness(
-    feature: str,
-    groups: np.ndarray,
+    grouping: Grouping,
     rows: Rows,
     *,
+    units: Rows,
+    unit_codes: np.ndarray,
+    reference: str | None,
     min_group_size: int,
     privacy_threshold: int,
     ratio_threshold: float,
@@ -98,78 +194,72 @@ def extract_feature_fairness(
     samples: int,
     seed: int,
 ) -> FeatureFairnessFacts:
-    """Metrics per group of one feature, and the disparities between the reportable groups."""
-    names, counts = np.unique(groups, return_counts=True)
-    visible = [(str(g), int(c)) for g, c in zip(names, counts, strict=True) if c >= privacy_threshold]
+    """Metrics per group of one feature, ratios to the reference group, and the disparities
+    between the reportable groups."""
+    sizes = np.bincount(grouping.codes, minlength=len(grouping.names))
+    visible = [(grouping.names[c], int(sizes[c])) for c in range(len(grouping.names)) if sizes[c] >= privacy_threshold]
     reportable = [g for g, c in visible if c >= min_group_size]
-    n = rows.labels.size
-    masks = {g: groups == g for g in reportable}
-    points = {
-        g: {m: f(rows.subset(masks[g]), np.ones((1, int(masks[g].sum()))))[0] for m, f in GROUP_METRICS.items()}
-        for g in reportable
-    }
-    replicates: dict[str, dict[str, list[np.ndarray]]] = {g: {m: [] for m in GROUP_METRICS} for g in reportable}
-    disparity_reps: dict[str, list[np.ndarray]] = {}
-    for w in bootstrap_weights(n, samples=samples, seed=seed) if samples else []:
-        chunk: dict[str, np.ndarray] = {}
-        for g in reportable:
-            subset = rows.subset(masks[g])
-            for m, f in GROUP_METRICS.items():
-                reps = f(subset, w[:, masks[g]])
-                replicates[g][m].append(reps)
-        if reportable:
-            for m in ("selection_rate", "true_positive_rate", "false_positive_rate"):
-                chunk[m] = np.stack([replicates[g][m][-1] for g in reportable])
-            for name, reps, _, _ in _disparities(
-                chunk, ratio_threshold=ratio_threshold, difference_threshold=difference_threshold
-            ):
-                disparity_reps.setdefault(name, []).append(reps)
+    if reference not in reportable:
+        reference = max(reportable, key=lambda g: (dict(visible)[g], g)) if reportable else None
+    codes = [grouping.names.index(g) for g in reportable]
+
+    every_group = group_point_metrics(rows, grouping.codes, len(grouping.names))
+    points = {m: values[codes][:, None] for m, values in every_group.items()}
+    replicates: dict[str, list[np.ndarray]] = {m: [] for m in GROUP_METRICS}
+    if samples and reportable:
+        for w in bootstrap_weights(units, samples=samples, seed=seed):
+            for metric, values in _replicate_table(units, unit_codes, codes, w).items():
+                replicates[metric].append(values)
+    reps = {m: np.concatenate(v, axis=1) for m, v in replicates.items() if v}
 
     group_facts = []
+    ref = reportable.index(reference) if reference is not None else None
     for g, c in visible:
-        if g not in masks:
+        if g not in reportable:
             group_facts.append(
-                GroupFacts(group=g, count=c, status="insufficient_data", **{m: None for m in GROUP_METRICS})
+                GroupFacts(
+                    group=g,
+                    count=c,
+                    status="insufficient_data",
+                    **{m: None for m in GROUP_METRICS},
+                    ratios_to_reference={},
+                )
             )
             continue
-        group_facts.append(
-            GroupFacts(
-                group=g,
-                count=c,
-                status="reported",
-                **{
-                    m: interval(float(points[g][m]), np.concatenate(replicates[g][m]) if replicates[g][m] else None)
-                    for m in GROUP_METRICS
-                },
+        i = reportable.index(g)
+        metrics = {m: interval(float(points[m][i, 0]), reps[m][i] if m in reps else None) for m in GROUP_METRICS}
+        ratios = {
+            m: interval(
+                float(safe_divide(points[m][i, 0], points[m][ref, 0])),
+                safe_divide(reps[m][i], reps[m][ref]) if m in reps else None,
             )
-        )
+            for m in RATIO_METRICS
+        }
+        group_facts.append(GroupFacts(group=g, count=c, status="reported", **metrics, ratios_to_reference=ratios))
 
     disparities = []
     if len(reportable) >= 2:
-        point_values = {
-            m: np.array([[points[g][m]] for g in reportable])
-            for m in ("selection_rate", "true_positive_rate", "false_positive_rate")
-        }
-        for name, value, kind, threshold in _disparities(
-            point_values, ratio_threshold=ratio_threshold, difference_threshold=difference_threshold
-        ):
-            estimate = interval(
-                float(value[0]), np.concatenate(disparity_reps[name]) if name in disparity_reps else None
-            )
+        point_sets = _disparities(points, ratio_threshold=ratio_threshold, difference_threshold=difference_threshold)
+        rep_sets = (
+            _disparities(reps, ratio_threshold=ratio_threshold, difference_threshold=difference_threshold)
+            if reps
+            else [None] * len(point_sets)
+        )
+        for (name, value, kind, threshold), rep in zip(point_sets, rep_sets, strict=True):
+            estimate_ = interval(float(value[0]), rep[1] if rep is not None else None)
             disparities.append(
                 DisparityFacts(
                     name=name,
-                    value=estimate,
+                    value=estimate_,
                     threshold=threshold,
                     kind=kind,
-                    status=disparity_status(estimate, kind=kind, threshold=threshold),
+                    status=disparity_status(estimate_, kind=kind, threshold=threshold),
                 )
             )
-    reference = max(reportable, key=lambda g: (int(masks[g].sum()), g)) if reportable else None
     return FeatureFairnessFacts(
-        feature=feature,
+        feature=grouping.feature,
         groups=group_facts,
-        suppressed_groups=int(sum(1 for c in counts if c < privacy_threshold)),
+        suppressed_groups=int(((sizes > 0) & (sizes < privacy_threshold)).sum()),
         reference_group=reference,
         disparities=disparities,
     )
@@ -191,15 +281,23 @@ def extract_fairness(
     privacy_threshold: int,
     ratio_threshold: float = 0.8,
     difference_threshold: float = 0.1,
+    reference_groups: dict[str, str] | None = None,
     samples: int = BOOTSTRAP_SAMPLES,
     seed: int = 0,
 ) -> FairnessFacts:
     """Fairness facts for every sensitive feature and their intersection."""
-    features = [
+    features = groupings(sensitive)
+    finest = features[-1]  # the intersection, or the only feature: every group is a union of these
+    units, unit_strata = sampling_units(rows, finest.codes) if samples else (rows, finest.codes)
+    representative = np.zeros(len(finest.names), dtype=np.int64)
+    representative[finest.codes] = np.arange(finest.codes.size)  # one row of each stratum
+    results = [
         extract_feature_fairness(
-            name,
-            groups,
+            grouping,
             rows,
+            units=units,
+            unit_codes=grouping.codes[representative[unit_strata]],
+            reference=(reference_groups or {}).get(grouping.feature),
             min_group_size=min_group_size,
             privacy_threshold=privacy_threshold,
             ratio_threshold=ratio_threshold,
@@ -207,13 +305,13 @@ def extract_fairness(
             samples=samples,
             seed=seed,
         )
-        for name, groups in group_labels(sensitive).items()
+        for grouping in features
     ]
-    statuses = [d.status for f in features for d in f.disparities]
+    statuses = [d.status for f in results for d in f.disparities]
     return FairnessFacts(
         min_group_size=min_group_size,
         privacy_threshold=privacy_threshold,
         bootstrap_samples=samples,
-        features=features,
+        features=results,
         status=overall_status(statuses),
     )

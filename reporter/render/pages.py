@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from reporter.diff import FactsDiff
 from reporter.facts import FactsRecord
+from reporter.files import write_atomically
 from reporter.render.environment import make_environment, render_template
 from reporter.render.plots import model_plots
 
@@ -70,11 +69,7 @@ def write_generated(docs_dir: Path, files: dict[str, bytes]) -> list[str]:
         target = docs_dir / relative
         if target.is_file() and target.read_bytes() == data:
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, target)
+        write_atomically(target, data)
         changed.append(relative)
     for stale in sorted(previous - set(files)):
         path = docs_dir / stale

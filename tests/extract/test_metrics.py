@@ -87,7 +87,7 @@ def test_bootstrap_replicates_equal_metrics_on_resampled_rows(adult_rows: tuple[
     """Weights from `bootstrap_weights` are exactly a resampling of rows with replacement."""
     rows, _ = adult_rows
     n = rows.labels.size
-    [weights] = list(m.bootstrap_weights(n, samples=5, seed=7))
+    [weights] = list(m.bootstrap_weights(rows, samples=5, seed=7))
     draws = np.random.default_rng(7).integers(0, n, size=(5, n))
     for b in range(5):
         y, s = rows.labels[draws[b]], rows.scores[draws[b]]
@@ -126,3 +126,27 @@ def test_undefined_metrics_are_none_not_nan() -> None:
     rows = m.Rows(labels=np.zeros(20, dtype=np.int8), scores=np.linspace(0, 0.4, 20), threshold=0.5)
     assert m.estimate(m.precision, rows, samples=20, seed=0).value is None
     assert m.estimate(m.roc_auc, rows, samples=20, seed=0).value is None
+
+
+def test_cell_bootstrap_matches_the_row_bootstrap_on_large_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above the row limit, replicates are drawn over cells; the intervals must agree with a row
+    bootstrap of the same data (exactly in distribution for accuracy, closely for AUC and log loss)."""
+    rng = np.random.default_rng(5)
+    n = 120_000
+    labels = (rng.random(n) < 0.3).astype(np.int8)
+    scores = np.clip(0.3 + 0.25 * (labels - 0.3) + 0.2 * rng.standard_normal(n), 0.001, 0.999)
+    rows = m.Rows(labels=labels, scores=scores, threshold=0.5)
+    metrics = {
+        "accuracy": m.accuracy,
+        "roc_auc": m.roc_auc,
+        "log_loss": m.log_loss,
+        "expected_calibration_error": m.expected_calibration_error,
+    }
+    by_cells = m.estimate_many(metrics, rows, samples=300, seed=1)
+    monkeypatch.setattr(m, "ROW_BOOTSTRAP_LIMIT", n)
+    by_rows = m.estimate_many(metrics, rows, samples=300, seed=1)
+    for name in metrics:
+        a, b = by_cells[name], by_rows[name]
+        assert a.value == b.value
+        width = b.high - b.low
+        assert abs(a.low - b.low) < 0.25 * width and abs(a.high - b.high) < 0.25 * width, name
