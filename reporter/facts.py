@@ -48,6 +48,7 @@ class CardFacts(Fact):
 
     name: str
     version: str
+    date: str | None = Field(description="Release date the spec declares (ISO 8601), if any.")
     description: str
     task: str
     owners: list[Owner]
@@ -141,6 +142,11 @@ class DataMeasurements(Fact):
     label_balance: dict[str, int] | NotReported = Field(
         description="Rows per label value; not reported when the spec names no label."
     )
+    group_counts: dict[str, dict[str, int]] = Field(
+        description="Rows per group of each sensitive feature; groups below the privacy threshold are "
+        "left out and counted under `suppressed_groups`."
+    )
+    suppressed_groups: dict[str, int] = Field(description="Per sensitive feature, groups too small to publish.")
 
 
 class DataSourceFacts(Fact):
@@ -208,6 +214,7 @@ class GroupFacts(Fact):
     ratios_to_reference: dict[str, Interval] = Field(
         description="Selection rate and true positive rate divided by the reference group's."
     )
+    calibration: list[CalibrationBin] = Field(description="Reliability bins of this group (empty if not reported).")
 
 
 class DisparityFacts(Fact):

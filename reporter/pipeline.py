@@ -181,6 +181,7 @@ def _compute_facts(
         card=CardFacts(
             name=spec.name,
             version=spec.version,
+            date=spec.date.isoformat() if spec.date else None,
             description=spec.description,
             task=spec.task,
             owners=[Owner(name=o.name, contact=o.contact) for o in spec.owners],

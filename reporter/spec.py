@@ -8,6 +8,7 @@ change.
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import re
 from dataclasses import dataclass
@@ -198,6 +199,7 @@ class ModelSpec(SpecModel):
 
     name: str = Field(min_length=1, max_length=200)
     version: str = Field(min_length=1)
+    date: datetime.date | None = Field(default=None, description="Release date of this version (YYYY-MM-DD).")
     description: str = Field(min_length=1)
     owners: list[Owner] = Field(min_length=1)
     license: str = Field(min_length=1)

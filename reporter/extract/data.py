@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reporter.datasets import Table
+from reporter.datasets import MISSING_GROUP, Table
 from reporter.extract.weights import sha256_file
 from reporter.facts import ColumnFacts, DataMeasurements, DataSourceFacts, NotReported
 from reporter.spec import DataSource, Evaluation
@@ -34,6 +34,14 @@ def _measure(table: Table, evaluation: Evaluation | None) -> DataMeasurements:
         label_balance: dict[str, int] | NotReported = {str(k): int(v) for k, v in sorted(counts.items())}
     else:
         label_balance = NotReported(not_reported="the spec names no label column for this source")
+    group_counts: dict[str, dict[str, int]] = {}
+    suppressed: dict[str, int] = {}
+    for feature in evaluation.sensitive_features if evaluation else []:
+        if feature not in frame.columns:
+            continue
+        counts = frame[feature].astype("string").fillna(MISSING_GROUP).value_counts()
+        group_counts[feature] = {str(g): int(c) for g, c in sorted(counts.items()) if c >= evaluation.privacy_threshold}
+        suppressed[feature] = int((counts < evaluation.privacy_threshold).sum())
     return DataMeasurements(
         sha256=sha256_file(table.path),
         rows_in_file=table.rows_in_file,
@@ -43,4 +51,6 @@ def _measure(table: Table, evaluation: Evaluation | None) -> DataMeasurements:
             for c in frame.columns
         ],
         label_balance=label_balance,
+        group_counts=group_counts,
+        suppressed_groups=suppressed,
     )

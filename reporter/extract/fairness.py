@@ -24,6 +24,7 @@ from reporter.extract.metrics import (
     accuracy,
     base_rate,
     bootstrap_weights,
+    calibration_bins,
     false_negative_rate,
     false_positive_rate,
     interval,
@@ -223,6 +224,7 @@ def extract_feature_fairness(
                     status="insufficient_data",
                     **{m: None for m in GROUP_METRICS},
                     ratios_to_reference={},
+                    calibration=[],
                 )
             )
             continue
@@ -235,7 +237,12 @@ def extract_feature_fairness(
             )
             for m in RATIO_METRICS
         }
-        group_facts.append(GroupFacts(group=g, count=c, status="reported", **metrics, ratios_to_reference=ratios))
+        calibration = calibration_bins(rows.subset(grouping.codes == codes[i]))
+        group_facts.append(
+            GroupFacts(
+                group=g, count=c, status="reported", **metrics, ratios_to_reference=ratios, calibration=calibration
+            )
+        )
 
     disparities = []
     if len(reportable) >= 2:

@@ -297,12 +297,10 @@ PERFORMANCE_METRICS: dict[str, Metric] = {
 }
 
 
-def extract_performance(rows: Rows, *, samples: int = BOOTSTRAP_SAMPLES, seed: int = 0) -> PerformanceFacts:
-    """Overall performance of the model on the evaluation rows."""
-    estimates = estimate_many(PERFORMANCE_METRICS, rows, samples=samples, seed=seed)
-    tp, fp, tn, fn = (int(c[0]) for c in _cells(rows, rows.weights))
+def calibration_bins(rows: Rows) -> list[CalibrationBin]:
+    """The reliability diagram's data: per score bin, count, mean score and positive fraction."""
     counts, score_sums, positive_sums = (c[0] for c in _calibration_cells(rows, rows.weights))
-    calibration = [
+    return [
         CalibrationBin(
             lower=b / CALIBRATION_BINS,
             upper=(b + 1) / CALIBRATION_BINS,
@@ -312,6 +310,13 @@ def extract_performance(rows: Rows, *, samples: int = BOOTSTRAP_SAMPLES, seed: i
         )
         for b in range(CALIBRATION_BINS)
     ]
+
+
+def extract_performance(rows: Rows, *, samples: int = BOOTSTRAP_SAMPLES, seed: int = 0) -> PerformanceFacts:
+    """Overall performance of the model on the evaluation rows."""
+    estimates = estimate_many(PERFORMANCE_METRICS, rows, samples=samples, seed=seed)
+    tp, fp, tn, fn = (int(c[0]) for c in _cells(rows, rows.weights))
+    calibration = calibration_bins(rows)
     return PerformanceFacts(
         rows=int(rows.labels.size),
         threshold=rows.threshold,

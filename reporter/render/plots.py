@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from reporter.facts import FactsRecord, FairnessFacts, FeatureFairnessFacts, PerformanceFacts, TrainingFacts
 
+INTERSECTION_SEPARATOR = " × "  # as the fairness extractor joins group names
 PALETTE = ["#3f51b5", "#e65100", "#2e7d32", "#6a1b9a", "#00838f"]
 
 
@@ -124,6 +125,60 @@ def group_rates(feature: FeatureFairnessFacts) -> bytes:
     return _figure(draw, width=max(5.0, 0.9 * len(groups) + 2), height=3.8)
 
 
+def calibration_by_group(feature: FeatureFairnessFacts) -> bytes:
+    """Reliability curves, one per reported group, with the diagonal."""
+    groups = [g for g in feature.groups if g.status == "reported"]
+
+    def draw(figure: object) -> None:
+        axes = figure.subplots()  # type: ignore[attr-defined]
+        axes.plot([0, 1], [0, 1], linestyle="--", color="#9e9e9e", label="perfect calibration")
+        for index, group in enumerate(groups):
+            bins = [b for b in group.calibration if b.count > 0]
+            axes.plot(
+                [b.mean_score for b in bins],
+                [b.positive_fraction for b in bins],
+                marker="o",
+                color=PALETTE[index % len(PALETTE)],
+                label=f"{group.group} (n={group.count:,})",
+            )
+        axes.set(xlabel="mean predicted probability", ylabel="observed positive fraction", xlim=(0, 1), ylim=(0, 1))
+        axes.legend(fontsize=8)
+
+    return _figure(draw, width=5.2, height=4.2)
+
+
+def intersection_heatmap(feature: FeatureFairnessFacts, separator: str) -> bytes:
+    """Selection rate for every combination of two features; unreported cells are marked n/a."""
+    cells = {tuple(g.group.split(separator)): g for g in feature.groups}
+    rows = sorted({key[0] for key in cells})
+    columns = sorted({key[1] for key in cells})
+
+    def draw(figure: object) -> None:
+        import numpy as np
+
+        axes = figure.subplots()  # type: ignore[attr-defined]
+        values = np.full((len(rows), len(columns)), np.nan)
+        for (r, c), group in cells.items():
+            if group.selection_rate is not None and group.selection_rate.value is not None:
+                values[rows.index(r), columns.index(c)] = group.selection_rate.value
+        image = axes.imshow(np.ma.masked_invalid(values), cmap="Blues", vmin=0, vmax=1, aspect="auto")
+        for i, r in enumerate(rows):
+            for j, c in enumerate(columns):
+                group = cells.get((r, c))
+                text = "n/a" if np.isnan(values[i, j]) else f"{values[i, j]:.2f}"
+                if group is not None:
+                    text += f"\nn={group.count:,}"
+                axes.text(
+                    j, i, text, ha="center", va="center", fontsize=8, color="white" if values[i, j] > 0.6 else "black"
+                )
+        axes.set_xticks(range(len(columns)), columns, rotation=30, ha="right")
+        axes.set_yticks(range(len(rows)), rows)
+        axes.spines[:].set_visible(False)
+        figure.colorbar(image, ax=axes, label="selection rate")  # type: ignore[attr-defined]
+
+    return _figure(draw, width=max(5.0, 1.3 * len(columns) + 2.5), height=max(2.8, 0.8 * len(rows) + 1.6))
+
+
 def model_plots(facts: FactsRecord) -> dict[str, bytes]:
     """Every plot a model's pages show, by file name."""
     plots: dict[str, bytes] = {}
@@ -135,4 +190,7 @@ def model_plots(facts: FactsRecord) -> dict[str, bytes]:
         for index, feature in enumerate(facts.fairness.features):
             if any(g.status == "reported" for g in feature.groups):
                 plots[f"fairness-{index}.svg"] = group_rates(feature)
+                plots[f"fairness-{index}-calibration.svg"] = calibration_by_group(feature)
+            if feature.feature.count(INTERSECTION_SEPARATOR) == 1:
+                plots[f"fairness-{index}-heatmap.svg"] = intersection_heatmap(feature, INTERSECTION_SEPARATOR)
     return plots
