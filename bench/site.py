@@ -73,7 +73,7 @@ def fresh_project(root: Path) -> Path:
 
 def render_and_build(project: Path, records: list[FactsRecord]) -> float:
     start = time.perf_counter()
-    write_generated(project / "site_src", render_site(records))
+    write_generated(project / "site_src", render_site(records, plot_cache=project / "plot-cache"))
     build(project)
     return time.perf_counter() - start
 

@@ -45,7 +45,9 @@ def generate_pages(
         from reporter.revisions import facts_for
 
         changes = diff_facts(facts_for(project, base, settings), records, rules=gates or [])
-    files = render_site(records, templates_dir=templates_dir, changes=changes)
+    files = render_site(
+        records, templates_dir=templates_dir, changes=changes, plot_cache=settings.build_path(project) / "plot-cache"
+    )
     write_generated(docs_dir, files)
     return records
 

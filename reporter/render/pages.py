@@ -9,19 +9,23 @@ from reporter.diff import FactsDiff
 from reporter.facts import FactsRecord
 from reporter.files import write_atomically
 from reporter.render.environment import make_environment, render_template
-from reporter.render.plots import model_plots
+from reporter.render.plot_cache import all_model_plots
 
 MANIFEST = ".reporter-generated.json"
 MODEL_PAGES = ("index.md", "training.md", "data.md", "weights.md", "fairness.md")
 
 
 def render_site(
-    records: list[FactsRecord], *, templates_dir: Path | None = None, changes: FactsDiff | None = None
+    records: list[FactsRecord],
+    *,
+    templates_dir: Path | None = None,
+    changes: FactsDiff | None = None,
+    plot_cache: Path | None = None,
 ) -> dict[str, bytes]:
     """Every generated file of the site, by path relative to the docs folder.
 
     With ``changes`` (a build with a base), the site gains a Changes page and every changed
-    model's card links to it.
+    model's card links to it. With ``plot_cache``, plots of unchanged facts are read, not drawn.
     """
     env = make_environment(templates_dir)
     files: dict[str, bytes] = {
@@ -32,9 +36,10 @@ def render_site(
     if changes is not None:
         files["changes.md"] = render_template(env, "changes.md.j2", diff=changes, page=True).encode()
         changed = {m.slug for m in changes.models if m.status != "unchanged"}
+    figures = all_model_plots(records, cache_dir=plot_cache)
     for facts in records:
         folder = f"models/{facts.slug}"
-        plots = model_plots(facts)
+        plots = figures[facts.slug]
         for page in MODEL_PAGES:
             template = f"model/{page}.j2"
             files[f"{folder}/{page}"] = render_template(

@@ -23,7 +23,7 @@ def _figure(draw: Callable[..., None], *, width: float = 6.4, height: float = 3.
 
     style = {
         "svg.hashsalt": "reporter",
-        "svg.fonttype": "path",
+        "svg.fonttype": "none",
         "font.size": 10,
         "axes.spines.top": False,
         "axes.spines.right": False,
