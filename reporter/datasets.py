@@ -61,6 +61,24 @@ def read_table(source: DataSource, path: Path, *, spec_path: Path, field: str) -
     return Table(source=source, path=path, frame=frame.reset_index(drop=True), rows_in_file=rows_in_file)
 
 
+def given_scores(table: Table, evaluation: Evaluation, *, spec_path: Path) -> np.ndarray:
+    """The positive-class probabilities a model evaluated elsewhere left in the evaluation data.
+
+    Raises:
+        DataError: scores are missing, not numbers, or outside [0, 1], with the rows' count.
+    """
+    column = evaluation.scores_column
+    assert column is not None
+    values = pd.to_numeric(table.frame[column], errors="coerce").to_numpy(dtype=np.float64)
+    bad = int((~np.isfinite(values) | (values < 0) | (values > 1)).sum())
+    if bad:
+        raise DataError(
+            f"{table.path}: {bad} row(s) of scores column {column!r} are missing, not numbers or outside [0, 1] "
+            f"({spec_path}: evaluation.scores_column). Fix: give every row a probability of the positive class"
+        )
+    return values
+
+
 @dataclass(frozen=True)
 class LabelledData:
     """Features, binary labels and sensitive columns of one table, checked for the evaluation."""
@@ -79,6 +97,7 @@ def label_data(table: Table, evaluation: Evaluation, *, spec_path: Path) -> Labe
     frame = table.frame
     named = [
         ("evaluation.label", [evaluation.label]),
+        ("evaluation.scores_column", [evaluation.scores_column] if evaluation.scores_column else []),
         ("evaluation.sensitive_features", evaluation.sensitive_features),
         ("evaluation.features", evaluation.features or []),
     ]
@@ -109,6 +128,7 @@ def label_data(table: Table, evaluation: Evaluation, *, spec_path: Path) -> Labe
             f"{table.path}: label column {evaluation.label!r} holds one class only (values: {seen}). "
             f"Fix: set evaluation.positive_label in {spec_path} to the positive value(s)"
         )
-    feature_columns = evaluation.features or [c for c in frame.columns if c != evaluation.label]
+    excluded = {evaluation.label, evaluation.scores_column}
+    feature_columns = evaluation.features or [c for c in frame.columns if c not in excluded]
     sensitive = frame[evaluation.sensitive_features].astype("string").fillna(MISSING_GROUP)
     return LabelledData(features=frame[feature_columns], labels=labels, sensitive=sensitive)

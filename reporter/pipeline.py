@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from reporter.cache import FactsCache, cache_key
-from reporter.datasets import LabelledData, Table, label_data, read_table
+from reporter.datasets import LabelledData, Table, given_scores, label_data, read_table
 from reporter.errors import DataError, ModelFileError
 from reporter.extract.data import extract_data_source
 from reporter.extract.fairness import extract_fairness
@@ -155,10 +155,11 @@ def _compute_facts(
 
     performance: Any = NotReported(not_reported="the spec declares no evaluation data")
     fairness: Any = NotReported(not_reported="the spec declares no evaluation data")
-    if evaluation_data is not None and outcome.evaluation_scores is not None and spec.evaluation:
-        rows = Rows(
-            labels=evaluation_data.labels, scores=outcome.evaluation_scores, threshold=spec.evaluation.threshold
-        )
+    scores = outcome.evaluation_scores
+    if spec.evaluation and spec.evaluation.scores_column and eval_table is not None:
+        scores = given_scores(eval_table, spec.evaluation, spec_path=loaded.path)
+    if evaluation_data is not None and scores is not None and spec.evaluation:
+        rows = Rows(labels=evaluation_data.labels, scores=scores, threshold=spec.evaluation.threshold)
         performance = extract_performance(rows, samples=settings.bootstrap_samples)
         if spec.evaluation.sensitive_features:
             fairness = extract_fairness(

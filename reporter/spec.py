@@ -179,6 +179,10 @@ class Evaluation(SpecModel):
     min_group_size: int = Field(default=30, ge=1, description="Smaller groups are shown as insufficient data.")
     privacy_threshold: int = Field(default=10, ge=1, description="Smaller groups are suppressed from every page.")
     threshold: float = Field(default=0.5, gt=0, lt=1, description="Decision threshold on scores.")
+    scores_column: str | None = Field(
+        default=None,
+        description="For a model evaluated elsewhere: the evaluation-data column of positive-class probabilities.",
+    )
     reference_groups: dict[str, str] = Field(
         default_factory=dict,
         description="Reference group per feature for ratios (default: the largest group).",
@@ -254,11 +258,18 @@ def _cross_field_problems(path: Path, root: yaml.Node | None, spec: ModelSpec) -
                 "training needs to know the label",
                 "add an `evaluation:` section with `label:` and `positive_label:`",
             )
-    if spec.source.load and spec.evaluation:
+    if spec.source.load and spec.evaluation and not spec.evaluation.scores_column:
         add(
             ("evaluation",),
-            "evaluating loaded models is not supported yet",
-            "remove `evaluation:`; the card then states that performance is not reported",
+            "a loaded model is evaluated from scores computed elsewhere, and none are named",
+            "add `scores_column:` naming the column of positive-class probabilities in the evaluation data, "
+            "or remove `evaluation:`",
+        )
+    if spec.source.train and spec.evaluation and spec.evaluation.scores_column:
+        add(
+            ("evaluation", "scores_column"),
+            "a model trained in the build is scored by the build",
+            "remove `scores_column:` (it is for models loaded from elsewhere)",
         )
     return problems
 

@@ -56,7 +56,7 @@ source:
 """
 
 
-PLACEHOLDERS = {"MISSING_LABELS", "INF_LABELS", "INF_FEATURES", "HEADER_ONLY"}
+PLACEHOLDERS = {"MISSING_LABELS", "INF_LABELS", "INF_FEATURES", "HEADER_ONLY", "SCORES_WITH_GAPS"}
 
 
 def adult_sample() -> pd.DataFrame:
@@ -74,6 +74,9 @@ def placeholder(kind: str) -> str:
     elif kind == "INF_FEATURES":
         frame["age"] = frame["age"].astype(float)
         frame.loc[[1, 2], "age"] = float("inf")
+    elif kind == "SCORES_WITH_GAPS":
+        frame["score"] = (frame["age"] / 100).round(3)
+        frame.loc[[0, 7, 9], "score"] = None
     elif kind == "HEADER_ONLY":
         frame = frame.iloc[:0]
     return frame.to_csv(index=False)

@@ -107,7 +107,7 @@ def test_gates_exit_1_and_name_the_rule(two_builds: Path) -> None:
         cwd=two_builds,
     )
     assert result.returncode == 1
-    assert "Gates fired" in result.stdout and "`metric:accuracy:-0.01`" in result.stdout
+    assert "**Gates fired**" in result.stdout and "- `metric:accuracy:-0.01`" in result.stdout
     assert "license-change" not in result.stdout.split("Gates fired")[1].split("###")[0]
     assert "gate fired: metric:accuracy:-0.01" in result.stderr
     bad = reporter(

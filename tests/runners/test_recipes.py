@@ -123,3 +123,64 @@ def test_device_choice() -> None:
             choose_device("cuda")
     with pytest.raises(InputError, match="unknown device"):
         choose_device("tpu")
+
+
+def test_a_loaded_model_is_evaluated_from_scores_computed_elsewhere(make_project) -> None:
+    """Scores left in the evaluation data by the model's own pipeline: metrics as scikit-learn has them."""
+    import numpy as np
+    import pandas as pd
+    from sklearn.metrics import accuracy_score, roc_auc_score
+
+    from tests.conftest import adult_file
+
+    names = [
+        "age",
+        "workclass",
+        "fnlwgt",
+        "education",
+        "education-num",
+        "marital-status",
+        "occupation",
+        "relationship",
+        "race",
+        "sex",
+        "capital-gain",
+        "capital-loss",
+        "hours-per-week",
+        "native-country",
+        "income",
+    ]
+    frame = pd.read_csv(adult_file("adult.test"), names=names, skipinitialspace=True, skiprows=1).sample(
+        600, random_state=3
+    )
+    frame["score"] = (1 / (1 + np.exp(-(frame["education-num"] - 11) / 2))).round(6)
+    spec = """\
+    name: Scored elsewhere
+    version: "1"
+    task: binary classification of census records
+    description: Evaluated from the scores its own pipeline wrote.
+    owners: [{name: tests}]
+    license: MIT
+    intended_uses: [tests]
+    out_of_scope_uses: [other]
+    limitations: [none]
+    source:
+      load: {format: safetensors, file: {path: w.safetensors}}
+    data:
+      - {id: scored, role: evaluation, file: {path: scored.csv}, license: CC BY 4.0, description: Adult test rows.}
+    evaluation:
+      label: income
+      positive_label: [">50K."]
+      sensitive_features: [sex]
+      scores_column: score
+    """
+    import torch
+    from safetensors.torch import save_file
+
+    root = make_project({"scored": spec}, {"models/scored/scored.csv": frame.to_csv(index=False)})
+    save_file({"w": torch.ones(2)}, str(root / "models" / "scored" / "w.safetensors"))
+    [facts] = build(root)
+    labels = (frame["income"] == ">50K.").to_numpy()
+    assert facts.performance.accuracy.value == pytest.approx(accuracy_score(labels, frame["score"] >= 0.5), rel=1e-12)
+    assert facts.performance.roc_auc.value == pytest.approx(roc_auc_score(labels, frame["score"]), rel=1e-9)
+    assert facts.fairness.features[0].feature == "sex"
