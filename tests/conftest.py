@@ -12,6 +12,7 @@ import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import torch
 from safetensors.torch import save_file
@@ -27,10 +28,29 @@ def adult_file(name: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "dataset" / "adult" / name
 
 
-ADULT_COLUMNS = (
-    "[age, workclass, fnlwgt, education, education-num, marital-status, occupation, relationship, "
-    "race, sex, capital-gain, capital-loss, hours-per-week, native-country, income]"
-)
+ADULT_NAMES = [
+    "age", "workclass", "fnlwgt", "education", "education-num", "marital-status", "occupation",
+    "relationship", "race", "sex", "capital-gain", "capital-loss", "hours-per-week", "native-country", "income",
+]  # fmt: skip
+ADULT_COLUMNS = "[" + ", ".join(ADULT_NAMES) + "]"
+
+
+def read_adult(name: str, **options: object) -> pd.DataFrame:
+    """A UCI Adult file read with its column names (options go to `pandas.read_csv`)."""
+    return pd.read_csv(adult_file(name), names=ADULT_NAMES, skipinitialspace=True, **options)
+
+
+def scaffold_project(root: Path) -> Path:
+    """An empty project: the repository's mkdocs.yml and hand-written site pages, no models."""
+    (root / "models").mkdir(parents=True)
+    shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
+    shutil.copytree(
+        REPO / "site_src",
+        root / "site_src",
+        ignore=shutil.ignore_patterns("index.md", "compare.md", "models", ".reporter-generated.json"),
+    )
+    return root
+
 
 TABULAR_SPEC = f"""\
 name: Test MLP
@@ -76,14 +96,7 @@ def make_project(tmp_path: Path) -> Callable[..., Path]:
     """Create a project folder with the repository's mkdocs.yml and the given specs and files."""
 
     def make(specs: dict[str, str], files: dict[str, bytes | str] | None = None, name: str = "project") -> Path:
-        root = tmp_path / name
-        (root / "models").mkdir(parents=True)
-        shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
-        shutil.copytree(
-            REPO / "site_src",
-            root / "site_src",
-            ignore=shutil.ignore_patterns("index.md", "compare.md", "models", ".reporter-generated.json"),
-        )
+        root = scaffold_project(tmp_path / name)
         for slug, text in specs.items():
             (root / "models" / slug).mkdir(parents=True, exist_ok=True)
             (root / "models" / slug / "model.yaml").write_text(textwrap.dedent(text), encoding="utf-8")
@@ -151,26 +164,7 @@ evaluation:
 
 def hostile_rows() -> str:
     """600 real Adult rows with a sensitive column and group names that try to inject markup."""
-    import pandas as pd
-
-    names = [
-        "age",
-        "workclass",
-        "fnlwgt",
-        "education",
-        "education-num",
-        "marital-status",
-        "occupation",
-        "relationship",
-        "race",
-        "sex",
-        "capital-gain",
-        "capital-loss",
-        "hours-per-week",
-        "native-country",
-        "income",
-    ]
-    frame = pd.read_csv(adult_file("adult.data"), names=names, skipinitialspace=True).sample(600, random_state=4)
+    frame = read_adult("adult.data").sample(600, random_state=4)
     frame = frame.rename(columns={"sex": "<b>sex</b>"})
     frame["race"] = frame["race"].replace(
         {
@@ -215,14 +209,7 @@ def tree_digest(folder: Path) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
     """A real project (trained MLP, fine-tuned MiniLM, loaded checkpoint, hostile names), built once."""
-    root = tmp_path_factory.mktemp("e2e") / "project"
-    (root / "models").mkdir(parents=True)
-    shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
-    shutil.copytree(
-        REPO / "site_src",
-        root / "site_src",
-        ignore=shutil.ignore_patterns("index.md", "compare.md", "models", ".reporter-generated.json"),
-    )
+    root = scaffold_project(tmp_path_factory.mktemp("e2e") / "project")
     specs = {
         "test-mlp": TABULAR_SPEC,
         "test-minilm": TEXT_SPEC,

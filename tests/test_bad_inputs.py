@@ -19,28 +19,11 @@ import torch
 import yaml
 from safetensors.torch import save_file
 
-from tests.conftest import FIXTURES, REPO, adult_file, reporter, tree_digest
+from tests.conftest import FIXTURES, read_adult, reporter, scaffold_project, tree_digest
 
 pytestmark = pytest.mark.slow
 
 CASES = sorted(p.name for p in (FIXTURES / "bad_inputs").iterdir() if p.is_dir())
-ADULT_NAMES = [
-    "age",
-    "workclass",
-    "fnlwgt",
-    "education",
-    "education-num",
-    "marital-status",
-    "occupation",
-    "relationship",
-    "race",
-    "sex",
-    "capital-gain",
-    "capital-loss",
-    "hours-per-week",
-    "native-country",
-    "income",
-]
 BASE_SPEC = """\
 name: Base model
 version: "1"
@@ -60,7 +43,7 @@ PLACEHOLDERS = {"MISSING_LABELS", "INF_LABELS", "INF_FEATURES", "HEADER_ONLY", "
 
 
 def adult_sample() -> pd.DataFrame:
-    frame = pd.read_csv(adult_file("adult.data"), names=ADULT_NAMES, skipinitialspace=True, na_values="?")
+    frame = read_adult("adult.data", na_values="?")
     return frame.sample(300, random_state=0).reset_index(drop=True)
 
 
@@ -84,14 +67,8 @@ def placeholder(kind: str) -> str:
 
 @pytest.fixture(scope="session")
 def base_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("bad-inputs") / "base"
-    (root / "models" / "base").mkdir(parents=True)
-    shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
-    shutil.copytree(
-        REPO / "site_src",
-        root / "site_src",
-        ignore=shutil.ignore_patterns("index.md", "compare.md", "models", ".reporter-generated.json"),
-    )
+    root = scaffold_project(tmp_path_factory.mktemp("bad-inputs") / "base")
+    (root / "models" / "base").mkdir()
     (root / "models" / "base" / "model.yaml").write_text(BASE_SPEC)
     (root / "weights").mkdir()
     save_file(

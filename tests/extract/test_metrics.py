@@ -9,35 +9,16 @@ from sklearn import metrics as sk
 from sklearn.linear_model import LogisticRegression
 
 from reporter.extract import metrics as m
-from tests.conftest import adult_file
+from tests.conftest import read_adult
 
-NAMES = [
-    "age",
-    "workclass",
-    "fnlwgt",
-    "education",
-    "education-num",
-    "marital-status",
-    "occupation",
-    "relationship",
-    "race",
-    "sex",
-    "capital-gain",
-    "capital-loss",
-    "hours-per-week",
-    "native-country",
-    "income",
-]
 NUMERIC = ["age", "education-num", "capital-gain", "capital-loss", "hours-per-week"]
 
 
 @pytest.fixture(scope="module")
 def adult_rows() -> tuple[m.Rows, pd.DataFrame]:
     """Scores of a scikit-learn logistic regression on 3,000 real Adult test rows."""
-    train = pd.read_csv(adult_file("adult.data"), names=NAMES, skipinitialspace=True).sample(5000, random_state=1)
-    test = pd.read_csv(adult_file("adult.test"), names=NAMES, skipinitialspace=True, skiprows=1).sample(
-        3000, random_state=2
-    )
+    train = read_adult("adult.data").sample(5000, random_state=1)
+    test = read_adult("adult.test", skiprows=1).sample(3000, random_state=2)
     y_train = train["income"].str.startswith(">50K").to_numpy().astype(np.int8)
     y_test = test["income"].str.startswith(">50K").to_numpy().astype(np.int8)
     model = LogisticRegression(max_iter=2000).fit(train[NUMERIC], y_train)

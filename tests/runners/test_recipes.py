@@ -128,31 +128,11 @@ def test_device_choice() -> None:
 def test_a_loaded_model_is_evaluated_from_scores_computed_elsewhere(make_project) -> None:
     """Scores left in the evaluation data by the model's own pipeline: metrics as scikit-learn has them."""
     import numpy as np
-    import pandas as pd
     from sklearn.metrics import accuracy_score, roc_auc_score
 
-    from tests.conftest import adult_file
+    from tests.conftest import read_adult
 
-    names = [
-        "age",
-        "workclass",
-        "fnlwgt",
-        "education",
-        "education-num",
-        "marital-status",
-        "occupation",
-        "relationship",
-        "race",
-        "sex",
-        "capital-gain",
-        "capital-loss",
-        "hours-per-week",
-        "native-country",
-        "income",
-    ]
-    frame = pd.read_csv(adult_file("adult.test"), names=names, skipinitialspace=True, skiprows=1).sample(
-        600, random_state=3
-    )
+    frame = read_adult("adult.test", skiprows=1).sample(600, random_state=3)
     frame["score"] = (1 / (1 + np.exp(-(frame["education-num"] - 11) / 2))).round(6)
     spec = """\
     name: Scored elsewhere
