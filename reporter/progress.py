@@ -5,7 +5,6 @@ Plain lines in CI logs are easier to read than redrawn bars, so the output adapt
 
 from __future__ import annotations
 
-import sys
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -69,7 +68,3 @@ class BuildProgress(AbstractContextManager["BuildProgress"]):
 
     def message(self, text: str) -> None:
         self.console.print(text, highlight=False)
-
-
-def is_interactive() -> bool:
-    return sys.stderr.isatty()
