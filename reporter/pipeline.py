@@ -55,7 +55,9 @@ def build_facts(project: Project, specs: list[LoadedSpec], settings: BuildSettin
             key = _key_for(project, loaded, device=device, settings=settings)
             facts = cache.get(loaded.slug, key) if settings.use_cache else None
             epochs = _declared_epochs(loaded)
-            progress.model_started(loaded.slug, cached=facts is not None, epochs=epochs)
+            progress.model_started(
+                loaded.slug, cached=facts is not None, training=loaded.spec.source.train is not None, epochs=epochs
+            )
             if facts is None:
                 computed = _compute_with_context(
                     project, loaded, device=device, key=key, settings=settings, progress=progress, epochs=epochs
@@ -72,8 +74,15 @@ def build_facts(project: Project, specs: list[LoadedSpec], settings: BuildSettin
 
 
 def _declared_epochs(loaded: LoadedSpec) -> int | None:
+    """Epochs to show progress against: the recipe's (defaults included), if it declares a number."""
+    from reporter.runners.recipes import validate_hyperparameters
+
     train = loaded.spec.source.train
-    return int(train.hyperparameters.get("epochs", 1)) if train else None
+    if train is None:
+        return None
+    hyperparameters = validate_hyperparameters(train)
+    epochs = hyperparameters.get("epochs") if isinstance(hyperparameters, dict) else hyperparameters.epochs
+    return epochs if isinstance(epochs, int) and epochs > 0 else None
 
 
 def _key_for(project: Project, loaded: LoadedSpec, *, device: str, settings: BuildSettings) -> str:
@@ -143,7 +152,7 @@ def _compute_facts(
             device=device,
             checkpoint_dir=models_dir,
             resolve=resolve,
-            on_epoch=lambda record: progress.epoch(loaded.slug, record, epochs or 1),
+            on_epoch=lambda record: progress.epoch(loaded.slug, record, epochs),
         )
     else:
         from reporter.runners.load import run_load

@@ -41,16 +41,17 @@ class BuildProgress(AbstractContextManager["BuildProgress"]):
         if self.live:
             self._progress.stop()
 
-    def model_started(self, slug: str, *, cached: bool, epochs: int | None) -> None:
-        what = "cached facts" if cached else "training" if epochs else "loading"
+    def model_started(self, slug: str, *, cached: bool, training: bool, epochs: int | None) -> None:
+        what = "cached facts" if cached else "training" if training else "loading"
         if self.live:
             self._epochs = self._progress.add_task(f"  {slug}: {what}", total=epochs or 1)
         else:
             self.console.print(f"[{self.done + 1}/{self.total}] {slug}: {what}", highlight=False)
 
-    def epoch(self, slug: str, record: EpochFacts, total: int) -> None:
+    def epoch(self, slug: str, record: EpochFacts, total: int | None) -> None:
+        of_total = f"/{total}" if total else ""
         line = (
-            f"  {slug}: epoch {record.epoch}/{total} loss {record.train_loss:.4f} "
+            f"  {slug}: epoch {record.epoch}{of_total} loss {record.train_loss:.4f} "
             f"val loss {record.validation_loss:.4f} val acc {record.validation_accuracy:.4f}"
         )
         if self.live:
