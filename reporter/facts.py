@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "1.1.0"
 
 
 class Fact(BaseModel):
@@ -95,6 +95,18 @@ class TrainingFacts(Fact):
     device: str
 
 
+class Histogram(Fact):
+    """Counts of finite values in equal bins between the tensor's minimum and maximum."""
+
+    low: float
+    high: float
+    counts: list[int] = Field(
+        description="One count per bin, by numpy's binning rule. float32 values are placed by their "
+        "bfloat16 truncation (the top 16 bits), which can move a value lying within 2^-8 of a bin edge "
+        "into the neighbouring bin; every other dtype is binned exactly."
+    )
+
+
 class TensorFacts(Fact):
     """Statistics of one parameter or buffer, accumulated in float64."""
 
@@ -109,19 +121,63 @@ class TensorFacts(Fact):
     max: float | None
     abs_max: float | None
     l2_norm: float | None
-    zero_fraction: float | None
+    zero_fraction: float | None = Field(description="Fraction of elements exactly zero.")
+    small_fraction: float | None = Field(description="Fraction of elements with |x| below the small threshold.")
     nan_count: int
     inf_count: int
+    histogram: Histogram | None = Field(description="Null when the tensor has no finite value.")
+
+
+class PowerLawFit(Fact):
+    """The power-law fit of a layer's eigenvalue tail, as weightwatcher fits it."""
+
+    alpha: float = Field(description="Exponent of the fitted density p(x) ~ x^-alpha above xmin.")
+    xmin: float = Field(description="Smallest eigenvalue in the fitted tail (chosen to minimise ks_distance).")
+    ks_distance: float = Field(description="Kolmogorov-Smirnov distance of the tail from the fit; lower is better.")
+    sigma: float = Field(description="Standard error of alpha: (alpha - 1) / sqrt(tail size).")
+    tail_size: int = Field(description="Eigenvalues at or above xmin.")
+
+
+class LayerSpectrum(Fact):
+    """Spectral facts of one weight matrix (eigenvalues of the smaller Gram matrix W^T W or W W^T)."""
+
+    name: str
+    rows: int = Field(description="Rows of the analysed matrix (a conv kernel is reshaped to out x rest).")
+    columns: int
+    frobenius_norm: float
+    spectral_norm: float = Field(description="Largest singular value.")
+    stable_rank: float = Field(description="Frobenius norm squared over spectral norm squared.")
+    zero_rows: int = Field(description="Rows that are entirely zero.")
+    zero_columns: int = Field(description="Columns that are entirely zero.")
+    eigenvalues: int | None = Field(description="Eigenvalues computed; null when above the size cap.")
+    fit: PowerLawFit | NotReported
+    reading: Literal["over-trained", "typical", "under-trained", "not fitted"] = Field(
+        description="weightwatcher's reading of alpha: below 2 over-trained, above 6 under-trained."
+    )
+
+
+class SpectralSettings(Fact):
+    """How the spectral facts were computed, so that a reader can reproduce them."""
+
+    min_side: int = Field(description="Matrices whose smaller side is below this are skipped.")
+    max_side: int = Field(description="Above this smaller side, eigenvalues are not computed (the size cap).")
+    eigenvalue_floor: float = Field(description="Eigenvalues at or below this are left out of the fit.")
+    min_fit_eigenvalues: int = Field(description="Fewer eigenvalues above the floor than this: no fit.")
+    skipped: dict[str, str] = Field(description="2-D tensors not analysed, with the reason.")
 
 
 class WeightFacts(Fact):
-    """The weights as published: totals, per-tensor statistics and fingerprints."""
+    """The weights as published: totals, per-tensor statistics, spectra and fingerprints."""
 
     parameters_total: int
     parameters_trainable: int
+    parameters_frozen: int
     tensor_count: int
     bytes_by_dtype: dict[str, int]
+    small_threshold: float = Field(description="Threshold of each tensor's small_fraction.")
     tensors: list[TensorFacts]
+    layers: list[LayerSpectrum] = Field(description="Every analysed 2-D weight matrix, in depth order.")
+    spectral: SpectralSettings
     fingerprint: str = Field(description="SHA-256 over tensor names, dtypes, shapes and bytes.")
     files: dict[str, str] = Field(description="Weight file name to the SHA-256 of its bytes.")
 
@@ -259,7 +315,7 @@ class ProvenanceFacts(Fact):
 class FactsRecord(Fact):
     """Everything reporter knows about one model."""
 
-    schema_version: Literal["1.0.0"] = SCHEMA_VERSION
+    schema_version: Literal["1.1.0"] = SCHEMA_VERSION
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="URL-safe model identifier.")
     card: CardFacts
     architecture: ArchitectureFacts

@@ -13,7 +13,8 @@ from reporter.extract.data import extract_data_source
 from reporter.extract.fairness import extract_fairness
 from reporter.extract.metrics import BOOTSTRAP_SAMPLES, Rows, extract_performance
 from reporter.extract.provenance import extract_provenance
-from reporter.extract.weights import extract_weights
+from reporter.extract.spectral import SpectralOptions
+from reporter.extract.weights import WeightOptions, extract_weights
 from reporter.facts import CardFacts, FactsRecord, NotReported, Owner
 from reporter.files import write_atomically
 from reporter.progress import BuildProgress
@@ -31,7 +32,15 @@ class BuildSettings:
     facts_dir: Path | None = None
     cache_dir: Path | None = None
     bootstrap_samples: int = BOOTSTRAP_SAMPLES
+    small_threshold: float = 1e-6
+    spectral_max_side: int = 4096
     quiet: bool = False
+
+    def weight_options(self, device: str) -> WeightOptions:
+        return WeightOptions(
+            small_threshold=self.small_threshold,
+            spectral=SpectralOptions(max_side=self.spectral_max_side, device=device),
+        )
 
     def build_path(self, project: Project) -> Path:
         return self.build_dir or project.root / "build"
@@ -96,7 +105,11 @@ def _key_for(project: Project, loaded: LoadedSpec, *, device: str, settings: Bui
         input_files=inputs,
         extra_code=user_code,
         device=device,
-        settings={"bootstrap_samples": settings.bootstrap_samples},
+        settings={
+            "bootstrap_samples": settings.bootstrap_samples,
+            "small_threshold": settings.small_threshold,
+            "spectral_max_side": settings.spectral_max_side,
+        },
     )
 
 
@@ -204,7 +217,10 @@ def _compute_facts(
         architecture=outcome.architecture,
         training=outcome.training,
         weights=extract_weights(
-            outcome.weight_files, parameter_names=outcome.parameter_names, trainable_names=outcome.trainable_names
+            outcome.weight_files,
+            parameter_names=outcome.parameter_names,
+            trainable_names=outcome.trainable_names,
+            options=settings.weight_options(device),
         ),
         data=[extract_data_source(s, tables.get(s.id), spec.evaluation) for s in spec.data],
         sensitive_features=spec.evaluation.sensitive_features if spec.evaluation else [],

@@ -53,6 +53,10 @@ class ReporterPluginConfig(Config):
     """Reuse facts whose inputs did not change."""
     bootstrap_samples = c.Type(int, default=1000)
     """Bootstrap replicates for every interval."""
+    small_threshold = c.Type(float, default=1e-6)
+    """A weight with |x| below this counts towards its tensor's small-value fraction."""
+    spectral_max_side = c.Type(int, default=4096)
+    """Largest smaller side of a weight matrix whose eigenvalues (and alpha) are computed."""
     gates = c.ListOfItems(c.Type(str), default=[])
     """Rules `reporter diff` (and the Changes page) apply, as `--fail-on` would: e.g. `fairness-status`."""
 
@@ -106,6 +110,8 @@ class ReporterPlugin(BasePlugin[ReporterPluginConfig]):
                 else None
             ),
             bootstrap_samples=self.config.bootstrap_samples,
+            small_threshold=self.config.small_threshold,
+            spectral_max_side=self.config.spectral_max_side,
             quiet=given.quiet if given else False,
         )
         return settings, (root / templates) if templates else None

@@ -4,6 +4,7 @@ record survives a JSON round trip and renders with its text escaped."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import yaml
@@ -65,6 +66,7 @@ hostile_text = st.text(min_size=1, max_size=40) | st.sampled_from(
         "$x^2$",
     ]
 )
+OWN_MARKUP = re.compile(r'<span class="reporter-status[^"]*">[^<]*</span>')  # the templates' status badges
 estimates = st.none() | st.floats(min_value=0, max_value=1)
 
 
@@ -80,6 +82,7 @@ def test_facts_round_trip_and_render_escaped(name: str, limitation: str, group: 
     assert FactsRecord.model_validate_json(record.to_json()) == record
     assert record.to_json() == FactsRecord.model_validate_json(record.to_json()).to_json()
     pages = render_site([record])
+    markdown = [OWN_MARKUP.sub("", page.decode()) for path, page in pages.items() if path.endswith(".md")]
     for text in (name, limitation, group):
         if "<" in text:
-            assert all(text not in page.decode(errors="ignore") for path, page in pages.items() if path.endswith(".md"))
+            assert all(text not in page for page in markdown)

@@ -1,4 +1,7 @@
-"""Weight statistics and fingerprints, read from safetensors files one tensor at a time.
+"""Weight facts: per-tensor statistics, per-layer spectra, totals and fingerprints.
+
+Everything is read from safetensors files one memory-mapped tensor at a time, so a checkpoint
+larger than memory can be described; the elementwise pass runs on every core.
 
 Trained models are saved as safetensors first and read back through the same path, so what the
 report describes is exactly the checkpoint whose SHA-256 it publishes.
@@ -7,15 +10,20 @@ report describes is exactly the checkpoint whose SHA-256 it publishes.
 from __future__ import annotations
 
 import hashlib
+import math
+import os
 from collections.abc import Iterable
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from reporter.extract.elementwise import histogram_range, summarise_elements
 from reporter.extract.safetensors_file import StoredTensor, iter_tensors
-from reporter.facts import TensorFacts, WeightFacts
+from reporter.extract.spectral import SpectralOptions, analyse_spectra
+from reporter.facts import Histogram, TensorFacts, WeightFacts
 
-CHUNK_ELEMENTS = 1 << 22
 DTYPE_NAMES = {
     "F64": "float64",
     "F32": "float32",
@@ -30,59 +38,47 @@ DTYPE_NAMES = {
 }
 
 
-def as_float64(chunk: np.ndarray, dtype: str) -> np.ndarray:
-    """Widen a chunk of stored values to float64 exactly (bfloat16 arrives as raw uint16)."""
-    if dtype == "BF16":
-        return (chunk.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
-    return chunk.astype(np.float64)
+@dataclass(frozen=True)
+class WeightOptions:
+    """Tunable parts of the weight facts; all of them are part of the cache key."""
+
+    small_threshold: float = 1e-6
+    histogram_bins: int = 64
+    spectral: SpectralOptions = field(default_factory=SpectralOptions)
 
 
-def summarise_tensor(tensor: StoredTensor) -> TensorFacts:
-    """Statistics of one tensor over its finite values, accumulated chunk-wise in float64.
-
-    Mean and variance are merged across chunks with Chan's parallel update, which stays exact
-    where a running sum of squares would cancel. NaN and ±Inf are counted and left out.
-    """
+def summarise_tensor(tensor: StoredTensor, options: WeightOptions, pool: Executor | None = None) -> TensorFacts:
+    """Statistics of one tensor over its finite values (NaN and ±Inf are counted and left out)."""
     flat = tensor.data.reshape(-1)
-    count, mean, m2 = 0, 0.0, 0.0
-    sum_squares, zeros, nans, infs = 0.0, 0, 0, 0
-    low, high = np.inf, -np.inf
-    for start in range(0, flat.size, CHUNK_ELEMENTS):
-        values = as_float64(np.asarray(flat[start : start + CHUNK_ELEMENTS]), tensor.dtype)
-        finite = np.isfinite(values)
-        nans += int(np.isnan(values).sum())
-        infs += int((~finite).sum()) - int(np.isnan(values).sum())
-        values = values[finite] if not finite.all() else values
-        if values.size == 0:
-            continue
-        chunk_mean = float(values.mean())
-        chunk_m2 = float(((values - chunk_mean) ** 2).sum())
-        total = count + values.size
-        delta = chunk_mean - mean
-        mean += delta * values.size / total
-        m2 += chunk_m2 + delta * delta * count * values.size / total
-        count = total
-        sum_squares += float(np.dot(values, values))
-        zeros += int((values == 0).sum())
-        low, high = min(low, float(values.min())), max(high, float(values.max()))
-    width = tensor.data.dtype.itemsize
-    empty = count == 0
+    summary = summarise_elements(
+        flat, tensor.dtype, small=options.small_threshold, bins=options.histogram_bins, pool=pool
+    )
+    m = summary.moments
+    empty = m.count == 0
+    size = int(flat.size)
     return TensorFacts(
         name=tensor.name,
         shape=list(tensor.shape),
         dtype=DTYPE_NAMES[tensor.dtype],
-        numel=int(flat.size),
-        bytes=int(flat.size) * width,
-        mean=None if empty else mean,
-        std=None if empty else float(np.sqrt(m2 / count)),
-        min=None if empty else low,
-        max=None if empty else high,
-        abs_max=None if empty else max(abs(low), abs(high)),
-        l2_norm=None if empty else float(np.sqrt(sum_squares)),
-        zero_fraction=None if flat.size == 0 else zeros / flat.size,
-        nan_count=nans,
-        inf_count=infs,
+        numel=size,
+        bytes=size * tensor.data.dtype.itemsize,
+        mean=None if empty else m.mean,
+        std=None if empty else math.sqrt(m.m2 / m.count),
+        min=None if empty else m.low,
+        max=None if empty else m.high,
+        abs_max=None if empty else max(abs(m.low), abs(m.high)),
+        l2_norm=None if empty else math.sqrt(m.sum_squares),
+        zero_fraction=None if size == 0 else m.zeros / size,
+        small_fraction=None if size == 0 else m.small / size,
+        nan_count=m.nans,
+        inf_count=m.infs,
+        histogram=None if empty else _histogram(m.low, m.high, summary.histogram),
     )
+
+
+def _histogram(low: float, high: float, counts: list[int]) -> Histogram:
+    start, stop = histogram_range(low, high)
+    return Histogram(low=start, high=stop, counts=counts)
 
 
 def sha256_file(path: Path) -> str:
@@ -99,35 +95,46 @@ def extract_weights(
     *,
     parameter_names: set[str] | None,
     trainable_names: set[str] | None,
+    options: WeightOptions | None = None,
 ) -> WeightFacts:
-    """Summarise every tensor in the given safetensors files.
+    """Summarise every tensor in the given safetensors files, one memory-mapped tensor at a time.
 
     Args:
         files: the checkpoint's files (one, or the shards of a sharded checkpoint).
         parameter_names: which tensors are parameters rather than buffers; None counts all.
         trainable_names: which parameters were trainable; None treats all parameters as such.
+        options: thresholds, histogram bins and spectral limits.
     """
+    options = options or WeightOptions()
+    files = list(files)
     tensors: list[TensorFacts] = []
     fingerprint = hashlib.sha256()
     file_hashes: dict[str, str] = {}
-    for path in files:
-        file_hashes[path.name] = sha256_file(path)
-        for stored in iter_tensors(path):
-            tensors.append(summarise_tensor(stored))
-            fingerprint.update(f"{stored.name}\0{stored.dtype}\0{list(stored.shape)}\0".encode())
-            fingerprint.update(memoryview(np.ascontiguousarray(stored.data)).cast("B"))
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        for path in files:
+            file_hashes[path.name] = sha256_file(path)
+            for stored in iter_tensors(path):
+                tensors.append(summarise_tensor(stored, options, pool))
+                fingerprint.update(f"{stored.name}\0{stored.dtype}\0{list(stored.shape)}\0".encode())
+                fingerprint.update(memoryview(np.ascontiguousarray(stored.data)).cast("B"))
+    layers, spectral = analyse_spectra((t for path in files for t in iter_tensors(path)), options.spectral)
     tensors.sort(key=lambda t: t.name)
     parameters = [t for t in tensors if parameter_names is None or t.name in parameter_names]
     trainable = [t for t in parameters if trainable_names is None or t.name in trainable_names]
     by_dtype: dict[str, int] = {}
     for t in tensors:
         by_dtype[t.dtype] = by_dtype.get(t.dtype, 0) + t.bytes
+    total, trainable_count = sum(t.numel for t in parameters), sum(t.numel for t in trainable)
     return WeightFacts(
-        parameters_total=sum(t.numel for t in parameters),
-        parameters_trainable=sum(t.numel for t in trainable),
+        parameters_total=total,
+        parameters_trainable=trainable_count,
+        parameters_frozen=total - trainable_count,
         tensor_count=len(tensors),
         bytes_by_dtype=dict(sorted(by_dtype.items())),
+        small_threshold=options.small_threshold,
         tensors=tensors,
+        layers=layers,
+        spectral=spectral,
         fingerprint=fingerprint.hexdigest(),
         files=file_hashes,
     )

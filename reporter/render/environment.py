@@ -72,6 +72,13 @@ def number(value: float | int | None, digits: int = 3) -> Markup:
     return Markup(f"{value:.{digits}f}")
 
 
+def significant(value: float | int | None, digits: int = 4) -> Markup:
+    """A number to significant digits, for figures spanning many magnitudes (weight statistics)."""
+    if value is None:
+        return Markup("undefined")
+    return Markup(f"{value:.{digits}g}")
+
+
 def with_interval(value: Interval | None, digits: int = 3) -> Markup:
     """``0.853 (0.841–0.865)``: the estimate and its 95 % bootstrap interval."""
     if value is None:
@@ -129,6 +136,7 @@ def make_environment(override_dir: Path | None = None) -> jinja2.Environment:
         code=code,
         page_title=page_title,
         number=number,
+        significant=significant,
         interval=with_interval,
         size=size,
         bytes=byte_size,

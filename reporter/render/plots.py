@@ -9,7 +9,16 @@ import io
 import warnings
 from collections.abc import Callable
 
-from reporter.facts import FactsRecord, FairnessFacts, FeatureFairnessFacts, PerformanceFacts, TrainingFacts
+from reporter.facts import (
+    FactsRecord,
+    FairnessFacts,
+    FeatureFairnessFacts,
+    PerformanceFacts,
+    PowerLawFit,
+    TensorFacts,
+    TrainingFacts,
+    WeightFacts,
+)
 
 INTERSECTION_SEPARATOR = " × "  # as the fairness extractor joins group names
 PALETTE = ["#3f51b5", "#e65100", "#2e7d32", "#6a1b9a", "#00838f"]
@@ -179,11 +188,64 @@ def intersection_heatmap(feature: FeatureFairnessFacts, separator: str) -> bytes
     return _figure(draw, width=max(5.0, 1.3 * len(columns) + 2.5), height=max(2.8, 0.8 * len(rows) + 1.6))
 
 
+HISTOGRAM_TENSORS = 4  # the weights page shows histograms of this many of the largest tensors
+
+
+def largest_tensors(weights: WeightFacts) -> list[TensorFacts]:
+    """The tensors whose histograms the weights page shows: the largest, by elements, then name."""
+    with_histogram = [t for t in weights.tensors if t.histogram is not None]
+    return sorted(with_histogram, key=lambda t: (-t.numel, t.name))[:HISTOGRAM_TENSORS]
+
+
+def weight_histograms(tensors: list[TensorFacts]) -> bytes:
+    """Value histograms of the given tensors, one panel each, counts on a log scale."""
+
+    def draw(figure: object) -> None:
+        panels = figure.subplots(1, len(tensors), squeeze=False)[0]  # type: ignore[attr-defined]
+        for axes, tensor in zip(panels, tensors, strict=True):
+            histogram = tensor.histogram
+            width = (histogram.high - histogram.low) / len(histogram.counts)
+            lefts = [histogram.low + i * width for i in range(len(histogram.counts))]
+            axes.bar(lefts, histogram.counts, width=width, align="edge", color=PALETTE[0])
+            axes.set_yscale("symlog", linthresh=1)
+            axes.set_title(tensor.name if len(tensor.name) <= 28 else "…" + tensor.name[-27:], fontsize=8)
+            axes.set_xlabel("value")
+        panels[0].set_ylabel("count")
+
+    return _figure(draw, width=2.6 * len(tensors) + 0.6, height=2.8)
+
+
+def weights_over_depth(weights: WeightFacts) -> bytes:
+    """Spectral and Frobenius norm, and alpha with the 2–6 band, for every analysed matrix in depth order."""
+    layers = weights.layers
+    positions = list(range(len(layers)))
+
+    def draw(figure: object) -> None:
+        norm_axes, alpha_axes = figure.subplots(2, 1, sharex=True)  # type: ignore[attr-defined]
+        norm_axes.plot(positions, [x.frobenius_norm for x in layers], marker="o", color=PALETTE[0], label="Frobenius")
+        norm_axes.plot(positions, [x.spectral_norm for x in layers], marker="s", color=PALETTE[1], label="spectral")
+        norm_axes.set_yscale("log")
+        norm_axes.set(ylabel="norm")
+        norm_axes.legend(fontsize=8)
+        fitted = [(i, x.fit.alpha) for i, x in enumerate(layers) if isinstance(x.fit, PowerLawFit)]
+        alpha_axes.axhspan(2, 6, color="#c8e6c9", label="typical (2–6)")
+        alpha_axes.plot([i for i, _ in fitted], [a for _, a in fitted], marker="o", color=PALETTE[2], label="alpha")
+        alpha_axes.set(ylabel="alpha", xlabel="layer (depth order, as in the table)")
+        alpha_axes.legend(fontsize=8)
+        alpha_axes.xaxis.get_major_locator().set_params(integer=True)
+
+    return _figure(draw, width=6.4, height=4.6)
+
+
 def model_plots(facts: FactsRecord) -> dict[str, bytes]:
     """Every plot a model's pages show, by file name."""
     plots: dict[str, bytes] = {}
     if isinstance(facts.training, TrainingFacts):
         plots["training-curves.svg"] = training_curves(facts.training)
+    if largest_tensors(facts.weights):
+        plots["weights-histograms.svg"] = weight_histograms(largest_tensors(facts.weights))
+    if facts.weights.layers:
+        plots["weights-depth.svg"] = weights_over_depth(facts.weights)
     if isinstance(facts.performance, PerformanceFacts):
         plots["reliability.svg"] = reliability_diagram(facts.performance)
     if isinstance(facts.fairness, FairnessFacts):

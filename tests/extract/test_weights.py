@@ -52,11 +52,9 @@ def checkpoint(tmp_path: Path) -> tuple[Path, dict[str, torch.Tensor]]:
     return path, tensors
 
 
-@pytest.mark.parametrize("chunk", [w.CHUNK_ELEMENTS, 7])
-def test_statistics_match_float64_reference(checkpoint, monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+def test_statistics_match_float64_reference(checkpoint) -> None:
     path, tensors = checkpoint
-    monkeypatch.setattr(w, "CHUNK_ELEMENTS", chunk)  # small chunks exercise the merge of partial moments
-    facts = {t.name: t for t in (w.summarise_tensor(s) for s in iter_tensors(path))}
+    facts = {t.name: t for t in (w.summarise_tensor(s, w.WeightOptions()) for s in iter_tensors(path))}
     for name, tensor in tensors.items():
         got = facts[name]
         assert got.shape == list(tensor.shape) and got.numel == tensor.numel()
@@ -69,6 +67,9 @@ def test_statistics_match_float64_reference(checkpoint, monkeypatch: pytest.Monk
             assert getattr(got, key) == pytest.approx(value, rel=1e-9, abs=1e-15), (name, key)
     assert facts["with_bad"].nan_count == 2 and facts["with_bad"].inf_count == 2
     assert facts["f32"].nan_count == 0
+    assert sum(facts["f32"].histogram.counts) == 257 * 33 and len(facts["f32"].histogram.counts) == 64
+    assert facts["empty"].histogram is None and sum(facts["scalar"].histogram.counts) == 1
+    assert (facts["scalar"].histogram.low, facts["scalar"].histogram.high) == (2.0, 3.0)  # numpy's rule
 
 
 def test_totals_fingerprint_and_file_hash(checkpoint) -> None:
@@ -76,10 +77,16 @@ def test_totals_fingerprint_and_file_hash(checkpoint) -> None:
     facts = w.extract_weights([path], parameter_names={"f32", "bf16"}, trainable_names={"f32"})
     assert facts.parameters_total == 257 * 33 + 64 * 65
     assert facts.parameters_trainable == 257 * 33
+    assert facts.parameters_frozen == 64 * 65
     assert facts.tensor_count == len(tensors)
     assert facts.files == {"model.safetensors": w.sha256_file(path)}
     again = w.extract_weights([path], parameter_names=None, trainable_names=None)
     assert again.fingerprint == facts.fingerprint
+    assert [layer.name for layer in facts.layers] == ["bf16", "f32"]
+    assert facts.spectral.skipped == {
+        "empty": "smaller side below 20: too few eigenvalues to describe",
+        "zeros": "smaller side below 20: too few eigenvalues to describe",
+    }
     assert again.bytes_by_dtype["bfloat16"] == 64 * 65 * 2
 
 
