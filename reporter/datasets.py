@@ -79,6 +79,24 @@ def given_scores(table: Table, evaluation: Evaluation, *, spec_path: Path) -> np
     return values
 
 
+def given_predictions(table: Table, evaluation: Evaluation, *, spec_path: Path) -> np.ndarray:
+    """The labels a model evaluated elsewhere predicted, as 0/1 (positive when in ``positive_label``).
+
+    Raises:
+        DataError: predictions are missing, with the rows' count.
+    """
+    column = evaluation.predictions_column
+    assert column is not None
+    raw = table.frame[column]
+    missing = int(raw.isna().sum())
+    if missing:
+        raise DataError(
+            f"{table.path}: {missing} row(s) have no value in predictions column {column!r} "
+            f"({spec_path}: evaluation.predictions_column). Fix: give every row the model's predicted label"
+        )
+    return raw.astype(str).str.strip().isin(evaluation.positive_label).to_numpy(dtype=np.int8)
+
+
 @dataclass(frozen=True)
 class LabelledData:
     """Features, binary labels and sensitive columns of one table, checked for the evaluation."""
@@ -98,6 +116,7 @@ def label_data(table: Table, evaluation: Evaluation, *, spec_path: Path) -> Labe
     named = [
         ("evaluation.label", [evaluation.label]),
         ("evaluation.scores_column", [evaluation.scores_column] if evaluation.scores_column else []),
+        ("evaluation.predictions_column", [evaluation.predictions_column] if evaluation.predictions_column else []),
         ("evaluation.sensitive_features", evaluation.sensitive_features),
         ("evaluation.features", evaluation.features or []),
     ]
@@ -128,7 +147,7 @@ def label_data(table: Table, evaluation: Evaluation, *, spec_path: Path) -> Labe
             f"{table.path}: label column {evaluation.label!r} holds one class only (values: {seen}). "
             f"Fix: set evaluation.positive_label in {spec_path} to the positive value(s)"
         )
-    excluded = {evaluation.label, evaluation.scores_column}
+    excluded = {evaluation.label, evaluation.scores_column, evaluation.predictions_column}
     feature_columns = evaluation.features or [c for c in frame.columns if c not in excluded]
     sensitive = frame[evaluation.sensitive_features].astype("string").fillna(MISSING_GROUP)
     return LabelledData(features=frame[feature_columns], labels=labels, sensitive=sensitive)

@@ -173,7 +173,7 @@ def _metric_changes(old: object, new: object) -> list[MetricChange]:
     changes = []
     for name in METRICS:
         a, b = getattr(old, name), getattr(new, name)
-        if a.value == b.value:
+        if not (isinstance(a, Interval) and isinstance(b, Interval)) or a.value == b.value:
             continue
         delta, low, high = change_interval(a, b)
         significant = low is not None and high is not None and (low > 0 or high < 0)

@@ -239,18 +239,22 @@ class PerformanceFacts(Fact):
     """Overall performance on the held-out evaluation data."""
 
     rows: int
-    threshold: float
+    predictions: Literal["scores", "labels"] = Field(
+        description="What the model's predictions were: probabilities, or labels only (then the "
+        "score-based metrics are not reported)."
+    )
+    threshold: float | None = Field(description="Decision threshold on scores; null for label predictions.")
     accuracy: Interval
     balanced_accuracy: Interval
     precision: Interval
     recall: Interval
     f1: Interval
-    roc_auc: Interval
-    log_loss: Interval
-    brier_score: Interval
-    expected_calibration_error: Interval
+    roc_auc: Interval | NotReported
+    log_loss: Interval | NotReported
+    brier_score: Interval | NotReported
+    expected_calibration_error: Interval | NotReported
     confusion: ConfusionFacts
-    calibration: list[CalibrationBin]
+    calibration: list[CalibrationBin] = Field(description="Reliability bins; empty for label predictions.")
 
 
 class GroupFacts(Fact):
@@ -266,7 +270,7 @@ class GroupFacts(Fact):
     false_negative_rate: Interval | None
     precision: Interval | None
     accuracy: Interval | None
-    roc_auc: Interval | None
+    roc_auc: Interval | NotReported | None
     ratios_to_reference: dict[str, Interval] = Field(
         description="Selection rate and true positive rate divided by the reference group's."
     )

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from reporter.cache import FactsCache, cache_key
-from reporter.datasets import LabelledData, Table, given_scores, label_data, read_table
+from reporter.datasets import LabelledData, Table, given_predictions, given_scores, label_data, read_table
 from reporter.errors import DataError, ModelFileError
 from reporter.extract.data import extract_data_source
 from reporter.extract.fairness import extract_fairness
@@ -19,7 +21,7 @@ from reporter.facts import CardFacts, FactsRecord, NotReported, Owner
 from reporter.files import write_atomically
 from reporter.progress import BuildProgress
 from reporter.project import Project, resolve_file
-from reporter.spec import LoadedSpec, SpecFiles
+from reporter.spec import FairnessDefaults, LoadedSpec, SpecFiles
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class BuildSettings:
     bootstrap_samples: int = BOOTSTRAP_SAMPLES
     small_threshold: float = 1e-6
     spectral_max_side: int = 4096
+    fairness_defaults: FairnessDefaults = FairnessDefaults()
     quiet: bool = False
 
     def weight_options(self, device: str) -> WeightOptions:
@@ -60,7 +63,8 @@ def build_facts(project: Project, specs: list[LoadedSpec], settings: BuildSettin
     cache = FactsCache(settings.cache_path(project))
     records = []
     with BuildProgress(len(specs), quiet=settings.quiet) as progress:
-        for loaded in specs:
+        for declared in specs:
+            loaded = settings.fairness_defaults.apply_to(declared)
             key = _key_for(project, loaded, device=device, settings=settings)
             facts = cache.get(loaded.slug, key) if settings.use_cache else None
             epochs = _declared_epochs(loaded)
@@ -109,6 +113,7 @@ def _key_for(project: Project, loaded: LoadedSpec, *, device: str, settings: Bui
             "bootstrap_samples": settings.bootstrap_samples,
             "small_threshold": settings.small_threshold,
             "spectral_max_side": settings.spectral_max_side,
+            "fairness_defaults": settings.fairness_defaults.model_dump(),
         },
     )
 
@@ -177,11 +182,15 @@ def _compute_facts(
 
     performance: Any = NotReported(not_reported="the spec declares no evaluation data")
     fairness: Any = NotReported(not_reported="the spec declares no evaluation data")
-    scores = outcome.evaluation_scores
+    scores, scored = outcome.evaluation_scores, True
     if spec.evaluation and spec.evaluation.scores_column and eval_table is not None:
         scores = given_scores(eval_table, spec.evaluation, spec_path=loaded.path)
+    elif spec.evaluation and spec.evaluation.predictions_column and eval_table is not None:
+        predicted = given_predictions(eval_table, spec.evaluation, spec_path=loaded.path)
+        scores, scored = predicted.astype(np.float64), False  # decisions are scores >= 0.5
     if evaluation_data is not None and scores is not None and spec.evaluation:
-        rows = Rows(labels=evaluation_data.labels, scores=scores, threshold=spec.evaluation.threshold)
+        threshold = spec.evaluation.threshold if scored else 0.5
+        rows = Rows(labels=evaluation_data.labels, scores=scores, threshold=threshold, scored=scored)
         performance = extract_performance(rows, samples=settings.bootstrap_samples)
         if spec.evaluation.sensitive_features:
             fairness = extract_fairness(

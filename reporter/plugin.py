@@ -21,14 +21,34 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import Files
 from mkdocs.structure.nav import Navigation, Section
 from mkdocs.structure.pages import Page
+from pydantic import ValidationError
 
-from reporter.errors import ReporterError
+from reporter.errors import Problem, ReporterError, SpecError
 from reporter.facts import FactsRecord
 from reporter.lock import build_lock
 from reporter.pipeline import BuildSettings
 from reporter.project import Project
+from reporter.spec import FairnessDefaults
 
 log = logging.getLogger("mkdocs.plugins.reporter")
+
+
+def fairness_defaults(given: dict, config_file: Path) -> FairnessDefaults:
+    """The plugin's `fairness:` option, validated; a bad value names mkdocs.yml, the field and the fix."""
+    try:
+        return FairnessDefaults.model_validate(given)
+    except ValidationError as exc:
+        problems = [
+            Problem(
+                file=config_file,
+                field="plugins.reporter.fairness." + ".".join(str(part) for part in error["loc"]),
+                message=error["msg"].lower(),
+                fix="use one of min_group_size, privacy_threshold (whole numbers >= 1), "
+                "ratio_threshold, difference_threshold (numbers in (0, 1])",
+            )
+            for error in exc.errors()
+        ]
+        raise SpecError(problems) from None
 
 
 def _walk(items: list[Any]) -> Iterator[Any]:
@@ -57,6 +77,9 @@ class ReporterPluginConfig(Config):
     """A weight with |x| below this counts towards its tensor's small-value fraction."""
     spectral_max_side = c.Type(int, default=4096)
     """Largest smaller side of a weight matrix whose eigenvalues (and alpha) are computed."""
+    fairness = c.Type(dict, default={})
+    """Project-wide `min_group_size`, `privacy_threshold`, `ratio_threshold`, `difference_threshold`;
+    a model's own `evaluation:` values win."""
     gates = c.ListOfItems(c.Type(str), default=[])
     """Rules `reporter diff` (and the Changes page) apply, as `--fail-on` would: e.g. `fairness-status`."""
 
@@ -75,9 +98,9 @@ class ReporterPlugin(BasePlugin[ReporterPluginConfig]):
             self.pages_ready = False
             return
         root = Path(config.config_file_path).resolve().parent
-        settings, templates_dir = self.settings_for(root)
         project = Project(root=root)
         try:
+            settings, templates_dir = self.settings_for(root)
             with build_lock(settings.build_path(project)):
                 self.records = generate_pages(
                     project, settings, docs_dir=Path(config.docs_dir), templates_dir=templates_dir
@@ -112,6 +135,7 @@ class ReporterPlugin(BasePlugin[ReporterPluginConfig]):
             bootstrap_samples=self.config.bootstrap_samples,
             small_threshold=self.config.small_threshold,
             spectral_max_side=self.config.spectral_max_side,
+            fairness_defaults=fairness_defaults(self.config.fairness, root / "mkdocs.yml"),
             quiet=given.quiet if given else False,
         )
         return settings, (root / templates) if templates else None

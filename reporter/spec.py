@@ -183,6 +183,11 @@ class Evaluation(SpecModel):
         default=None,
         description="For a model evaluated elsewhere: the evaluation-data column of positive-class probabilities.",
     )
+    predictions_column: str | None = Field(
+        default=None,
+        description="For a model evaluated elsewhere that gives labels only: the evaluation-data column of "
+        "predicted labels, in the label column's values (score-based metrics are then not reported).",
+    )
     reference_groups: dict[str, str] = Field(
         default_factory=dict,
         description="Reference group per feature for ratios (default: the largest group).",
@@ -196,6 +201,33 @@ class Evaluation(SpecModel):
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
         return [value] if isinstance(value, (str, int, float, bool)) else value
+
+
+PROJECT_WIDE_EVALUATION_FIELDS = ("min_group_size", "privacy_threshold", "ratio_threshold", "difference_threshold")
+
+
+class FairnessDefaults(SpecModel):
+    """Project-wide defaults (the plugin's `fairness:` option) for what a spec's evaluation leaves unset."""
+
+    min_group_size: int | None = Field(default=None, ge=1)
+    privacy_threshold: int | None = Field(default=None, ge=1)
+    ratio_threshold: float | None = Field(default=None, gt=0, le=1)
+    difference_threshold: float | None = Field(default=None, gt=0, le=1)
+
+    def apply_to(self, loaded: LoadedSpec) -> LoadedSpec:
+        """The spec with every threshold its evaluation does not set itself taken from these defaults."""
+        evaluation = loaded.spec.evaluation
+        if evaluation is None:
+            return loaded
+        unset = {
+            name: getattr(self, name)
+            for name in PROJECT_WIDE_EVALUATION_FIELDS
+            if name not in evaluation.model_fields_set and getattr(self, name) is not None
+        }
+        if not unset:
+            return loaded
+        merged = Evaluation.model_validate({**evaluation.model_dump(exclude_unset=True), **unset})
+        return loaded.model_copy(update={"spec": loaded.spec.model_copy(update={"evaluation": merged})})
 
 
 class ModelSpec(SpecModel):
@@ -258,18 +290,26 @@ def _cross_field_problems(path: Path, root: yaml.Node | None, spec: ModelSpec) -
                 "training needs to know the label",
                 "add an `evaluation:` section with `label:` and `positive_label:`",
             )
-    if spec.source.load and spec.evaluation and not spec.evaluation.scores_column:
+    evaluation = spec.evaluation
+    given = [name for name in ("scores_column", "predictions_column") if evaluation and getattr(evaluation, name)]
+    if spec.source.load and evaluation and not given:
         add(
             ("evaluation",),
-            "a loaded model is evaluated from scores computed elsewhere, and none are named",
-            "add `scores_column:` naming the column of positive-class probabilities in the evaluation data, "
-            "or remove `evaluation:`",
+            "a loaded model is evaluated from predictions computed elsewhere, and none are named",
+            "add `scores_column:` (positive-class probabilities) or `predictions_column:` (predicted labels) "
+            "naming a column of the evaluation data, or remove `evaluation:`",
         )
-    if spec.source.train and spec.evaluation and spec.evaluation.scores_column:
+    if spec.source.load and len(given) == 2:
         add(
-            ("evaluation", "scores_column"),
+            ("evaluation", "predictions_column"),
+            "scores and predicted labels are both named; the labels would be ignored",
+            "keep only `scores_column:` (labels follow from the scores and `threshold:`)",
+        )
+    for name in given if spec.source.train else []:
+        add(
+            ("evaluation", name),
             "a model trained in the build is scored by the build",
-            "remove `scores_column:` (it is for models loaded from elsewhere)",
+            f"remove `{name}:` (it is for models loaded from elsewhere)",
         )
     return problems
 

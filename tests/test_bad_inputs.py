@@ -39,7 +39,14 @@ source:
 """
 
 
-PLACEHOLDERS = {"MISSING_LABELS", "INF_LABELS", "INF_FEATURES", "HEADER_ONLY", "SCORES_WITH_GAPS"}
+PLACEHOLDERS = {
+    "MISSING_LABELS",
+    "INF_LABELS",
+    "INF_FEATURES",
+    "HEADER_ONLY",
+    "SCORES_WITH_GAPS",
+    "PREDICTIONS_WITH_GAPS",
+}
 
 
 def adult_sample() -> pd.DataFrame:
@@ -60,6 +67,9 @@ def placeholder(kind: str) -> str:
     elif kind == "SCORES_WITH_GAPS":
         frame["score"] = (frame["age"] / 100).round(3)
         frame.loc[[0, 7, 9], "score"] = None
+    elif kind == "PREDICTIONS_WITH_GAPS":
+        frame["predicted"] = frame["income"]
+        frame.loc[[4, 8], "predicted"] = None
     elif kind == "HEADER_ONLY":
         frame = frame.iloc[:0]
     return frame.to_csv(index=False)

@@ -87,3 +87,30 @@ def test_describe_has_file_line_field_and_fix(tmp_path: Path) -> None:
     described = problem.describe()
     assert described.startswith(f"{path}:3: colour: ")
     assert "Fix: " in described
+
+
+def test_project_wide_fairness_defaults_fill_only_what_the_spec_leaves_unset(tmp_path: Path) -> None:
+    from reporter.spec import FairnessDefaults
+
+    text = TABULAR_SPEC.replace(
+        "  sensitive_features: [sex, race]\n", "  sensitive_features: [sex]\n  min_group_size: 40\n"
+    )
+    assert "min_group_size: 40" in text
+    path = write(tmp_path, text)
+    loaded = load_spec(path)
+    defaults = FairnessDefaults(min_group_size=100, ratio_threshold=0.9)
+    evaluation = defaults.apply_to(loaded).spec.evaluation
+    assert evaluation.min_group_size == 40  # the spec's own value wins
+    assert evaluation.ratio_threshold == 0.9  # the project's default fills the gap
+    assert evaluation.difference_threshold == 0.1 and evaluation.privacy_threshold == 10  # built-in defaults
+    assert FairnessDefaults().apply_to(loaded) is loaded
+
+
+def test_bad_project_wide_fairness_option_names_mkdocs_yml_and_the_field(tmp_path: Path) -> None:
+    from reporter.plugin import fairness_defaults
+
+    with pytest.raises(SpecError) as caught:
+        fairness_defaults({"ratio_treshold": 0.9, "min_group_size": 0}, tmp_path / "mkdocs.yml")
+    message = str(caught.value)
+    assert "mkdocs.yml: plugins.reporter.fairness.ratio_treshold" in message
+    assert "plugins.reporter.fairness.min_group_size" in message and "Fix:" in message

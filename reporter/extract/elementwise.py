@@ -15,8 +15,8 @@ element once:
 * Anything else (float64, int32, int64) is rare and small in checkpoints and takes a chunked
   float64 numpy path.
 
-Chunks are merged with Chan's parallel update and processed on a thread pool (the kernels release
-the GIL), so a large tensor uses every core.
+Chunks are merged with Chan's parallel update. The kernels release the GIL, so callers run several
+tensors on a thread pool (see :func:`reporter.extract.weights.tensor_statistics`).
 """
 
 from __future__ import annotations
@@ -24,14 +24,12 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
-from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import numba
 import numpy as np
 
 CHUNK_ELEMENTS = 1 << 22
-MAX_RANGE_ELEMENTS = 1 << 31
 
 CODE_TABLES = {"BF16", "F16", "I16", "I8", "U8", "BOOL"}
 
@@ -85,7 +83,7 @@ class ElementwiseSummary:
 
 @numba.njit(nogil=True, cache=True)
 def _count_codes(raw: np.ndarray, counts: np.ndarray) -> None:  # pragma: no cover - compiled
-    # One uint32 table (256 KiB for 16-bit codes) stays in L2; wider or interleaved tables measured slower.
+    # One table (256 KiB of uint32 for 16-bit codes) stays in L2; interleaved tables measured slower.
     for i in range(raw.size):
         counts[raw[i]] += 1
 
@@ -159,35 +157,25 @@ def code_values(dtype: str) -> np.ndarray:
     return np.arange(256, dtype=np.float64)  # U8 and BOOL (stored as 0/1 bytes)
 
 
-def _ranges(size: int, workers: int) -> list[tuple[int, int]]:
-    """Contiguous ranges, one per worker, none shorter than CHUNK_ELEMENTS (one range for small tensors).
-
-    Ranges stay under 2**31 elements so that their uint32 count tables cannot overflow.
-    """
-    step = min(max(CHUNK_ELEMENTS, -(-size // max(workers, 1))), MAX_RANGE_ELEMENTS)
-    return [(start, min(start + step, size)) for start in range(0, size, step)]
+def _over_chunks(work: Callable[[tuple[int, int]], object], size: int) -> list:
+    """``work`` applied to consecutive ranges of at most CHUNK_ELEMENTS, so that every float64
+    partial sum stays short before the partial moments are merged."""
+    return [work((start, min(start + CHUNK_ELEMENTS, size))) for start in range(0, size, CHUNK_ELEMENTS)]
 
 
-def _map(pool: Executor | None, work: Callable, size: int) -> list:
-    workers = getattr(pool, "_max_workers", 1) if pool is not None else 1
-    ranges = _ranges(size, workers)
-    if pool is None or len(ranges) < 2:
-        return [work(bounds) for bounds in ranges]
-    return list(pool.map(work, ranges))
-
-
-def _count_table(flat: np.ndarray, dtype: str, pool: Executor | None) -> np.ndarray:
+def _count_table(flat: np.ndarray, dtype: str) -> np.ndarray:
     """How many times each raw bit pattern occurs."""
     wide = dtype in {"BF16", "F16", "I16"}
     raw = flat.view(np.uint16 if wide else np.uint8)
 
-    def count(bounds: tuple[int, int]) -> np.ndarray:
-        table = np.zeros(1 << (16 if wide else 8), dtype=np.uint32)
-        _count_codes(raw[bounds[0] : bounds[1]], table)
-        return table.astype(np.int64)
+    table = _empty_table(1 << (16 if wide else 8), raw.size)
+    _over_chunks(lambda bounds: _count_codes(raw[bounds[0] : bounds[1]], table), raw.size)
+    return table.astype(np.int64)
 
-    parts = _map(pool, count, raw.size)
-    return np.sum(parts, axis=0) if parts else np.zeros(1 << (16 if wide else 8), dtype=np.int64)
+
+def _empty_table(codes: int, elements: int) -> np.ndarray:
+    """A count table: uint32 (measured faster: a 16-bit table stays in L2) unless it could overflow."""
+    return np.zeros(codes, dtype=np.uint32 if elements < 1 << 32 else np.int64)
 
 
 def _summary_from_counts(
@@ -236,26 +224,26 @@ def _split_table(dtype: str, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return counts[finite], values[finite], nans, infs
 
 
-def _summarise_float32(flat: np.ndarray, *, small: float, bins: int, pool: Executor | None) -> ElementwiseSummary:
+def _summarise_float32(flat: np.ndarray, *, small: float, bins: int) -> ElementwiseSummary:
     bits = flat.view(np.uint32)
     small_bits = float32_small_bits(small)
 
-    def run(bounds: tuple[int, int]) -> tuple[Moments, np.ndarray]:
-        codes = np.zeros(1 << 16, dtype=np.uint32)
+    codes = _empty_table(1 << 16, bits.size)
+
+    def run(bounds: tuple[int, int]) -> Moments:
         count, s1, s2, sq, low, high, zeros, smalls, nans, infs, shift = _float32_pass(
             bits[bounds[0] : bounds[1]], small_bits, codes
         )
         mean = shift + s1 / count if count else 0.0
         m2 = max(s2 - s1 * s1 / count, 0.0) if count else 0.0
-        return Moments(count, mean, m2, sq, low, high, zeros, smalls, nans, infs), codes
+        return Moments(count, mean, m2, sq, low, high, zeros, smalls, nans, infs)
 
-    moments, codes = Moments.empty(), np.zeros(1 << 16, dtype=np.int64)
-    for part, part_codes in _map(pool, run, bits.size):
+    moments = Moments.empty()
+    for part in _over_chunks(run, bits.size):
         moments = moments.merge(part)
-        codes += part_codes.astype(np.int64)
     if moments.count == 0:
         return ElementwiseSummary(moments, [])
-    finite_codes, truncated, _, _ = _split_table("BF16", codes)
+    finite_codes, truncated, _, _ = _split_table("BF16", codes.astype(np.int64))
     return ElementwiseSummary(moments, histogram_of(truncated, finite_codes, moments.low, moments.high, bins))
 
 
@@ -305,9 +293,7 @@ def _summarise_numpy(flat: np.ndarray, dtype: str, *, small: float, bins: int) -
     return ElementwiseSummary(moments, [int(h) for h in histogram])
 
 
-def summarise_elements(
-    flat: np.ndarray, dtype: str, *, small: float, bins: int, pool: Executor | None = None
-) -> ElementwiseSummary:
+def summarise_elements(flat: np.ndarray, dtype: str, *, small: float, bins: int) -> ElementwiseSummary:
     """Statistics of one tensor's stored values (a flat array in its storage dtype).
 
     Args:
@@ -315,11 +301,10 @@ def summarise_elements(
         dtype: the safetensors dtype name (``F32``, ``BF16``, ...).
         small: values with ``|x| < small`` are counted as small.
         bins: number of equal histogram bins between the finite minimum and maximum.
-        pool: threads to spread a large tensor's chunks over.
     """
     if dtype in CODE_TABLES and flat.size >= 1 << 16:
-        counts, values, nans, infs = _split_table(dtype, _count_table(flat, dtype, pool))
+        counts, values, nans, infs = _split_table(dtype, _count_table(flat, dtype))
         return _summary_from_counts(counts, values, small=small, bins=bins, nans=nans, infs=infs)
     if dtype == "F32" and flat.size >= 1 << 16:
-        return _summarise_float32(flat, small=small, bins=bins, pool=pool)
+        return _summarise_float32(flat, small=small, bins=bins)
     return _summarise_numpy(flat, dtype, small=small, bins=bins)

@@ -19,6 +19,7 @@ import pandas as pd
 
 from reporter.extract.metrics import (
     BOOTSTRAP_SAMPLES,
+    LABELS_ONLY,
     Metric,
     Rows,
     accuracy,
@@ -35,7 +36,7 @@ from reporter.extract.metrics import (
     selection_rate,
     true_positive_rate,
 )
-from reporter.facts import DisparityFacts, FairnessFacts, FeatureFairnessFacts, GroupFacts, Interval
+from reporter.facts import DisparityFacts, FairnessFacts, FeatureFairnessFacts, GroupFacts, Interval, NotReported
 
 GROUP_METRICS: dict[str, Metric] = {
     "base_rate": base_rate,
@@ -229,7 +230,11 @@ def extract_feature_fairness(
             )
             continue
         i = reportable.index(g)
-        metrics = {m: interval(float(points[m][i, 0]), reps[m][i] if m in reps else None) for m in GROUP_METRICS}
+        metrics: dict[str, object] = {
+            m: interval(float(points[m][i, 0]), reps[m][i] if m in reps else None) for m in GROUP_METRICS
+        }
+        if not rows.scored:
+            metrics["roc_auc"] = NotReported(not_reported=LABELS_ONLY)
         ratios = {
             m: interval(
                 float(safe_divide(points[m][i, 0], points[m][ref, 0])),
@@ -237,7 +242,7 @@ def extract_feature_fairness(
             )
             for m in RATIO_METRICS
         }
-        calibration = calibration_bins(rows.subset(grouping.codes == codes[i]))
+        calibration = calibration_bins(rows.subset(grouping.codes == codes[i])) if rows.scored else []
         group_facts.append(
             GroupFacts(
                 group=g, count=c, status="reported", **metrics, ratios_to_reference=ratios, calibration=calibration

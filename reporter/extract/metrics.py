@@ -24,7 +24,7 @@ from functools import cached_property
 
 import numpy as np
 
-from reporter.facts import CalibrationBin, ConfusionFacts, Interval, PerformanceFacts
+from reporter.facts import CalibrationBin, ConfusionFacts, Interval, NotReported, PerformanceFacts
 
 BOOTSTRAP_SAMPLES = 1000
 CALIBRATION_BINS = 10
@@ -44,8 +44,9 @@ class Rows:
     """
 
     labels: np.ndarray  # 0/1
-    scores: np.ndarray  # probability of the positive class
+    scores: np.ndarray  # probability of the positive class; 0/1 decisions when not ``scored``
     threshold: float
+    scored: bool = True  # False: the model gave labels only, so score-based metrics are undefined
     counts: np.ndarray | None = None
     mean_log_losses: np.ndarray | None = None
     mean_squared_errors: np.ndarray | None = None
@@ -92,6 +93,7 @@ class Rows:
             labels=self.labels[mask],
             scores=self.scores[mask],
             threshold=self.threshold,
+            scored=self.scored,
             counts=pick(self.counts),
             mean_log_losses=pick(self.mean_log_losses),
             mean_squared_errors=pick(self.mean_squared_errors),
@@ -118,6 +120,7 @@ def sampling_units(rows: Rows, strata: np.ndarray) -> tuple[Rows, np.ndarray]:
         labels=rows.labels[first],
         scores=cell_mean(rows.scores),
         threshold=rows.threshold,
+        scored=rows.scored,
         counts=counts,
         mean_log_losses=cell_mean(rows.log_losses),
         mean_squared_errors=cell_mean(rows.squared_errors),
@@ -312,14 +315,22 @@ def calibration_bins(rows: Rows) -> list[CalibrationBin]:
     ]
 
 
+SCORE_METRICS = ("roc_auc", "log_loss", "brier_score", "expected_calibration_error")
+LABELS_ONLY = "the model's predictions are labels without scores"
+
+
 def extract_performance(rows: Rows, *, samples: int = BOOTSTRAP_SAMPLES, seed: int = 0) -> PerformanceFacts:
-    """Overall performance of the model on the evaluation rows."""
-    estimates = estimate_many(PERFORMANCE_METRICS, rows, samples=samples, seed=seed)
+    """Overall performance of the model on the evaluation rows (label metrics only for label predictions)."""
+    wanted = {n: m for n, m in PERFORMANCE_METRICS.items() if rows.scored or n not in SCORE_METRICS}
+    estimates: dict[str, object] = estimate_many(wanted, rows, samples=samples, seed=seed)
+    if not rows.scored:
+        estimates.update({n: NotReported(not_reported=LABELS_ONLY) for n in SCORE_METRICS})
     tp, fp, tn, fn = (int(c[0]) for c in _cells(rows, rows.weights))
-    calibration = calibration_bins(rows)
+    calibration = calibration_bins(rows) if rows.scored else []
     return PerformanceFacts(
         rows=int(rows.labels.size),
-        threshold=rows.threshold,
+        predictions="scores" if rows.scored else "labels",
+        threshold=rows.threshold if rows.scored else None,
         confusion=ConfusionFacts(true_positive=tp, false_positive=fp, true_negative=tn, false_negative=fn),
         calibration=calibration,
         **estimates,

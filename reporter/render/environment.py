@@ -79,10 +79,12 @@ def significant(value: float | int | None, digits: int = 4) -> Markup:
     return Markup(f"{value:.{digits}g}")
 
 
-def with_interval(value: Interval | None, digits: int = 3) -> Markup:
+def with_interval(value: Interval | NotReported | None, digits: int = 3) -> Markup:
     """``0.853 (0.841–0.865)``: the estimate and its 95 % bootstrap interval."""
     if value is None:
         return Markup("insufficient data")
+    if isinstance(value, NotReported):
+        return Markup("not reported: ") + escape_text(value.not_reported)
     if value.value is None:
         return Markup("undefined")
     if value.low is None or value.high is None:

@@ -246,13 +246,14 @@ def model_plots(facts: FactsRecord) -> dict[str, bytes]:
         plots["weights-histograms.svg"] = weight_histograms(largest_tensors(facts.weights))
     if facts.weights.layers:
         plots["weights-depth.svg"] = weights_over_depth(facts.weights)
-    if isinstance(facts.performance, PerformanceFacts):
+    if isinstance(facts.performance, PerformanceFacts) and facts.performance.calibration:
         plots["reliability.svg"] = reliability_diagram(facts.performance)
     if isinstance(facts.fairness, FairnessFacts):
         for index, feature in enumerate(facts.fairness.features):
             if any(g.status == "reported" for g in feature.groups):
                 plots[f"fairness-{index}.svg"] = group_rates(feature)
-                plots[f"fairness-{index}-calibration.svg"] = calibration_by_group(feature)
+                if any(g.calibration for g in feature.groups):
+                    plots[f"fairness-{index}-calibration.svg"] = calibration_by_group(feature)
             if feature.feature.count(INTERSECTION_SEPARATOR) == 1:
                 plots[f"fairness-{index}-heatmap.svg"] = intersection_heatmap(feature, INTERSECTION_SEPARATOR)
     return plots

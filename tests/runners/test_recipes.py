@@ -164,3 +164,60 @@ def test_a_loaded_model_is_evaluated_from_scores_computed_elsewhere(make_project
     assert facts.performance.accuracy.value == pytest.approx(accuracy_score(labels, frame["score"] >= 0.5), rel=1e-12)
     assert facts.performance.roc_auc.value == pytest.approx(roc_auc_score(labels, frame["score"]), rel=1e-9)
     assert facts.fairness.features[0].feature == "sex"
+
+
+def test_a_loaded_model_is_evaluated_from_predicted_labels_alone(make_project) -> None:
+    """Labels without scores: label metrics as scikit-learn and fairlearn have them, score metrics not reported."""
+    import numpy as np
+    from fairlearn.metrics import MetricFrame, selection_rate
+    from sklearn.metrics import accuracy_score, f1_score, recall_score
+
+    from tests.conftest import read_adult
+
+    frame = read_adult("adult.test", skiprows=1).sample(700, random_state=4)
+    frame["predicted"] = np.where(frame["education-num"] >= 12, ">50K.", "<=50K.")
+    spec = """\
+    name: Labels from elsewhere
+    version: "1"
+    task: binary classification of census records
+    description: Evaluated from the labels its own pipeline predicted.
+    owners: [{name: tests}]
+    license: MIT
+    intended_uses: [tests]
+    out_of_scope_uses: [other]
+    limitations: [none]
+    source:
+      load: {format: safetensors, file: {path: w.safetensors}}
+    data:
+      - {id: predicted, role: evaluation, file: {path: predicted.csv}, license: CC BY 4.0, description: Adult rows.}
+    evaluation:
+      label: income
+      positive_label: [">50K."]
+      sensitive_features: [sex]
+      predictions_column: predicted
+    """
+    import torch
+    from safetensors.torch import save_file
+
+    root = make_project({"labelled": spec}, {"models/labelled/predicted.csv": frame.to_csv(index=False)})
+    save_file({"w": torch.ones(2)}, str(root / "models" / "labelled" / "w.safetensors"))
+    [facts] = build(root)
+    truth = (frame["income"] == ">50K.").to_numpy()
+    predicted = (frame["predicted"] == ">50K.").to_numpy()
+    performance = facts.performance
+    assert performance.predictions == "labels" and performance.threshold is None
+    assert performance.accuracy.value == pytest.approx(accuracy_score(truth, predicted), rel=1e-12)
+    assert performance.f1.value == pytest.approx(f1_score(truth, predicted), rel=1e-12)
+    for name in ("roc_auc", "log_loss", "brier_score", "expected_calibration_error"):
+        assert "labels without scores" in getattr(performance, name).not_reported
+    assert performance.calibration == []
+    reference = MetricFrame(
+        metrics={"selection_rate": selection_rate, "recall": recall_score},
+        y_true=truth,
+        y_pred=predicted,
+        sensitive_features=frame["sex"].to_numpy(),
+    ).by_group
+    for group in facts.fairness.features[0].groups:
+        assert group.selection_rate.value == pytest.approx(reference.loc[group.group, "selection_rate"], rel=1e-12)
+        assert group.true_positive_rate.value == pytest.approx(reference.loc[group.group, "recall"], rel=1e-12)
+        assert "labels without scores" in group.roc_auc.not_reported and group.calibration == []
