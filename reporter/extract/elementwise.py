@@ -170,7 +170,7 @@ def _count_table(flat: np.ndarray, dtype: str) -> np.ndarray:
 
     table = _empty_table(1 << (16 if wide else 8), raw.size)
     _over_chunks(lambda bounds: _count_codes(raw[bounds[0] : bounds[1]], table), raw.size)
-    return table.astype(np.int64)
+    return table
 
 
 def _empty_table(codes: int, elements: int) -> np.ndarray:
@@ -178,30 +178,87 @@ def _empty_table(codes: int, elements: int) -> np.ndarray:
     return np.zeros(codes, dtype=np.uint32 if elements < 1 << 32 else np.int64)
 
 
-def _summary_from_counts(
-    counts: np.ndarray, values: np.ndarray, *, small: float, bins: int, nans: int, infs: int
-) -> ElementwiseSummary:
-    """Exact statistics of a multiset given as (value, count) pairs over finite values."""
-    present = counts > 0
-    counts, values = counts[present], values[present]
-    n = int(counts.sum())
+@numba.njit(nogil=True, cache=True, inline="always")
+def _add(total: float, compensation: float, term: float) -> tuple[float, float]:  # pragma: no cover - compiled
+    """Neumaier's compensated addition: the running sum and the rounding error it has lost so far."""
+    updated = total + term
+    if abs(total) >= abs(term):
+        compensation += (total - updated) + term
+    else:
+        compensation += (term - updated) + total
+    return updated, compensation
+
+
+@numba.njit(nogil=True, cache=True)
+def _table_moments(counts: np.ndarray, values: np.ndarray, small: float) -> tuple:  # pragma: no cover - compiled
+    """Moments of the finite values of a (value, count) table, with compensated sums.
+
+    Each count × value product is exact in float64 (values have at most 16 significant bits), so
+    compensated summation leaves little more than the final rounding.
+    """
+    n = 0
+    total, total_c, squares, squares_c = 0.0, 0.0, 0.0, 0.0
+    low, high = np.inf, -np.inf
+    zeros, smalls, nans, infs = 0, 0, 0, 0
+    for code in range(counts.size):
+        c = np.int64(counts[code])
+        v = values[code]
+        if c == 0:
+            continue
+        if np.isnan(v):
+            nans += c
+        elif np.isinf(v):
+            infs += c
+        else:
+            n += c
+            total, total_c = _add(total, total_c, c * v)
+            squares, squares_c = _add(squares, squares_c, c * v * v)
+            low = min(low, v)
+            high = max(high, v)
+            zeros += c if v == 0 else 0
+            smalls += c if abs(v) < small else 0
+    mean = (total + total_c) / n if n else 0.0
+    m2, m2_c = 0.0, 0.0
+    for code in range(counts.size):
+        c = np.int64(counts[code])
+        v = values[code]
+        if c != 0 and np.isfinite(v):
+            m2, m2_c = _add(m2, m2_c, c * (v - mean) ** 2)
+    return n, mean, m2 + m2_c, squares + squares_c, low, high, zeros, smalls, nans, infs
+
+
+@numba.njit(nogil=True, cache=True)
+def _table_histogram(counts: np.ndarray, values: np.ndarray, edges: np.ndarray) -> np.ndarray:  # pragma: no cover
+    """Counts per bin of the finite table values, by numpy's rule for equal bins (np.histogram):
+    index from ((x - first) / (last - first)) * bins, then corrected against the edges."""
+    bins = edges.size - 1
+    first = edges[0]
+    last = edges[bins]
+    width = last - first
+    histogram = np.zeros(bins, dtype=np.int64)
+    for code in range(counts.size):
+        c = counts[code]
+        x = values[code]
+        if c == 0 or not (x >= first and x <= last):
+            continue
+        index = int(((x - first) / width) * bins)
+        if index == bins:
+            index -= 1
+        if x < edges[index]:
+            index -= 1
+        if index != bins - 1 and x >= edges[index + 1]:
+            index += 1
+        histogram[index] += c
+    return histogram
+
+
+def _summary_from_table(counts: np.ndarray, values: np.ndarray, *, small: float, bins: int) -> ElementwiseSummary:
+    """Exact statistics of a multiset given as a count per value (NaN and infinite values tallied)."""
+    n, mean, m2, squares, low, high, zeros, smalls, nans, infs = _table_moments(counts, values, small)
+    moments = Moments(n, mean, m2, squares, low, high, zeros, smalls, nans, infs)
     if n == 0:
-        return ElementwiseSummary(Moments(0, 0.0, 0.0, 0.0, math.inf, -math.inf, 0, 0, nans, infs), [])
-    weights = counts.astype(np.float64)
-    mean = float(np.dot(weights, values)) / n
-    moments = Moments(
-        count=n,
-        mean=mean,
-        m2=float(np.dot(weights, (values - mean) ** 2)),
-        sum_squares=float(np.dot(weights, values * values)),
-        low=float(values.min()),
-        high=float(values.max()),
-        zeros=int(counts[values == 0].sum()),
-        small=int(counts[np.abs(values) < small].sum()),
-        nans=nans,
-        infs=infs,
-    )
-    return ElementwiseSummary(moments, histogram_of(values, counts, moments.low, moments.high, bins))
+        return ElementwiseSummary(moments, [])
+    return ElementwiseSummary(moments, histogram_of(values, counts, low, high, bins))
 
 
 def histogram_range(low: float, high: float) -> tuple[float, float]:
@@ -210,18 +267,10 @@ def histogram_range(low: float, high: float) -> tuple[float, float]:
 
 
 def histogram_of(values: np.ndarray, counts: np.ndarray, low: float, high: float, bins: int) -> list[int]:
-    """Counts in ``bins`` equal bins over :func:`histogram_range`, by numpy's own binning rule."""
-    hist, _ = np.histogram(values, bins=bins, range=histogram_range(low, high), weights=counts.astype(np.float64))
-    return [int(round(h)) for h in hist]
-
-
-def _split_table(dtype: str, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, int]:
-    """Finite (counts, values) and the NaN and infinity tallies of a code table."""
-    values = code_values(dtype)
-    finite = np.isfinite(values)
-    nans = int(counts[np.isnan(values)].sum())
-    infs = int(counts[np.isinf(values)].sum())
-    return counts[finite], values[finite], nans, infs
+    """Counts in ``bins`` equal bins over :func:`histogram_range` (non-finite values ignored)."""
+    start, stop = histogram_range(low, high)
+    edges = np.linspace(start, stop, bins + 1, endpoint=True)
+    return _table_histogram(counts, values, edges).tolist()
 
 
 def _summarise_float32(flat: np.ndarray, *, small: float, bins: int) -> ElementwiseSummary:
@@ -243,8 +292,7 @@ def _summarise_float32(flat: np.ndarray, *, small: float, bins: int) -> Elementw
         moments = moments.merge(part)
     if moments.count == 0:
         return ElementwiseSummary(moments, [])
-    finite_codes, truncated, _, _ = _split_table("BF16", codes.astype(np.int64))
-    return ElementwiseSummary(moments, histogram_of(truncated, finite_codes, moments.low, moments.high, bins))
+    return ElementwiseSummary(moments, histogram_of(code_values("BF16"), codes, moments.low, moments.high, bins))
 
 
 def widen(chunk: np.ndarray, dtype: str) -> np.ndarray:
@@ -303,8 +351,7 @@ def summarise_elements(flat: np.ndarray, dtype: str, *, small: float, bins: int)
         bins: number of equal histogram bins between the finite minimum and maximum.
     """
     if dtype in CODE_TABLES and flat.size >= 1 << 16:
-        counts, values, nans, infs = _split_table(dtype, _count_table(flat, dtype))
-        return _summary_from_counts(counts, values, small=small, bins=bins, nans=nans, infs=infs)
+        return _summary_from_table(_count_table(flat, dtype), code_values(dtype), small=small, bins=bins)
     if dtype == "F32" and flat.size >= 1 << 16:
         return _summarise_float32(flat, small=small, bins=bins)
     return _summarise_numpy(flat, dtype, small=small, bins=bins)
