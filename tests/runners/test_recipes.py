@@ -125,6 +125,40 @@ def test_device_choice() -> None:
         choose_device("tpu")
 
 
+EVALUATED_ELSEWHERE = """\
+name: Evaluated elsewhere
+version: "1"
+task: binary classification of census records
+description: Evaluated from what its own pipeline wrote into the evaluation data.
+owners: [{name: tests}]
+license: MIT
+intended_uses: [tests]
+out_of_scope_uses: [other]
+limitations: [none]
+source:
+  load: {format: safetensors, file: {path: w.safetensors}}
+data:
+  - {id: rows, role: evaluation, file: {path: rows.csv}, license: CC BY 4.0, description: Adult test rows.}
+evaluation:
+  label: income
+  positive_label: [">50K."]
+  sensitive_features: [sex]
+"""
+
+
+def build_evaluated_elsewhere(make_project, frame, column_line: str):  # noqa: ANN001, ANN201
+    """Build a loaded model whose evaluation comes from a column of the evaluation data."""
+    import torch
+    from safetensors.torch import save_file
+
+    root = make_project(
+        {"elsewhere": EVALUATED_ELSEWHERE + column_line}, {"models/elsewhere/rows.csv": frame.to_csv(index=False)}
+    )
+    save_file({"w": torch.ones(2)}, str(root / "models" / "elsewhere" / "w.safetensors"))
+    [facts] = build(root)
+    return facts
+
+
 def test_a_loaded_model_is_evaluated_from_scores_computed_elsewhere(make_project) -> None:
     """Scores left in the evaluation data by the model's own pipeline: metrics as scikit-learn has them."""
     import numpy as np
@@ -134,32 +168,7 @@ def test_a_loaded_model_is_evaluated_from_scores_computed_elsewhere(make_project
 
     frame = read_adult("adult.test", skiprows=1).sample(600, random_state=3)
     frame["score"] = (1 / (1 + np.exp(-(frame["education-num"] - 11) / 2))).round(6)
-    spec = """\
-    name: Scored elsewhere
-    version: "1"
-    task: binary classification of census records
-    description: Evaluated from the scores its own pipeline wrote.
-    owners: [{name: tests}]
-    license: MIT
-    intended_uses: [tests]
-    out_of_scope_uses: [other]
-    limitations: [none]
-    source:
-      load: {format: safetensors, file: {path: w.safetensors}}
-    data:
-      - {id: scored, role: evaluation, file: {path: scored.csv}, license: CC BY 4.0, description: Adult test rows.}
-    evaluation:
-      label: income
-      positive_label: [">50K."]
-      sensitive_features: [sex]
-      scores_column: score
-    """
-    import torch
-    from safetensors.torch import save_file
-
-    root = make_project({"scored": spec}, {"models/scored/scored.csv": frame.to_csv(index=False)})
-    save_file({"w": torch.ones(2)}, str(root / "models" / "scored" / "w.safetensors"))
-    [facts] = build(root)
+    facts = build_evaluated_elsewhere(make_project, frame, "  scores_column: score\n")
     labels = (frame["income"] == ">50K.").to_numpy()
     assert facts.performance.accuracy.value == pytest.approx(accuracy_score(labels, frame["score"] >= 0.5), rel=1e-12)
     assert facts.performance.roc_auc.value == pytest.approx(roc_auc_score(labels, frame["score"]), rel=1e-9)
@@ -176,32 +185,7 @@ def test_a_loaded_model_is_evaluated_from_predicted_labels_alone(make_project) -
 
     frame = read_adult("adult.test", skiprows=1).sample(700, random_state=4)
     frame["predicted"] = np.where(frame["education-num"] >= 12, ">50K.", "<=50K.")
-    spec = """\
-    name: Labels from elsewhere
-    version: "1"
-    task: binary classification of census records
-    description: Evaluated from the labels its own pipeline predicted.
-    owners: [{name: tests}]
-    license: MIT
-    intended_uses: [tests]
-    out_of_scope_uses: [other]
-    limitations: [none]
-    source:
-      load: {format: safetensors, file: {path: w.safetensors}}
-    data:
-      - {id: predicted, role: evaluation, file: {path: predicted.csv}, license: CC BY 4.0, description: Adult rows.}
-    evaluation:
-      label: income
-      positive_label: [">50K."]
-      sensitive_features: [sex]
-      predictions_column: predicted
-    """
-    import torch
-    from safetensors.torch import save_file
-
-    root = make_project({"labelled": spec}, {"models/labelled/predicted.csv": frame.to_csv(index=False)})
-    save_file({"w": torch.ones(2)}, str(root / "models" / "labelled" / "w.safetensors"))
-    [facts] = build(root)
+    facts = build_evaluated_elsewhere(make_project, frame, "  predictions_column: predicted\n")
     truth = (frame["income"] == ">50K.").to_numpy()
     predicted = (frame["predicted"] == ">50K.").to_numpy()
     performance = facts.performance
