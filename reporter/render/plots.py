@@ -188,6 +188,15 @@ def intersection_heatmap(feature: FeatureFairnessFacts, separator: str) -> bytes
     return _figure(draw, width=max(5.0, 1.3 * len(columns) + 2.5), height=max(2.8, 0.8 * len(rows) + 1.6))
 
 
+def plain_log_labels(axis: object) -> None:
+    """Tick labels like ``100`` and ``0.01`` on a log axis: the default ones are mathtext, which is
+    switched off here because labels can hold untrusted text."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))  # type: ignore[attr-defined]
+    axis.set_minor_formatter(NullFormatter())  # type: ignore[attr-defined]
+
+
 HISTOGRAM_TENSORS = 4  # the weights page shows histograms of this many of the largest tensors
 
 
@@ -208,6 +217,7 @@ def weight_histograms(tensors: list[TensorFacts]) -> bytes:
             lefts = [histogram.low + i * width for i in range(len(histogram.counts))]
             axes.bar(lefts, histogram.counts, width=width, align="edge", color=PALETTE[0])
             axes.set_yscale("symlog", linthresh=1)
+            plain_log_labels(axes.yaxis)
             axes.set_title(tensor.name if len(tensor.name) <= 28 else "…" + tensor.name[-27:], fontsize=8)
             axes.set_xlabel("value")
         panels[0].set_ylabel("count")
@@ -225,6 +235,7 @@ def weights_over_depth(weights: WeightFacts) -> bytes:
         norm_axes.plot(positions, [x.frobenius_norm for x in layers], marker="o", color=PALETTE[0], label="Frobenius")
         norm_axes.plot(positions, [x.spectral_norm for x in layers], marker="s", color=PALETTE[1], label="spectral")
         norm_axes.set_yscale("log")
+        plain_log_labels(norm_axes.yaxis)
         norm_axes.set(ylabel="norm")
         norm_axes.legend(fontsize=8)
         fitted = [(i, x.fit.alpha) for i, x in enumerate(layers) if isinstance(x.fit, PowerLawFit)]

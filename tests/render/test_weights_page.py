@@ -58,3 +58,13 @@ def test_non_finite_values_zero_rows_and_extreme_alpha_are_called_out() -> None:
     assert admonition(page, "Non-finite weights")[0] == f"`{name}` holds 3 NaN and 1 infinite values."
     assert "`0.weight` has 2 all-zero rows and 0 all-zero columns" in admonition(page, "All-zero rows or columns")[0]
     assert admonition(page, "Layers with extreme alpha")[0] == "`0.weight`: alpha 7.50 (under\\-trained)."
+
+
+def test_plots_have_plain_tick_labels() -> None:
+    """Mathtext is off (labels are untrusted), so log axes must not fall back to raw TeX strings."""
+    from reporter.render.plots import model_plots
+
+    plots = model_plots(FactsRecord.model_validate(BASE))
+    assert {"weights-depth.svg", "weights-histograms.svg"} <= set(plots)
+    for name, svg in plots.items():
+        assert "mathdefault" not in svg.decode(), name
