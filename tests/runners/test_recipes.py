@@ -205,3 +205,33 @@ def test_a_loaded_model_is_evaluated_from_predicted_labels_alone(make_project) -
         assert group.selection_rate.value == pytest.approx(reference.loc[group.group, "selection_rate"], rel=1e-12)
         assert group.true_positive_rate.value == pytest.approx(reference.loc[group.group, "recall"], rel=1e-12)
         assert "labels without scores" in group.roc_auc.not_reported and group.calibration == []
+
+
+def test_project_wide_fairness_defaults_reach_the_facts(make_project) -> None:
+    """`fairness:` under the plugin in mkdocs.yml sets the group-size rule of every model that leaves it unset."""
+    from mkdocs.config import load_config
+
+    from tests.conftest import read_adult
+
+    frame = read_adult("adult.test", skiprows=1).sample(700, random_state=5)
+    frame["predicted"] = frame["income"]
+    root = make_project({"elsewhere": EVALUATED_ELSEWHERE + "  predictions_column: predicted\n"})
+    (root / "models" / "elsewhere" / "rows.csv").write_text(frame.to_csv(index=False))
+    import torch
+    from safetensors.torch import save_file
+
+    save_file({"w": torch.ones(2)}, str(root / "models" / "elsewhere" / "w.safetensors"))
+    config_file = root / "mkdocs.yml"
+    config_file.write_text(
+        config_file.read_text().replace("  - reporter:\n", "  - reporter:\n      fairness: {min_group_size: 300}\n")
+    )
+    plugin = load_config(config_file=str(config_file)).plugins["reporter"]
+    settings, _ = plugin.settings_for(root, given=BuildSettings(quiet=True, bootstrap_samples=20))
+    project = Project(root=root)
+    [facts] = build_facts(project, load_project_specs(project), settings)
+    counts = frame["sex"].value_counts()
+    assert facts.fairness.min_group_size == 300
+    for group in facts.fairness.features[0].groups:
+        expected = "reported" if counts[group.group] >= 300 else "insufficient_data"
+        assert group.status == expected, (group.group, counts[group.group])
+    assert {g.status for g in facts.fairness.features[0].groups} == {"reported", "insufficient_data"}
