@@ -10,6 +10,7 @@ from real UCI Adult rows, so the corpus holds no copy of the data.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -113,13 +114,11 @@ def test_bad_input_is_refused_cleanly(case: str, base_project: Path, tmp_path: P
     [case_model] = [p for p in (root / "models").iterdir() if p.name != "base"]
     for link, pointee in (expect.get("symlink") or {}).items():
         (case_model / link).symlink_to(pointee)
-    if "templates_dir" in expect:
+    options = dict(expect.get("plugin_options") or {})
+    if options:  # the plugin's options in mkdocs.yml, as flow YAML (JSON is valid YAML)
         config = (root / "mkdocs.yml").read_text()
-        (root / "mkdocs.yml").write_text(
-            config.replace(
-                "      build_dir: build", f"      build_dir: build\n      templates_dir: {expect['templates_dir']}"
-            )
-        )
+        lines = "".join(f"      {name}: {json.dumps(value)}\n" for name, value in options.items())
+        (root / "mkdocs.yml").write_text(config.replace("      build_dir: build\n", "      build_dir: build\n" + lines))
     site_before, pages_before = tree_digest(root / "site"), tree_digest(root / "site_src")
 
     result = reporter("build", str(root), cwd=root)
