@@ -80,37 +80,57 @@ def given_scores(table: Table, evaluation: Evaluation, *, spec_path: Path) -> np
 
 
 def given_predictions(table: Table, evaluation: Evaluation, *, spec_path: Path) -> np.ndarray:
-    """The labels a model evaluated elsewhere predicted, as 0/1 (positive when in ``positive_label``).
+    """What a model evaluated elsewhere predicted: 0/1 labels (positive when in ``positive_label``)
+    for classification, float64 values for regression.
 
     Raises:
-        DataError: predictions are missing, with the rows' count.
+        DataError: predictions are missing (or, for regression, not finite numbers), with the rows' count.
     """
     column = evaluation.predictions_column
     assert column is not None
     raw = table.frame[column]
+    if evaluation.task == "regression":
+        return numeric_column(table, column, field="evaluation.predictions_column", spec_path=spec_path)
     missing = int(raw.isna().sum())
     if missing:
         raise DataError(
             f"{table.path}: {missing} row(s) have no value in predictions column {column!r} "
             f"({spec_path}: evaluation.predictions_column). Fix: give every row the model's predicted label"
         )
-    return raw.astype(str).str.strip().isin(evaluation.positive_label).to_numpy(dtype=np.int8)
+    return raw.astype(str).str.strip().isin(evaluation.positive_label or []).to_numpy(dtype=np.int8)
+
+
+def numeric_column(table: Table, column: str, *, field: str, spec_path: Path) -> np.ndarray:
+    """A column of finite numbers as float64.
+
+    Raises:
+        DataError: some rows are missing, not numbers or infinite, with their count.
+    """
+    values = pd.to_numeric(table.frame[column], errors="coerce").to_numpy(dtype=np.float64)
+    bad = int((~np.isfinite(values)).sum())
+    if bad:
+        raise DataError(
+            f"{table.path}: {bad} row(s) of column {column!r} are missing, not numbers or infinite "
+            f"({spec_path}: {field}). Fix: give every row a finite number, or drop those rows"
+        )
+    return values
 
 
 @dataclass(frozen=True)
 class LabelledData:
-    """Features, binary labels and sensitive columns of one table, checked for the evaluation."""
+    """Features, labels and sensitive columns of one table, checked for the evaluation."""
 
     features: pd.DataFrame
-    labels: np.ndarray
+    labels: np.ndarray  # 0/1 int8 for binary classification, float64 for regression
     sensitive: pd.DataFrame
 
 
 def label_data(table: Table, evaluation: Evaluation, *, spec_path: Path) -> LabelledData:
-    """Split a table into features, 0/1 labels and sensitive columns.
+    """Split a table into features, labels (0/1, or numbers for regression) and sensitive columns.
 
     Raises:
-        DataError: a named column is missing, labels are missing or hold one class only.
+        DataError: a named column is missing, labels are missing, not numbers for regression, or
+            hold one class only for classification.
     """
     frame = table.frame
     named = [
@@ -128,6 +148,9 @@ def label_data(table: Table, evaluation: Evaluation, *, spec_path: Path) -> Labe
                 f"{table.source.id!r} ({table.path}). Fix: use one of the columns {', '.join(map(str, frame.columns))}"
             )
     raw = frame[evaluation.label]
+    if evaluation.task == "regression":
+        labels = numeric_column(table, evaluation.label, field="evaluation.label", spec_path=spec_path)
+        return _split(frame, evaluation, labels)
     absent = int(raw.isna().sum())
     if absent:
         raise DataError(
@@ -140,13 +163,17 @@ def label_data(table: Table, evaluation: Evaluation, *, spec_path: Path) -> Labe
             f"{table.path}: {bad} row(s) have an infinite value in label column {evaluation.label!r} "
             f"({spec_path}: evaluation.label). Fix: correct or drop those rows"
         )
-    labels = raw.astype(str).str.strip().isin(evaluation.positive_label).to_numpy(dtype=np.int8)
+    labels = raw.astype(str).str.strip().isin(evaluation.positive_label or []).to_numpy(dtype=np.int8)
     if labels.min() == labels.max():
         seen = ", ".join(sorted(raw.astype(str).unique())[:5])
         raise DataError(
             f"{table.path}: label column {evaluation.label!r} holds one class only (values: {seen}). "
             f"Fix: set evaluation.positive_label in {spec_path} to the positive value(s)"
         )
+    return _split(frame, evaluation, labels)
+
+
+def _split(frame: pd.DataFrame, evaluation: Evaluation, labels: np.ndarray) -> LabelledData:
     excluded = {evaluation.label, evaluation.scores_column, evaluation.predictions_column}
     feature_columns = evaluation.features or [c for c in frame.columns if c not in excluded]
     sensitive = frame[evaluation.sensitive_features].astype("string").fillna(MISSING_GROUP)

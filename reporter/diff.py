@@ -14,16 +14,18 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from reporter.errors import InputError
+from reporter.extract.regression import REGRESSION_METRICS
 from reporter.facts import (
     DataMeasurements,
     FactsRecord,
     FairnessFacts,
     Interval,
     PerformanceFacts,
+    RegressionPerformanceFacts,
     TrainingFacts,
 )
 
-METRICS = (
+CLASSIFICATION_METRICS = (
     "accuracy",
     "balanced_accuracy",
     "precision",
@@ -34,6 +36,7 @@ METRICS = (
     "brier_score",
     "expected_calibration_error",
 )
+METRICS = CLASSIFICATION_METRICS + REGRESSION_METRICS
 STATUS_RANK = {"not_computed": 0, "pass": 1, "warn": 2, "fail": 3}
 LARGEST_MOVERS = 5
 
@@ -168,10 +171,13 @@ def change_interval(old: Interval, new: Interval) -> tuple[float | None, float |
 
 
 def _metric_changes(old: object, new: object) -> list[MetricChange]:
-    if not (isinstance(old, PerformanceFacts) and isinstance(new, PerformanceFacts)):
+    """Metrics of the same task that moved (a model that changed task has no comparable metrics)."""
+    kinds = (PerformanceFacts, RegressionPerformanceFacts)
+    if not (isinstance(old, kinds) and type(old) is type(new)):
         return []
+    names = CLASSIFICATION_METRICS if isinstance(old, PerformanceFacts) else REGRESSION_METRICS
     changes = []
-    for name in METRICS:
+    for name in names:
         a, b = getattr(old, name), getattr(new, name)
         if not (isinstance(a, Interval) and isinstance(b, Interval)) or a.value == b.value:
             continue

@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.1.0"
+SCHEMA_VERSION = "1.2.0"
 
 
 class Fact(BaseModel):
@@ -75,9 +75,9 @@ class EpochFacts(Fact):
 
     epoch: int
     train_loss: float
-    train_accuracy: float
+    train_accuracy: float | None = Field(description="Null for regression, which has no accuracy.")
     validation_loss: float
-    validation_accuracy: float
+    validation_accuracy: float | None = Field(description="Null for regression, which has no accuracy.")
 
 
 class TrainingFacts(Fact):
@@ -236,8 +236,9 @@ class CalibrationBin(Fact):
 
 
 class PerformanceFacts(Fact):
-    """Overall performance on the held-out evaluation data."""
+    """Overall performance of a binary classifier on the held-out evaluation data."""
 
+    task: Literal["binary_classification"] = "binary_classification"
     rows: int
     predictions: Literal["scores", "labels"] = Field(
         description="What the model's predictions were: probabilities, or labels only (then the "
@@ -257,24 +258,60 @@ class PerformanceFacts(Fact):
     calibration: list[CalibrationBin] = Field(description="Reliability bins; empty for label predictions.")
 
 
+class RegressionBin(Fact):
+    """Rows whose prediction falls in one decile of the predictions: does the mean label follow?"""
+
+    lower: float
+    upper: float
+    count: int
+    mean_prediction: float
+    mean_label: float
+
+
+class RegressionPerformanceFacts(Fact):
+    """Overall performance of a regression model on the held-out evaluation data."""
+
+    task: Literal["regression"] = "regression"
+    rows: int
+    mean_absolute_error: Interval
+    root_mean_squared_error: Interval
+    r2: Interval = Field(description="Coefficient of determination, as scikit-learn's r2_score.")
+    mean_error: Interval = Field(description="Mean of prediction minus label: positive when the model over-predicts.")
+    mean_label: Interval
+    mean_prediction: Interval
+    calibration: list[RegressionBin] = Field(description="Mean label per decile of the predictions.")
+
+
 class GroupFacts(Fact):
-    """Metrics for one group of one sensitive feature (or intersection of features)."""
+    """Metrics for one group of one sensitive feature (or intersection of features).
+
+    Classification fills the rate fields and regression the error fields; the others stay null.
+    """
 
     group: str
     count: int
     status: Literal["reported", "insufficient_data"]
-    base_rate: Interval | None
-    selection_rate: Interval | None
-    true_positive_rate: Interval | None
-    false_positive_rate: Interval | None
-    false_negative_rate: Interval | None
-    precision: Interval | None
-    accuracy: Interval | None
-    roc_auc: Interval | NotReported | None
+    base_rate: Interval | None = None
+    selection_rate: Interval | None = None
+    true_positive_rate: Interval | None = None
+    false_positive_rate: Interval | None = None
+    false_negative_rate: Interval | None = None
+    precision: Interval | None = None
+    accuracy: Interval | None = None
+    roc_auc: Interval | NotReported | None = None
+    mean_label: Interval | None = None
+    mean_prediction: Interval | None = None
+    mean_error: Interval | None = None
+    mean_absolute_error: Interval | None = None
+    root_mean_squared_error: Interval | None = None
+    r2: Interval | None = None
     ratios_to_reference: dict[str, Interval] = Field(
-        description="Selection rate and true positive rate divided by the reference group's."
+        description="Classification: selection rate and true positive rate divided by the reference group's; "
+        "regression: mean absolute error divided by the reference group's."
     )
-    calibration: list[CalibrationBin] = Field(description="Reliability bins of this group (empty if not reported).")
+    calibration: list[CalibrationBin] = Field(
+        default_factory=list, description="Reliability bins of this group (empty if not reported or regression)."
+    )
 
 
 class DisparityFacts(Fact):
@@ -319,7 +356,7 @@ class ProvenanceFacts(Fact):
 class FactsRecord(Fact):
     """Everything reporter knows about one model."""
 
-    schema_version: Literal["1.1.0"] = SCHEMA_VERSION
+    schema_version: Literal["1.2.0"] = SCHEMA_VERSION
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="URL-safe model identifier.")
     card: CardFacts
     architecture: ArchitectureFacts
@@ -327,7 +364,7 @@ class FactsRecord(Fact):
     weights: WeightFacts
     data: list[DataSourceFacts]
     sensitive_features: list[str]
-    performance: PerformanceFacts | NotReported
+    performance: PerformanceFacts | RegressionPerformanceFacts | NotReported
     fairness: FairnessFacts | NotReported
     provenance: ProvenanceFacts
 

@@ -15,6 +15,7 @@ from reporter.extract.data import extract_data_source
 from reporter.extract.fairness import extract_fairness
 from reporter.extract.metrics import BOOTSTRAP_SAMPLES, Rows, extract_performance
 from reporter.extract.provenance import extract_provenance
+from reporter.extract.regression import Predictions, extract_regression_fairness, extract_regression_performance
 from reporter.extract.spectral import SpectralOptions
 from reporter.extract.weights import WeightOptions, extract_weights
 from reporter.facts import CardFacts, FactsRecord, NotReported, Owner
@@ -129,6 +130,61 @@ def _compute_with_context(project: Project, loaded: LoadedSpec, **options: Any) 
         raise ModelFileError(f"{loaded.path}: {field}: {exc}") from None
 
 
+def _evaluate_classification(
+    loaded: LoadedSpec, table: Table, data: LabelledData, scores: np.ndarray | None, settings: BuildSettings
+) -> tuple[Any, Any]:
+    """Performance and fairness facts of a binary classifier, from its scores or predicted labels."""
+    evaluation = loaded.spec.evaluation
+    assert evaluation is not None
+    scored = True
+    if evaluation.scores_column:
+        scores = given_scores(table, evaluation, spec_path=loaded.path)
+    elif evaluation.predictions_column:
+        predicted = given_predictions(table, evaluation, spec_path=loaded.path)
+        scores, scored = predicted.astype(np.float64), False  # decisions are scores >= 0.5
+    assert scores is not None
+    rows = Rows(labels=data.labels, scores=scores, threshold=evaluation.threshold if scored else 0.5, scored=scored)
+    performance = extract_performance(rows, samples=settings.bootstrap_samples)
+    if not evaluation.sensitive_features:
+        return performance, NotReported(not_reported="the spec names no sensitive features")
+    fairness = extract_fairness(
+        data.sensitive,
+        rows,
+        min_group_size=evaluation.min_group_size,
+        privacy_threshold=evaluation.privacy_threshold,
+        ratio_threshold=evaluation.ratio_threshold,
+        difference_threshold=evaluation.difference_threshold,
+        reference_groups=evaluation.reference_groups,
+        samples=settings.bootstrap_samples,
+    )
+    return performance, fairness
+
+
+def _evaluate_regression(
+    loaded: LoadedSpec, table: Table, data: LabelledData, predicted: np.ndarray | None, settings: BuildSettings
+) -> tuple[Any, Any]:
+    """Performance and fairness facts of a regression model, from its predictions."""
+    evaluation = loaded.spec.evaluation
+    assert evaluation is not None
+    if evaluation.predictions_column:
+        predicted = given_predictions(table, evaluation, spec_path=loaded.path)
+    assert predicted is not None
+    predictions = Predictions(labels=data.labels.astype(np.float64), predicted=predicted)
+    performance = extract_regression_performance(predictions, samples=settings.bootstrap_samples)
+    if not evaluation.sensitive_features:
+        return performance, NotReported(not_reported="the spec names no sensitive features")
+    fairness = extract_regression_fairness(
+        data.sensitive,
+        predictions,
+        min_group_size=evaluation.min_group_size,
+        privacy_threshold=evaluation.privacy_threshold,
+        ratio_threshold=evaluation.ratio_threshold,
+        reference_groups=evaluation.reference_groups,
+        samples=settings.bootstrap_samples,
+    )
+    return performance, fairness
+
+
 def _read_role(project: Project, loaded: LoadedSpec, role: str) -> Table | None:
     for index, source in enumerate(loaded.spec.data):
         if source.role == role and source.file is not None:
@@ -182,31 +238,13 @@ def _compute_facts(
 
     performance: Any = NotReported(not_reported="the spec declares no evaluation data")
     fairness: Any = NotReported(not_reported="the spec declares no evaluation data")
-    scores, scored = outcome.evaluation_scores, True
-    if spec.evaluation and spec.evaluation.scores_column and eval_table is not None:
-        scores = given_scores(eval_table, spec.evaluation, spec_path=loaded.path)
-    elif spec.evaluation and spec.evaluation.predictions_column and eval_table is not None:
-        predicted = given_predictions(eval_table, spec.evaluation, spec_path=loaded.path)
-        scores, scored = predicted.astype(np.float64), False  # decisions are scores >= 0.5
-    if evaluation_data is not None and scores is not None and spec.evaluation:
-        threshold = spec.evaluation.threshold if scored else 0.5
-        rows = Rows(labels=evaluation_data.labels, scores=scores, threshold=threshold, scored=scored)
-        performance = extract_performance(rows, samples=settings.bootstrap_samples)
-        if spec.evaluation.sensitive_features:
-            fairness = extract_fairness(
-                evaluation_data.sensitive,
-                rows,
-                min_group_size=spec.evaluation.min_group_size,
-                privacy_threshold=spec.evaluation.privacy_threshold,
-                ratio_threshold=spec.evaluation.ratio_threshold,
-                difference_threshold=spec.evaluation.difference_threshold,
-                reference_groups=spec.evaluation.reference_groups,
-                samples=settings.bootstrap_samples,
-            )
-        else:
-            fairness = NotReported(not_reported="the spec names no sensitive features")
-    elif evaluation_data is not None:
-        raise DataError(f"{loaded.path}: the model produced no evaluation scores. Fix: check the recipe")
+    if evaluation_data is not None and spec.evaluation is not None and eval_table is not None:
+        if outcome.evaluation_scores is None and not (
+            spec.evaluation.scores_column or spec.evaluation.predictions_column
+        ):
+            raise DataError(f"{loaded.path}: the model produced no evaluation scores. Fix: check the recipe")
+        evaluate = _evaluate_regression if spec.evaluation.task == "regression" else _evaluate_classification
+        performance, fairness = evaluate(loaded, eval_table, evaluation_data, outcome.evaluation_scores, settings)
 
     return FactsRecord(
         slug=loaded.slug,

@@ -52,8 +52,10 @@ class BuildProgress(AbstractContextManager["BuildProgress"]):
         of_total = f"/{total}" if total else ""
         line = (
             f"  {slug}: epoch {record.epoch}{of_total} loss {record.train_loss:.4f} "
-            f"val loss {record.validation_loss:.4f} val acc {record.validation_accuracy:.4f}"
+            f"val loss {record.validation_loss:.4f}"
         )
+        if record.validation_accuracy is not None:
+            line += f" val acc {record.validation_accuracy:.4f}"
         if self.live:
             self._progress.update(self._epochs, completed=record.epoch)
             self._progress.console.print(line, highlight=False)

@@ -73,7 +73,7 @@ def _file_problems(project: Project, files: SpecFiles) -> list[Problem]:
             line = yaml_line(yaml_tree(files.path), tuple(int(p) if p.isdigit() else p for p in field.split(".")))
             problems.extend(replace(p, line=line) for p in exc.problems)
     if files.source and files.source.train:
-        problems.extend(recipe_problems(files.path, files.source.train))
+        problems.extend(recipe_problems(files.path, files.source.train, task=files.task))
     return problems
 
 

@@ -169,9 +169,11 @@ class Source(SpecModel):
 class Evaluation(SpecModel):
     """How the model is evaluated and for which groups."""
 
-    task: Literal["binary_classification"] = "binary_classification"
-    label: str = Field(min_length=1, description="Column holding the true label.")
-    positive_label: list[str] = Field(min_length=1, description="Label values that count as the positive class.")
+    task: Literal["binary_classification", "regression"] = "binary_classification"
+    label: str = Field(min_length=1, description="Column holding the true label (a number for regression).")
+    positive_label: list[str] | None = Field(
+        default=None, min_length=1, description="Label values that count as the positive class (classification)."
+    )
     features: list[str] | None = Field(
         default=None, description="Feature columns; default: every column but the label."
     )
@@ -186,7 +188,8 @@ class Evaluation(SpecModel):
     predictions_column: str | None = Field(
         default=None,
         description="For a model evaluated elsewhere that gives labels only: the evaluation-data column of "
-        "predicted labels, in the label column's values (score-based metrics are then not reported).",
+        "predicted labels, in the label column's values (score-based metrics are then not reported); "
+        "for regression, the column of predicted values.",
     )
     reference_groups: dict[str, str] = Field(
         default_factory=dict,
@@ -291,6 +294,8 @@ def _cross_field_problems(path: Path, root: yaml.Node | None, spec: ModelSpec) -
                 "add an `evaluation:` section with `label:` and `positive_label:`",
             )
     evaluation = spec.evaluation
+    if evaluation is not None:
+        problems.extend(_task_problems(path, root, evaluation))
     given = [name for name in ("scores_column", "predictions_column") if evaluation and getattr(evaluation, name)]
     if spec.source.load and evaluation and not given:
         add(
@@ -314,6 +319,40 @@ def _cross_field_problems(path: Path, root: yaml.Node | None, spec: ModelSpec) -
     return problems
 
 
+def _task_problems(path: Path, root: yaml.Node | None, evaluation: Evaluation) -> list[Problem]:
+    """Fields that belong to one task type only, reported where they are written (or missing)."""
+
+    def problem(field: str, message: str, fix: str) -> Problem:
+        loc = ("evaluation", field)
+        return Problem(file=path, field=".".join(loc), line=yaml_line(root, loc), message=message, fix=fix)
+
+    if evaluation.task == "binary_classification":
+        if evaluation.positive_label is None:
+            return [
+                problem(
+                    "positive_label",
+                    "binary classification needs to know which label values are positive",
+                    'add `positive_label:` with the label value(s) of the positive class, e.g. [">50K"]',
+                )
+            ]
+        return []
+    classification_only = {
+        "positive_label": "regression predicts a number, so no label value is positive",
+        "threshold": "regression has no decision threshold",
+        "scores_column": "regression has no class probabilities",
+    }
+    return [
+        problem(
+            name,
+            message,
+            "remove it"
+            + (" and name the column of predicted values in `predictions_column:`" if name == "scores_column" else ""),
+        )
+        for name, message in classification_only.items()
+        if name in evaluation.model_fields_set
+    ]
+
+
 @dataclass(frozen=True)
 class SpecFiles:
     """The sections of a spec that name files, kept even when other sections are invalid so one
@@ -322,10 +361,17 @@ class SpecFiles:
     path: Path
     data: list[tuple[int, DataSource]]
     source: Source | None
+    task: str | None = None
 
     @classmethod
     def of(cls, loaded: LoadedSpec) -> SpecFiles:
-        return cls(path=loaded.path, data=list(enumerate(loaded.spec.data)), source=loaded.spec.source)
+        evaluation = loaded.spec.evaluation
+        return cls(
+            path=loaded.path,
+            data=list(enumerate(loaded.spec.data)),
+            source=loaded.spec.source,
+            task=evaluation.task if evaluation else None,
+        )
 
     @classmethod
     def salvage(cls, path: Path) -> SpecFiles:

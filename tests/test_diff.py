@@ -213,3 +213,32 @@ def test_change_interval_is_conservative_and_handles_undefined() -> None:
 def test_unknown_metric_in_a_gate_is_bad_input() -> None:
     with pytest.raises(InputError, match="unknown metric"):
         diff_facts([], [], rules=["metric:accuracyy:-0.1"])
+
+
+def test_regression_metrics_are_compared_and_gated() -> None:
+    """Error metrics of a regression model move like any metric; a model that changed task has no comparable metrics."""
+    from reporter.facts import FactsRecord, RegressionPerformanceFacts
+
+    record = FactsRecord.model_validate_json(
+        (REPO / "tests" / "fixtures" / "facts" / "adult-income-mlp.json").read_text()
+    )
+
+    def with_mae(mae: float) -> FactsRecord:
+        fixed = Interval(value=1.0, low=0.9, high=1.1)
+        performance = RegressionPerformanceFacts(
+            rows=100,
+            mean_absolute_error=Interval(value=mae, low=mae - 0.1, high=mae + 0.1),
+            root_mean_squared_error=fixed,
+            r2=fixed,
+            mean_error=fixed,
+            mean_label=fixed,
+            mean_prediction=fixed,
+            calibration=[],
+        )
+        return record.model_copy(update={"performance": performance})
+
+    result = diff_facts([with_mae(7.0)], [with_mae(7.8)], rules=["metric:mean_absolute_error:+0.5"])
+    [change] = result.models[0].metrics
+    assert change.name == "mean_absolute_error" and change.delta == pytest.approx(0.8) and change.significant
+    assert result.fired[0].reasons == ["adult-income-mlp: mean_absolute_error 7.0000 → 7.8000 (+0.8000)"]
+    assert diff_facts([record], [with_mae(7.0)]).models[0].metrics == []

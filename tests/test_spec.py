@@ -18,7 +18,7 @@ def write(tmp_path: Path, text: str, slug: str = "model-a") -> Path:
     return path
 
 
-@pytest.mark.parametrize("slug", ["adult-income-mlp", "adult-income-minilm", "minilm-embeddings"])
+@pytest.mark.parametrize("slug", ["adult-income-mlp", "adult-income-minilm", "adult-hours-mlp", "minilm-embeddings"])
 def test_example_specs_load(slug: str) -> None:
     loaded = load_spec(REPO / "models" / slug / "model.yaml")
     assert loaded.slug == slug
@@ -78,6 +78,27 @@ def test_cross_field_rules_name_the_field_to_fix(tmp_path: Path) -> None:
     problems = problems_of(write(tmp_path, text))
     assert any(p.field == "data" and "role: train" in p.message for p in problems)
     assert any(p.field == "evaluation" for p in problems)
+
+
+def test_task_specific_fields_are_checked_where_they_are_written(tmp_path: Path) -> None:
+    """positive_label is required for binary classification; classification-only fields are refused for regression."""
+    binary = TABULAR_SPEC.replace('  positive_label: [">50K", ">50K."]\n', "")
+    [problem] = problems_of(write(tmp_path, binary, "binary"))
+    assert problem.field == "evaluation.positive_label" and "add `positive_label:`" in problem.fix
+
+    regression = TABULAR_SPEC.replace(
+        "  label: income\n", "  task: regression\n  label: hours-per-week\n  threshold: 0.4\n"
+    )
+    path = write(tmp_path, regression, "regression")
+    problems = problems_of(path)
+    assert {p.field for p in problems} == {"evaluation.positive_label", "evaluation.threshold"}
+    lines = path.read_text().splitlines()
+    for problem in problems:
+        assert lines[problem.line - 1].strip().startswith(problem.field.split(".")[-1]), problem
+        assert problem.fix.startswith("remove it")
+
+    clean = regression.replace('  positive_label: [">50K", ">50K."]\n', "").replace("  threshold: 0.4\n", "")
+    assert load_spec(write(tmp_path, clean, "clean")).spec.evaluation.task == "regression"
 
 
 def test_describe_has_file_line_field_and_fix(tmp_path: Path) -> None:

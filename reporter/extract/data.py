@@ -29,7 +29,9 @@ def extract_data_source(source: DataSource, table: Table | None, evaluation: Eva
 
 def _measure(table: Table, evaluation: Evaluation | None) -> DataMeasurements:
     frame = table.frame
-    if evaluation is not None and evaluation.label in frame.columns:
+    if evaluation is not None and evaluation.task == "regression":
+        label_balance = NotReported(not_reported="the label is a number (regression); the model card gives its mean")
+    elif evaluation is not None and evaluation.label in frame.columns:
         counts = frame[evaluation.label].astype("string").str.strip().fillna("(missing)").value_counts()
         label_balance: dict[str, int] | NotReported = {str(k): int(v) for k, v in sorted(counts.items())}
     else:

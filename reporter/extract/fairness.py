@@ -169,6 +169,33 @@ def disparity_status(value: Interval, *, kind: str, threshold: float) -> str:
     return "pass" if (edge >= threshold if kind == "ratio" else edge <= threshold) else "warn"
 
 
+def disparity_facts(
+    name: str, point: float, replicates: np.ndarray | None, *, kind: str, threshold: float
+) -> DisparityFacts:
+    """A disparity with its interval and its status against the threshold."""
+    value = interval(float(point), replicates)
+    return DisparityFacts(
+        name=name,
+        value=value,
+        threshold=threshold,
+        kind=kind,
+        status=disparity_status(value, kind=kind, threshold=threshold),
+    )
+
+
+def group_visibility(
+    grouping: Grouping, *, reference: str | None, min_group_size: int, privacy_threshold: int
+) -> tuple[np.ndarray, list[tuple[str, int]], list[str], str | None]:
+    """Group sizes; the groups that may be shown (name, rows); those large enough to report; and
+    the reference group (the one asked for if reportable, else the largest reportable group)."""
+    sizes = np.bincount(grouping.codes, minlength=len(grouping.names))
+    visible = [(grouping.names[c], int(sizes[c])) for c in range(len(grouping.names)) if sizes[c] >= privacy_threshold]
+    reportable = [g for g, c in visible if c >= min_group_size]
+    if reference not in reportable:
+        reference = max(reportable, key=lambda g: (dict(visible)[g], g)) if reportable else None
+    return sizes, visible, reportable, reference
+
+
 def _replicate_table(
     units: Rows, unit_codes: np.ndarray, codes: list[int], weights: np.ndarray
 ) -> dict[str, np.ndarray]:
@@ -198,11 +225,9 @@ def extract_feature_fairness(
 ) -> FeatureFairnessFacts:
     """Metrics per group of one feature, ratios to the reference group, and the disparities
     between the reportable groups."""
-    sizes = np.bincount(grouping.codes, minlength=len(grouping.names))
-    visible = [(grouping.names[c], int(sizes[c])) for c in range(len(grouping.names)) if sizes[c] >= privacy_threshold]
-    reportable = [g for g, c in visible if c >= min_group_size]
-    if reference not in reportable:
-        reference = max(reportable, key=lambda g: (dict(visible)[g], g)) if reportable else None
+    sizes, visible, reportable, reference = group_visibility(
+        grouping, reference=reference, min_group_size=min_group_size, privacy_threshold=privacy_threshold
+    )
     codes = [grouping.names.index(g) for g in reportable]
 
     every_group = group_point_metrics(rows, grouping.codes, len(grouping.names))
@@ -257,17 +282,10 @@ def extract_feature_fairness(
             if reps
             else [None] * len(point_sets)
         )
-        for (name, value, kind, threshold), rep in zip(point_sets, rep_sets, strict=True):
-            estimate_ = interval(float(value[0]), rep[1] if rep is not None else None)
-            disparities.append(
-                DisparityFacts(
-                    name=name,
-                    value=estimate_,
-                    threshold=threshold,
-                    kind=kind,
-                    status=disparity_status(estimate_, kind=kind, threshold=threshold),
-                )
-            )
+        disparities = [
+            disparity_facts(name, value[0], rep[1] if rep is not None else None, kind=kind, threshold=threshold)
+            for (name, value, kind, threshold), rep in zip(point_sets, rep_sets, strict=True)
+        ]
     return FeatureFairnessFacts(
         feature=grouping.feature,
         groups=group_facts,

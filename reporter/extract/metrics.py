@@ -130,17 +130,24 @@ def sampling_units(rows: Rows, strata: np.ndarray) -> tuple[Rows, np.ndarray]:
 
 def bootstrap_weights(units: Rows, *, samples: int, seed: int) -> Iterator[np.ndarray]:
     """Yield unit-count matrices for ``samples`` bootstrap replicates, in memory-bounded chunks."""
+    if units.counts is None:
+        yield from row_bootstrap_weights(units.labels.size, samples=samples, seed=seed)
+        return
     rng = np.random.default_rng(seed)
-    n = units.labels.size
+    total = int(units.counts.sum())
+    chunk = max(1, MAX_WEIGHT_CELLS // max(units.counts.size, 1))
+    for start in range(0, samples, chunk):
+        yield rng.multinomial(total, units.counts / total, size=min(chunk, samples - start)).astype(np.float64)
+
+
+def row_bootstrap_weights(n: int, *, samples: int, seed: int) -> Iterator[np.ndarray]:
+    """Yield, in memory-bounded chunks, how often each of ``n`` rows is drawn in each replicate."""
+    rng = np.random.default_rng(seed)
     chunk = max(1, MAX_WEIGHT_CELLS // max(n, 1))
     for start in range(0, samples, chunk):
         rows = min(chunk, samples - start)
-        if units.counts is None:
-            draws = rng.integers(0, n, size=(rows, n)) + (np.arange(rows) * n)[:, None]
-            yield np.bincount(draws.ravel(), minlength=rows * n).reshape(rows, n).astype(np.float64)
-        else:
-            total = int(units.counts.sum())
-            yield rng.multinomial(total, units.counts / total, size=rows).astype(np.float64)
+        draws = rng.integers(0, n, size=(rows, n)) + (np.arange(rows) * n)[:, None]
+        yield np.bincount(draws.ravel(), minlength=rows * n).reshape(rows, n).astype(np.float64)
 
 
 def safe_divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
@@ -149,7 +156,7 @@ def safe_divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
         return np.where(denominator > 0, numerator / np.where(denominator > 0, denominator, 1), np.nan)
 
 
-def _weighted_sums(codes: np.ndarray, values: np.ndarray | None, weights: np.ndarray, size: int) -> np.ndarray:
+def weighted_sums(codes: np.ndarray, values: np.ndarray | None, weights: np.ndarray, size: int) -> np.ndarray:
     """Per-code sums of ``values`` (or counts) under each row of ``weights``: shape (B, size).
 
     One weight row (a point estimate) is a ``bincount``; many (bootstrap replicates over at most
@@ -166,7 +173,7 @@ def _weighted_sums(codes: np.ndarray, values: np.ndarray | None, weights: np.nda
 def _cells(rows: Rows, weights: np.ndarray) -> tuple[np.ndarray, ...]:
     """Weighted confusion-matrix cells (tp, fp, tn, fn), each of shape (B,)."""
     code = (1 - rows.labels.astype(np.int64)) * 2 + (1 - rows.decisions.astype(np.int64))  # tp, fp, fn, tn
-    tp, fn, fp, tn = _weighted_sums(code, None, weights, 4).T
+    tp, fn, fp, tn = weighted_sums(code, None, weights, 4).T
     return tp, fp, tn, fn
 
 
@@ -229,9 +236,9 @@ def _calibration_cells(rows: Rows, w: np.ndarray) -> tuple[np.ndarray, np.ndarra
     bins = np.minimum((rows.scores * CALIBRATION_BINS).astype(np.int64), CALIBRATION_BINS - 1)
     # Score sums use each unit's mean score times its draws (exact for rows).
     return (
-        _weighted_sums(bins, None, w, CALIBRATION_BINS),
-        _weighted_sums(bins, rows.scores.astype(np.float64), w, CALIBRATION_BINS),
-        _weighted_sums(bins, rows.labels.astype(np.float64), w, CALIBRATION_BINS),
+        weighted_sums(bins, None, w, CALIBRATION_BINS),
+        weighted_sums(bins, rows.scores.astype(np.float64), w, CALIBRATION_BINS),
+        weighted_sums(bins, rows.labels.astype(np.float64), w, CALIBRATION_BINS),
     )
 
 

@@ -15,6 +15,7 @@ from reporter.facts import (
     FeatureFairnessFacts,
     PerformanceFacts,
     PowerLawFit,
+    RegressionPerformanceFacts,
     TensorFacts,
     TrainingFacts,
     WeightFacts,
@@ -52,26 +53,29 @@ def _figure(draw: Callable[..., None], *, width: float = 6.4, height: float = 3.
 
 
 def training_curves(training: TrainingFacts) -> bytes:
-    """Loss and accuracy per epoch, train against validation."""
-    epochs = [h.epoch for h in training.history]
+    """Loss and (when the task has one) accuracy per epoch, train against validation."""
+    history = training.history
+    epochs = [h.epoch for h in history]
+    panels = [("Loss", "train_loss", "validation_loss")]
+    if all(h.train_accuracy is not None for h in history):
+        panels.append(("Accuracy", "train_accuracy", "validation_accuracy"))
 
     def draw(figure: object) -> None:
-        loss_axes, acc_axes = figure.subplots(1, 2)  # type: ignore[attr-defined]
-        loss_axes.plot(epochs, [h.train_loss for h in training.history], marker="o", color=PALETTE[0], label="train")
-        loss_axes.plot(
-            epochs, [h.validation_loss for h in training.history], marker="s", color=PALETTE[1], label="validation"
-        )
-        loss_axes.set(title="Loss", xlabel="epoch")
-        acc_axes.plot(epochs, [h.train_accuracy for h in training.history], marker="o", color=PALETTE[0], label="train")
-        acc_axes.plot(
-            epochs, [h.validation_accuracy for h in training.history], marker="s", color=PALETTE[1], label="validation"
-        )
-        acc_axes.set(title="Accuracy", xlabel="epoch")
-        for axes in (loss_axes, acc_axes):
+        for index, (title, train_field, validation_field) in enumerate(panels):
+            axes = figure.add_subplot(1, len(panels), index + 1)  # type: ignore[attr-defined]
+            axes.plot(epochs, [getattr(h, train_field) for h in history], marker="o", color=PALETTE[0], label="train")
+            axes.plot(
+                epochs,
+                [getattr(h, validation_field) for h in history],
+                marker="s",
+                color=PALETTE[1],
+                label="validation",
+            )
+            axes.set(title=title, xlabel="epoch")
             axes.legend()
             axes.xaxis.get_major_locator().set_params(integer=True)
 
-    return _figure(draw)
+    return _figure(draw, width=6.4 if len(panels) == 2 else 4.4)
 
 
 def reliability_diagram(performance: PerformanceFacts) -> bytes:
@@ -94,10 +98,43 @@ def reliability_diagram(performance: PerformanceFacts) -> bytes:
     return _figure(draw, width=4.8, height=4.0)
 
 
-def group_rates(feature: FeatureFairnessFacts) -> bytes:
-    """Selection rate and true positive rate per reported group, with 95 % interval error bars."""
+def regression_calibration(performance: RegressionPerformanceFacts) -> bytes:
+    """Mean label against mean prediction per decile of the predictions, with the diagonal."""
+    bins = performance.calibration
+    values = [b.mean_prediction for b in bins] + [b.mean_label for b in bins]
+    low, high = min(values), max(values)
+    pad = (high - low) * 0.05 or 1.0
+
+    def draw(figure: object) -> None:
+        axes = figure.subplots()  # type: ignore[attr-defined]
+        axes.plot(
+            [low - pad, high + pad],
+            [low - pad, high + pad],
+            linestyle="--",
+            color="#9e9e9e",
+            label="prediction = label",
+        )
+        axes.plot(
+            [b.mean_prediction for b in bins], [b.mean_label for b in bins], marker="o", color=PALETTE[0], label="model"
+        )
+        axes.set(xlabel="mean prediction (decile of predictions)", ylabel="mean true label")
+        axes.legend()
+
+    return _figure(draw, width=4.8, height=4.0)
+
+
+CLASSIFICATION_BARS = (("selection_rate", "selection rate"), ("true_positive_rate", "true positive rate"))
+REGRESSION_BARS = (
+    ("mean_absolute_error", "mean absolute error"),
+    ("root_mean_squared_error", "root mean squared error"),
+)
+
+
+def group_rates(feature: FeatureFairnessFacts, *, regression: bool = False) -> bytes:
+    """Selection and true positive rates (regression: mean absolute and root mean squared error)
+    per reported group, with 95 % interval error bars."""
     groups = [g for g in feature.groups if g.status == "reported"]
-    metrics = [("selection_rate", "selection rate"), ("true_positive_rate", "true positive rate")]
+    metrics = REGRESSION_BARS if regression else CLASSIFICATION_BARS
 
     def draw(figure: object) -> None:
         axes = figure.subplots()  # type: ignore[attr-defined]
@@ -128,7 +165,10 @@ def group_rates(feature: FeatureFairnessFacts) -> bytes:
             rotation=30 if len(groups) > 4 else 0,
             ha="right" if len(groups) > 4 else "center",
         )
-        axes.set(ylim=(0, 1), ylabel="rate")
+        if regression:
+            axes.set(ylabel="error, in the label's unit")
+        else:
+            axes.set(ylim=(0, 1), ylabel="rate")
         axes.legend()
 
     return _figure(draw, width=max(5.0, 0.9 * len(groups) + 2), height=3.8)
@@ -156,8 +196,10 @@ def calibration_by_group(feature: FeatureFairnessFacts) -> bytes:
     return _figure(draw, width=5.2, height=4.2)
 
 
-def intersection_heatmap(feature: FeatureFairnessFacts, separator: str) -> bytes:
-    """Selection rate for every combination of two features; unreported cells are marked n/a."""
+def intersection_heatmap(feature: FeatureFairnessFacts, separator: str, *, regression: bool = False) -> bytes:
+    """Selection rate (regression: mean absolute error) for every combination of two features;
+    unreported cells are marked n/a."""
+    field, label = REGRESSION_BARS[0] if regression else CLASSIFICATION_BARS[0]
     cells = {tuple(g.group.split(separator)): g for g in feature.groups}
     rows = sorted({key[0] for key in cells})
     columns = sorted({key[1] for key in cells})
@@ -168,22 +210,32 @@ def intersection_heatmap(feature: FeatureFairnessFacts, separator: str) -> bytes
         axes = figure.subplots()  # type: ignore[attr-defined]
         values = np.full((len(rows), len(columns)), np.nan)
         for (r, c), group in cells.items():
-            if group.selection_rate is not None and group.selection_rate.value is not None:
-                values[rows.index(r), columns.index(c)] = group.selection_rate.value
-        image = axes.imshow(np.ma.masked_invalid(values), cmap="Blues", vmin=0, vmax=1, aspect="auto")
+            estimate = getattr(group, field)
+            if estimate is not None and estimate.value is not None:
+                values[rows.index(r), columns.index(c)] = estimate.value
+        top = 1.0 if not regression or np.isnan(values).all() else float(np.nanmax(values))
+        image = axes.imshow(np.ma.masked_invalid(values), cmap="Blues", vmin=0, vmax=top, aspect="auto")
         for i, r in enumerate(rows):
             for j, c in enumerate(columns):
                 group = cells.get((r, c))
-                text = "n/a" if np.isnan(values[i, j]) else f"{values[i, j]:.2f}"
+                text = (
+                    "n/a" if np.isnan(values[i, j]) else f"{values[i, j]:.3g}" if regression else f"{values[i, j]:.2f}"
+                )
                 if group is not None:
                     text += f"\nn={group.count:,}"
                 axes.text(
-                    j, i, text, ha="center", va="center", fontsize=8, color="white" if values[i, j] > 0.6 else "black"
+                    j,
+                    i,
+                    text,
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if values[i, j] > 0.6 * top else "black",
                 )
         axes.set_xticks(range(len(columns)), columns, rotation=30, ha="right")
         axes.set_yticks(range(len(rows)), rows)
         axes.spines[:].set_visible(False)
-        figure.colorbar(image, ax=axes, label="selection rate")  # type: ignore[attr-defined]
+        figure.colorbar(image, ax=axes, label=label)  # type: ignore[attr-defined]
 
     return _figure(draw, width=max(5.0, 1.3 * len(columns) + 2.5), height=max(2.8, 0.8 * len(rows) + 1.6))
 
@@ -257,14 +309,19 @@ def model_plots(facts: FactsRecord) -> dict[str, bytes]:
         plots["weights-histograms.svg"] = weight_histograms(largest_tensors(facts.weights))
     if facts.weights.layers:
         plots["weights-depth.svg"] = weights_over_depth(facts.weights)
+    regression = isinstance(facts.performance, RegressionPerformanceFacts)
     if isinstance(facts.performance, PerformanceFacts) and facts.performance.calibration:
         plots["reliability.svg"] = reliability_diagram(facts.performance)
+    if isinstance(facts.performance, RegressionPerformanceFacts) and facts.performance.calibration:
+        plots["reliability.svg"] = regression_calibration(facts.performance)
     if isinstance(facts.fairness, FairnessFacts):
         for index, feature in enumerate(facts.fairness.features):
             if any(g.status == "reported" for g in feature.groups):
-                plots[f"fairness-{index}.svg"] = group_rates(feature)
+                plots[f"fairness-{index}.svg"] = group_rates(feature, regression=regression)
                 if any(g.calibration for g in feature.groups):
                     plots[f"fairness-{index}-calibration.svg"] = calibration_by_group(feature)
             if feature.feature.count(INTERSECTION_SEPARATOR) == 1:
-                plots[f"fairness-{index}-heatmap.svg"] = intersection_heatmap(feature, INTERSECTION_SEPARATOR)
+                plots[f"fairness-{index}-heatmap.svg"] = intersection_heatmap(
+                    feature, INTERSECTION_SEPARATOR, regression=regression
+                )
     return plots

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from reporter.errors import Problem, RecipeError
 from reporter.facts import EpochFacts
 from reporter.runners.hyperparameters import TabularMlpHyperparameters, TextClassifierHyperparameters
-from reporter.spec import LoadedSpec, TrainSource, validation_problems, yaml_tree
+from reporter.spec import LoadedSpec, TrainSource, validation_problems, yaml_line, yaml_tree
 
 if TYPE_CHECKING:
     import numpy as np
@@ -33,6 +33,10 @@ BUILTIN_RECIPES: dict[str, tuple[str, type[BaseModel]]] = {
     "tabular_mlp": ("reporter.runners.tabular_mlp:train", TabularMlpHyperparameters),
     "text_classifier": ("reporter.runners.text_classifier:train", TextClassifierHyperparameters),
 }
+RECIPE_TASKS = {
+    "tabular_mlp": ("binary_classification", "regression"),
+    "text_classifier": ("binary_classification",),
+}
 
 
 @dataclass
@@ -40,6 +44,7 @@ class TrainingContext:
     """Everything a recipe may use. Evaluation data is deliberately absent: recipes never see it."""
 
     spec_path: Path
+    task: str  # the spec's evaluation task: binary labels are 0/1, regression labels float64
     train: LabelledData
     hyperparameters: Any
     seed: int
@@ -66,7 +71,11 @@ class TrainingContext:
 
 @dataclass
 class TrainedModel:
-    """What a recipe returns: the network, how to score rows with it, and how it was trained."""
+    """What a recipe returns: the network, how to score rows with it, and how it was trained.
+
+    ``predict_scores`` returns positive-class probabilities for classification and predicted
+    values for regression.
+    """
 
     module: torch.nn.Module
     predict_scores: Callable[[pd.DataFrame], np.ndarray]
@@ -85,8 +94,9 @@ def validate_hyperparameters(train: TrainSource) -> Any:
     return BUILTIN_RECIPES[train.recipe][1].model_validate(train.hyperparameters)
 
 
-def recipe_problems(spec_path: Path, train: TrainSource) -> list[Problem]:
-    """Problems with the recipe a spec names, found without running any user code."""
+def recipe_problems(spec_path: Path, train: TrainSource, *, task: str | None = None) -> list[Problem]:
+    """Problems with the recipe a spec names (and the task it must learn), found without running
+    any user code."""
     if ":" not in train.recipe:
         if train.recipe not in BUILTIN_RECIPES:
             return [
@@ -95,6 +105,17 @@ def recipe_problems(spec_path: Path, train: TrainSource) -> list[Problem]:
                     field="source.train.recipe",
                     message=f"unknown built-in recipe {train.recipe!r}",
                     fix=f"use one of {', '.join(sorted(BUILTIN_RECIPES))} or `module:function`",
+                )
+            ]
+        if task is not None and task not in RECIPE_TASKS[train.recipe]:
+            able = ", ".join(r for r, tasks in sorted(RECIPE_TASKS.items()) if task in tasks)
+            return [
+                Problem(
+                    file=spec_path,
+                    field="source.train.recipe",
+                    line=yaml_line(yaml_tree(spec_path), ("source", "train", "recipe")),
+                    message=f"the built-in recipe {train.recipe!r} does not learn {task}",
+                    fix=f"use a recipe that does ({able}) or your own `module:function`",
                 )
             ]
         try:

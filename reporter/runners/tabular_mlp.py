@@ -1,4 +1,6 @@
-"""Built-in recipe `tabular_mlp`: a PyTorch multilayer perceptron for tabular binary classification.
+"""Built-in recipe `tabular_mlp`: a PyTorch multilayer perceptron for tabular binary classification
+(one logit, binary cross-entropy) or regression (one output, mean squared error on the label
+standardised with training statistics, so one learning rate suits labels of any scale).
 
 Categorical columns are one-hot encoded with the categories seen in training (unseen values get
 all zeros, missing values their own category); numeric columns are standardised with training
@@ -54,7 +56,7 @@ class TabularEncoder:
             parts.append(((values - mean) / std)[:, None])
         for column, categories in self.categorical.items():
             values = frame[column].astype("string").fillna(MISSING_CATEGORY)
-            codes = pd.Categorical(values, categories=categories).codes
+            codes = pd.Index(categories).get_indexer(values)  # -1 for values unseen in training
             one_hot = np.zeros((len(frame), len(categories)))
             seen = codes >= 0
             one_hot[np.flatnonzero(seen), codes[seen]] = 1.0
@@ -73,9 +75,10 @@ def build_network(width: int, hidden_sizes: list[int]) -> nn.Sequential:
 
 
 def train(context: TrainingContext) -> TrainedModel:
-    """Train the MLP with Adam and binary cross-entropy, reporting train and validation figures."""
+    """Train the MLP with Adam, reporting train and validation figures after every epoch."""
     params: TabularMlpHyperparameters = context.hyperparameters
     device = torch.device(context.device)
+    regression = context.task == "regression"
     features, labels = context.train.features, context.train.labels
     rng = np.random.default_rng(context.seed)
     order = rng.permutation(len(labels))
@@ -84,13 +87,17 @@ def train(context: TrainingContext) -> TrainedModel:
 
     encoder = TabularEncoder.fit(features.iloc[train_idx])
     x_all = torch.from_numpy(encoder.transform(features)).to(device)
-    y_all = torch.from_numpy(labels.astype(np.float32)).to(device)
+    label_mean, label_std = 0.0, 1.0
+    if regression:
+        label_mean = float(labels[train_idx].mean())
+        label_std = float(labels[train_idx].std()) or 1.0
+    y_all = torch.from_numpy(((labels - label_mean) / label_std).astype(np.float32)).to(device)
     x_train, y_train = x_all[train_idx], y_all[train_idx]
     x_val, y_val = x_all[val_idx], y_all[val_idx]
 
     network = build_network(encoder.width, params.hidden_sizes).to(device)
     optimizer = torch.optim.Adam(network.parameters(), lr=params.learning_rate, weight_decay=params.weight_decay)
-    loss_fn = nn.BCEWithLogitsLoss()
+    loss_fn = nn.MSELoss() if regression else nn.BCEWithLogitsLoss()
     generator = torch.Generator().manual_seed(context.seed)
 
     for epoch in range(1, params.epochs + 1):
@@ -102,8 +109,8 @@ def train(context: TrainingContext) -> TrainedModel:
             loss = loss_fn(network(x_train[batch]).squeeze(1), y_train[batch])
             loss.backward()
             optimizer.step()
-        train_loss, train_acc = _evaluate(network, loss_fn, x_train, y_train)
-        val_loss, val_acc = _evaluate(network, loss_fn, x_val, y_val)
+        train_loss, train_acc = _evaluate(network, loss_fn, x_train, y_train, regression=regression)
+        val_loss, val_acc = _evaluate(network, loss_fn, x_val, y_val, regression=regression)
         context.report_epoch(
             EpochFacts(
                 epoch=epoch,
@@ -117,8 +124,10 @@ def train(context: TrainingContext) -> TrainedModel:
     def predict_scores(frame: pd.DataFrame) -> np.ndarray:
         network.eval()
         with torch.no_grad():
-            logits = network(torch.from_numpy(encoder.transform(frame)).to(device)).squeeze(1)
-        return torch.sigmoid(logits.double()).cpu().numpy()
+            outputs = network(torch.from_numpy(encoder.transform(frame)).to(device)).squeeze(1).double()
+        if regression:
+            return (outputs * label_std + label_mean).cpu().numpy()
+        return torch.sigmoid(outputs).cpu().numpy()
 
     return TrainedModel(
         module=network.cpu() if context.device == "cpu" else network,
@@ -127,11 +136,12 @@ def train(context: TrainingContext) -> TrainedModel:
             "input_width": encoder.width,
             "hidden_sizes": params.hidden_sizes,
             "activation": "ReLU",
-            "output": "1 logit, sigmoid",
+            "output": "1 value, scaled back to the label's unit" if regression else "1 logit, sigmoid",
             "numeric_columns": sorted(encoder.numeric),
             "categorical_columns": sorted(encoder.categorical),
         },
-        optimizer=f"Adam (lr={params.learning_rate}, weight_decay={params.weight_decay})",
+        optimizer=f"Adam (lr={params.learning_rate}, weight_decay={params.weight_decay}), "
+        + ("mean squared error on the standardised label" if regression else "binary cross-entropy"),
         schedule="constant learning rate",
         validation_rows=len(val_idx),
         train_rows=len(train_idx),
@@ -139,10 +149,13 @@ def train(context: TrainingContext) -> TrainedModel:
     )
 
 
-def _evaluate(network: nn.Module, loss_fn: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+def _evaluate(
+    network: nn.Module, loss_fn: nn.Module, x: torch.Tensor, y: torch.Tensor, *, regression: bool
+) -> tuple[float, float | None]:
+    """Loss and (for classification) accuracy of the network on one split."""
     network.eval()
     with torch.no_grad():
-        logits = network(x).squeeze(1)
-        loss = float(loss_fn(logits, y))
-        accuracy = float(((logits > 0).float() == y).float().mean())
+        outputs = network(x).squeeze(1)
+        loss = float(loss_fn(outputs, y))
+        accuracy = None if regression else float(((outputs > 0).float() == y).float().mean())
     return loss, accuracy

@@ -44,6 +44,7 @@ def run_training(
     seed_everything(source.seed)
     context = TrainingContext(
         spec_path=loaded.path,
+        task=loaded.spec.evaluation.task if loaded.spec.evaluation else "binary_classification",
         train=train,
         hyperparameters=hyperparameters,
         seed=source.seed,
@@ -73,7 +74,7 @@ def run_training(
             f"{loaded.path}: recipe {source.recipe!r} reported no epochs. "
             "Fix: call context.report_epoch(...) after each epoch"
         )
-    scores = _checked_scores(loaded, trained, evaluation)
+    scores = _checked_scores(loaded, trained, evaluation, task=context.task)
 
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
     checkpoint = checkpoint_dir / "model.safetensors"
@@ -114,13 +115,21 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _checked_scores(loaded: LoadedSpec, trained: TrainedModel, evaluation: LabelledData) -> np.ndarray:
+def _checked_scores(loaded: LoadedSpec, trained: TrainedModel, evaluation: LabelledData, *, task: str) -> np.ndarray:
     scores = np.asarray(trained.predict_scores(evaluation.features), dtype=np.float64).reshape(-1)
     if scores.shape[0] != evaluation.labels.shape[0]:
         raise RecipeError(
             f"{loaded.path}: source.train.recipe: predict_scores returned {scores.shape[0]} scores for "
             f"{evaluation.labels.shape[0]} rows. Fix: return one score per row"
         )
+    if task == "regression":
+        bad = int((~np.isfinite(scores)).sum())
+        if bad:
+            raise RecipeError(
+                f"{loaded.path}: source.train.recipe: predict_scores returned {bad} prediction(s) that are NaN or "
+                "infinite. Fix: return one finite predicted value per row"
+            )
+        return scores
     bad = int((~np.isfinite(scores) | (scores < 0) | (scores > 1)).sum())
     if bad:
         raise RecipeError(

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from reporter.errors import InputError, RecipeError
+from reporter.facts import NotReported
 from reporter.pipeline import BuildSettings, build_facts
 from reporter.project import Project, load_project_specs
 from reporter.runners.device import choose_device
@@ -235,3 +236,84 @@ def test_project_wide_fairness_defaults_reach_the_facts(make_project) -> None:
         expected = "reported" if counts[group.group] >= 300 else "insufficient_data"
         assert group.status == expected, (group.group, counts[group.group])
     assert {g.status for g in facts.fairness.features[0].groups} == {"reported", "insufficient_data"}
+
+
+REGRESSION_SPEC = TABULAR_SPEC.replace("name: Test MLP", "name: Test hours regressor").replace(
+    """evaluation:
+  label: income
+  positive_label: [">50K", ">50K."]
+  features: [age, workclass, education, education-num, marital-status, occupation, relationship,
+             race, sex, capital-gain, capital-loss, hours-per-week, native-country]""",
+    """evaluation:
+  task: regression
+  label: hours-per-week
+  features: [age, workclass, education, education-num, marital-status, occupation, relationship,
+             race, sex, capital-gain, capital-loss, native-country]""",
+)
+
+
+def test_a_regression_model_trained_in_the_build_is_reported(make_project) -> None:
+    """tabular_mlp learns a number: loss-only history, error metrics, error ratios per group, pages and plots."""
+    from reporter.render.pages import render_site, write_generated
+
+    root = make_project({"hours": REGRESSION_SPEC})
+    [facts] = build(root)
+    performance = facts.performance
+    assert performance.task == "regression" and performance.rows == 800
+    assert all(h.train_accuracy is None and h.validation_accuracy is None for h in facts.training.history)
+    assert "mean squared error" in facts.training.optimizer
+    assert performance.mean_error.value == pytest.approx(
+        performance.mean_prediction.value - performance.mean_label.value, rel=1e-9
+    )
+    assert 0 < performance.mean_absolute_error.value < performance.root_mean_squared_error.value
+    assert sum(b.count for b in performance.calibration) == 800
+    assert [f.feature for f in facts.fairness.features] == ["sex", "race", "sex × race"]
+    sex = facts.fairness.features[0]
+    assert [d.name for d in sex.disparities] == ["mean_absolute_error_ratio", "root_mean_squared_error_ratio"]
+    assert all(g.selection_rate is None and g.mean_absolute_error is not None for g in sex.groups)
+    assert isinstance(facts.data[1].measurements.label_balance, NotReported)
+
+    write_generated(root / "site_src", render_site([facts]))
+    pages = root / "site_src" / "models" / "hours"
+    card = (pages / "index.md").read_text()
+    assert "| Mean absolute error |" in card and "Accuracy" not in card
+    fairness_page = (pages / "fairness.md").read_text()
+    assert "Mean absolute error ratio" in fairness_page and "Selection rate" not in fairness_page
+    assert "| Train accuracy |" not in (pages / "training.md").read_text()
+    for plot in ("reliability.svg", "fairness-0.svg", "fairness-2-heatmap.svg", "training-curves.svg"):
+        assert (pages / plot).read_bytes().startswith(b"<?xml"), plot
+    assert "MAE " in (root / "site_src" / "index.md").read_text()
+
+
+def test_a_loaded_regression_model_is_evaluated_from_predicted_values(make_project) -> None:
+    """Predicted values in the evaluation data: errors as scikit-learn and fairlearn have them."""
+    from fairlearn.metrics import MetricFrame
+    from sklearn.metrics import mean_absolute_error, r2_score, root_mean_squared_error
+
+    from tests.conftest import read_adult
+
+    frame = read_adult("adult.test", skiprows=1).sample(700, random_state=6)
+    frame["predicted"] = (30 + 0.8 * frame["education-num"] + 0.05 * frame["age"]).round(4)
+    spec = (
+        EVALUATED_ELSEWHERE.replace(
+            '  label: income\n  positive_label: [">50K."]\n', "  task: regression\n  label: hours-per-week\n"
+        )
+        + "  predictions_column: predicted\n"
+    )
+    import torch
+    from safetensors.torch import save_file
+
+    root = make_project({"elsewhere": spec}, {"models/elsewhere/rows.csv": frame.to_csv(index=False)})
+    save_file({"w": torch.ones(2)}, str(root / "models" / "elsewhere" / "w.safetensors"))
+    [facts] = build(root)
+    truth, predicted = frame["hours-per-week"].to_numpy(float), frame["predicted"].to_numpy(float)
+    assert facts.performance.mean_absolute_error.value == pytest.approx(mean_absolute_error(truth, predicted), rel=1e-9)
+    assert facts.performance.root_mean_squared_error.value == pytest.approx(
+        root_mean_squared_error(truth, predicted), rel=1e-9
+    )
+    assert facts.performance.r2.value == pytest.approx(r2_score(truth, predicted), rel=1e-9)
+    by_group = MetricFrame(
+        metrics=mean_absolute_error, y_true=truth, y_pred=predicted, sensitive_features=frame["sex"].to_numpy()
+    ).by_group
+    for group in facts.fairness.features[0].groups:
+        assert group.mean_absolute_error.value == pytest.approx(by_group[group.group], rel=1e-9)
