@@ -56,6 +56,11 @@ def read_table(source: DataSource, path: Path, *, spec_path: Path, field: str) -
             f"{spec_path}: {field}.file: {path} has no data rows. Fix: point {field}.file at a file with data"
         )
     rows_in_file = len(frame)
+    if source.split is not None:
+        order = np.random.default_rng(source.split.seed).permutation(rows_in_file)
+        held_out = round(rows_in_file * source.split.evaluation_fraction)
+        part = order[:held_out] if source.role == "evaluation" else order[held_out:]
+        frame = frame.iloc[np.sort(part)]
     if source.sample_rows is not None and source.sample_rows < rows_in_file:
         frame = frame.sample(n=source.sample_rows, random_state=source.sample_seed).sort_index()
     return Table(source=source, path=path, frame=frame.reset_index(drop=True), rows_in_file=rows_in_file)
@@ -97,7 +102,20 @@ def given_predictions(table: Table, evaluation: Evaluation, *, spec_path: Path) 
             f"{table.path}: {missing} row(s) have no value in predictions column {column!r} "
             f"({spec_path}: evaluation.predictions_column). Fix: give every row the model's predicted label"
         )
+    if evaluation.task == "multiclass_classification":
+        return pd.Index(class_names([table], evaluation)).get_indexer(raw.astype(str).str.strip())
     return raw.astype(str).str.strip().isin(evaluation.positive_label or []).to_numpy(dtype=np.int8)
+
+
+def class_names(tables: list[Table], evaluation: Evaluation) -> list[str]:
+    """Every class of a multiclass task: the values of the label (and predictions) columns of the
+    tables, stripped and sorted, so training and evaluation code classes alike."""
+    values: set[str] = set()
+    for table in tables:
+        for column in (evaluation.label, evaluation.predictions_column):
+            if column and column in table.frame.columns:
+                values.update(table.frame[column].dropna().astype(str).str.strip())
+    return sorted(values)
 
 
 def numeric_column(table: Table, column: str, *, field: str, spec_path: Path) -> np.ndarray:
@@ -121,11 +139,14 @@ class LabelledData:
     """Features, labels and sensitive columns of one table, checked for the evaluation."""
 
     features: pd.DataFrame
-    labels: np.ndarray  # 0/1 int8 for binary classification, float64 for regression
+    labels: np.ndarray  # 0/1 int8 (binary), class codes (multiclass), float64 (regression)
     sensitive: pd.DataFrame
+    classes: list[str] | None = None  # multiclass: the class of each code
 
 
-def label_data(table: Table, evaluation: Evaluation, *, spec_path: Path) -> LabelledData:
+def label_data(
+    table: Table, evaluation: Evaluation, *, spec_path: Path, classes: list[str] | None = None
+) -> LabelledData:
     """Split a table into features, labels (0/1, or numbers for regression) and sensitive columns.
 
     Raises:
@@ -163,18 +184,28 @@ def label_data(table: Table, evaluation: Evaluation, *, spec_path: Path) -> Labe
             f"{table.path}: {bad} row(s) have an infinite value in label column {evaluation.label!r} "
             f"({spec_path}: evaluation.label). Fix: correct or drop those rows"
         )
-    labels = raw.astype(str).str.strip().isin(evaluation.positive_label or []).to_numpy(dtype=np.int8)
+    if evaluation.task == "multiclass_classification":
+        classes = classes or class_names([table], evaluation)
+        labels = pd.Index(classes).get_indexer(raw.astype(str).str.strip())
+    else:
+        labels = raw.astype(str).str.strip().isin(evaluation.positive_label or []).to_numpy(dtype=np.int8)
     if labels.min() == labels.max():
         seen = ", ".join(sorted(raw.astype(str).unique())[:5])
-        raise DataError(
-            f"{table.path}: label column {evaluation.label!r} holds one class only (values: {seen}). "
-            f"Fix: set evaluation.positive_label in {spec_path} to the positive value(s)"
+        fix = (
+            f"set evaluation.positive_label in {spec_path} to the positive value(s)"
+            if evaluation.task == "binary_classification"
+            else "evaluate on data holding at least two classes"
         )
-    return _split(frame, evaluation, labels)
+        raise DataError(
+            f"{table.path}: label column {evaluation.label!r} holds one class only (values: {seen}). Fix: {fix}"
+        )
+    return _split(frame, evaluation, labels, classes if evaluation.task == "multiclass_classification" else None)
 
 
-def _split(frame: pd.DataFrame, evaluation: Evaluation, labels: np.ndarray) -> LabelledData:
+def _split(
+    frame: pd.DataFrame, evaluation: Evaluation, labels: np.ndarray, classes: list[str] | None = None
+) -> LabelledData:
     excluded = {evaluation.label, evaluation.scores_column, evaluation.predictions_column}
     feature_columns = evaluation.features or [c for c in frame.columns if c not in excluded]
     sensitive = frame[evaluation.sensitive_features].astype("string").fillna(MISSING_GROUP)
-    return LabelledData(features=frame[feature_columns], labels=labels, sensitive=sensitive)
+    return LabelledData(features=frame[feature_columns], labels=labels, sensitive=sensitive, classes=classes)

@@ -20,6 +20,7 @@ from reporter.facts import (
     FactsRecord,
     FairnessFacts,
     Interval,
+    MulticlassPerformanceFacts,
     PerformanceFacts,
     RegressionPerformanceFacts,
     TrainingFacts,
@@ -36,7 +37,18 @@ CLASSIFICATION_METRICS = (
     "brier_score",
     "expected_calibration_error",
 )
-METRICS = CLASSIFICATION_METRICS + REGRESSION_METRICS
+MULTICLASS_METRICS = (
+    "accuracy",
+    "balanced_accuracy",
+    "macro_precision",
+    "macro_recall",
+    "macro_f1",
+    "roc_auc",
+    "log_loss",
+    "brier_score",
+    "expected_calibration_error",
+)
+METRICS = tuple(dict.fromkeys(CLASSIFICATION_METRICS + MULTICLASS_METRICS + REGRESSION_METRICS))
 STATUS_RANK = {"not_computed": 0, "pass": 1, "warn": 2, "fail": 3}
 LARGEST_MOVERS = 5
 
@@ -172,10 +184,14 @@ def change_interval(old: Interval, new: Interval) -> tuple[float | None, float |
 
 def _metric_changes(old: object, new: object) -> list[MetricChange]:
     """Metrics of the same task that moved (a model that changed task has no comparable metrics)."""
-    kinds = (PerformanceFacts, RegressionPerformanceFacts)
-    if not (isinstance(old, kinds) and type(old) is type(new)):
+    names_by_kind = {
+        PerformanceFacts: CLASSIFICATION_METRICS,
+        MulticlassPerformanceFacts: MULTICLASS_METRICS,
+        RegressionPerformanceFacts: REGRESSION_METRICS,
+    }
+    if type(old) not in names_by_kind or type(old) is not type(new):
         return []
-    names = CLASSIFICATION_METRICS if isinstance(old, PerformanceFacts) else REGRESSION_METRICS
+    names = names_by_kind[type(old)]
     changes = []
     for name in names:
         a, b = getattr(old, name), getattr(new, name)

@@ -258,6 +258,46 @@ class PerformanceFacts(Fact):
     calibration: list[CalibrationBin] = Field(description="Reliability bins; empty for label predictions.")
 
 
+class ClassFacts(Fact):
+    """How well a multiclass model recognises one class."""
+
+    label: str
+    support: int = Field(description="Evaluation rows whose true label is this class.")
+    predicted: int = Field(description="Evaluation rows predicted as this class.")
+    precision: Interval
+    recall: Interval
+    f1: Interval
+
+
+class MulticlassPerformanceFacts(Fact):
+    """Overall performance of a multiclass classifier on the held-out evaluation data."""
+
+    task: Literal["multiclass_classification"] = "multiclass_classification"
+    rows: int
+    predictions: Literal["scores", "labels"] = Field(
+        description="Class probabilities, or predicted labels only (then the score-based metrics are not reported)."
+    )
+    classes: list[str] = Field(description="The classes, in the order of the confusion matrix.")
+    accuracy: Interval
+    balanced_accuracy: Interval = Field(description="Mean recall over the classes present among the true labels.")
+    macro_precision: Interval = Field(description="Unweighted mean over classes; a class never predicted counts 0.")
+    macro_recall: Interval
+    macro_f1: Interval
+    roc_auc: Interval | NotReported = Field(description="Macro average of the one-vs-rest AUCs.")
+    log_loss: Interval | NotReported
+    brier_score: Interval | NotReported = Field(
+        description="Mean over rows of the sum over classes of (p - 1[true])^2."
+    )
+    expected_calibration_error: Interval | NotReported = Field(
+        description="Top-label: confidence in the predicted class against whether it was right, ten equal bins."
+    )
+    confusion: list[list[int]] = Field(description="Rows are true classes, columns predicted classes.")
+    per_class: list[ClassFacts]
+    calibration: list[CalibrationBin] = Field(
+        description="Top-label reliability bins (mean_score is the confidence, positive_fraction the share right)."
+    )
+
+
 class RegressionBin(Fact):
     """Rows whose prediction falls in one decile of the predictions: does the mean label follow?"""
 
@@ -299,6 +339,11 @@ class GroupFacts(Fact):
     precision: Interval | None = None
     accuracy: Interval | None = None
     roc_auc: Interval | NotReported | None = None
+    balanced_accuracy: Interval | None = None
+    macro_f1: Interval | None = None
+    class_selection_rates: dict[str, Interval] = Field(
+        default_factory=dict, description="Multiclass: the share of the group's rows predicted as each class."
+    )
     mean_label: Interval | None = None
     mean_prediction: Interval | None = None
     mean_error: Interval | None = None
@@ -306,8 +351,8 @@ class GroupFacts(Fact):
     root_mean_squared_error: Interval | None = None
     r2: Interval | None = None
     ratios_to_reference: dict[str, Interval] = Field(
-        description="Classification: selection rate and true positive rate divided by the reference group's; "
-        "regression: mean absolute error divided by the reference group's."
+        description="Binary classification: selection rate and true positive rate divided by the reference "
+        "group's; multiclass: accuracy; regression: mean absolute error."
     )
     calibration: list[CalibrationBin] = Field(
         default_factory=list, description="Reliability bins of this group (empty if not reported or regression)."
@@ -364,7 +409,7 @@ class FactsRecord(Fact):
     weights: WeightFacts
     data: list[DataSourceFacts]
     sensitive_features: list[str]
-    performance: PerformanceFacts | RegressionPerformanceFacts | NotReported
+    performance: PerformanceFacts | MulticlassPerformanceFacts | RegressionPerformanceFacts | NotReported
     fairness: FairnessFacts | NotReported
     provenance: ProvenanceFacts
 

@@ -9,11 +9,20 @@ from typing import Any
 import numpy as np
 
 from reporter.cache import FactsCache, cache_key
-from reporter.datasets import LabelledData, Table, given_predictions, given_scores, label_data, read_table
+from reporter.datasets import (
+    LabelledData,
+    Table,
+    class_names,
+    given_predictions,
+    given_scores,
+    label_data,
+    read_table,
+)
 from reporter.errors import DataError, ModelFileError
 from reporter.extract.data import extract_data_source
 from reporter.extract.fairness import extract_fairness
 from reporter.extract.metrics import BOOTSTRAP_SAMPLES, Rows, extract_performance
+from reporter.extract.multiclass import ClassPredictions, extract_multiclass_fairness, extract_multiclass_performance
 from reporter.extract.provenance import extract_provenance
 from reporter.extract.regression import Predictions, extract_regression_fairness, extract_regression_performance
 from reporter.extract.spectral import SpectralOptions
@@ -160,6 +169,37 @@ def _evaluate_classification(
     return performance, fairness
 
 
+def _evaluate_multiclass(
+    loaded: LoadedSpec, table: Table, data: LabelledData, probabilities: np.ndarray | None, settings: BuildSettings
+) -> tuple[Any, Any]:
+    """Performance and fairness facts of a multiclass classifier, from its class probabilities
+    (the predicted class is the most probable) or its predicted labels."""
+    evaluation = loaded.spec.evaluation
+    assert evaluation is not None and data.classes is not None
+    if evaluation.predictions_column:
+        predicted, probabilities = given_predictions(table, evaluation, spec_path=loaded.path), None
+    else:
+        assert probabilities is not None
+        predicted = probabilities.argmax(axis=1)
+    predictions = ClassPredictions(
+        labels=data.labels, predicted=predicted, classes=data.classes, probabilities=probabilities
+    )
+    performance = extract_multiclass_performance(predictions, samples=settings.bootstrap_samples)
+    if not evaluation.sensitive_features:
+        return performance, NotReported(not_reported="the spec names no sensitive features")
+    fairness = extract_multiclass_fairness(
+        data.sensitive,
+        predictions,
+        min_group_size=evaluation.min_group_size,
+        privacy_threshold=evaluation.privacy_threshold,
+        ratio_threshold=evaluation.ratio_threshold,
+        difference_threshold=evaluation.difference_threshold,
+        reference_groups=evaluation.reference_groups,
+        samples=settings.bootstrap_samples,
+    )
+    return performance, fairness
+
+
 def _evaluate_regression(
     loaded: LoadedSpec, table: Table, data: LabelledData, predicted: np.ndarray | None, settings: BuildSettings
 ) -> tuple[Any, Any]:
@@ -208,8 +248,11 @@ def _compute_facts(
     eval_table = _read_role(project, loaded, "evaluation")
     tables = {t.source.id: t for t in (train_table, eval_table) if t is not None}
     evaluation_data: LabelledData | None = None
+    classes = None
+    if spec.evaluation and spec.evaluation.task == "multiclass_classification":
+        classes = class_names([t for t in (train_table, eval_table) if t is not None], spec.evaluation)
     if spec.evaluation and eval_table is not None:
-        evaluation_data = label_data(eval_table, spec.evaluation, spec_path=loaded.path)
+        evaluation_data = label_data(eval_table, spec.evaluation, spec_path=loaded.path, classes=classes)
 
     def resolve(ref: Any, field_name: str) -> Path:
         return resolve_file(project, loaded.path, ref, field=field_name)
@@ -221,7 +264,7 @@ def _compute_facts(
         assert train_table is not None and evaluation_data is not None and spec.evaluation is not None
         outcome = run_training(
             loaded,
-            train=label_data(train_table, spec.evaluation, spec_path=loaded.path),
+            train=label_data(train_table, spec.evaluation, spec_path=loaded.path, classes=classes),
             evaluation=evaluation_data,
             device=device,
             checkpoint_dir=models_dir,
@@ -243,7 +286,11 @@ def _compute_facts(
             spec.evaluation.scores_column or spec.evaluation.predictions_column
         ):
             raise DataError(f"{loaded.path}: the model produced no evaluation scores. Fix: check the recipe")
-        evaluate = _evaluate_regression if spec.evaluation.task == "regression" else _evaluate_classification
+        evaluate = {
+            "binary_classification": _evaluate_classification,
+            "multiclass_classification": _evaluate_multiclass,
+            "regression": _evaluate_regression,
+        }[spec.evaluation.task]
         performance, fairness = evaluate(loaded, eval_table, evaluation_data, outcome.evaluation_scores, settings)
 
     return FactsRecord(

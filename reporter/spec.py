@@ -106,6 +106,17 @@ class CsvFormat(SpecModel):
         return self
 
 
+class Split(SpecModel):
+    """A seeded split of one file into training and evaluation rows, for data published as one file.
+
+    The rows are shuffled with ``seed``; the first ``evaluation_fraction`` of them go to the source
+    with `role: evaluation`, the rest to the `role: train` source. Both sources name the same split.
+    """
+
+    evaluation_fraction: float = Field(gt=0, lt=1, description="Share of the file's rows held out for evaluation.")
+    seed: int = Field(default=0, description="Seed of the shuffle that assigns rows.")
+
+
 class DataSource(SpecModel):
     """One data file with its datasheet facts as declared by the spec author."""
 
@@ -124,6 +135,9 @@ class DataSource(SpecModel):
     description: str = Field(min_length=1)
     collection: str | None = Field(default=None, description="How the data was collected.")
     preprocessing: str | None = Field(default=None, description="What was done to it.")
+    split: Split | None = Field(
+        default=None, description="Take this role's part of a file shared by training and evaluation."
+    )
     sample_rows: int | None = Field(default=None, gt=0, description="Use a seeded random sample of this many rows.")
     sample_seed: int = Field(default=0, description="Seed of the row sample.")
 
@@ -169,7 +183,7 @@ class Source(SpecModel):
 class Evaluation(SpecModel):
     """How the model is evaluated and for which groups."""
 
-    task: Literal["binary_classification", "regression"] = "binary_classification"
+    task: Literal["binary_classification", "multiclass_classification", "regression"] = "binary_classification"
     label: str = Field(min_length=1, description="Column holding the true label (a number for regression).")
     positive_label: list[str] | None = Field(
         default=None, min_length=1, description="Label values that count as the positive class (classification)."
@@ -266,6 +280,7 @@ def _cross_field_problems(path: Path, root: yaml.Node | None, spec: ModelSpec) -
     for index, source in enumerate(spec.data):
         if ids.index(source.id) != index:
             add(("data", index, "id"), f"data source id {source.id!r} is used twice", "give each source its own id")
+    problems.extend(_shared_file_problems(path, root, spec.data))
     with_file = [d.role for d in spec.data if d.file is not None]
     for role in ("train", "evaluation"):
         if with_file.count(role) > 1:
@@ -336,21 +351,53 @@ def _task_problems(path: Path, root: yaml.Node | None, evaluation: Evaluation) -
                 )
             ]
         return []
-    classification_only = {
-        "positive_label": "regression predicts a number, so no label value is positive",
-        "threshold": "regression has no decision threshold",
-        "scores_column": "regression has no class probabilities",
-    }
+    reasons = {
+        "regression": {
+            "positive_label": "regression predicts a number, so no label value is positive",
+            "threshold": "regression has no decision threshold",
+            "scores_column": "regression has no class probabilities",
+        },
+        "multiclass_classification": {
+            "positive_label": "every class of a multiclass model is reported on its own; none is the positive one",
+            "threshold": "a multiclass model predicts its most probable class; there is no threshold",
+            "scores_column": "a multiclass model has one probability per class, which one column cannot hold",
+        },
+    }[evaluation.task]
     return [
         problem(
             name,
             message,
             "remove it"
-            + (" and name the column of predicted values in `predictions_column:`" if name == "scores_column" else ""),
+            + (" and name the column of predictions in `predictions_column:`" if name == "scores_column" else ""),
         )
-        for name, message in classification_only.items()
+        for name, message in reasons.items()
         if name in evaluation.model_fields_set
     ]
+
+
+def _shared_file_problems(path: Path, root: yaml.Node | None, sources: list[DataSource]) -> list[Problem]:
+    """Training and evaluation read from one file only through the same split (no shared rows)."""
+    by_file: dict[tuple[str | None, str], list[int]] = {}
+    for index, source in enumerate(sources):
+        if source.file is not None:
+            by_file.setdefault((source.file.package, source.file.path), []).append(index)
+    problems = []
+    for indices in by_file.values():
+        roles = {sources[i].role for i in indices}
+        splits = {sources[i].split for i in indices}
+        if roles == {"train", "evaluation"} and (None in splits or len(splits) > 1):
+            loc = ("data", indices[-1], "split")
+            problems.append(
+                Problem(
+                    file=path,
+                    field=".".join(map(str, loc)),
+                    line=yaml_line(root, loc),
+                    message="training and evaluation read the same file without the same `split:`, "
+                    "so the evaluation rows would include training rows",
+                    fix="give both sources the same `split: {evaluation_fraction: 0.3, seed: 0}`",
+                )
+            )
+    return problems
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from reporter.facts import (
     FactsRecord,
     FairnessFacts,
     FeatureFairnessFacts,
+    MulticlassPerformanceFacts,
     PerformanceFacts,
     PowerLawFit,
     RegressionPerformanceFacts,
@@ -78,8 +79,9 @@ def training_curves(training: TrainingFacts) -> bytes:
     return _figure(draw, width=6.4 if len(panels) == 2 else 4.4)
 
 
-def reliability_diagram(performance: PerformanceFacts) -> bytes:
-    """Mean score against observed positive fraction per score bin, with the diagonal."""
+def reliability_diagram(performance: PerformanceFacts | MulticlassPerformanceFacts) -> bytes:
+    """Mean score against observed positive fraction per score bin, with the diagonal (multiclass:
+    confidence in the predicted class against the share predicted right)."""
     bins = [b for b in performance.calibration if b.count > 0]
 
     def draw(figure: object) -> None:
@@ -92,7 +94,11 @@ def reliability_diagram(performance: PerformanceFacts) -> bytes:
             color=PALETTE[0],
             label="model",
         )
-        axes.set(xlabel="mean predicted probability", ylabel="observed positive fraction", xlim=(0, 1), ylim=(0, 1))
+        if isinstance(performance, MulticlassPerformanceFacts):
+            labels = {"xlabel": "mean confidence in the predicted class", "ylabel": "share predicted right"}
+        else:
+            labels = {"xlabel": "mean predicted probability", "ylabel": "observed positive fraction"}
+        axes.set(**labels, xlim=(0, 1), ylim=(0, 1))
         axes.legend()
 
     return _figure(draw, width=4.8, height=4.0)
@@ -123,18 +129,22 @@ def regression_calibration(performance: RegressionPerformanceFacts) -> bytes:
     return _figure(draw, width=4.8, height=4.0)
 
 
-CLASSIFICATION_BARS = (("selection_rate", "selection rate"), ("true_positive_rate", "true positive rate"))
-REGRESSION_BARS = (
-    ("mean_absolute_error", "mean absolute error"),
-    ("root_mean_squared_error", "root mean squared error"),
-)
+GROUP_BARS = {  # per task: the group metrics drawn as bars (the first is the heat map's)
+    "binary_classification": (("selection_rate", "selection rate"), ("true_positive_rate", "true positive rate")),
+    "multiclass_classification": (("accuracy", "accuracy"), ("balanced_accuracy", "balanced accuracy")),
+    "regression": (
+        ("mean_absolute_error", "mean absolute error"),
+        ("root_mean_squared_error", "root mean squared error"),
+    ),
+}
 
 
-def group_rates(feature: FeatureFairnessFacts, *, regression: bool = False) -> bytes:
-    """Selection and true positive rates (regression: mean absolute and root mean squared error)
-    per reported group, with 95 % interval error bars."""
+def group_rates(feature: FeatureFairnessFacts, *, task: str = "binary_classification") -> bytes:
+    """The task's two headline group metrics (binary: selection and true positive rate) per
+    reported group, with 95 % interval error bars."""
     groups = [g for g in feature.groups if g.status == "reported"]
-    metrics = REGRESSION_BARS if regression else CLASSIFICATION_BARS
+    metrics = GROUP_BARS[task]
+    regression = task == "regression"
 
     def draw(figure: object) -> None:
         axes = figure.subplots()  # type: ignore[attr-defined]
@@ -196,10 +206,13 @@ def calibration_by_group(feature: FeatureFairnessFacts) -> bytes:
     return _figure(draw, width=5.2, height=4.2)
 
 
-def intersection_heatmap(feature: FeatureFairnessFacts, separator: str, *, regression: bool = False) -> bytes:
-    """Selection rate (regression: mean absolute error) for every combination of two features;
-    unreported cells are marked n/a."""
-    field, label = REGRESSION_BARS[0] if regression else CLASSIFICATION_BARS[0]
+def intersection_heatmap(
+    feature: FeatureFairnessFacts, separator: str, *, task: str = "binary_classification"
+) -> bytes:
+    """The task's headline group metric (binary: selection rate) for every combination of two
+    features; unreported cells are marked n/a."""
+    field, label = GROUP_BARS[task][0]
+    regression = task == "regression"
     cells = {tuple(g.group.split(separator)): g for g in feature.groups}
     rows = sorted({key[0] for key in cells})
     columns = sorted({key[1] for key in cells})
@@ -309,19 +322,19 @@ def model_plots(facts: FactsRecord) -> dict[str, bytes]:
         plots["weights-histograms.svg"] = weight_histograms(largest_tensors(facts.weights))
     if facts.weights.layers:
         plots["weights-depth.svg"] = weights_over_depth(facts.weights)
-    regression = isinstance(facts.performance, RegressionPerformanceFacts)
-    if isinstance(facts.performance, PerformanceFacts) and facts.performance.calibration:
+    task = getattr(facts.performance, "task", "binary_classification")
+    if isinstance(facts.performance, (PerformanceFacts, MulticlassPerformanceFacts)) and facts.performance.calibration:
         plots["reliability.svg"] = reliability_diagram(facts.performance)
     if isinstance(facts.performance, RegressionPerformanceFacts) and facts.performance.calibration:
         plots["reliability.svg"] = regression_calibration(facts.performance)
     if isinstance(facts.fairness, FairnessFacts):
         for index, feature in enumerate(facts.fairness.features):
             if any(g.status == "reported" for g in feature.groups):
-                plots[f"fairness-{index}.svg"] = group_rates(feature, regression=regression)
+                plots[f"fairness-{index}.svg"] = group_rates(feature, task=task)
                 if any(g.calibration for g in feature.groups):
                     plots[f"fairness-{index}-calibration.svg"] = calibration_by_group(feature)
             if feature.feature.count(INTERSECTION_SEPARATOR) == 1:
                 plots[f"fairness-{index}-heatmap.svg"] = intersection_heatmap(
-                    feature, INTERSECTION_SEPARATOR, regression=regression
+                    feature, INTERSECTION_SEPARATOR, task=task
                 )
     return plots

@@ -34,7 +34,7 @@ BUILTIN_RECIPES: dict[str, tuple[str, type[BaseModel]]] = {
     "text_classifier": ("reporter.runners.text_classifier:train", TextClassifierHyperparameters),
 }
 RECIPE_TASKS = {
-    "tabular_mlp": ("binary_classification", "regression"),
+    "tabular_mlp": ("binary_classification", "multiclass_classification", "regression"),
     "text_classifier": ("binary_classification",),
 }
 
@@ -44,7 +44,7 @@ class TrainingContext:
     """Everything a recipe may use. Evaluation data is deliberately absent: recipes never see it."""
 
     spec_path: Path
-    task: str  # the spec's evaluation task: binary labels are 0/1, regression labels float64
+    task: str  # the spec's evaluation task: labels are 0/1 (binary), class codes (multiclass), float64 (regression)
     train: LabelledData
     hyperparameters: Any
     seed: int
@@ -73,8 +73,9 @@ class TrainingContext:
 class TrainedModel:
     """What a recipe returns: the network, how to score rows with it, and how it was trained.
 
-    ``predict_scores`` returns positive-class probabilities for classification and predicted
-    values for regression.
+    ``predict_scores`` returns positive-class probabilities (binary classification), an array of
+    class probabilities of shape (rows, classes) (multiclass, classes in ``train.classes`` order),
+    or predicted values (regression).
     """
 
     module: torch.nn.Module

@@ -1,6 +1,7 @@
-"""Built-in recipe `tabular_mlp`: a PyTorch multilayer perceptron for tabular binary classification
-(one logit, binary cross-entropy) or regression (one output, mean squared error on the label
-standardised with training statistics, so one learning rate suits labels of any scale).
+"""Built-in recipe `tabular_mlp`: a PyTorch multilayer perceptron for tabular data. Binary
+classification: one logit, binary cross-entropy; multiclass: one logit per class, cross-entropy;
+regression: one output, mean squared error on the label standardised with training statistics (so
+one learning rate suits labels of any scale).
 
 Categorical columns are one-hot encoded with the categories seen in training (unseen values get
 all zeros, missing values their own category); numeric columns are standardised with training
@@ -64,21 +65,87 @@ class TabularEncoder:
         return np.hstack(parts).astype(np.float32)
 
 
-def build_network(width: int, hidden_sizes: list[int]) -> nn.Sequential:
-    """A ReLU MLP ending in one logit."""
+def build_network(width: int, hidden_sizes: list[int], outputs: int = 1) -> nn.Sequential:
+    """A ReLU MLP ending in ``outputs`` linear units."""
     layers: list[nn.Module] = []
     for size in hidden_sizes:
         layers += [nn.Linear(width, size), nn.ReLU()]
         width = size
-    layers.append(nn.Linear(width, 1))
+    layers.append(nn.Linear(width, outputs))
     return nn.Sequential(*layers)
+
+
+@dataclass(frozen=True)
+class OutputHead:
+    """What the task asks of the network's last layer: its width, loss, targets and predictions."""
+
+    task: str
+    outputs: int
+    label_mean: float = 0.0
+    label_std: float = 1.0
+
+    @classmethod
+    def for_task(cls, task: str, labels: np.ndarray, classes: list[str] | None) -> OutputHead:
+        if task == "regression":  # standardise the label so one learning rate suits any unit
+            return cls(task, 1, float(labels.mean()), float(labels.std()) or 1.0)
+        if task == "multiclass_classification":
+            assert classes is not None
+            return cls(task, len(classes))
+        return cls(task, 1)
+
+    @property
+    def loss(self) -> nn.Module:
+        return {"regression": nn.MSELoss(), "multiclass_classification": nn.CrossEntropyLoss()}.get(
+            self.task, nn.BCEWithLogitsLoss()
+        )
+
+    @property
+    def loss_name(self) -> str:
+        return {
+            "regression": "mean squared error on the standardised label",
+            "multiclass_classification": "cross-entropy",
+        }.get(self.task, "binary cross-entropy")
+
+    @property
+    def output_description(self) -> str:
+        return {
+            "regression": "1 value, scaled back to the label's unit",
+            "multiclass_classification": f"{self.outputs} logits, softmax",
+        }.get(self.task, "1 logit, sigmoid")
+
+    def targets(self, labels: np.ndarray) -> torch.Tensor:
+        if self.task == "multiclass_classification":
+            return torch.from_numpy(labels.astype(np.int64))
+        return torch.from_numpy(((labels - self.label_mean) / self.label_std).astype(np.float32))
+
+    def fit_outputs(self, raw: torch.Tensor) -> torch.Tensor:
+        """The network's outputs in the shape the loss expects."""
+        return raw if self.task == "multiclass_classification" else raw.squeeze(1)
+
+    def accuracy(self, outputs: torch.Tensor, targets: torch.Tensor) -> float | None:
+        if self.task == "regression":
+            return None
+        hits = (
+            outputs.argmax(dim=1) == targets
+            if self.task == "multiclass_classification"
+            else (outputs > 0) == targets.bool()
+        )
+        return float(hits.float().mean())
+
+    def predictions(self, outputs: torch.Tensor) -> np.ndarray:
+        """Probabilities (classification) or values in the label's unit (regression), float64."""
+        outputs = outputs.double()
+        if self.task == "regression":
+            return (outputs * self.label_std + self.label_mean).cpu().numpy()
+        if self.task == "multiclass_classification":
+            return torch.softmax(outputs, dim=1).cpu().numpy()
+        return torch.sigmoid(outputs).cpu().numpy()
 
 
 def train(context: TrainingContext) -> TrainedModel:
     """Train the MLP with Adam, reporting train and validation figures after every epoch."""
     params: TabularMlpHyperparameters = context.hyperparameters
     device = torch.device(context.device)
-    regression = context.task == "regression"
     features, labels = context.train.features, context.train.labels
     rng = np.random.default_rng(context.seed)
     order = rng.permutation(len(labels))
@@ -86,18 +153,15 @@ def train(context: TrainingContext) -> TrainedModel:
     val_idx, train_idx = order[:n_validation], order[n_validation:]
 
     encoder = TabularEncoder.fit(features.iloc[train_idx])
+    head = OutputHead.for_task(context.task, labels[train_idx], context.train.classes)
     x_all = torch.from_numpy(encoder.transform(features)).to(device)
-    label_mean, label_std = 0.0, 1.0
-    if regression:
-        label_mean = float(labels[train_idx].mean())
-        label_std = float(labels[train_idx].std()) or 1.0
-    y_all = torch.from_numpy(((labels - label_mean) / label_std).astype(np.float32)).to(device)
+    y_all = head.targets(labels).to(device)
     x_train, y_train = x_all[train_idx], y_all[train_idx]
     x_val, y_val = x_all[val_idx], y_all[val_idx]
 
-    network = build_network(encoder.width, params.hidden_sizes).to(device)
+    network = build_network(encoder.width, params.hidden_sizes, head.outputs).to(device)
     optimizer = torch.optim.Adam(network.parameters(), lr=params.learning_rate, weight_decay=params.weight_decay)
-    loss_fn = nn.MSELoss() if regression else nn.BCEWithLogitsLoss()
+    loss_fn = head.loss
     generator = torch.Generator().manual_seed(context.seed)
 
     for epoch in range(1, params.epochs + 1):
@@ -106,11 +170,11 @@ def train(context: TrainingContext) -> TrainedModel:
         for start in range(0, len(train_idx), params.batch_size):
             batch = permutation[start : start + params.batch_size]
             optimizer.zero_grad()
-            loss = loss_fn(network(x_train[batch]).squeeze(1), y_train[batch])
+            loss = loss_fn(head.fit_outputs(network(x_train[batch])), y_train[batch])
             loss.backward()
             optimizer.step()
-        train_loss, train_acc = _evaluate(network, loss_fn, x_train, y_train, regression=regression)
-        val_loss, val_acc = _evaluate(network, loss_fn, x_val, y_val, regression=regression)
+        train_loss, train_acc = _evaluate(network, head, x_train, y_train)
+        val_loss, val_acc = _evaluate(network, head, x_val, y_val)
         context.report_epoch(
             EpochFacts(
                 epoch=epoch,
@@ -124,10 +188,8 @@ def train(context: TrainingContext) -> TrainedModel:
     def predict_scores(frame: pd.DataFrame) -> np.ndarray:
         network.eval()
         with torch.no_grad():
-            outputs = network(torch.from_numpy(encoder.transform(frame)).to(device)).squeeze(1).double()
-        if regression:
-            return (outputs * label_std + label_mean).cpu().numpy()
-        return torch.sigmoid(outputs).cpu().numpy()
+            outputs = head.fit_outputs(network(torch.from_numpy(encoder.transform(frame)).to(device)))
+        return head.predictions(outputs)
 
     return TrainedModel(
         module=network.cpu() if context.device == "cpu" else network,
@@ -136,12 +198,11 @@ def train(context: TrainingContext) -> TrainedModel:
             "input_width": encoder.width,
             "hidden_sizes": params.hidden_sizes,
             "activation": "ReLU",
-            "output": "1 value, scaled back to the label's unit" if regression else "1 logit, sigmoid",
+            "output": head.output_description,
             "numeric_columns": sorted(encoder.numeric),
             "categorical_columns": sorted(encoder.categorical),
         },
-        optimizer=f"Adam (lr={params.learning_rate}, weight_decay={params.weight_decay}), "
-        + ("mean squared error on the standardised label" if regression else "binary cross-entropy"),
+        optimizer=f"Adam (lr={params.learning_rate}, weight_decay={params.weight_decay}), {head.loss_name}",
         schedule="constant learning rate",
         validation_rows=len(val_idx),
         train_rows=len(train_idx),
@@ -149,13 +210,9 @@ def train(context: TrainingContext) -> TrainedModel:
     )
 
 
-def _evaluate(
-    network: nn.Module, loss_fn: nn.Module, x: torch.Tensor, y: torch.Tensor, *, regression: bool
-) -> tuple[float, float | None]:
+def _evaluate(network: nn.Module, head: OutputHead, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float | None]:
     """Loss and (for classification) accuracy of the network on one split."""
     network.eval()
     with torch.no_grad():
-        outputs = network(x).squeeze(1)
-        loss = float(loss_fn(outputs, y))
-        accuracy = None if regression else float(((outputs > 0).float() == y).float().mean())
-    return loss, accuracy
+        outputs = head.fit_outputs(network(x))
+        return float(head.loss(outputs, y)), head.accuracy(outputs, y)

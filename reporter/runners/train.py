@@ -116,24 +116,48 @@ def _plain(value: Any) -> Any:
 
 
 def _checked_scores(loaded: LoadedSpec, trained: TrainedModel, evaluation: LabelledData, *, task: str) -> np.ndarray:
-    scores = np.asarray(trained.predict_scores(evaluation.features), dtype=np.float64).reshape(-1)
-    if scores.shape[0] != evaluation.labels.shape[0]:
+    """The recipe's predictions for the evaluation rows, checked for the task: probabilities of the
+    positive class (binary), a probability per class summing to 1 (multiclass), finite values
+    (regression)."""
+    scores = np.asarray(trained.predict_scores(evaluation.features), dtype=np.float64)
+    rows = evaluation.labels.shape[0]
+    recipe = f"{loaded.path}: source.train.recipe"
+    if task == "multiclass_classification":
+        assert evaluation.classes is not None
+        expected = (rows, len(evaluation.classes))
+        if scores.shape != expected:
+            raise RecipeError(
+                f"{recipe}: predict_scores returned an array of shape {scores.shape} for {rows} rows and "
+                f"{expected[1]} classes. Fix: return one probability per row and class, shape {expected}"
+            )
+        bad = int(
+            (
+                ~np.isfinite(scores).all(axis=1) | (scores < 0).any(axis=1) | (np.abs(scores.sum(axis=1) - 1) > 1e-4)
+            ).sum()
+        )
+        if bad:
+            raise RecipeError(
+                f"{recipe}: predict_scores returned {bad} row(s) whose class probabilities are not finite, "
+                "negative or do not sum to 1. Fix: return a softmax over the classes"
+            )
+        return scores
+    scores = scores.reshape(-1)
+    if scores.shape[0] != rows:
         raise RecipeError(
-            f"{loaded.path}: source.train.recipe: predict_scores returned {scores.shape[0]} scores for "
-            f"{evaluation.labels.shape[0]} rows. Fix: return one score per row"
+            f"{recipe}: predict_scores returned {scores.shape[0]} scores for {rows} rows. Fix: return one score per row"
         )
     if task == "regression":
         bad = int((~np.isfinite(scores)).sum())
         if bad:
             raise RecipeError(
-                f"{loaded.path}: source.train.recipe: predict_scores returned {bad} prediction(s) that are NaN or "
-                "infinite. Fix: return one finite predicted value per row"
+                f"{recipe}: predict_scores returned {bad} prediction(s) that are NaN or infinite. "
+                "Fix: return one finite predicted value per row"
             )
         return scores
     bad = int((~np.isfinite(scores) | (scores < 0) | (scores > 1)).sum())
     if bad:
         raise RecipeError(
-            f"{loaded.path}: source.train.recipe: predict_scores returned {bad} score(s) that are NaN, infinite "
+            f"{recipe}: predict_scores returned {bad} score(s) that are NaN, infinite "
             "or outside [0, 1]. Fix: return probabilities of the positive class"
         )
     return scores

@@ -1,0 +1,391 @@
+"""Multiclass classification metrics, overall and per group, with seeded bootstrap intervals.
+
+The same weights design as the binary metrics: every figure is a function of row weights, one per
+row for the point estimate and the draw counts for a bootstrap replicate. Label metrics follow from
+the weighted K × K confusion matrix. Macro averages run over the classes present in the evaluation
+labels or predictions, and a class never predicted (or never true) counts 0, as scikit-learn does
+with its default ``zero_division``. Score metrics reuse the binary machinery: ROC AUC is the macro
+average of one-vs-rest AUCs (scikit-learn's ``multi_class="ovr"``), and the calibration error is
+the top-label one (confidence of the predicted class against whether it was right).
+
+Fairness: each group gets accuracy, balanced accuracy and macro F1, and the rate at which it is
+predicted each class. Disparities are fairlearn's derived ``accuracy_score_difference`` and
+``accuracy_score_ratio``, and, per class, fairlearn's demographic parity of the one-vs-rest
+predictions (``demographic_parity_ratio[High]`` is ``demographic_parity_ratio`` with
+``y_pred == "High"``), since which class a group is sorted into is what a multiclass decision does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from reporter.extract.fairness import Grouping, disparity_facts, group_visibility, groupings, overall_status
+from reporter.extract.metrics import (
+    BOOTSTRAP_SAMPLES,
+    LABELS_ONLY,
+    Rows,
+    calibration_bins,
+    expected_calibration_error,
+    interval,
+    roc_auc,
+    row_bootstrap_weights,
+    safe_divide,
+    weighted_sums,
+)
+from reporter.facts import (
+    ClassFacts,
+    FairnessFacts,
+    FeatureFairnessFacts,
+    GroupFacts,
+    Interval,
+    MulticlassPerformanceFacts,
+    NotReported,
+)
+
+LABEL_METRICS = ("accuracy", "balanced_accuracy", "macro_precision", "macro_recall", "macro_f1")
+SCORE_METRICS = ("roc_auc", "log_loss", "brier_score", "expected_calibration_error")
+GROUP_METRICS = ("accuracy", "balanced_accuracy", "macro_f1")
+
+
+@dataclass(frozen=True)
+class ClassPredictions:
+    """True and predicted class codes (indices into ``classes``), and class probabilities if given."""
+
+    labels: np.ndarray
+    predicted: np.ndarray
+    classes: list[str]
+    probabilities: np.ndarray | None = None  # (rows, classes), rows summing to 1
+
+    @property
+    def scored(self) -> bool:
+        return self.probabilities is not None
+
+    @cached_property
+    def present(self) -> np.ndarray:
+        """Classes seen among the labels or the predictions: the ones macro averages run over."""
+        seen = np.zeros(len(self.classes), dtype=bool)
+        seen[self.labels] = True
+        seen[self.predicted] = True
+        return seen
+
+    @cached_property
+    def log_losses(self) -> np.ndarray:
+        """Per-row −log p(true class), probabilities clipped to [eps, 1 − eps] and renormalised as
+        scikit-learn's ``log_loss`` does."""
+        assert self.probabilities is not None
+        eps = np.finfo(np.float64).eps
+        clipped = np.clip(self.probabilities, eps, 1 - eps)
+        clipped = clipped / clipped.sum(axis=1, keepdims=True)
+        return -np.log(clipped[np.arange(self.labels.size), self.labels])
+
+    @cached_property
+    def squared_errors(self) -> np.ndarray:
+        """Per-row Σₖ (pₖ − 1[y = k])², the multiclass Brier score's terms."""
+        assert self.probabilities is not None
+        one_hot = np.zeros_like(self.probabilities)
+        one_hot[np.arange(self.labels.size), self.labels] = 1.0
+        return ((self.probabilities - one_hot) ** 2).sum(axis=1)
+
+    @cached_property
+    def one_vs_rest(self) -> list[Rows]:
+        """Per class, the binary rows "this class or not" scored by its probability."""
+        assert self.probabilities is not None
+        return [
+            Rows(labels=(self.labels == k).astype(np.int8), scores=self.probabilities[:, k], threshold=0.5)
+            for k in range(len(self.classes))
+        ]
+
+    @cached_property
+    def top_label(self) -> Rows:
+        """Confidence in the predicted class against whether it was right (top-label calibration)."""
+        assert self.probabilities is not None
+        confidence = self.probabilities[np.arange(self.labels.size), self.predicted]
+        return Rows(labels=(self.predicted == self.labels).astype(np.int8), scores=confidence, threshold=0.5)
+
+    def subset(self, mask: np.ndarray) -> ClassPredictions:
+        return ClassPredictions(
+            labels=self.labels[mask],
+            predicted=self.predicted[mask],
+            classes=self.classes,
+            probabilities=None if self.probabilities is None else self.probabilities[mask],
+        )
+
+
+def confusion(p: ClassPredictions, w: np.ndarray) -> np.ndarray:
+    """Weighted confusion matrices, shape (B, K, K): rows are true classes, columns predictions."""
+    k = len(p.classes)
+    return weighted_sums(p.labels * k + p.predicted, None, w, k * k).reshape(-1, k, k)
+
+
+def label_metrics(p: ClassPredictions, w: np.ndarray, present: np.ndarray) -> dict[str, np.ndarray]:
+    """Accuracy, balanced accuracy and macro precision, recall and F1, each of shape (B,)."""
+    matrix = confusion(p, w)
+    hits = np.diagonal(matrix, axis1=1, axis2=2)
+    truths, predictions = matrix.sum(axis=2), matrix.sum(axis=1)
+    zero = np.zeros_like(hits)
+    recall = safe_divide(hits, truths)
+    precision = np.nan_to_num(safe_divide(hits, predictions), nan=0.0)
+    f1 = np.nan_to_num(safe_divide(2 * hits, truths + predictions), nan=0.0)
+    with np.errstate(invalid="ignore"):
+        balanced = np.nanmean(np.where(truths > 0, recall, np.nan), axis=1)
+    return {
+        "accuracy": safe_divide(hits.sum(axis=1), matrix.sum(axis=(1, 2))),
+        "balanced_accuracy": balanced,
+        "macro_precision": precision[:, present].mean(axis=1),
+        "macro_recall": np.where(np.isnan(recall), zero, recall)[:, present].mean(axis=1),
+        "macro_f1": f1[:, present].mean(axis=1),
+    }
+
+
+def score_metrics(p: ClassPredictions, w: np.ndarray) -> dict[str, np.ndarray]:
+    """Macro one-vs-rest ROC AUC, log loss, Brier score and top-label calibration error, (B,)."""
+    totals = w.sum(axis=1)
+    aucs = np.stack([roc_auc(rows, w) for k, rows in enumerate(p.one_vs_rest) if (p.labels == k).any()])
+    with np.errstate(invalid="ignore"):
+        macro_auc = np.nanmean(aucs, axis=0) if aucs.size else np.full(w.shape[0], np.nan)
+    return {
+        "roc_auc": macro_auc,
+        "log_loss": safe_divide(w @ p.log_losses, totals),
+        "brier_score": safe_divide(w @ p.squared_errors, totals),
+        "expected_calibration_error": expected_calibration_error(p.top_label, w),
+    }
+
+
+def class_rates(p: ClassPredictions, w: np.ndarray) -> np.ndarray:
+    """Share of rows predicted as each class, shape (B, K)."""
+    counts = weighted_sums(p.predicted, None, w, len(p.classes))
+    return safe_divide(counts, counts.sum(axis=1, keepdims=True))
+
+
+def _all_metrics(p: ClassPredictions, w: np.ndarray, present: np.ndarray) -> dict[str, np.ndarray]:
+    metrics = label_metrics(p, w, present)
+    if p.scored:
+        metrics.update(score_metrics(p, w))
+    return metrics
+
+
+def _per_class(p: ClassPredictions, w: np.ndarray) -> dict[str, np.ndarray]:
+    """Precision, recall and F1 of every class, each of shape (B, K) (NaN where undefined)."""
+    matrix = confusion(p, w)
+    hits = np.diagonal(matrix, axis1=1, axis2=2)
+    truths, predictions = matrix.sum(axis=2), matrix.sum(axis=1)
+    return {
+        "precision": safe_divide(hits, predictions),
+        "recall": safe_divide(hits, truths),
+        "f1": safe_divide(2 * hits, truths + predictions),
+    }
+
+
+def extract_multiclass_performance(
+    p: ClassPredictions, *, samples: int = BOOTSTRAP_SAMPLES, seed: int = 0
+) -> MulticlassPerformanceFacts:
+    """Overall performance of a multiclass model on the evaluation rows, with intervals."""
+    ones = np.ones((1, p.labels.size))
+    points = _all_metrics(p, ones, p.present)
+    per_class_points = _per_class(p, ones)
+    chunks = list(row_bootstrap_weights(p.labels.size, samples=samples, seed=seed)) if samples else []
+    replicated = [(_all_metrics(p, w, p.present), _per_class(p, w)) for w in chunks]
+
+    def estimate(name: str) -> Interval:
+        reps = np.concatenate([r[0][name] for r in replicated]) if replicated else None
+        return interval(float(points[name][0]), reps)
+
+    def class_estimate(name: str, k: int) -> Interval:
+        reps = np.concatenate([r[1][name][:, k] for r in replicated]) if replicated else None
+        return interval(float(per_class_points[name][0, k]), reps)
+
+    matrix = confusion(p, ones)[0].astype(int)
+    estimates: dict[str, Interval | NotReported] = {name: estimate(name) for name in LABEL_METRICS}
+    for name in SCORE_METRICS:
+        estimates[name] = estimate(name) if p.scored else NotReported(not_reported=LABELS_ONLY)
+    return MulticlassPerformanceFacts(
+        rows=int(p.labels.size),
+        predictions="scores" if p.scored else "labels",
+        classes=p.classes,
+        confusion=matrix.tolist(),
+        per_class=[
+            ClassFacts(
+                label=label,
+                support=int(matrix[k].sum()),
+                predicted=int(matrix[:, k].sum()),
+                precision=class_estimate("precision", k),
+                recall=class_estimate("recall", k),
+                f1=class_estimate("f1", k),
+            )
+            for k, label in enumerate(p.classes)
+        ],
+        calibration=calibration_bins(p.top_label) if p.scored else [],
+        **estimates,
+    )
+
+
+@dataclass(frozen=True)
+class _GroupTable:
+    """Point estimates (groups,) and replicates (B, groups) of the group metrics; class rates
+    (groups, K) and (B, groups, K)."""
+
+    points: dict[str, np.ndarray]
+    replicates: dict[str, np.ndarray] | None
+    rates: np.ndarray
+    rate_replicates: np.ndarray | None
+
+
+def _group_table(p: ClassPredictions, codes: np.ndarray, chosen: list[int], *, samples: int, seed: int) -> _GroupTable:
+    """Group metrics of the chosen group codes, from one set of row replicates."""
+    masks = [codes == code for code in chosen]
+    subsets = [p.subset(mask) for mask in masks]
+
+    def table(w: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        metrics = {m: [] for m in GROUP_METRICS}
+        rates = []
+        for mask, subset in zip(masks, subsets, strict=True):
+            values = label_metrics(subset, w[:, mask], p.present)
+            for m in GROUP_METRICS:
+                metrics[m].append(values[m])
+            rates.append(class_rates(subset, w[:, mask]))
+        return {m: np.stack(v, axis=1) for m, v in metrics.items()}, np.stack(rates, axis=1)
+
+    points, rates = table(np.ones((1, codes.size)))
+    if not samples or not chosen:
+        return _GroupTable({m: v[0] for m, v in points.items()}, None, rates[0], None)
+    chunks = [table(w) for w in row_bootstrap_weights(codes.size, samples=samples, seed=seed)]
+    replicates = {m: np.concatenate([c[0][m] for c in chunks]) for m in GROUP_METRICS}
+    return _GroupTable(
+        {m: v[0] for m, v in points.items()}, replicates, rates[0], np.concatenate([c[1] for c in chunks])
+    )
+
+
+def _spread(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """fairlearn's between-groups difference and ratio over the last axis."""
+    return values.max(axis=-1) - values.min(axis=-1), safe_divide(values.min(axis=-1), values.max(axis=-1))
+
+
+def _feature_fairness(
+    grouping: Grouping,
+    p: ClassPredictions,
+    *,
+    reference: str | None,
+    min_group_size: int,
+    privacy_threshold: int,
+    ratio_threshold: float,
+    difference_threshold: float,
+    samples: int,
+    seed: int,
+) -> FeatureFairnessFacts:
+    sizes, visible, reportable, reference = group_visibility(
+        grouping, reference=reference, min_group_size=min_group_size, privacy_threshold=privacy_threshold
+    )
+    chosen = [grouping.names.index(g) for g in reportable]
+    table = _group_table(p, grouping.codes, chosen, samples=samples, seed=seed)
+    reps = table.replicates
+    ref = reportable.index(reference) if reference is not None else None
+    group_facts = []
+    for name, count in visible:
+        if name not in reportable:
+            group_facts.append(GroupFacts(group=name, count=count, status="insufficient_data", ratios_to_reference={}))
+            continue
+        i = reportable.index(name)
+        metrics = {m: interval(float(table.points[m][i]), reps[m][:, i] if reps else None) for m in GROUP_METRICS}
+        accuracy_ratio = interval(
+            float(safe_divide(table.points["accuracy"][i], table.points["accuracy"][ref])),
+            safe_divide(reps["accuracy"][:, i], reps["accuracy"][:, ref]) if reps else None,
+        )
+        rates = {
+            label: interval(
+                float(table.rates[i, k]),
+                table.rate_replicates[:, i, k] if table.rate_replicates is not None else None,
+            )
+            for k, label in enumerate(p.classes)
+        }
+        group_facts.append(
+            GroupFacts(
+                group=name,
+                count=count,
+                status="reported",
+                class_selection_rates=rates,
+                ratios_to_reference={"accuracy": accuracy_ratio},
+                **metrics,
+            )
+        )
+    disparities = []
+    if len(reportable) >= 2:
+        difference, ratio = _spread(table.points["accuracy"])
+        rep_difference, rep_ratio = _spread(reps["accuracy"]) if reps else (None, None)
+        disparities += [
+            disparity_facts(
+                "accuracy_score_difference",
+                difference,
+                rep_difference,
+                kind="difference",
+                threshold=difference_threshold,
+            ),
+            disparity_facts("accuracy_score_ratio", ratio, rep_ratio, kind="ratio", threshold=ratio_threshold),
+        ]
+        for k, label in enumerate(p.classes):
+            if not p.present[k]:
+                continue
+            _, point_ratio = _spread(table.rates[:, k])
+            _, replicate_ratio = (
+                _spread(table.rate_replicates[:, :, k])
+                if table.rate_replicates is not None
+                else (
+                    None,
+                    None,
+                )
+            )
+            disparities.append(
+                disparity_facts(
+                    f"demographic_parity_ratio[{label}]",
+                    point_ratio,
+                    replicate_ratio,
+                    kind="ratio",
+                    threshold=ratio_threshold,
+                )
+            )
+    return FeatureFairnessFacts(
+        feature=grouping.feature,
+        groups=group_facts,
+        suppressed_groups=int(((sizes > 0) & (sizes < privacy_threshold)).sum()),
+        reference_group=reference,
+        disparities=disparities,
+    )
+
+
+def extract_multiclass_fairness(
+    sensitive: pd.DataFrame,
+    p: ClassPredictions,
+    *,
+    min_group_size: int,
+    privacy_threshold: int,
+    ratio_threshold: float = 0.8,
+    difference_threshold: float = 0.1,
+    reference_groups: dict[str, str] | None = None,
+    samples: int = BOOTSTRAP_SAMPLES,
+    seed: int = 0,
+) -> FairnessFacts:
+    """Accuracy and class rates per group of every sensitive feature and their intersection."""
+    results = [
+        _feature_fairness(
+            grouping,
+            p,
+            reference=(reference_groups or {}).get(grouping.feature),
+            min_group_size=min_group_size,
+            privacy_threshold=privacy_threshold,
+            ratio_threshold=ratio_threshold,
+            difference_threshold=difference_threshold,
+            samples=samples,
+            seed=seed,
+        )
+        for grouping in groupings(sensitive)
+    ]
+    return FairnessFacts(
+        min_group_size=min_group_size,
+        privacy_threshold=privacy_threshold,
+        bootstrap_samples=samples,
+        features=results,
+        status=overall_status([d.status for f in results for d in f.disparities]),
+    )
