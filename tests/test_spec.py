@@ -18,7 +18,9 @@ def write(tmp_path: Path, text: str, slug: str = "model-a") -> Path:
     return path
 
 
-@pytest.mark.parametrize("slug", ["adult-income-mlp", "adult-income-minilm", "adult-hours-mlp", "minilm-embeddings"])
+@pytest.mark.parametrize(
+    "slug", ["adult-income-mlp", "adult-income-minilm", "adult-hours-mlp", "compas-risk-mlp", "minilm-embeddings"]
+)
 def test_example_specs_load(slug: str) -> None:
     loaded = load_spec(REPO / "models" / slug / "model.yaml")
     assert loaded.slug == slug
@@ -99,6 +101,26 @@ def test_task_specific_fields_are_checked_where_they_are_written(tmp_path: Path)
 
     clean = regression.replace('  positive_label: [">50K", ">50K."]\n', "").replace("  threshold: 0.4\n", "")
     assert load_spec(write(tmp_path, clean, "clean")).spec.evaluation.task == "regression"
+
+
+def test_training_and_evaluation_share_a_file_only_through_the_same_split(tmp_path: Path) -> None:
+    shared = TABULAR_SPEC.replace("dataset/adult/adult.test", "dataset/adult/adult.data").replace(
+        "    format: {header: false, skip_rows: 1,", "    format: {header: false,"
+    )
+    [problem] = problems_of(write(tmp_path, shared, "shared"))
+    assert problem.field == "data.1.split" and "would include training rows" in problem.message
+    split = "    split: {evaluation_fraction: 0.2, seed: 1}\n    license: CC BY 4.0\n"
+    both = shared.replace("    license: CC BY 4.0\n", split)
+    assert load_spec(write(tmp_path, both, "both")).spec.data[1].split.evaluation_fraction == 0.2
+    different = both.replace("seed: 1}", "seed: 2}", 1)
+    [problem] = problems_of(write(tmp_path, different, "different"))
+    assert problem.field == "data.1.split"
+
+
+def test_multiclass_refuses_binary_only_fields(tmp_path: Path) -> None:
+    text = TABULAR_SPEC.replace("  label: income\n", "  task: multiclass_classification\n  label: income\n")
+    [problem] = problems_of(write(tmp_path, text))
+    assert problem.field == "evaluation.positive_label" and "none is the positive one" in problem.message
 
 
 def test_describe_has_file_line_field_and_fix(tmp_path: Path) -> None:

