@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from reporter.errors import DataError
-from reporter.spec import DataSource, Evaluation
+from reporter.spec import CsvFormat, DataSource, Evaluation
 
 MISSING_GROUP = "(missing)"
 
@@ -26,9 +26,29 @@ class Table:
     path: Path
     frame: pd.DataFrame
     rows_in_file: int
+    positions: np.ndarray  # the file row (0-based, after the header) of each frame row
+
+    def aligned(self, path: Path, *, spec_path: Path, field: str) -> Table:
+        """Another file holding one row per row of this table's file, in the same order, cut to the
+        rows this table kept (after split and sampling).
+
+        Raises:
+            DataError: the file cannot be read, or its row count differs from this table's file.
+        """
+        plain = self.source.model_copy(update={"split": None, "sample_rows": None, "format": CsvFormat()})
+        companion = read_table(plain, path, spec_path=spec_path, field=field, file_field=field)
+        if companion.rows_in_file != self.rows_in_file:
+            raise DataError(
+                f"{spec_path}: {field}: {path} has {companion.rows_in_file} data rows but the evaluation file "
+                f"{self.path} has {self.rows_in_file}. Fix: give one row per evaluation row, in the same order"
+            )
+        frame = companion.frame.iloc[self.positions].reset_index(drop=True)
+        return Table(
+            source=self.source, path=path, frame=frame, rows_in_file=companion.rows_in_file, positions=self.positions
+        )
 
 
-def read_table(source: DataSource, path: Path, *, spec_path: Path, field: str) -> Table:
+def read_table(source: DataSource, path: Path, *, spec_path: Path, field: str, file_field: str | None = None) -> Table:
     """Read a delimited file as the spec's `format` describes, sampling rows if asked.
 
     Values are read as strings where pandas cannot infer numbers, and leading spaces are dropped
@@ -48,12 +68,17 @@ def read_table(source: DataSource, path: Path, *, spec_path: Path, field: str) -
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
         raise DataError(
-            f"{spec_path}: {field}.file: cannot read {path} as CSV: {exc}. "
-            f"Fix: check {field}.format (separator, header, column_names, skip_rows)"
+            f"{spec_path}: {file_field or field + '.file'}: cannot read {path} as CSV: {exc}. "
+            + (
+                "Fix: save it as comma-separated text with a header row"
+                if file_field
+                else f"Fix: check {field}.format (separator, header, column_names, skip_rows)"
+            )
         ) from None
     if frame.empty:
         raise DataError(
-            f"{spec_path}: {field}.file: {path} has no data rows. Fix: point {field}.file at a file with data"
+            f"{spec_path}: {file_field or field + '.file'}: {path} has no data rows. "
+            f"Fix: point {file_field or field + '.file'} at a file with data"
         )
     rows_in_file = len(frame)
     if source.split is not None:
@@ -61,9 +86,12 @@ def read_table(source: DataSource, path: Path, *, spec_path: Path, field: str) -
         held_out = round(rows_in_file * source.split.evaluation_fraction)
         part = order[:held_out] if source.role == "evaluation" else order[held_out:]
         frame = frame.iloc[np.sort(part)]
-    if source.sample_rows is not None and source.sample_rows < rows_in_file:
+    if source.sample_rows is not None and source.sample_rows < len(frame):
         frame = frame.sample(n=source.sample_rows, random_state=source.sample_seed).sort_index()
-    return Table(source=source, path=path, frame=frame.reset_index(drop=True), rows_in_file=rows_in_file)
+    positions = frame.index.to_numpy()
+    return Table(
+        source=source, path=path, frame=frame.reset_index(drop=True), rows_in_file=rows_in_file, positions=positions
+    )
 
 
 def given_scores(table: Table, evaluation: Evaluation, *, spec_path: Path) -> np.ndarray:
@@ -105,6 +133,18 @@ def given_predictions(table: Table, evaluation: Evaluation, *, spec_path: Path) 
     if evaluation.task == "multiclass_classification":
         return pd.Index(class_names([table], evaluation)).get_indexer(raw.astype(str).str.strip())
     return raw.astype(str).str.strip().isin(evaluation.positive_label or []).to_numpy(dtype=np.int8)
+
+
+def prediction_columns(evaluation: Evaluation, *, in_predictions_file: bool) -> list[tuple[str, list[str]]]:
+    """The prediction columns a file must hold (by the field naming them): those of the evaluation
+    data, or those of the predictions file when the spec names one."""
+    if (evaluation.predictions_file is not None) != in_predictions_file:
+        return []
+    return [
+        (f"evaluation.{name}", [getattr(evaluation, name)])
+        for name in ("scores_column", "predictions_column")
+        if getattr(evaluation, name)
+    ]
 
 
 def class_names(tables: list[Table], evaluation: Evaluation) -> list[str]:
@@ -156,8 +196,7 @@ def label_data(
     frame = table.frame
     named = [
         ("evaluation.label", [evaluation.label]),
-        ("evaluation.scores_column", [evaluation.scores_column] if evaluation.scores_column else []),
-        ("evaluation.predictions_column", [evaluation.predictions_column] if evaluation.predictions_column else []),
+        *prediction_columns(evaluation, in_predictions_file=False),
         ("evaluation.sensitive_features", evaluation.sensitive_features),
         ("evaluation.features", evaluation.features or []),
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from reporter.datasets import (
     given_predictions,
     given_scores,
     label_data,
+    prediction_columns,
     read_table,
 )
 from reporter.errors import DataError, ModelFileError
@@ -31,7 +33,7 @@ from reporter.facts import CardFacts, FactsRecord, NotReported, Owner
 from reporter.files import write_atomically
 from reporter.progress import BuildProgress
 from reporter.project import Project, resolve_file
-from reporter.spec import FairnessDefaults, LoadedSpec, SpecFiles
+from reporter.spec import Evaluation, FairnessDefaults, LoadedSpec, SpecFiles
 
 
 @dataclass(frozen=True)
@@ -139,10 +141,24 @@ def _compute_with_context(project: Project, loaded: LoadedSpec, **options: Any) 
         raise ModelFileError(f"{loaded.path}: {field}: {exc}") from None
 
 
+Evaluated = tuple[Any, Callable[[dict[str, Any]], Any]]  # performance facts, fairness from the group rules
+
+
+def _group_rules(evaluation: Evaluation, settings: BuildSettings) -> dict[str, Any]:
+    """The group-size rules, thresholds and bootstrap size every fairness extractor takes."""
+    return {
+        "min_group_size": evaluation.min_group_size,
+        "privacy_threshold": evaluation.privacy_threshold,
+        "ratio_threshold": evaluation.ratio_threshold,
+        "reference_groups": evaluation.reference_groups,
+        "samples": settings.bootstrap_samples,
+    }
+
+
 def _evaluate_classification(
     loaded: LoadedSpec, table: Table, data: LabelledData, scores: np.ndarray | None, settings: BuildSettings
-) -> tuple[Any, Any]:
-    """Performance and fairness facts of a binary classifier, from its scores or predicted labels."""
+) -> Evaluated:
+    """Performance of a binary classifier, from its scores or predicted labels, and its fairness."""
     evaluation = loaded.spec.evaluation
     assert evaluation is not None
     scored = True
@@ -153,27 +169,16 @@ def _evaluate_classification(
         scores, scored = predicted.astype(np.float64), False  # decisions are scores >= 0.5
     assert scores is not None
     rows = Rows(labels=data.labels, scores=scores, threshold=evaluation.threshold if scored else 0.5, scored=scored)
-    performance = extract_performance(rows, samples=settings.bootstrap_samples)
-    if not evaluation.sensitive_features:
-        return performance, NotReported(not_reported="the spec names no sensitive features")
-    fairness = extract_fairness(
-        data.sensitive,
-        rows,
-        min_group_size=evaluation.min_group_size,
-        privacy_threshold=evaluation.privacy_threshold,
-        ratio_threshold=evaluation.ratio_threshold,
-        difference_threshold=evaluation.difference_threshold,
-        reference_groups=evaluation.reference_groups,
-        samples=settings.bootstrap_samples,
+    return extract_performance(rows, samples=settings.bootstrap_samples), lambda rules: extract_fairness(
+        data.sensitive, rows, difference_threshold=evaluation.difference_threshold, **rules
     )
-    return performance, fairness
 
 
 def _evaluate_multiclass(
     loaded: LoadedSpec, table: Table, data: LabelledData, probabilities: np.ndarray | None, settings: BuildSettings
-) -> tuple[Any, Any]:
-    """Performance and fairness facts of a multiclass classifier, from its class probabilities
-    (the predicted class is the most probable) or its predicted labels."""
+) -> Evaluated:
+    """Performance of a multiclass classifier, from its class probabilities (the predicted class is
+    the most probable) or its predicted labels, and its fairness."""
     evaluation = loaded.spec.evaluation
     assert evaluation is not None and data.classes is not None
     if evaluation.predictions_column:
@@ -185,25 +190,15 @@ def _evaluate_multiclass(
         labels=data.labels, predicted=predicted, classes=data.classes, probabilities=probabilities
     )
     performance = extract_multiclass_performance(predictions, samples=settings.bootstrap_samples)
-    if not evaluation.sensitive_features:
-        return performance, NotReported(not_reported="the spec names no sensitive features")
-    fairness = extract_multiclass_fairness(
-        data.sensitive,
-        predictions,
-        min_group_size=evaluation.min_group_size,
-        privacy_threshold=evaluation.privacy_threshold,
-        ratio_threshold=evaluation.ratio_threshold,
-        difference_threshold=evaluation.difference_threshold,
-        reference_groups=evaluation.reference_groups,
-        samples=settings.bootstrap_samples,
+    return performance, lambda rules: extract_multiclass_fairness(
+        data.sensitive, predictions, difference_threshold=evaluation.difference_threshold, **rules
     )
-    return performance, fairness
 
 
 def _evaluate_regression(
     loaded: LoadedSpec, table: Table, data: LabelledData, predicted: np.ndarray | None, settings: BuildSettings
-) -> tuple[Any, Any]:
-    """Performance and fairness facts of a regression model, from its predictions."""
+) -> Evaluated:
+    """Performance of a regression model, from its predictions, and its fairness."""
     evaluation = loaded.spec.evaluation
     assert evaluation is not None
     if evaluation.predictions_column:
@@ -211,18 +206,29 @@ def _evaluate_regression(
     assert predicted is not None
     predictions = Predictions(labels=data.labels.astype(np.float64), predicted=predicted)
     performance = extract_regression_performance(predictions, samples=settings.bootstrap_samples)
-    if not evaluation.sensitive_features:
-        return performance, NotReported(not_reported="the spec names no sensitive features")
-    fairness = extract_regression_fairness(
-        data.sensitive,
-        predictions,
-        min_group_size=evaluation.min_group_size,
-        privacy_threshold=evaluation.privacy_threshold,
-        ratio_threshold=evaluation.ratio_threshold,
-        reference_groups=evaluation.reference_groups,
-        samples=settings.bootstrap_samples,
-    )
-    return performance, fairness
+    return performance, lambda rules: extract_regression_fairness(data.sensitive, predictions, **rules)
+
+
+def _predictions_table(project: Project, loaded: LoadedSpec, eval_table: Table | None) -> Table | None:
+    """The spec's predictions file, cut to the evaluation rows, when the predictions are not in the
+    evaluation data itself.
+
+    Raises:
+        DataError: its rows do not match the evaluation file's, or it lacks the named column.
+    """
+    evaluation = loaded.spec.evaluation
+    if evaluation is None or evaluation.predictions_file is None or eval_table is None:
+        return None
+    field = "evaluation.predictions_file"
+    path = resolve_file(project, loaded.path, evaluation.predictions_file, field=field)
+    table = eval_table.aligned(path, spec_path=loaded.path, field=field)
+    for column_field, [column] in prediction_columns(evaluation, in_predictions_file=True):
+        if column not in table.frame.columns:
+            raise DataError(
+                f"{loaded.path}: {column_field}: column {column!r} is not in the predictions file {path}. "
+                f"Fix: use one of its columns {', '.join(map(str, table.frame.columns))}"
+            )
+    return table
 
 
 def _read_role(project: Project, loaded: LoadedSpec, role: str) -> Table | None:
@@ -247,10 +253,12 @@ def _compute_facts(
     train_table = _read_role(project, loaded, "train")
     eval_table = _read_role(project, loaded, "evaluation")
     tables = {t.source.id: t for t in (train_table, eval_table) if t is not None}
+    predictions_table = _predictions_table(project, loaded, eval_table)
     evaluation_data: LabelledData | None = None
     classes = None
     if spec.evaluation and spec.evaluation.task == "multiclass_classification":
-        classes = class_names([t for t in (train_table, eval_table) if t is not None], spec.evaluation)
+        read = [t for t in (train_table, eval_table, predictions_table) if t is not None]
+        classes = class_names(read, spec.evaluation)
     if spec.evaluation and eval_table is not None:
         evaluation_data = label_data(eval_table, spec.evaluation, spec_path=loaded.path, classes=classes)
 
@@ -291,7 +299,14 @@ def _compute_facts(
             "multiclass_classification": _evaluate_multiclass,
             "regression": _evaluate_regression,
         }[spec.evaluation.task]
-        performance, fairness = evaluate(loaded, eval_table, evaluation_data, outcome.evaluation_scores, settings)
+        performance, fairness_of = evaluate(
+            loaded, predictions_table or eval_table, evaluation_data, outcome.evaluation_scores, settings
+        )
+        fairness = (
+            fairness_of(_group_rules(spec.evaluation, settings))
+            if spec.evaluation.sensitive_features
+            else NotReported(not_reported="the spec names no sensitive features")
+        )
 
     return FactsRecord(
         slug=loaded.slug,

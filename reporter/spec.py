@@ -205,6 +205,11 @@ class Evaluation(SpecModel):
         "predicted labels, in the label column's values (score-based metrics are then not reported); "
         "for regression, the column of predicted values.",
     )
+    predictions_file: FileRef | None = Field(
+        default=None,
+        description="A CSV file (with a header) holding `scores_column` or `predictions_column` instead of the "
+        "evaluation data: one row per row of the evaluation file, in the same order.",
+    )
     reference_groups: dict[str, str] = Field(
         default_factory=dict,
         description="Reference group per feature for ratios (default: the largest group).",
@@ -325,6 +330,14 @@ def _cross_field_problems(path: Path, root: yaml.Node | None, spec: ModelSpec) -
             "scores and predicted labels are both named; the labels would be ignored",
             "keep only `scores_column:` (labels follow from the scores and `threshold:`)",
         )
+    if evaluation and evaluation.predictions_file and not given:
+        add(
+            ("evaluation", "predictions_file"),
+            "the predictions file is named but not the column to read from it",
+            "add `scores_column:` or `predictions_column:` naming its column",
+        )
+    if evaluation and evaluation.predictions_file and spec.source.train:
+        given.append("predictions_file")
     for name in given if spec.source.train else []:
         add(
             ("evaluation", name),
@@ -409,6 +422,7 @@ class SpecFiles:
     data: list[tuple[int, DataSource]]
     source: Source | None
     task: str | None = None
+    predictions_file: FileRef | None = None
 
     @classmethod
     def of(cls, loaded: LoadedSpec) -> SpecFiles:
@@ -418,6 +432,7 @@ class SpecFiles:
             data=list(enumerate(loaded.spec.data)),
             source=loaded.spec.source,
             task=evaluation.task if evaluation else None,
+            predictions_file=evaluation.predictions_file if evaluation else None,
         )
 
     @classmethod
@@ -444,6 +459,8 @@ class SpecFiles:
     def file_refs(self) -> list[tuple[str, FileRef]]:
         """Every file the spec names, with the field that names it (data, weights, base models)."""
         refs = [(f"data.{i}.file", d.file) for i, d in self.data if d.file is not None]
+        if self.predictions_file is not None:
+            refs.append(("evaluation.predictions_file", self.predictions_file))
         if self.source and self.source.load:
             refs.append(("source.load.file", self.source.load.file))
         if self.source and self.source.train:

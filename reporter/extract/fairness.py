@@ -12,6 +12,7 @@ evaluation data, as its point estimate reflects the data itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -321,13 +322,14 @@ def extract_fairness(
     units, unit_strata = sampling_units(rows, finest.codes) if samples else (rows, finest.codes)
     representative = np.zeros(len(finest.names), dtype=np.int64)
     representative[finest.codes] = np.arange(finest.codes.size)  # one row of each stratum
-    results = [
-        extract_feature_fairness(
+
+    def feature_facts(grouping: Grouping, reference: str | None) -> FeatureFairnessFacts:
+        return extract_feature_fairness(
             grouping,
             rows,
             units=units,
             unit_codes=grouping.codes[representative[unit_strata]],
-            reference=(reference_groups or {}).get(grouping.feature),
+            reference=reference,
             min_group_size=min_group_size,
             privacy_threshold=privacy_threshold,
             ratio_threshold=ratio_threshold,
@@ -335,13 +337,33 @@ def extract_fairness(
             samples=samples,
             seed=seed,
         )
-        for grouping in features
-    ]
-    statuses = [d.status for f in results for d in f.disparities]
+
+    return fairness_over_features(
+        features,
+        feature_facts,
+        min_group_size=min_group_size,
+        privacy_threshold=privacy_threshold,
+        reference_groups=reference_groups,
+        samples=samples,
+    )
+
+
+def fairness_over_features(
+    features: list[Grouping],
+    feature_facts: Callable[[Grouping, str | None], FeatureFairnessFacts],
+    *,
+    min_group_size: int,
+    privacy_threshold: int,
+    reference_groups: dict[str, str] | None,
+    samples: int,
+) -> FairnessFacts:
+    """Fairness facts from one feature's facts per sensitive feature (and intersection); the
+    overall status is the worst disparity status. Shared by every task type."""
+    results = [feature_facts(grouping, (reference_groups or {}).get(grouping.feature)) for grouping in features]
     return FairnessFacts(
         min_group_size=min_group_size,
         privacy_threshold=privacy_threshold,
         bootstrap_samples=samples,
         features=results,
-        status=overall_status(statuses),
+        status=overall_status([d.status for f in results for d in f.disparities]),
     )

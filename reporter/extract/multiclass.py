@@ -23,7 +23,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from reporter.extract.fairness import Grouping, disparity_facts, group_visibility, groupings, overall_status
+from reporter.extract.fairness import Grouping, disparity_facts, fairness_over_features, group_visibility, groupings
 from reporter.extract.metrics import (
     BOOTSTRAP_SAMPLES,
     LABELS_ONLY,
@@ -328,15 +328,9 @@ def _feature_fairness(
         for k, label in enumerate(p.classes):
             if not p.present[k]:
                 continue
-            _, point_ratio = _spread(table.rates[:, k])
-            _, replicate_ratio = (
-                _spread(table.rate_replicates[:, :, k])
-                if table.rate_replicates is not None
-                else (
-                    None,
-                    None,
-                )
-            )
+            point_ratio = _spread(table.rates[:, k])[1]
+            rates = table.rate_replicates
+            replicate_ratio = _spread(rates[:, :, k])[1] if rates is not None else None
             disparities.append(
                 disparity_facts(
                     f"demographic_parity_ratio[{label}]",
@@ -368,11 +362,12 @@ def extract_multiclass_fairness(
     seed: int = 0,
 ) -> FairnessFacts:
     """Accuracy and class rates per group of every sensitive feature and their intersection."""
-    results = [
-        _feature_fairness(
+
+    def feature_facts(grouping: Grouping, reference: str | None) -> FeatureFairnessFacts:
+        return _feature_fairness(
             grouping,
             p,
-            reference=(reference_groups or {}).get(grouping.feature),
+            reference=reference,
             min_group_size=min_group_size,
             privacy_threshold=privacy_threshold,
             ratio_threshold=ratio_threshold,
@@ -380,12 +375,12 @@ def extract_multiclass_fairness(
             samples=samples,
             seed=seed,
         )
-        for grouping in groupings(sensitive)
-    ]
-    return FairnessFacts(
+
+    return fairness_over_features(
+        groupings(sensitive),
+        feature_facts,
         min_group_size=min_group_size,
         privacy_threshold=privacy_threshold,
-        bootstrap_samples=samples,
-        features=results,
-        status=overall_status([d.status for f in results for d in f.disparities]),
+        reference_groups=reference_groups,
+        samples=samples,
     )

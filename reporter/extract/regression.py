@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from reporter.extract.fairness import Grouping, disparity_facts, group_visibility, groupings, overall_status
+from reporter.extract.fairness import Grouping, disparity_facts, fairness_over_features, group_visibility, groupings
 from reporter.extract.metrics import BOOTSTRAP_SAMPLES, interval, row_bootstrap_weights, safe_divide, weighted_sums
 from reporter.facts import (
     FairnessFacts,
@@ -219,23 +219,24 @@ def extract_regression_fairness(
 
     Every feature uses the same seed, hence the same row replicates, as for classification.
     """
-    results = [
-        _feature_fairness(
+
+    def feature_facts(grouping: Grouping, reference: str | None) -> FeatureFairnessFacts:
+        return _feature_fairness(
             grouping,
             predictions,
-            reference=(reference_groups or {}).get(grouping.feature),
+            reference=reference,
             min_group_size=min_group_size,
             privacy_threshold=privacy_threshold,
             ratio_threshold=ratio_threshold,
             samples=samples,
             seed=seed,
         )
-        for grouping in groupings(sensitive)
-    ]
-    return FairnessFacts(
+
+    return fairness_over_features(
+        groupings(sensitive),
+        feature_facts,
         min_group_size=min_group_size,
         privacy_threshold=privacy_threshold,
-        bootstrap_samples=samples,
-        features=results,
-        status=overall_status([d.status for f in results for d in f.disparities]),
+        reference_groups=reference_groups,
+        samples=samples,
     )

@@ -420,3 +420,36 @@ def test_a_loaded_multiclass_model_is_evaluated_from_predicted_labels(make_proje
         f1_score(truth, predicted, average="macro", labels=classes, zero_division=0), rel=1e-12
     )
     assert "labels without scores" in performance.roc_auc.not_reported
+
+
+def test_predictions_from_a_separate_file_follow_the_sampled_evaluation_rows(make_project) -> None:
+    """A predictions file holds one row per evaluation-file row; sampling the evaluation data keeps them aligned."""
+    import numpy as np
+    from sklearn.metrics import accuracy_score, roc_auc_score
+
+    from tests.conftest import read_adult
+
+    frame = read_adult("adult.test", skiprows=1).head(1500).reset_index(drop=True)
+    scores = pd.DataFrame({"score": (1 / (1 + np.exp(-(frame["education-num"] - 11) / 2))).round(6)})
+    spec = (
+        EVALUATED_ELSEWHERE.replace("Adult test rows.}", "Adult test rows., sample_rows: 400, sample_seed: 2}")
+        + "  scores_column: score\n  predictions_file: {path: scores.csv}\n"
+    )
+    import torch
+    from safetensors.torch import save_file
+
+    root = make_project(
+        {"elsewhere": spec},
+        {
+            "models/elsewhere/rows.csv": frame.to_csv(index=False),
+            "models/elsewhere/scores.csv": scores.to_csv(index=False),
+        },
+    )
+    save_file({"w": torch.ones(2)}, str(root / "models" / "elsewhere" / "w.safetensors"))
+    [facts] = build(root)
+    kept = frame.sample(n=400, random_state=2).sort_index().index
+    labels = (frame.loc[kept, "income"] == ">50K.").to_numpy()
+    chosen = scores.loc[kept, "score"].to_numpy()
+    assert facts.performance.rows == 400
+    assert facts.performance.roc_auc.value == pytest.approx(roc_auc_score(labels, chosen), rel=1e-9)
+    assert facts.performance.accuracy.value == pytest.approx(accuracy_score(labels, chosen >= 0.5), rel=1e-12)
