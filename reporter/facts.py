@@ -217,6 +217,9 @@ class DataSourceFacts(Fact):
     collection: str | None
     preprocessing: str | None
     rows_declared: int | None
+    row_selection: str | None = Field(
+        description="How the build chose rows from the file (split, sample), as the spec declares; null: every row."
+    )
     measurements: DataMeasurements | NotReported
 
 

@@ -161,8 +161,10 @@ limitations: [none]
 source:
   train: {recipe: tabular_mlp, hyperparameters: {epochs: 1, hidden_sizes: [4]}}
 data:
-  - {id: rows, role: train, file: {path: rows.csv}, license: CC BY 4.0, description: Adult rows renamed.}
-  - {id: rows-eval, role: evaluation, file: {path: rows.csv}, license: CC BY 4.0, description: The same rows.}
+  - {id: rows, role: train, file: {path: rows.csv}, split: {evaluation_fraction: 0.4},
+     license: CC BY 4.0, description: Adult rows renamed.}
+  - {id: rows-eval, role: evaluation, file: {path: rows.csv}, split: {evaluation_fraction: 0.4},
+     license: CC BY 4.0, description: Rows held out.}
 evaluation:
   label: income
   positive_label: [">50K"]

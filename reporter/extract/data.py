@@ -21,10 +21,28 @@ def extract_data_source(source: DataSource, table: Table | None, evaluation: Eva
         collection=source.collection,
         preprocessing=source.preprocessing,
         rows_declared=source.rows_declared,
+        row_selection=row_selection(source),
         measurements=_measure(table, evaluation)
         if table is not None
         else NotReported(not_reported="the data is described by its publishers but not available to this build"),
     )
+
+
+def row_selection(source: DataSource) -> str | None:
+    """The spec's row selection in words, so a reader can redo it from the file."""
+    steps = []
+    if source.split is not None:
+        part = "held out" if source.role == "evaluation" else "left after holding out"
+        steps.append(
+            f"the rows {part} by the evaluation split: rows shuffled with numpy's default_rng(seed "
+            f"{source.split.seed}).permutation, the first {source.split.evaluation_fraction:.0%} held out"
+        )
+    if source.sample_rows is not None:
+        steps.append(
+            f"a sample of {source.sample_rows:,} rows (pandas DataFrame.sample, random_state {source.sample_seed})"
+        )
+    text = "; then ".join(steps)
+    return text[:1].upper() + text[1:] if text else None
 
 
 def _measure(table: Table, evaluation: Evaluation | None) -> DataMeasurements:

@@ -367,6 +367,8 @@ def test_a_multiclass_model_trained_in_the_build_on_a_split_file_is_reported(mak
     train, evaluation = (source.measurements for source in facts.data)
     assert evaluation.rows_used == round(rows * 0.25) and train.rows_used == rows - evaluation.rows_used
     assert facts.training.train_rows + facts.training.validation_rows == train.rows_used
+    assert "default_rng(seed 3).permutation, the first 25% held out" in facts.data[1].row_selection
+    assert facts.data[0].row_selection.startswith("The rows left after holding out")
     performance = facts.performance
     assert performance.task == "multiclass_classification" and performance.predictions == "scores"
     assert performance.classes == ["High", "Low", "Medium"]
