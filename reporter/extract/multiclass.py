@@ -8,10 +8,10 @@ with its default ``zero_division``. Score metrics reuse the binary machinery: RO
 average of one-vs-rest AUCs (scikit-learn's ``multi_class="ovr"``), and the calibration error is
 the top-label one (confidence of the predicted class against whether it was right).
 
-Fairness: each group gets accuracy, balanced accuracy and macro F1, and the rate at which it is
-predicted each class. Disparities are fairlearn's derived ``accuracy_score_difference`` and
-``accuracy_score_ratio``, and, per class, fairlearn's demographic parity of the one-vs-rest
-predictions (``demographic_parity_ratio[High]`` is ``demographic_parity_ratio`` with
+Fairness: each group gets accuracy, balanced accuracy and macro F1, the rate at which it is
+predicted each class, and its top-label reliability bins. Disparities are fairlearn's derived
+``accuracy_score_difference`` and ``accuracy_score_ratio``, and, per class, fairlearn's demographic
+parity of the one-vs-rest predictions (``demographic_parity_ratio[High]`` is ``demographic_parity_ratio`` with
 ``y_pred == "High"``), since which class a group is sorted into is what a multiclass decision does.
 """
 
@@ -308,6 +308,7 @@ def _feature_fairness(
                 status="reported",
                 class_selection_rates=rates,
                 ratios_to_reference={"accuracy": accuracy_ratio},
+                calibration=calibration_bins(p.subset(grouping.codes == chosen[i]).top_label) if p.scored else [],
                 **metrics,
             )
         )

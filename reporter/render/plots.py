@@ -79,6 +79,15 @@ def training_curves(training: TrainingFacts) -> bytes:
     return _figure(draw, width=6.4 if len(panels) == 2 else 4.4)
 
 
+RELIABILITY_AXES = {  # multiclass calibration is top-label: confidence in the predicted class
+    "binary_classification": {"xlabel": "mean predicted probability", "ylabel": "observed positive fraction"},
+    "multiclass_classification": {
+        "xlabel": "mean confidence in the predicted class",
+        "ylabel": "share predicted right",
+    },
+}
+
+
 def reliability_diagram(performance: PerformanceFacts | MulticlassPerformanceFacts) -> bytes:
     """Mean score against observed positive fraction per score bin, with the diagonal (multiclass:
     confidence in the predicted class against the share predicted right)."""
@@ -94,11 +103,7 @@ def reliability_diagram(performance: PerformanceFacts | MulticlassPerformanceFac
             color=PALETTE[0],
             label="model",
         )
-        if isinstance(performance, MulticlassPerformanceFacts):
-            labels = {"xlabel": "mean confidence in the predicted class", "ylabel": "share predicted right"}
-        else:
-            labels = {"xlabel": "mean predicted probability", "ylabel": "observed positive fraction"}
-        axes.set(**labels, xlim=(0, 1), ylim=(0, 1))
+        axes.set(**RELIABILITY_AXES[performance.task], xlim=(0, 1), ylim=(0, 1))
         axes.legend()
 
     return _figure(draw, width=4.8, height=4.0)
@@ -184,7 +189,7 @@ def group_rates(feature: FeatureFairnessFacts, *, task: str = "binary_classifica
     return _figure(draw, width=max(5.0, 0.9 * len(groups) + 2), height=3.8)
 
 
-def calibration_by_group(feature: FeatureFairnessFacts) -> bytes:
+def calibration_by_group(feature: FeatureFairnessFacts, *, task: str = "binary_classification") -> bytes:
     """Reliability curves, one per reported group, with the diagonal."""
     groups = [g for g in feature.groups if g.status == "reported"]
 
@@ -200,7 +205,7 @@ def calibration_by_group(feature: FeatureFairnessFacts) -> bytes:
                 color=PALETTE[index % len(PALETTE)],
                 label=f"{group.group} (n={group.count:,})",
             )
-        axes.set(xlabel="mean predicted probability", ylabel="observed positive fraction", xlim=(0, 1), ylim=(0, 1))
+        axes.set(**RELIABILITY_AXES[task], xlim=(0, 1), ylim=(0, 1))
         axes.legend(fontsize=8)
 
     return _figure(draw, width=5.2, height=4.2)
@@ -332,7 +337,7 @@ def model_plots(facts: FactsRecord) -> dict[str, bytes]:
             if any(g.status == "reported" for g in feature.groups):
                 plots[f"fairness-{index}.svg"] = group_rates(feature, task=task)
                 if any(g.calibration for g in feature.groups):
-                    plots[f"fairness-{index}-calibration.svg"] = calibration_by_group(feature)
+                    plots[f"fairness-{index}-calibration.svg"] = calibration_by_group(feature, task=task)
             if feature.feature.count(INTERSECTION_SEPARATOR) == 1:
                 plots[f"fairness-{index}-heatmap.svg"] = intersection_heatmap(
                     feature, INTERSECTION_SEPARATOR, task=task

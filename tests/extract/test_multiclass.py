@@ -132,6 +132,19 @@ def test_group_metrics_and_class_rates_match_metricframe(fairness) -> None:
                 assert group.class_selection_rates[c].value == pytest.approx(by_group.loc[key, c], rel=1e-12)
 
 
+def test_group_calibration_is_top_label_within_the_group(fairness) -> None:
+    facts, p, frame = fairness
+    for group in facts.features[1].groups:  # sex
+        mask = (frame["sex"] == group.group).to_numpy()
+        confidence = p.probabilities[mask].max(axis=1)
+        right = p.predicted[mask] == p.labels[mask]
+        assert sum(b.count for b in group.calibration) == mask.sum()
+        top = [b for b in group.calibration if b.count][-1]
+        in_top = confidence >= top.lower
+        assert top.mean_score == pytest.approx(confidence[in_top].mean(), rel=1e-9)
+        assert top.positive_fraction == pytest.approx(right[in_top].mean(), rel=1e-9)
+
+
 def test_group_macro_f1_runs_over_the_classes_of_the_whole_evaluation(fairness) -> None:
     facts, p, frame = fairness
     for group in facts.features[0].groups:
