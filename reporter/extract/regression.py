@@ -93,18 +93,25 @@ class GroupTable:
         return interval(float(self.points[metric][group]), reps)
 
 
-def group_table(predictions: Predictions, codes: np.ndarray, groups: int, *, samples: int, seed: int) -> GroupTable:
-    """Point estimates and the bootstrap replicates of every metric, per group code."""
+def group_tables(
+    predictions: Predictions, code_sets: list[tuple[np.ndarray, int]], *, samples: int, seed: int
+) -> list[GroupTable]:
+    """Point estimates and bootstrap replicates of every metric per group code, for several
+    groupings of the same rows (``(codes, groups)`` each) on one set of row replicates."""
     terms, shift = predictions.sum_terms()
-    points = metrics_from_sums(group_sums(terms, codes, groups, np.ones((1, codes.size))), shift)
-    if not samples:
-        return GroupTable(points={m: v[0] for m, v in points.items()}, replicates=None)
-    chunks = [
-        metrics_from_sums(group_sums(terms, codes, groups, w), shift)
-        for w in row_bootstrap_weights(codes.size, samples=samples, seed=seed)
+    ones = np.ones((1, predictions.labels.size))
+    points = [metrics_from_sums(group_sums(terms, codes, groups, ones), shift) for codes, groups in code_sets]
+    chunks: list[list[dict[str, np.ndarray]]] = [[] for _ in code_sets]
+    for w in row_bootstrap_weights(predictions.labels.size, samples=samples, seed=seed) if samples else ():
+        for found, (codes, groups) in zip(chunks, code_sets, strict=True):
+            found.append(metrics_from_sums(group_sums(terms, codes, groups, w), shift))
+    return [
+        GroupTable(
+            points={m: v[0] for m, v in point.items()},
+            replicates={m: np.concatenate([c[m] for c in found]) for m in REGRESSION_METRICS} if found else None,
+        )
+        for point, found in zip(points, chunks, strict=True)
     ]
-    replicates = {m: np.concatenate([c[m] for c in chunks]) for m in REGRESSION_METRICS}
-    return GroupTable(points={m: v[0] for m, v in points.items()}, replicates=replicates)
 
 
 def calibration_bins(predictions: Predictions) -> list[RegressionBin]:
@@ -134,7 +141,7 @@ def extract_regression_performance(
 ) -> RegressionPerformanceFacts:
     """Overall error of the model on the evaluation rows, with intervals."""
     codes = np.zeros(predictions.labels.size, dtype=np.int64)
-    table = group_table(predictions, codes, 1, samples=samples, seed=seed)
+    [table] = group_tables(predictions, [(codes, 1)], samples=samples, seed=seed)
     return RegressionPerformanceFacts(
         rows=int(predictions.labels.size),
         calibration=calibration_bins(predictions),
@@ -144,19 +151,16 @@ def extract_regression_performance(
 
 def _feature_fairness(
     grouping: Grouping,
-    predictions: Predictions,
+    table: GroupTable,
     *,
     reference: str | None,
     min_group_size: int,
     privacy_threshold: int,
     ratio_threshold: float,
-    samples: int,
-    seed: int,
 ) -> FeatureFairnessFacts:
     sizes, visible, reportable, reference = group_visibility(
         grouping, reference=reference, min_group_size=min_group_size, privacy_threshold=privacy_threshold
     )
-    table = group_table(predictions, grouping.codes, len(grouping.names), samples=samples, seed=seed)
     ref = grouping.names.index(reference) if reference is not None else None
     group_facts = []
     for name, count in visible:
@@ -217,23 +221,25 @@ def extract_regression_fairness(
 ) -> FairnessFacts:
     """Error per group of every sensitive feature and their intersection, and the error ratios.
 
-    Every feature uses the same seed, hence the same row replicates, as for classification.
+    Every feature is computed on the same row replicates, drawn once, as for classification.
     """
+    features = groupings(sensitive)
+    code_sets = [(grouping.codes, len(grouping.names)) for grouping in features]
+    computed = group_tables(predictions, code_sets, samples=samples, seed=seed)
+    tables = {grouping.feature: table for grouping, table in zip(features, computed, strict=True)}
 
     def feature_facts(grouping: Grouping, reference: str | None) -> FeatureFairnessFacts:
         return _feature_fairness(
             grouping,
-            predictions,
+            tables[grouping.feature],
             reference=reference,
             min_group_size=min_group_size,
             privacy_threshold=privacy_threshold,
             ratio_threshold=ratio_threshold,
-            samples=samples,
-            seed=seed,
         )
 
     return fairness_over_features(
-        groupings(sensitive),
+        features,
         feature_facts,
         min_group_size=min_group_size,
         privacy_threshold=privacy_threshold,
