@@ -17,6 +17,7 @@ parity of the one-vs-rest predictions (``demographic_parity_ratio[High]`` is ``d
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -234,29 +235,47 @@ class _GroupTable:
     rate_replicates: np.ndarray | None
 
 
-def _group_table(p: ClassPredictions, codes: np.ndarray, chosen: list[int], *, samples: int, seed: int) -> _GroupTable:
-    """Group metrics of the chosen group codes, from one set of row replicates."""
-    masks = [codes == code for code in chosen]
-    subsets = [p.subset(mask) for mask in masks]
+def _group_tables(
+    p: ClassPredictions, code_sets: list[tuple[np.ndarray, list[int]]], *, samples: int, seed: int
+) -> list[_GroupTable]:
+    """Group metrics of the chosen group codes of several groupings of the same rows (``(codes,
+    chosen)`` each), on one set of row replicates."""
 
-    def table(w: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        metrics = {m: [] for m in GROUP_METRICS}
-        rates = []
-        for mask, subset in zip(masks, subsets, strict=True):
-            values = label_metrics(subset, w[:, mask], p.present)
-            for m in GROUP_METRICS:
-                metrics[m].append(values[m])
-            rates.append(class_rates(subset, w[:, mask]))
-        return {m: np.stack(v, axis=1) for m, v in metrics.items()}, np.stack(rates, axis=1)
+    def table_of(
+        codes: np.ndarray, chosen: list[int]
+    ) -> Callable[[np.ndarray], tuple[dict[str, np.ndarray], np.ndarray]]:
+        masks = [codes == code for code in chosen]
+        subsets = [p.subset(mask) for mask in masks]
 
-    points, rates = table(np.ones((1, codes.size)))
-    if not samples or not chosen:
-        return _GroupTable({m: v[0] for m, v in points.items()}, None, rates[0], None)
-    chunks = [table(w) for w in row_bootstrap_weights(codes.size, samples=samples, seed=seed)]
-    replicates = {m: np.concatenate([c[0][m] for c in chunks]) for m in GROUP_METRICS}
-    return _GroupTable(
-        {m: v[0] for m, v in points.items()}, replicates, rates[0], np.concatenate([c[1] for c in chunks])
-    )
+        def table(w: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
+            metrics: dict[str, list[np.ndarray]] = {m: [] for m in GROUP_METRICS}
+            rates = []
+            for mask, subset in zip(masks, subsets, strict=True):
+                values = label_metrics(subset, w[:, mask], p.present)
+                for m in GROUP_METRICS:
+                    metrics[m].append(values[m])
+                rates.append(class_rates(subset, w[:, mask]))
+            if not rates:
+                return {m: np.zeros((w.shape[0], 0)) for m in GROUP_METRICS}, np.zeros((w.shape[0], 0, len(p.classes)))
+            return {m: np.stack(v, axis=1) for m, v in metrics.items()}, np.stack(rates, axis=1)
+
+        return table
+
+    tables = [table_of(codes, chosen) for codes, chosen in code_sets]
+    points = [table(np.ones((1, p.labels.size))) for table in tables]
+    chunks: list[list[tuple[dict[str, np.ndarray], np.ndarray]]] = [[] for _ in tables]
+    for w in row_bootstrap_weights(p.labels.size, samples=samples, seed=seed) if samples else ():
+        for found, table in zip(chunks, tables, strict=True):
+            found.append(table(w))
+    return [
+        _GroupTable(
+            {m: v[0] for m, v in metrics.items()},
+            {m: np.concatenate([c[0][m] for c in found]) for m in GROUP_METRICS} if found else None,
+            rates[0],
+            np.concatenate([c[1] for c in found]) if found else None,
+        )
+        for (metrics, rates), found in zip(points, chunks, strict=True)
+    ]
 
 
 def _spread(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -267,20 +286,18 @@ def _spread(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _feature_fairness(
     grouping: Grouping,
     p: ClassPredictions,
+    table: _GroupTable,
     *,
     reference: str | None,
     min_group_size: int,
     privacy_threshold: int,
     ratio_threshold: float,
     difference_threshold: float,
-    samples: int,
-    seed: int,
 ) -> FeatureFairnessFacts:
     sizes, visible, reportable, reference = group_visibility(
         grouping, reference=reference, min_group_size=min_group_size, privacy_threshold=privacy_threshold
     )
     chosen = [grouping.names.index(g) for g in reportable]
-    table = _group_table(p, grouping.codes, chosen, samples=samples, seed=seed)
     reps = table.replicates
     ref = reportable.index(reference) if reference is not None else None
     group_facts = []
@@ -362,23 +379,32 @@ def extract_multiclass_fairness(
     samples: int = BOOTSTRAP_SAMPLES,
     seed: int = 0,
 ) -> FairnessFacts:
-    """Accuracy and class rates per group of every sensitive feature and their intersection."""
+    """Accuracy and class rates per group of every sensitive feature and their intersection, every
+    feature on the same row replicates, drawn once."""
+    features = groupings(sensitive)
+    code_sets = []
+    for grouping in features:
+        _, _, reportable, _ = group_visibility(
+            grouping, reference=None, min_group_size=min_group_size, privacy_threshold=privacy_threshold
+        )
+        code_sets.append((grouping.codes, [grouping.names.index(g) for g in reportable]))
+    computed = _group_tables(p, code_sets, samples=samples, seed=seed)
+    tables = {grouping.feature: table for grouping, table in zip(features, computed, strict=True)}
 
     def feature_facts(grouping: Grouping, reference: str | None) -> FeatureFairnessFacts:
         return _feature_fairness(
             grouping,
             p,
+            tables[grouping.feature],
             reference=reference,
             min_group_size=min_group_size,
             privacy_threshold=privacy_threshold,
             ratio_threshold=ratio_threshold,
             difference_threshold=difference_threshold,
-            samples=samples,
-            seed=seed,
         )
 
     return fairness_over_features(
-        groupings(sensitive),
+        features,
         feature_facts,
         min_group_size=min_group_size,
         privacy_threshold=privacy_threshold,
