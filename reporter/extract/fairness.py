@@ -184,17 +184,40 @@ def disparity_facts(
     )
 
 
+@dataclass(frozen=True)
+class Visibility:
+    """Which groups of a feature may be shown (name, rows), which are large enough to report, the
+    reference group, and how many groups are suppressed for privacy."""
+
+    visible: list[tuple[str, int]]
+    reportable: list[str]
+    reference: str | None
+    suppressed: int
+
+    def facts(
+        self, grouping: Grouping, groups: list[GroupFacts], disparities: list[DisparityFacts]
+    ) -> FeatureFairnessFacts:
+        return FeatureFairnessFacts(
+            feature=grouping.feature,
+            groups=groups,
+            suppressed_groups=self.suppressed,
+            reference_group=self.reference,
+            disparities=disparities,
+        )
+
+
 def group_visibility(
     grouping: Grouping, *, reference: str | None, min_group_size: int, privacy_threshold: int
-) -> tuple[np.ndarray, list[tuple[str, int]], list[str], str | None]:
-    """Group sizes; the groups that may be shown (name, rows); those large enough to report; and
-    the reference group (the one asked for if reportable, else the largest reportable group)."""
+) -> Visibility:
+    """Apply the privacy and minimum-size rules to a feature's groups; the reference group is the
+    one asked for if reportable, else the largest reportable group."""
     sizes = np.bincount(grouping.codes, minlength=len(grouping.names))
     visible = [(grouping.names[c], int(sizes[c])) for c in range(len(grouping.names)) if sizes[c] >= privacy_threshold]
     reportable = [g for g, c in visible if c >= min_group_size]
     if reference not in reportable:
         reference = max(reportable, key=lambda g: (dict(visible)[g], g)) if reportable else None
-    return sizes, visible, reportable, reference
+    suppressed = int(((sizes > 0) & (sizes < privacy_threshold)).sum())
+    return Visibility(visible=visible, reportable=reportable, reference=reference, suppressed=suppressed)
 
 
 def _replicate_table(
@@ -226,9 +249,10 @@ def extract_feature_fairness(
 ) -> FeatureFairnessFacts:
     """Metrics per group of one feature, ratios to the reference group, and the disparities
     between the reportable groups."""
-    sizes, visible, reportable, reference = group_visibility(
+    shown = group_visibility(
         grouping, reference=reference, min_group_size=min_group_size, privacy_threshold=privacy_threshold
     )
+    visible, reportable, reference = shown.visible, shown.reportable, shown.reference
     codes = [grouping.names.index(g) for g in reportable]
 
     every_group = group_point_metrics(rows, grouping.codes, len(grouping.names))
@@ -287,13 +311,7 @@ def extract_feature_fairness(
             disparity_facts(name, value[0], rep[1] if rep is not None else None, kind=kind, threshold=threshold)
             for (name, value, kind, threshold), rep in zip(point_sets, rep_sets, strict=True)
         ]
-    return FeatureFairnessFacts(
-        feature=grouping.feature,
-        groups=group_facts,
-        suppressed_groups=int(((sizes > 0) & (sizes < privacy_threshold)).sum()),
-        reference_group=reference,
-        disparities=disparities,
-    )
+    return shown.facts(grouping, group_facts, disparities)
 
 
 def overall_status(statuses: list[str]) -> str:

@@ -294,9 +294,10 @@ def _feature_fairness(
     ratio_threshold: float,
     difference_threshold: float,
 ) -> FeatureFairnessFacts:
-    sizes, visible, reportable, reference = group_visibility(
+    shown = group_visibility(
         grouping, reference=reference, min_group_size=min_group_size, privacy_threshold=privacy_threshold
     )
+    visible, reportable, reference = shown.visible, shown.reportable, shown.reference
     chosen = [grouping.names.index(g) for g in reportable]
     reps = table.replicates
     ref = reportable.index(reference) if reference is not None else None
@@ -358,13 +359,7 @@ def _feature_fairness(
                     threshold=ratio_threshold,
                 )
             )
-    return FeatureFairnessFacts(
-        feature=grouping.feature,
-        groups=group_facts,
-        suppressed_groups=int(((sizes > 0) & (sizes < privacy_threshold)).sum()),
-        reference_group=reference,
-        disparities=disparities,
-    )
+    return shown.facts(grouping, group_facts, disparities)
 
 
 def extract_multiclass_fairness(
@@ -384,9 +379,9 @@ def extract_multiclass_fairness(
     features = groupings(sensitive)
     code_sets = []
     for grouping in features:
-        _, _, reportable, _ = group_visibility(
+        reportable = group_visibility(
             grouping, reference=None, min_group_size=min_group_size, privacy_threshold=privacy_threshold
-        )
+        ).reportable
         code_sets.append((grouping.codes, [grouping.names.index(g) for g in reportable]))
     computed = _group_tables(p, code_sets, samples=samples, seed=seed)
     tables = {grouping.feature: table for grouping, table in zip(features, computed, strict=True)}

@@ -158,9 +158,10 @@ def _feature_fairness(
     privacy_threshold: int,
     ratio_threshold: float,
 ) -> FeatureFairnessFacts:
-    sizes, visible, reportable, reference = group_visibility(
+    shown = group_visibility(
         grouping, reference=reference, min_group_size=min_group_size, privacy_threshold=privacy_threshold
     )
+    visible, reportable, reference = shown.visible, shown.reportable, shown.reference
     ref = grouping.names.index(reference) if reference is not None else None
     group_facts = []
     for name, count in visible:
@@ -199,13 +200,7 @@ def _feature_fairness(
                 threshold=ratio_threshold,
             )
         )
-    return FeatureFairnessFacts(
-        feature=grouping.feature,
-        groups=group_facts,
-        suppressed_groups=int(((sizes > 0) & (sizes < privacy_threshold)).sum()),
-        reference_group=reference,
-        disparities=disparities,
-    )
+    return shown.facts(grouping, group_facts, disparities)
 
 
 def extract_regression_fairness(
