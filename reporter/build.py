@@ -17,7 +17,8 @@ from reporter.facts import FactsRecord
 from reporter.lock import build_lock
 from reporter.pipeline import BuildSettings, build_facts
 from reporter.project import Project, load_project_specs
-from reporter.render.pages import render_site, write_generated
+from reporter.render.pages import start_site, write_site
+from reporter.render.plot_cache import PlotDrawing
 
 DOCS_DIR = "site_src"
 
@@ -30,12 +31,13 @@ def generate_pages(
     templates_dir: Path | None,
     base: str | None = None,
     gates: list[str] | None = None,
-) -> list[FactsRecord]:
+) -> tuple[list[FactsRecord], PlotDrawing]:
     """Run the pipeline and write the generated Markdown into the docs folder.
 
-    With ``base`` (a facts folder or git revision) the site also gets a Changes page. Everything
+    With ``base`` (a facts folder or git revision) the site also gets a Changes page. Every page
     is rendered in memory before the first file is written, so a failure in any model or template
-    leaves the docs folder as it was.
+    leaves the docs folder as it was. Plots missing from the cache may still be drawing on return:
+    the plugin collects them before MkDocs needs their files.
     """
     specs = load_project_specs(project)
     records = build_facts(project, specs, settings)
@@ -45,11 +47,10 @@ def generate_pages(
         from reporter.revisions import facts_for
 
         changes = diff_facts(facts_for(project, base, settings), records, rules=gates or [])
-    files = render_site(
+    rendered = start_site(
         records, templates_dir=templates_dir, changes=changes, plot_cache=settings.build_path(project) / "plot-cache"
     )
-    write_generated(docs_dir, files)
-    return records
+    return records, write_site(docs_dir, rendered)
 
 
 def build_site(
@@ -75,6 +76,7 @@ def build_site(
             shutil.rmtree(stale, ignore_errors=True)  # left by a build that was killed
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.building.", dir=target.parent))
         staging.chmod(0o777 & ~_umask())  # mkdtemp's 0700 would make the published site unreadable
+        drawing: PlotDrawing | None = None
         try:
             config = load_config(config_file=str(config_file), site_dir=str(staging))
             plugin = config.plugins.get("reporter")
@@ -83,7 +85,7 @@ def build_site(
                     f"{config_file}: the `reporter` plugin is not enabled. Fix: add `- reporter` under `plugins:`"
                 )
             plugin_settings, templates_dir = plugin.settings_for(project.root, given=settings)
-            records = generate_pages(
+            records, drawing = generate_pages(
                 project,
                 plugin_settings,
                 docs_dir=Path(config.docs_dir),
@@ -91,12 +93,14 @@ def build_site(
                 base=base,
                 gates=list(plugin.config.gates),
             )
-            plugin.pages_ready, plugin.records = True, records
+            plugin.use_generated(records, drawing)
             logging.getLogger("mkdocs").setLevel(logging.WARNING if settings.quiet else logging.INFO)
             with _build_date_of(project):
                 build(config)
             _replace_directory(staging, target)
         finally:
+            if drawing is not None:
+                drawing.cancel()  # a no-op unless the build failed while plots were drawing
             if staging.exists():
                 shutil.rmtree(staging)
     return records

@@ -3,16 +3,65 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from reporter.diff import FactsDiff
 from reporter.facts import FactsRecord
 from reporter.files import write_atomically
 from reporter.render.environment import make_environment, render_template
-from reporter.render.plot_cache import all_model_plots
+from reporter.render.plot_cache import PARALLEL_FROM, PlotDrawing
 
 MANIFEST = ".reporter-generated.json"
 MODEL_PAGES = ("index.md", "training.md", "data.md", "weights.md", "fairness.md")
+
+
+@dataclass
+class RenderedSite:
+    """The generated part of the site while its missing plots may still be drawing."""
+
+    files: dict[str, bytes]
+    """Every generated file available now (pages, facts, cached plots), by path in the docs folder."""
+    plots: PlotDrawing
+    """The plots; `plots.pending` are drawn in the background and collected with `plots.wait()`."""
+
+
+def start_site(
+    records: list[FactsRecord],
+    *,
+    templates_dir: Path | None = None,
+    changes: FactsDiff | None = None,
+    plot_cache: Path | None = None,
+    parallel_from: int = PARALLEL_FROM,
+) -> RenderedSite:
+    """Render every page now and start drawing the plots that are not cached.
+
+    With ``changes`` (a build with a base), the site gains a Changes page and every changed
+    model's card links to it. With ``plot_cache``, plots of unchanged facts are read, not drawn.
+    """
+    drawing = PlotDrawing(records, cache_dir=plot_cache, parallel_from=parallel_from)
+    try:
+        env = make_environment(templates_dir)
+        files: dict[str, bytes] = {
+            "index.md": render_template(env, "catalog.md.j2", records=records).encode(),
+            "compare.md": render_template(env, "compare.md.j2", records=records).encode(),
+        }
+        changed = set()
+        if changes is not None:
+            files["changes.md"] = render_template(env, "changes.md.j2", diff=changes, page=True).encode()
+            changed = {m.slug for m in changes.models if m.status != "unchanged"}
+        for facts in records:
+            folder = f"models/{facts.slug}"
+            for page in MODEL_PAGES:
+                files[f"{folder}/{page}"] = render_template(
+                    env, f"model/{page}.j2", facts=facts, plots=drawing.names[facts.slug], changed=facts.slug in changed
+                ).encode()
+            files[f"{folder}/facts.json"] = facts.to_json().encode()
+    except BaseException:
+        drawing.cancel()
+        raise
+    return RenderedSite(files=files | drawing.ready, plots=drawing)
 
 
 def render_site(
@@ -22,33 +71,20 @@ def render_site(
     changes: FactsDiff | None = None,
     plot_cache: Path | None = None,
 ) -> dict[str, bytes]:
-    """Every generated file of the site, by path relative to the docs folder.
+    """Every generated file of the site, plots drawn, by path relative to the docs folder."""
+    rendered = start_site(records, templates_dir=templates_dir, changes=changes, plot_cache=plot_cache)
+    return rendered.files | rendered.plots.wait()
 
-    With ``changes`` (a build with a base), the site gains a Changes page and every changed
-    model's card links to it. With ``plot_cache``, plots of unchanged facts are read, not drawn.
-    """
-    env = make_environment(templates_dir)
-    files: dict[str, bytes] = {
-        "index.md": render_template(env, "catalog.md.j2", records=records).encode(),
-        "compare.md": render_template(env, "compare.md.j2", records=records).encode(),
-    }
-    changed = set()
-    if changes is not None:
-        files["changes.md"] = render_template(env, "changes.md.j2", diff=changes, page=True).encode()
-        changed = {m.slug for m in changes.models if m.status != "unchanged"}
-    figures = all_model_plots(records, cache_dir=plot_cache)
-    for facts in records:
-        folder = f"models/{facts.slug}"
-        plots = figures[facts.slug]
-        for page in MODEL_PAGES:
-            template = f"model/{page}.j2"
-            files[f"{folder}/{page}"] = render_template(
-                env, template, facts=facts, plots=sorted(plots), changed=facts.slug in changed
-            ).encode()
-        for name, svg in plots.items():
-            files[f"{folder}/{name}"] = svg
-        files[f"{folder}/facts.json"] = facts.to_json().encode()
-    return files
+
+def write_site(docs_dir: Path, rendered: RenderedSite) -> PlotDrawing:
+    """Write the rendered files into the docs folder; the plots still drawing are returned for the
+    plugin to collect (and stopped if writing fails)."""
+    try:
+        write_generated(docs_dir, rendered.files, pending=rendered.plots.pending)
+    except BaseException:
+        rendered.plots.cancel()
+        raise
+    return rendered.plots
 
 
 def render_changes(changes: FactsDiff, *, templates_dir: Path | None = None) -> str:
@@ -56,12 +92,12 @@ def render_changes(changes: FactsDiff, *, templates_dir: Path | None = None) -> 
     return render_template(make_environment(templates_dir), "changes.md.j2", diff=changes, page=False)
 
 
-def write_generated(docs_dir: Path, files: dict[str, bytes]) -> list[str]:
+def write_generated(docs_dir: Path, files: dict[str, bytes], *, pending: Iterable[str] = ()) -> list[str]:
     """Write generated files into the docs folder, touching only files whose bytes changed.
 
-    Files generated by an earlier build and no longer produced are removed; hand-written files
-    are never touched. Unchanged files keep their timestamps, so `mkdocs serve` does not loop.
-    Returns the paths that changed.
+    Files generated by an earlier build and no longer produced are removed; ``pending`` files (plots
+    still drawing, written later by `write_changed`) are kept; hand-written files are never touched.
+    Unchanged files keep their timestamps, so `mkdocs serve` does not loop. Returns the paths that changed.
     """
     docs_dir.mkdir(parents=True, exist_ok=True)
     manifest_path = docs_dir / MANIFEST
@@ -69,6 +105,22 @@ def write_generated(docs_dir: Path, files: dict[str, bytes]) -> list[str]:
         previous = set(json.loads(manifest_path.read_text(encoding="utf-8")))
     except (OSError, ValueError):
         previous = set()
+    generated = set(files) | set(pending)
+    changed = write_changed(docs_dir, files)
+    for stale in sorted(previous - generated):
+        path = docs_dir / stale
+        if path.is_file():
+            path.unlink()
+            changed.append(stale)
+            _remove_empty_parents(path.parent, docs_dir)
+    manifest = json.dumps(sorted(generated), indent=1) + "\n"
+    if not manifest_path.is_file() or manifest_path.read_text(encoding="utf-8") != manifest:
+        manifest_path.write_text(manifest, encoding="utf-8")
+    return changed
+
+
+def write_changed(docs_dir: Path, files: dict[str, bytes]) -> list[str]:
+    """Write the files whose bytes differ from what the docs folder holds; returns their paths."""
     changed = []
     for relative, data in sorted(files.items()):
         target = docs_dir / relative
@@ -76,15 +128,6 @@ def write_generated(docs_dir: Path, files: dict[str, bytes]) -> list[str]:
             continue
         write_atomically(target, data)
         changed.append(relative)
-    for stale in sorted(previous - set(files)):
-        path = docs_dir / stale
-        if path.is_file():
-            path.unlink()
-            changed.append(stale)
-            _remove_empty_parents(path.parent, docs_dir)
-    manifest = json.dumps(sorted(files), indent=1) + "\n"
-    if not manifest_path.is_file() or manifest_path.read_text(encoding="utf-8") != manifest:
-        manifest_path.write_text(manifest, encoding="utf-8")
     return changed
 
 

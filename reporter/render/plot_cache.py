@@ -1,7 +1,10 @@
-"""Plots for many models: cached by content, and drawn on every core when many are missing.
+"""Plots for many models: cached by content, and drawn on worker processes while MkDocs works.
 
 A model's plots depend only on its facts and the plotting code, so they are stored under a hash
-of both; a rebuild with unchanged facts reads SVG files instead of running matplotlib.
+of both; a rebuild with unchanged facts reads SVG files instead of running matplotlib. Drawing is
+CPU-bound and MkDocs builds on one core, so when many plots are missing they are drawn on every
+core in the background: the caller writes the pages, lets MkDocs convert them, and collects the
+plots only when the site needs their files.
 """
 
 from __future__ import annotations
@@ -9,7 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from concurrent.futures import ProcessPoolExecutor
+import threading
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
 from importlib import metadata
 from pathlib import Path
 
@@ -20,6 +25,77 @@ from reporter.render import plots
 PARALLEL_FROM = 4  # below this many models to draw, worker start-up costs more than it saves
 
 
+def plot_path(slug: str, name: str) -> str:
+    """Where a model's plot goes, relative to the docs folder (next to the model's pages)."""
+    return f"models/{slug}/{name}"
+
+
+class PlotDrawing:
+    """Every model's plots: the cached ones at once, the others drawn now or in the background."""
+
+    def __init__(self, records: list[FactsRecord], *, cache_dir: Path | None, parallel_from: int = PARALLEL_FROM):
+        self.names = {facts.slug: sorted(plots.plot_plan(facts)) for facts in records}
+        """Plot file names by model slug, known before any plot is drawn."""
+        self.ready: dict[str, bytes] = {}
+        """Plots available now, by path relative to the docs folder."""
+        missing: list[tuple[FactsRecord, Path | None]] = []
+        for facts in records:
+            entry = cache_dir / _plot_key(facts) if cache_dir else None
+            cached = _read(entry) if entry else None
+            if cached is None:
+                missing.append((facts, entry))
+            else:
+                self.ready.update({plot_path(facts.slug, name): svg for name, svg in cached.items()})
+        self._pool: ProcessPoolExecutor | None = None
+        self._drawing: list[tuple[FactsRecord, Path | None, Future[dict[str, bytes]]]] = []
+        workers = min(len(missing), os.cpu_count() or 1)
+        if len(missing) >= parallel_from and workers > 1:
+            self._pool = ProcessPoolExecutor(max_workers=workers, initializer=_exit_with, initargs=(os.getpid(),))
+            self._drawing = [(facts, entry, self._pool.submit(_draw, facts.to_json())) for facts, entry in missing]
+        else:
+            for facts, entry in missing:
+                self._store(facts, entry, plots.model_plots(facts), self.ready)
+
+    @property
+    def pending(self) -> list[str]:
+        """Paths of the plots still being drawn in the background."""
+        return [plot_path(facts.slug, name) for facts, _, _ in self._drawing for name in self.names[facts.slug]]
+
+    def wait(self) -> dict[str, bytes]:
+        """The plots drawn in the background, by path, once all are done (and stored in the cache)."""
+        drawn: dict[str, bytes] = {}
+        try:
+            for facts, entry, future in self._drawing:
+                self._store(facts, entry, future.result(), drawn)
+        finally:
+            self.cancel()
+        self._drawing = []
+        return drawn
+
+    def cancel(self) -> None:
+        """Stop the workers (a build that failed no longer needs its plots)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def _store(self, facts: FactsRecord, entry: Path | None, figures: dict[str, bytes], into: dict[str, bytes]) -> None:
+        into.update({plot_path(facts.slug, name): svg for name, svg in figures.items()})
+        if entry is not None:
+            _write(entry, figures)
+
+
+def _exit_with(parent: int) -> None:
+    """Make a worker exit when the build that started it is killed: a worker waiting for work would
+    otherwise wait forever, as the queue it reads from never closes (the workers share its ends)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="exit-with-build").start()
+
+
 def _plot_key(facts: FactsRecord) -> str:
     code = Path(plots.__file__).read_bytes()
     digest = hashlib.sha256(code + metadata.version("matplotlib").encode() + facts.to_json().encode())
@@ -28,30 +104,6 @@ def _plot_key(facts: FactsRecord) -> str:
 
 def _draw(facts_json: str) -> dict[str, bytes]:
     return plots.model_plots(FactsRecord.model_validate_json(facts_json))
-
-
-def all_model_plots(records: list[FactsRecord], *, cache_dir: Path | None) -> dict[str, dict[str, bytes]]:
-    """Every model's plots by slug, from the cache where possible."""
-    result: dict[str, dict[str, bytes]] = {}
-    missing: list[tuple[FactsRecord, Path | None]] = []
-    for facts in records:
-        entry = cache_dir / _plot_key(facts) if cache_dir else None
-        cached = _read(entry) if entry else None
-        if cached is None:
-            missing.append((facts, entry))
-        else:
-            result[facts.slug] = cached
-    workers = min(len(missing), os.cpu_count() or 1)
-    if len(missing) >= PARALLEL_FROM and workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            drawn = list(pool.map(_draw, [f.to_json() for f, _ in missing], chunksize=4))
-    else:
-        drawn = [plots.model_plots(f) for f, _ in missing]
-    for (facts, entry), figures in zip(missing, drawn, strict=True):
-        result[facts.slug] = figures
-        if entry is not None:
-            _write(entry, figures)
-    return result
 
 
 def _read(entry: Path) -> dict[str, bytes] | None:

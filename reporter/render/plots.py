@@ -6,8 +6,11 @@ Plots draw on a white card (see `extra.css`) so they read the same in light and 
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING
 
 from reporter.facts import (
     FactsRecord,
@@ -22,35 +25,68 @@ from reporter.facts import (
     WeightFacts,
 )
 
+if TYPE_CHECKING:
+    from matplotlib.transforms import Bbox
+
 INTERSECTION_SEPARATOR = " × "  # as the fairness extractor joins group names
 PALETTE = ["#3f51b5", "#e65100", "#2e7d32", "#6a1b9a", "#00838f"]
 
 
+STYLE = {
+    "svg.hashsalt": "reporter",
+    "svg.fonttype": "none",
+    "font.size": 10,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "text.parse_math": False,  # labels are untrusted text: "$…$" must not be parsed as math
+}
+
+
 def _figure(draw: Callable[..., None], *, width: float = 6.4, height: float = 3.6) -> bytes:
-    import matplotlib
+    """One figure drawn to SVG; call inside `model_plots`, which sets the style once for all of them.
 
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
+    The SVG is cropped to its drawn content (what ``bbox_inches="tight"`` gives) by measuring the
+    content during the one draw that writes the SVG: tight layout or tight bounding boxes draw
+    every figure twice, which made plots the larger part of a cold site build. A bare `Figure`
+    (no pyplot) keeps no global figure registry to clean up.
+    """
+    from matplotlib.figure import Figure
 
-    style = {
-        "svg.hashsalt": "reporter",
-        "svg.fonttype": "none",
-        "font.size": 10,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "text.parse_math": False,  # labels are untrusted text: "$…$" must not be parsed as math
-    }
-    with warnings.catch_warnings(), matplotlib.rc_context(style):
-        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
-        figure = plt.figure(figsize=(width, height))
-        try:
-            draw(figure)
-            figure.tight_layout()
-            buffer = io.BytesIO()
-            figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-        finally:
-            plt.close(figure)
-    return buffer.getvalue()
+    figure = Figure(figsize=(width, height))
+    draw(figure)
+    extents = []
+    figure.canvas.mpl_connect("draw_event", lambda event: extents.append(figure.get_tightbbox(event.renderer)))
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    return crop_svg(buffer.getvalue(), extents[-1], height=height)
+
+
+CROP_PAD = 0.1  # inches of margin around the content, matplotlib's default `pad_inches`
+SVG_SIZE = re.compile(rb'width="[0-9.]+pt" height="[0-9.]+pt" viewBox="[0-9. ]+"')
+
+
+def crop_svg(svg: bytes, extent: Bbox, *, height: float) -> bytes:
+    """Set the SVG's size and view box to ``extent`` (inches from the figure's lower left corner,
+    may reach outside it) plus `CROP_PAD`; SVG measures in points from the top left."""
+    left, bottom = (extent.x0 - CROP_PAD) * 72, (extent.y0 - CROP_PAD) * 72
+    right, top = (extent.x1 + CROP_PAD) * 72, (extent.y1 + CROP_PAD) * 72
+    size = f'width="{right - left:.2f}pt" height="{top - bottom:.2f}pt" '
+    view = f'viewBox="{left:.2f} {height * 72 - top:.2f} {right - left:.2f} {top - bottom:.2f}"'
+    cropped, replaced = SVG_SIZE.subn((size + view).encode(), svg, count=1)
+    if replaced != 1:
+        raise RuntimeError("matplotlib's SVG header changed: no width, height and viewBox to crop")
+    return cropped
+
+
+def legend_above(axes: object, **options: object) -> None:
+    """The legend in a row above the plot area: it never hides data, and placing it costs nothing
+    (matplotlib's default "best" place is searched against every point drawn)."""
+    axes.legend(loc="lower left", bbox_to_anchor=(0, 1.01), ncols=2, frameon=False, **options)  # type: ignore[attr-defined]
+
+
+def legend_right(axes: object, **options: object) -> None:
+    """The legend beside the plot area, for long or many entries (one curve per group)."""
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, **options)  # type: ignore[attr-defined]
 
 
 def training_curves(training: TrainingFacts) -> bytes:
@@ -73,7 +109,8 @@ def training_curves(training: TrainingFacts) -> bytes:
                 label="validation",
             )
             axes.set(title=title, xlabel="epoch")
-            axes.legend()
+            if index == len(panels) - 1:
+                legend_right(axes)
             axes.xaxis.get_major_locator().set_params(integer=True)
 
     return _figure(draw, width=6.4 if len(panels) == 2 else 4.4)
@@ -104,7 +141,7 @@ def reliability_diagram(performance: PerformanceFacts | MulticlassPerformanceFac
             label="model",
         )
         axes.set(**RELIABILITY_AXES[performance.task], xlim=(0, 1), ylim=(0, 1))
-        axes.legend()
+        legend_above(axes)
 
     return _figure(draw, width=4.8, height=4.0)
 
@@ -129,7 +166,7 @@ def regression_calibration(performance: RegressionPerformanceFacts) -> bytes:
             [b.mean_prediction for b in bins], [b.mean_label for b in bins], marker="o", color=PALETTE[0], label="model"
         )
         axes.set(xlabel="mean prediction (decile of predictions)", ylabel="mean true label")
-        axes.legend()
+        legend_above(axes)
 
     return _figure(draw, width=4.8, height=4.0)
 
@@ -184,7 +221,7 @@ def group_rates(feature: FeatureFairnessFacts, *, task: str = "binary_classifica
             axes.set(ylabel="error, in the label's unit")
         else:
             axes.set(ylim=(0, 1), ylabel="rate")
-        axes.legend()
+        legend_above(axes)
 
     return _figure(draw, width=max(5.0, 0.9 * len(groups) + 2), height=3.8)
 
@@ -206,7 +243,7 @@ def calibration_by_group(feature: FeatureFairnessFacts, *, task: str = "binary_c
                 label=f"{group.group} (n={group.count:,})",
             )
         axes.set(**RELIABILITY_AXES[task], xlim=(0, 1), ylim=(0, 1))
-        axes.legend(fontsize=8)
+        legend_right(axes, fontsize=8)
 
     return _figure(draw, width=5.2, height=4.2)
 
@@ -260,11 +297,12 @@ def intersection_heatmap(
 
 def plain_log_labels(axis: object) -> None:
     """Tick labels like ``100`` and ``0.01`` on a log axis: the default ones are mathtext, which is
-    switched off here because labels can hold untrusted text."""
-    from matplotlib.ticker import FuncFormatter, NullFormatter
+    switched off here because labels can hold untrusted text. Minor ticks are labelled too when
+    the axis spans too few decades to show a major one (norms of similar layers)."""
+    from matplotlib.ticker import LogFormatter
 
-    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))  # type: ignore[attr-defined]
-    axis.set_minor_formatter(NullFormatter())  # type: ignore[attr-defined]
+    axis.set_major_formatter(LogFormatter())  # type: ignore[attr-defined]
+    axis.set_minor_formatter(LogFormatter(labelOnlyBase=False))  # type: ignore[attr-defined]
 
 
 HISTOGRAM_TENSORS = 4  # the weights page shows histograms of this many of the largest tensors
@@ -280,12 +318,12 @@ def weight_histograms(tensors: list[TensorFacts]) -> bytes:
     """Value histograms of the given tensors, one panel each, counts on a log scale."""
 
     def draw(figure: object) -> None:
-        panels = figure.subplots(1, len(tensors), squeeze=False)[0]  # type: ignore[attr-defined]
+        panels = figure.subplots(1, len(tensors), squeeze=False, gridspec_kw={"wspace": 0.45})[0]  # type: ignore[attr-defined]
         for axes, tensor in zip(panels, tensors, strict=True):
             histogram = tensor.histogram
             width = (histogram.high - histogram.low) / len(histogram.counts)
-            lefts = [histogram.low + i * width for i in range(len(histogram.counts))]
-            axes.bar(lefts, histogram.counts, width=width, align="edge", color=PALETTE[0])
+            edges = [histogram.low + i * width for i in range(len(histogram.counts) + 1)]
+            axes.stairs(histogram.counts, edges, fill=True, color=PALETTE[0])  # one path, not a bar per bin
             axes.set_yscale("symlog", linthresh=1)
             plain_log_labels(axes.yaxis)
             axes.set_title(tensor.name if len(tensor.name) <= 28 else "…" + tensor.name[-27:], fontsize=8)
@@ -307,39 +345,49 @@ def weights_over_depth(weights: WeightFacts) -> bytes:
         norm_axes.set_yscale("log")
         plain_log_labels(norm_axes.yaxis)
         norm_axes.set(ylabel="norm")
-        norm_axes.legend(fontsize=8)
+        legend_right(norm_axes, fontsize=8)
         fitted = [(i, x.fit.alpha) for i, x in enumerate(layers) if isinstance(x.fit, PowerLawFit)]
         alpha_axes.axhspan(2, 6, color="#c8e6c9", label="typical (2–6)")
         alpha_axes.plot([i for i, _ in fitted], [a for _, a in fitted], marker="o", color=PALETTE[2], label="alpha")
         alpha_axes.set(ylabel="alpha", xlabel="layer (depth order, as in the table)")
-        alpha_axes.legend(fontsize=8)
+        legend_right(alpha_axes, fontsize=8)
         alpha_axes.xaxis.get_major_locator().set_params(integer=True)
 
     return _figure(draw, width=6.4, height=4.6)
 
 
-def model_plots(facts: FactsRecord) -> dict[str, bytes]:
-    """Every plot a model's pages show, by file name."""
-    plots: dict[str, bytes] = {}
+def plot_plan(facts: FactsRecord) -> dict[str, Callable[[], bytes]]:
+    """Every plot a model's pages show, by file name, as a drawing still to run: the pages need
+    the names before (and without) the drawing."""
+    plan: dict[str, Callable[[], bytes]] = {}
     if isinstance(facts.training, TrainingFacts):
-        plots["training-curves.svg"] = training_curves(facts.training)
+        plan["training-curves.svg"] = partial(training_curves, facts.training)
     if largest_tensors(facts.weights):
-        plots["weights-histograms.svg"] = weight_histograms(largest_tensors(facts.weights))
+        plan["weights-histograms.svg"] = partial(weight_histograms, largest_tensors(facts.weights))
     if facts.weights.layers:
-        plots["weights-depth.svg"] = weights_over_depth(facts.weights)
+        plan["weights-depth.svg"] = partial(weights_over_depth, facts.weights)
     task = getattr(facts.performance, "task", "binary_classification")
     if isinstance(facts.performance, (PerformanceFacts, MulticlassPerformanceFacts)) and facts.performance.calibration:
-        plots["reliability.svg"] = reliability_diagram(facts.performance)
+        plan["reliability.svg"] = partial(reliability_diagram, facts.performance)
     if isinstance(facts.performance, RegressionPerformanceFacts) and facts.performance.calibration:
-        plots["reliability.svg"] = regression_calibration(facts.performance)
+        plan["reliability.svg"] = partial(regression_calibration, facts.performance)
     if isinstance(facts.fairness, FairnessFacts):
         for index, feature in enumerate(facts.fairness.features):
             if any(g.status == "reported" for g in feature.groups):
-                plots[f"fairness-{index}.svg"] = group_rates(feature, task=task)
+                plan[f"fairness-{index}.svg"] = partial(group_rates, feature, task=task)
                 if any(g.calibration for g in feature.groups):
-                    plots[f"fairness-{index}-calibration.svg"] = calibration_by_group(feature, task=task)
+                    plan[f"fairness-{index}-calibration.svg"] = partial(calibration_by_group, feature, task=task)
             if feature.feature.count(INTERSECTION_SEPARATOR) == 1:
-                plots[f"fairness-{index}-heatmap.svg"] = intersection_heatmap(
-                    feature, INTERSECTION_SEPARATOR, task=task
+                plan[f"fairness-{index}-heatmap.svg"] = partial(
+                    intersection_heatmap, feature, INTERSECTION_SEPARATOR, task=task
                 )
-    return plots
+    return plan
+
+
+def model_plots(facts: FactsRecord) -> dict[str, bytes]:
+    """Every plot a model's pages show, drawn, by file name."""
+    import matplotlib
+
+    with warnings.catch_warnings(), matplotlib.rc_context(STYLE):  # one style context for all: copying rcParams is slow
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        return {name: draw() for name, draw in plot_plan(facts).items()}
