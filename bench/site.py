@@ -115,7 +115,7 @@ def main() -> None:
     print(f"| {'what':<55} | {'seconds':>8} | {'vs floor':>8} |")
     print(f"| {'-' * 55} | {'-' * 8}:| {'-' * 8}:|")
     print(f"| {'floor: mkdocs build of the pre-rendered Markdown':<55} | {floor:8.2f} | {1:7.2f}x |")
-    print(f"| {'reporter cold: render pages and plots, then build':<55} | {cold:8.2f} | {cold / floor:7.2f}x |")
+    print(f"| {'reporter cold: render pages, build while plots draw':<55} | {cold:8.2f} | {cold / floor:7.2f}x |")
     print(f"| {'reporter rebuild, nothing changed':<55} | {rebuild:8.2f} | {rebuild / floor:7.2f}x |")
 
 
