@@ -63,6 +63,12 @@ def _walk(items: list[Any]) -> Iterator[Any]:
             yield from _walk(item.children)
 
 
+def _log_plot_progress(done: int, total: int) -> None:
+    """About ten lines for a long wait: a line per tenth of the models whose plots were drawing."""
+    if done == total or done % max(1, total // 10) == 0:
+        log.info("reporter: plots drawn for %d of %d models", done, total)
+
+
 class ReporterPluginConfig(Config):
     """Options under `plugins: - reporter:` in mkdocs.yml."""
 
@@ -152,9 +158,7 @@ class ReporterPlugin(BasePlugin[ReporterPluginConfig]):
         if self.drawing is None:
             return
         drawing, self.drawing = self.drawing, None
-        if drawing.pending:
-            log.info("reporter: waiting for %d plots still drawing", len(drawing.pending))
-        drawn = drawing.wait()
+        drawn = drawing.wait(progress=_log_plot_progress)
         write_changed(Path(config.docs_dir), drawn)
         for path in sorted(drawn):
             File(path, config.docs_dir, config.site_dir, config.use_directory_urls).copy_file()

@@ -14,6 +14,7 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from importlib import metadata
 from pathlib import Path
@@ -61,12 +62,17 @@ class PlotDrawing:
         """Paths of the plots still being drawn in the background."""
         return [plot_path(facts.slug, name) for facts, _, _ in self._drawing for name in self.names[facts.slug]]
 
-    def wait(self) -> dict[str, bytes]:
-        """The plots drawn in the background, by path, once all are done (and stored in the cache)."""
+    def wait(self, progress: Callable[[int, int], None] | None = None) -> dict[str, bytes]:
+        """The plots drawn in the background, by path, once all are done (and stored in the cache).
+
+        ``progress(done, total)`` is told each model whose plots are in, in the order submitted.
+        """
         drawn: dict[str, bytes] = {}
         try:
-            for facts, entry, future in self._drawing:
+            for done, (facts, entry, future) in enumerate(self._drawing, start=1):
                 self._store(facts, entry, future.result(), drawn)
+                if progress is not None:
+                    progress(done, len(self._drawing))
         finally:
             self.cancel()
         self._drawing = []

@@ -50,8 +50,10 @@ def test_cancelling_stops_the_workers(tmp_path) -> None:
     assert drawing._pool is None
 
 
-def test_a_strict_build_links_and_publishes_plots_still_drawing_when_mkdocs_starts(tmp_path) -> None:
+def test_a_strict_build_links_and_publishes_plots_still_drawing_when_mkdocs_starts(tmp_path, caplog) -> None:
     """As `reporter build` runs it: the pages are written, MkDocs builds while the plots draw."""
+    import logging
+
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
@@ -66,7 +68,9 @@ def test_a_strict_build_links_and_publishes_plots_still_drawing_when_mkdocs_star
     assert set(pending) <= set(manifest)  # a plot still drawing is a generated file, not a stale one
 
     config.plugins["reporter"].use_generated(records, drawing)
-    build(config)  # strict: a card linking to a plot MkDocs does not know would abort the build
+    with caplog.at_level(logging.INFO, logger="mkdocs.plugins.reporter"):
+        build(config)  # strict: a card linking to a plot MkDocs does not know would abort the build
+    assert "reporter: plots drawn for 2 of 2 models" in caplog.messages
 
     for record in records:
         for name, svg in model_plots(record).items():
