@@ -40,8 +40,9 @@ class PlotDrawing:
         self.ready: dict[str, bytes] = {}
         """Plots available now, by path relative to the docs folder."""
         missing: list[tuple[FactsRecord, Path | None]] = []
+        code = _plotting_code_hash()
         for facts in records:
-            entry = cache_dir / _plot_key(facts) if cache_dir else None
+            entry = cache_dir / _plot_key(code, facts) if cache_dir else None
             cached = _read(entry) if entry else None
             if cached is None:
                 missing.append((facts, entry))
@@ -102,9 +103,14 @@ def _exit_with(parent: int) -> None:
     threading.Thread(target=watch, daemon=True, name="exit-with-build").start()
 
 
-def _plot_key(facts: FactsRecord) -> str:
-    code = Path(plots.__file__).read_bytes()
-    digest = hashlib.sha256(code + metadata.version("matplotlib").encode() + facts.to_json().encode())
+def _plotting_code_hash() -> hashlib._Hash:
+    """The hash of what every model's plots depend on besides its facts: read once per build."""
+    return hashlib.sha256(Path(plots.__file__).read_bytes() + metadata.version("matplotlib").encode())
+
+
+def _plot_key(code: hashlib._Hash, facts: FactsRecord) -> str:
+    digest = code.copy()
+    digest.update(facts.to_json().encode())
     return digest.hexdigest()
 
 
