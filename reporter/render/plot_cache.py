@@ -9,6 +9,7 @@ plots only when the site needs their files.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -52,7 +53,7 @@ class PlotDrawing:
         self._drawing: list[tuple[FactsRecord, Path | None, Future[dict[str, bytes]]]] = []
         workers = min(len(missing), os.cpu_count() or 1)
         if len(missing) >= parallel_from and workers > 1:
-            self._pool = ProcessPoolExecutor(max_workers=workers, initializer=_exit_with, initargs=(os.getpid(),))
+            self._pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(os.getpid(),))
             self._drawing = [(facts, entry, self._pool.submit(_draw, facts.to_json())) for facts, entry in missing]
         else:
             for facts, entry in missing:
@@ -91,9 +92,19 @@ class PlotDrawing:
             _write(entry, figures)
 
 
-def _exit_with(parent: int) -> None:
-    """Make a worker exit when the build that started it is killed: a worker waiting for work would
-    otherwise wait forever, as the queue it reads from never closes (the workers share its ends)."""
+def _start_worker(parent: int) -> None:
+    """Ready a worker process for drawing.
+
+    The worker exits when the build that started it is killed: a worker waiting for work would
+    otherwise wait forever, as the queue it reads from never closes (the workers share its ends).
+    matplotlib's import-time objects are moved out of the garbage collector's view (`gc.freeze`):
+    drawing makes many short-lived cycles, and every full collection would walk those objects again.
+    """
+    from matplotlib.backends import backend_svg  # noqa: F401 - imported here to be frozen with the rest
+    from matplotlib.figure import Figure  # noqa: F401
+
+    gc.collect()
+    gc.freeze()
 
     def watch() -> None:
         while os.getppid() == parent:

@@ -41,3 +41,25 @@ def test_the_svg_is_cropped_to_its_content_like_a_tight_bounding_box() -> None:
     assert view[2:] == [width, height]
     assert view[0] < 0  # the labels hang past the figure's left edge and stay in view
     assert height > 3.0 * 72  # and below its bottom edge
+
+
+def tick_labels(svg: bytes) -> list[str]:
+    return re.findall(rb"<text[^>]*>([^<]*)</text>", svg)
+
+
+@pytest.mark.parametrize(("epochs", "expected"), [(1, [b"1"]), (3, [b"1", b"2", b"3"])])
+def test_training_curves_tick_every_epoch_of_a_short_run(epochs: int, expected: list[bytes]) -> None:
+    import matplotlib
+
+    from reporter.facts import EpochFacts, TrainingFacts
+    from reporter.render.plots import training_curves
+
+    history = [
+        EpochFacts(epoch=e, train_loss=1 / e, train_accuracy=None, validation_loss=1.1 / e, validation_accuracy=None)
+        for e in range(1, epochs + 1)
+    ]
+    training = TrainingFacts.model_construct(history=history)  # only the history is drawn
+    with matplotlib.rc_context(STYLE):
+        labels = tick_labels(training_curves(training))
+    x_labels = labels[: labels.index(b"epoch")]  # the x tick labels come before the axis label
+    assert x_labels == expected  # never fractional epochs such as 0.950 … 1.050
