@@ -129,8 +129,8 @@ def _float32_pass(bits: np.ndarray, small_bits: np.uint32, codes: np.ndarray) ->
         count += 1
         low = min(low, x)
         high = max(high, x)
-        zeros += magnitude == 0
-        smalls += magnitude < small_bits
+        zeros += np.int64(magnitude == np.uint32(0))  # adding the bool itself compiles to a loop about
+        smalls += np.int64(magnitude < small_bits)  # 1.5x slower (1.9 vs 2.8 GB/s on one core here)
     return count, s1, s2, sq, low, high, zeros, smalls, nans, infs, shift
 
 
