@@ -1,4 +1,4 @@
-"""The `reporter` command: build, check, diff, schema.
+"""The `reporter` command: build, check, diff, schema, serve.
 
 Exit status: 0 success, 1 internal failure (or a gate), 2 bad input. Errors a user can fix are
 printed as messages, never as tracebacks.
@@ -50,6 +50,12 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("project_dir", nargs="?", default=".", type=Path)
 
     commands.add_parser("schema", help="print the JSON Schema of the facts record")
+
+    serve = commands.add_parser(
+        "serve", help="build and serve the site locally, rebuilding when a spec, recipe, template or page changes"
+    )
+    serve.add_argument("project_dir", nargs="?", default=".", type=Path)
+    serve.add_argument("--dev-addr", default="127.0.0.1:8000", metavar="HOST:PORT", help="default: 127.0.0.1:8000")
     return parser
 
 
@@ -85,6 +91,9 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.command == "diff":
         return _diff(project, args)
+
+    if args.command == "serve":
+        return _serve(project, dev_addr=args.dev_addr)
 
     from mkdocs.exceptions import Abort, BuildError
 
@@ -124,6 +133,29 @@ def _diff(project: Project, args: argparse.Namespace) -> int:
     for gate in result.fired:
         print(f"gate fired: {gate.rule}: {'; '.join(gate.reasons)}", file=sys.stderr)
     return EXIT_FAILURE if result.fired else EXIT_OK
+
+
+def _serve(project: Project, *, dev_addr: str) -> int:
+    """`mkdocs serve` of the project: the plugin runs the (cached) pipeline before every rebuild
+    and watches `models/` as well as the docs folder. Runs until interrupted."""
+    import logging
+
+    from mkdocs.commands.serve import serve
+    from mkdocs.exceptions import Abort, ConfigurationError
+
+    config_file = project.root / "mkdocs.yml"
+    if not config_file.is_file():
+        raise InputError(f"{config_file}: not found. Fix: run reporter in a project folder holding mkdocs.yml")
+    mkdocs_log = logging.getLogger("mkdocs")
+    mkdocs_log.setLevel(logging.INFO)  # MkDocs' own command line prints these: where it serves, what it rebuilt
+    mkdocs_log.addHandler(logging.StreamHandler(sys.stderr))
+    try:
+        serve(config_file=str(config_file), dev_addr=dev_addr)
+    except ConfigurationError as exc:
+        raise InputError(f"{config_file}: {exc}. Fix: correct the option (e.g. --dev-addr HOST:PORT)") from None
+    except Abort as exc:
+        raise ReporterError(f"mkdocs serve failed: {exc}") from None
+    return EXIT_OK
 
 
 def _configured_gates(project: Project) -> list[str]:

@@ -1,5 +1,8 @@
 """The MkDocs plugin: a plain `mkdocs build` or `mkdocs serve` runs the (cached) pipeline first.
 
+`mkdocs serve` (and `reporter serve`) also watch the model specs, recipes and overriding
+templates, so editing a spec rebuilds the affected model's pages.
+
 The pipeline runs in ``on_pre_build``, before MkDocs gathers the docs folder, so the generated
 pages are ordinary files to MkDocs. Plots missing from the cache draw on worker processes while
 MkDocs converts and renders the pages on its one core; they are collected in ``on_post_build``.
@@ -11,7 +14,7 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,7 @@ from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
+from mkdocs.livereload import LiveReloadServer
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.nav import Navigation, Section
@@ -162,6 +166,18 @@ class ReporterPlugin(BasePlugin[ReporterPluginConfig]):
         write_changed(Path(config.docs_dir), drawn)
         for path in sorted(drawn):
             File(path, config.docs_dir, config.site_dir, config.use_directory_urls).copy_file()
+
+    def on_serve(
+        self, server: LiveReloadServer, *, config: MkDocsConfig, builder: Callable[..., None]
+    ) -> LiveReloadServer:
+        """Rebuild when what the pages are made from changes, not only the docs folder: the specs
+        and recipes under `models/` and the overriding templates."""
+        root = Path(config.config_file_path).resolve().parent
+        templates = self.config.templates_dir
+        for folder in (Project(root=root).models_dir, root / templates if templates else None):
+            if folder is not None and folder.is_dir():
+                server.watch(str(folder))
+        return server
 
     def on_build_error(self, *, error: Exception) -> None:
         if self.drawing is not None:
