@@ -23,9 +23,11 @@ times:
   checkpoint only: it holds a shard and a float64 copy of a tensor in memory).
 
 Then the spectral facts against weightwatcher 0.7.7 on the same layers: all of all-MiniLM-L6-v2,
-and the first two blocks of the 4 GB checkpoint (15 matrices of 2048 × 2048 to 5632 × 2048).
+and the first two blocks of the 4 GB checkpoint (15 matrices of 2048 × 2048 to 5632 × 2048), each
+timed ``--repeats`` times in its own process (the median leaves out either one's first-call costs).
 
-Usage: ``.venv/bin/python bench/weights.py [--seven-b] [--repeats 3] [--scratch DIR]``.
+Usage: ``.venv/bin/python bench/weights.py [--seven-b] [--repeats 3] [--part all|statistics|spectral]
+[--scratch DIR]``.
 Prints a table of medians; the machine should be otherwise idle.
 """
 
@@ -201,7 +203,7 @@ def spectral_comparison(folder: Path, repeats: int) -> list[tuple[str, float, fl
         save_file(keep, str(blocks / "model.safetensors"))
     for label, target in (("all-MiniLM-L6-v2 (39 matrices)", minilm), ("4 GB checkpoint, 2 blocks (15)", blocks)):
         ours = [float(x) for x in _spectral_child("ours", target, repeats)]
-        theirs = [float(x) for x in _spectral_child("weightwatcher", target, 1)]
+        theirs = [float(x) for x in _spectral_child("weightwatcher", target, repeats)]
         difference = _alpha_difference(target)
         results.append((label, statistics.median(ours), statistics.median(theirs), difference))
     return results
@@ -266,6 +268,9 @@ def main() -> None:
     parser.add_argument("--scratch", type=Path, default=Path("/tmp/reporter-bench-weights"))
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seven-b", action="store_true", help="also the 13.5 GB 7B-class checkpoint")
+    parser.add_argument(
+        "--part", choices=["all", "statistics", "spectral"], default="all", help="run only one of the two tables"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -275,10 +280,19 @@ def main() -> None:
     cases = [("4gb", 1_100_000_000, ["raw", "ours", "facts", "naive"])]
     if args.seven_b:
         cases.append(("7b", 2_000_000_000, ["raw", "ours", "facts"]))
+    if args.part != "spectral":
+        statistics_table(cases, args.scratch, args.repeats)
+    if args.part != "statistics":
+        generate("4gb", args.scratch / "4gb", cases[0][1])
+        spectral_table(args.scratch / "4gb", args.repeats)
+
+
+def statistics_table(cases: list[tuple[str, int, list[str]]], scratch: Path, repeats: int) -> None:
+    """Elementwise statistics against the raw read and the naive baseline, per checkpoint."""
     print("| checkpoint | method | seconds (median) | GB/s | share of raw read | peak RSS | RSS limit |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
     for kind, shard_bytes, methods in cases:
-        folder = args.scratch / kind
+        folder = scratch / kind
         print(f"generating {kind} in {folder} ...", file=sys.stderr, flush=True)
         files = generate(kind, folder, shard_bytes)
         total = sum(p.stat().st_size for p in files)
@@ -288,7 +302,7 @@ def main() -> None:
         run_child("raw", folder)  # warm the page cache
         medians = {}
         for method in methods:
-            runs = [run_child(method, folder) for _ in range(args.repeats if method != "naive" else 1)]
+            runs = [run_child(method, folder) for _ in range(repeats if method != "naive" else 1)]
             seconds = statistics.median(r["seconds"] for r in runs)
             medians[method] = seconds
             rss = max(r["peak_rss"] for r in runs)
@@ -300,9 +314,15 @@ def main() -> None:
             print(line, flush=True)
         if "naive" in medians:
             print(f"\nreporter statistics vs naive: {medians['naive'] / medians['ours']:.1f}x faster\n", flush=True)
-    print("\n| layers | reporter spectral (s, median) | weightwatcher (s) | speed-up | max |alpha difference| |")
+
+
+def spectral_table(folder: Path, repeats: int) -> None:
+    """Spectral facts against weightwatcher on the same layers, both timed ``repeats`` times."""
+    print(
+        "\n| layers | reporter spectral (s, median) | weightwatcher (s, median) | speed-up | max |alpha difference| |"
+    )
     print("| --- | ---: | ---: | ---: | ---: |")
-    for label, ours, theirs, difference in spectral_comparison(args.scratch / "4gb", args.repeats):
+    for label, ours, theirs, difference in spectral_comparison(folder, repeats):
         print(f"| {label} | {ours:.2f} | {theirs:.2f} | {theirs / ours:.1f}x | {difference:.2g} |", flush=True)
 
 
