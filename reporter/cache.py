@@ -1,6 +1,7 @@
 """A content-addressed cache of facts, so unchanged models are never trained twice.
 
-The key covers everything that can change a figure: the spec, every file it names, reporter's own
+The key covers everything that can change a figure: the spec (all but the model card's prose,
+which the pipeline takes from the spec on every build), every file it names, reporter's own
 code (which holds the built-in recipes and the metric definitions), user recipe code, library
 versions and the device. Entries carry a checksum and are validated when read; a corrupt entry is
 rebuilt, never trusted.

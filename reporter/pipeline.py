@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +34,7 @@ from reporter.facts import CardFacts, FactsRecord, NotReported, Owner
 from reporter.files import write_atomically
 from reporter.progress import BuildProgress
 from reporter.project import Project, resolve_file
-from reporter.spec import Evaluation, FairnessDefaults, LoadedSpec, SpecFiles
+from reporter.spec import Evaluation, FairnessDefaults, LoadedSpec, ModelSpec, SpecFiles
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,9 @@ def build_facts(project: Project, specs: list[LoadedSpec], settings: BuildSettin
             progress.model_started(
                 loaded.slug, cached=facts is not None, training=loaded.spec.source.train is not None, epochs=epochs
             )
-            if facts is None:
+            if facts is not None:
+                facts = _with_card_of(facts, loaded.spec)
+            else:
                 computed = _compute_with_context(
                     project, loaded, device=device, key=key, settings=settings, progress=progress, epochs=epochs
                 )
@@ -96,6 +99,37 @@ def build_facts(project: Project, specs: list[LoadedSpec], settings: BuildSettin
     for facts in records:
         write_atomically(facts_dir / f"{facts.slug}.json", facts.to_json().encode())
     return records
+
+
+def card_facts(spec: ModelSpec) -> CardFacts:
+    """The prose half of the model card, as the spec declares it."""
+    return CardFacts(
+        name=spec.name,
+        version=spec.version,
+        date=spec.date.isoformat() if spec.date else None,
+        description=spec.description,
+        task=spec.task,
+        owners=[Owner(name=o.name, contact=o.contact) for o in spec.owners],
+        license=spec.license,
+        intended_uses=spec.intended_uses,
+        out_of_scope_uses=spec.out_of_scope_uses,
+        limitations=spec.limitations,
+        ethical_considerations=spec.ethical_considerations,
+    )
+
+
+def computed_part(spec: ModelSpec) -> bytes:
+    """The spec without its card prose, canonically: what the cached facts depend on.
+
+    Editing an intended use or a limitation (or a comment) must not retrain a model that took
+    minutes to train; the prose is taken from the spec on every build instead (`_with_card_of`).
+    """
+    return json.dumps(spec.model_dump(mode="json", exclude=set(CardFacts.model_fields)), sort_keys=True).encode()
+
+
+def _with_card_of(facts: FactsRecord, spec: ModelSpec) -> FactsRecord:
+    """Cached facts with the spec's current card prose, read back through JSON like fresh facts."""
+    return FactsRecord.model_validate_json(facts.model_copy(update={"card": card_facts(spec)}).to_json())
 
 
 def _declared_epochs(loaded: LoadedSpec) -> int | None:
@@ -117,7 +151,7 @@ def _key_for(project: Project, loaded: LoadedSpec, *, device: str, settings: Bui
     if train and ":" in train.recipe:
         user_code = sorted(loaded.folder.glob("*.py"))
     return cache_key(
-        spec_bytes=loaded.path.read_bytes(),
+        spec_bytes=computed_part(loaded.spec),
         input_files=inputs,
         extra_code=user_code,
         device=device,
@@ -310,19 +344,7 @@ def _compute_facts(
 
     return FactsRecord(
         slug=loaded.slug,
-        card=CardFacts(
-            name=spec.name,
-            version=spec.version,
-            date=spec.date.isoformat() if spec.date else None,
-            description=spec.description,
-            task=spec.task,
-            owners=[Owner(name=o.name, contact=o.contact) for o in spec.owners],
-            license=spec.license,
-            intended_uses=spec.intended_uses,
-            out_of_scope_uses=spec.out_of_scope_uses,
-            limitations=spec.limitations,
-            ethical_considerations=spec.ethical_considerations,
-        ),
+        card=card_facts(spec),
         architecture=outcome.architecture,
         training=outcome.training,
         weights=extract_weights(
