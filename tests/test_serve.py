@@ -65,6 +65,7 @@ def test_serve_rebuilds_a_model_page_when_its_spec_changes(make_project, tmp_pat
         server.wait(timeout=60)
         log.seek(0)
         output = log.read()
+        log.close()
     assert "Serving on" in output, output
     assert "Traceback" not in output, output
 
