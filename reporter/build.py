@@ -15,6 +15,7 @@ from pathlib import Path
 from reporter.errors import InputError
 from reporter.facts import FactsRecord
 from reporter.lock import build_lock
+from reporter.mkdocs_config import config_file_of, load_mkdocs_config
 from reporter.pipeline import BuildSettings, build_facts
 from reporter.project import Project, load_project_specs
 from reporter.render.pages import start_site, write_site
@@ -62,11 +63,8 @@ def build_site(
     then told the pages are ready. A failure at any point leaves the previous site in place.
     """
     from mkdocs.commands.build import build
-    from mkdocs.config import load_config
 
-    config_file = project.root / "mkdocs.yml"
-    if not config_file.is_file():
-        raise InputError(f"{config_file}: not found. Fix: run reporter in a project folder holding mkdocs.yml")
+    config_file = config_file_of(project.root)
     target = (site_dir or project.root / "site").resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     waiting = "another reporter build of this project is running; waiting for it to finish"
@@ -78,7 +76,7 @@ def build_site(
         staging.chmod(0o777 & ~_umask())  # mkdtemp's 0700 would make the published site unreadable
         drawing: PlotDrawing | None = None
         try:
-            config = load_config(config_file=str(config_file), site_dir=str(staging))
+            config = load_mkdocs_config(config_file, site_dir=str(staging))
             plugin = config.plugins.get("reporter")
             if plugin is None:
                 raise InputError(

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from reporter import __version__
 from reporter.errors import InputError, ReporterError
+from reporter.interrupt import stop_on_signals
+from reporter.mkdocs_config import config_file_of, load_mkdocs_config
 from reporter.project import Project
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
@@ -143,14 +145,14 @@ def _serve(project: Project, *, dev_addr: str) -> int:
     from mkdocs.commands.serve import serve
     from mkdocs.exceptions import Abort, ConfigurationError
 
-    config_file = project.root / "mkdocs.yml"
-    if not config_file.is_file():
-        raise InputError(f"{config_file}: not found. Fix: run reporter in a project folder holding mkdocs.yml")
+    config_file = config_file_of(project.root)
+    load_mkdocs_config(config_file)  # MkDocs would log a bad setting and stop with a bare "Aborted"
     mkdocs_log = logging.getLogger("mkdocs")
     mkdocs_log.setLevel(logging.INFO)  # MkDocs' own command line prints these: where it serves, what it rebuilt
     mkdocs_log.addHandler(logging.StreamHandler(sys.stderr))
     try:
-        serve(config_file=str(config_file), dev_addr=dev_addr)
+        with stop_on_signals():
+            serve(config_file=str(config_file), dev_addr=dev_addr)
     except ConfigurationError as exc:
         raise InputError(f"{config_file}: {exc}. Fix: correct the option (e.g. --dev-addr HOST:PORT)") from None
     except Abort as exc:
@@ -163,9 +165,7 @@ def _configured_gates(project: Project) -> list[str]:
     config_file = project.root / "mkdocs.yml"
     if not config_file.is_file():
         return []
-    from mkdocs.config import load_config
-
-    plugin = load_config(config_file=str(config_file)).plugins.get("reporter")
+    plugin = load_mkdocs_config(config_file).plugins.get("reporter")
     return list(plugin.config.gates) if plugin is not None else []
 
 

@@ -145,7 +145,10 @@ def _declared_epochs(loaded: LoadedSpec) -> int | None:
 
 
 def _key_for(project: Project, loaded: LoadedSpec, *, device: str, settings: BuildSettings) -> str:
-    inputs = [resolve_file(project, loaded.path, ref, field=f) for f, ref in SpecFiles.of(loaded).file_refs()]
+    inputs = [
+        resolve_file(project, loaded.path, named.ref, field=named.field, kind=named.kind)
+        for named in SpecFiles.of(loaded).file_refs()
+    ]
     train = loaded.spec.source.train
     user_code = []
     if train and ":" in train.recipe:
@@ -254,7 +257,7 @@ def _predictions_table(project: Project, loaded: LoadedSpec, eval_table: Table |
     if evaluation is None or evaluation.predictions_file is None or eval_table is None:
         return None
     field = "evaluation.predictions_file"
-    path = resolve_file(project, loaded.path, evaluation.predictions_file, field=field)
+    path = resolve_file(project, loaded.path, evaluation.predictions_file, field=field, kind="file")
     table = eval_table.aligned(path, spec_path=loaded.path, field=field)
     for column_field, [column] in prediction_columns(evaluation, in_predictions_file=True):
         if column not in table.frame.columns:
@@ -268,7 +271,7 @@ def _predictions_table(project: Project, loaded: LoadedSpec, eval_table: Table |
 def _read_role(project: Project, loaded: LoadedSpec, role: str) -> Table | None:
     for index, source in enumerate(loaded.spec.data):
         if source.role == role and source.file is not None:
-            path = resolve_file(project, loaded.path, source.file, field=f"data.{index}.file")
+            path = resolve_file(project, loaded.path, source.file, field=f"data.{index}.file", kind="file")
             return read_table(source, path, spec_path=loaded.path, field=f"data.{index}")
     return None
 
@@ -296,8 +299,10 @@ def _compute_facts(
     if spec.evaluation and eval_table is not None:
         evaluation_data = label_data(eval_table, spec.evaluation, spec_path=loaded.path, classes=classes)
 
+    kinds = {named.field: named.kind for named in SpecFiles.of(loaded).file_refs()}
+
     def resolve(ref: Any, field_name: str) -> Path:
-        return resolve_file(project, loaded.path, ref, field=field_name)
+        return resolve_file(project, loaded.path, ref, field=field_name, kind=kinds.get(field_name))
 
     models_dir = settings.build_path(project) / "checkpoints" / loaded.slug
     if spec.source.train:

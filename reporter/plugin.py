@@ -180,6 +180,14 @@ class ReporterPlugin(BasePlugin[ReporterPluginConfig]):
         return server
 
     def on_build_error(self, *, error: Exception) -> None:
+        self._stop_drawing()
+
+    def on_shutdown(self) -> None:
+        """`mkdocs serve` stopping (Ctrl-C, possibly mid-rebuild): MkDocs reports no build error
+        for an interrupt, so plot workers still drawing are stopped here."""
+        self._stop_drawing()
+
+    def _stop_drawing(self) -> None:
         if self.drawing is not None:
             self.drawing.cancel()
             self.drawing = None

@@ -7,11 +7,12 @@ symlinks) or inside the installed package the spec names.
 from __future__ import annotations
 
 import importlib.util
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from reporter.errors import Problem, SpecError, problem_error
-from reporter.spec import SPEC_FILENAME, FileRef, LoadedSpec, SpecFiles, load_spec, yaml_line, yaml_tree
+from reporter.spec import SPEC_FILENAME, FileRef, LoadedSpec, PathKind, SpecFiles, load_spec, yaml_line, yaml_tree
 
 
 @dataclass(frozen=True)
@@ -66,22 +67,24 @@ def _file_problems(project: Project, files: SpecFiles) -> list[Problem]:
     from reporter.runners.recipes import recipe_problems
 
     problems = []
-    for field, ref in files.file_refs():
+    for named in files.file_refs():
         try:
-            resolve_file(project, files.path, ref, field=field)
+            resolve_file(project, files.path, named.ref, field=named.field, kind=named.kind)
         except SpecError as exc:
-            line = yaml_line(yaml_tree(files.path), tuple(int(p) if p.isdigit() else p for p in field.split(".")))
+            path = tuple(int(p) if p.isdigit() else p for p in named.field.split("."))
+            line = yaml_line(yaml_tree(files.path), path)
             problems.extend(replace(p, line=line) for p in exc.problems)
     if files.source and files.source.train:
         problems.extend(recipe_problems(files.path, files.source.train, task=files.task))
     return problems
 
 
-def resolve_file(project: Project, spec_path: Path, ref: FileRef, *, field: str) -> Path:
-    """Turn a spec's file reference into a real path, refusing anything outside its root.
+def resolve_file(project: Project, spec_path: Path, ref: FileRef, *, field: str, kind: PathKind | None) -> Path:
+    """Turn a spec's file reference into a real path, refusing anything outside its root or of the
+    wrong kind (a folder where a file is needed, a device or pipe, a file that cannot be read).
 
     Raises:
-        SpecError: the file is missing, or escapes the project or package.
+        SpecError: the file is missing, escapes the project or package, or is not what the field needs.
     """
     if ref.package:
         spec = importlib.util.find_spec(ref.package)
@@ -111,4 +114,25 @@ def resolve_file(project: Project, spec_path: Path, ref: FileRef, *, field: str)
             "correct the path (relative to the model folder) or add the file",
             field=field,
         )
+    wrong = _wrong_kind(target, kind)
+    if wrong:
+        raise problem_error(
+            spec_path,
+            f"{ref.describe()!r} is {wrong}, but this field needs {'a folder' if kind == 'folder' else 'a file'}",
+            "point the field at " + ("the model folder" if kind == "folder" else "the file itself, not its folder"),
+            field=field,
+        )
     return target
+
+
+def _wrong_kind(target: Path, kind: PathKind | None) -> str | None:
+    """What the existing ``target`` is, when it is not the kind of object the field needs."""
+    if target.is_dir():
+        if kind == "file":
+            return "a folder"
+        return None if os.access(target, os.R_OK | os.X_OK) else "a folder that cannot be read"
+    if not target.is_file():
+        return "neither a regular file nor a folder (a device, pipe or socket)"
+    if kind == "folder":
+        return "a file"
+    return None if os.access(target, os.R_OK) else "a file that cannot be read"

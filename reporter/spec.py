@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from reporter.errors import Problem, SpecError, problem_error
 
@@ -47,6 +47,20 @@ def yaml_tree(path: Path) -> yaml.Node | None:
         return yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
+
+
+def _distinct(values: list[Any]) -> list[Any]:
+    """Refuse a list that holds an entry twice: a repeated column or group would be counted twice."""
+    repeated = [v for i, v in enumerate(values) if v in values[:i]]
+    if repeated:
+        first = repeated[0]
+        shown = first.name if isinstance(first, Owner) else first
+        raise ValueError(f"{shown!r} is listed more than once; each entry must be distinct")
+    return values
+
+
+Distinct = AfterValidator(_distinct)
+"""Validator of every list field of the spec whose entries must differ (all but hyperparameters)."""
 
 
 class SpecModel(BaseModel):
@@ -94,10 +108,14 @@ class CsvFormat(SpecModel):
 
     type: Literal["csv"] = "csv"
     header: bool = Field(default=True, description="Whether the first row names the columns.")
-    column_names: list[str] | None = Field(default=None, description="Column names, required when `header` is false.")
+    column_names: Annotated[list[str], Distinct] | None = Field(
+        default=None, description="Column names, required when `header` is false."
+    )
     skip_rows: int = Field(default=0, ge=0, description="Lines to skip before the data.")
     separator: str = ","
-    na_values: list[str] = Field(default_factory=list, description="Extra strings read as missing.")
+    na_values: Annotated[list[str], Distinct] = Field(
+        default_factory=list, description="Extra strings read as missing."
+    )
 
     @model_validator(mode="after")
     def _names_without_header(self) -> CsvFormat:
@@ -185,13 +203,13 @@ class Evaluation(SpecModel):
 
     task: Literal["binary_classification", "multiclass_classification", "regression"] = "binary_classification"
     label: str = Field(min_length=1, description="Column holding the true label (a number for regression).")
-    positive_label: list[str] | None = Field(
+    positive_label: Annotated[list[str], Distinct] | None = Field(
         default=None, min_length=1, description="Label values that count as the positive class (classification)."
     )
-    features: list[str] | None = Field(
+    features: Annotated[list[str], Distinct] | None = Field(
         default=None, description="Feature columns; default: every column but the label."
     )
-    sensitive_features: list[str] = Field(default_factory=list)
+    sensitive_features: Annotated[list[str], Distinct] = Field(default_factory=list)
     min_group_size: int = Field(default=30, ge=1, description="Smaller groups are shown as insufficient data.")
     privacy_threshold: int = Field(default=10, ge=1, description="Smaller groups are suppressed from every page.")
     threshold: float = Field(default=0.5, gt=0, lt=1, description="Decision threshold on scores.")
@@ -259,12 +277,12 @@ class ModelSpec(SpecModel):
     version: str = Field(min_length=1)
     date: datetime.date | None = Field(default=None, description="Release date of this version (YYYY-MM-DD).")
     description: str = Field(min_length=1)
-    owners: list[Owner] = Field(min_length=1)
+    owners: Annotated[list[Owner], Distinct] = Field(min_length=1)
     license: str = Field(min_length=1)
-    intended_uses: list[str] = Field(min_length=1)
-    out_of_scope_uses: list[str] = Field(min_length=1)
-    limitations: list[str] = Field(min_length=1)
-    ethical_considerations: list[str] = Field(default_factory=list)
+    intended_uses: Annotated[list[str], Distinct] = Field(min_length=1)
+    out_of_scope_uses: Annotated[list[str], Distinct] = Field(min_length=1)
+    limitations: Annotated[list[str], Distinct] = Field(min_length=1)
+    ethical_considerations: Annotated[list[str], Distinct] = Field(default_factory=list)
     task: str = Field(min_length=1, description="What the model does, in a few words.")
     source: Source
     data: list[DataSource] = Field(default_factory=list)
@@ -456,21 +474,40 @@ class SpecFiles:
             source = None
         return cls(path=path, data=sources, source=source)
 
-    def file_refs(self) -> list[tuple[str, FileRef]]:
+    def file_refs(self) -> list[NamedFile]:
         """Every file the spec names, with the field that names it (data, weights, base models)."""
-        refs = [(f"data.{i}.file", d.file) for i, d in self.data if d.file is not None]
+        refs = [NamedFile(f"data.{i}.file", d.file, "file") for i, d in self.data if d.file is not None]
         if self.predictions_file is not None:
-            refs.append(("evaluation.predictions_file", self.predictions_file))
+            refs.append(NamedFile("evaluation.predictions_file", self.predictions_file, "file"))
         if self.source and self.source.load:
-            refs.append(("source.load.file", self.source.load.file))
+            load = self.source.load
+            refs.append(NamedFile("source.load.file", load.file, "file" if load.format == "safetensors" else "folder"))
         if self.source and self.source.train:
             for name, value in sorted(self.source.train.hyperparameters.items()):
                 if isinstance(value, dict) and "path" in value:
                     try:
-                        refs.append((f"source.train.hyperparameters.{name}", FileRef.model_validate(value)))
+                        ref = FileRef.model_validate(value)
                     except ValidationError:
                         continue  # reported by the recipe's own hyperparameter validation
+                    kind = HYPERPARAMETER_FOLDERS.get(self.source.train.recipe, {}).get(name)
+                    refs.append(NamedFile(f"source.train.hyperparameters.{name}", ref, kind))
         return refs
+
+
+PathKind = Literal["file", "folder"]
+# File-valued hyperparameters of the built-in recipes that must be folders; a user recipe's own
+# file hyperparameters may be either.
+HYPERPARAMETER_FOLDERS: dict[str, dict[str, PathKind]] = {"text_classifier": {"base_model": "folder"}}
+
+
+@dataclass(frozen=True)
+class NamedFile:
+    """A file reference in a spec, the field that holds it, and what kind of object it must be."""
+
+    field: str
+    ref: FileRef
+    kind: PathKind | None
+    """A regular file, a folder, or None when either is fine."""
 
 
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN.pattern)]

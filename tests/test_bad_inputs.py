@@ -11,6 +11,7 @@ from real UCI Adult rows, so the corpus holds no copy of the data.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -119,6 +120,10 @@ def test_bad_input_is_refused_cleanly(case: str, base_project: Path, tmp_path: P
         config = (root / "mkdocs.yml").read_text()
         lines = "".join(f"      {name}: {json.dumps(value)}\n" for name, value in options.items())
         (root / "mkdocs.yml").write_text(config.replace("      build_dir: build\n", "      build_dir: build\n" + lines))
+    for name, value in (expect.get("mkdocs_settings") or {}).items():  # top-level settings of mkdocs.yml
+        config = (root / "mkdocs.yml").read_text()
+        (root / "mkdocs.yml").write_text(re.sub(rf"(?m)^{name}:.*$", f"{name}: {value}", config))
+        assert f"{name}: {value}" in (root / "mkdocs.yml").read_text(), f"mkdocs.yml has no `{name}:` to replace"
     site_before, pages_before = tree_digest(root / "site"), tree_digest(root / "site_src")
 
     result = reporter("build", str(root), cwd=root)

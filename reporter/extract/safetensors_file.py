@@ -75,6 +75,7 @@ def read_header(path: Path) -> tuple[dict[str, dict], int]:
     data_start = 8 + header_len
     for name, entry in header.items():
         _check_entry(path, name, entry, size - data_start)
+    _check_layout(path, header, size - data_start)
     return header, data_start
 
 
@@ -87,11 +88,44 @@ def _check_entry(path: Path, name: str, entry: object, data_size: int) -> None:
     if not (isinstance(offsets, list) and len(offsets) == 2 and all(isinstance(o, int) for o in offsets)):
         raise ModelFileError(f"{path}: tensor {name!r} has invalid data_offsets. Fix: re-export the weights")
     begin, end = offsets
-    expected = math.prod(shape) * DTYPES[entry["dtype"]][1]
-    if not 0 <= begin <= end <= data_size or end - begin != expected:
+    if not 0 <= begin <= end <= data_size:
         raise ModelFileError(
             f"{path}: tensor {name!r} declares bytes {begin}..{end} (shape {shape}) but the data "
             f"section has {data_size} bytes. Fix: the file is truncated or corrupt"
+        )
+    expected = math.prod(shape) * DTYPES[entry["dtype"]][1]
+    if end - begin != expected:
+        raise ModelFileError(
+            f"{path}: tensor {name!r} declares bytes {begin}..{end} ({end - begin} bytes) but its dtype "
+            f"{entry['dtype']} and shape {shape} need {expected}. Fix: the file is corrupt; re-export the weights"
+        )
+
+
+def _check_layout(path: Path, header: dict[str, dict], data_size: int) -> None:
+    """The format's layout rule: the byte ranges, in offset order, tile the data section exactly.
+
+    The safetensors library refuses overlapping tensors, holes and trailing bytes ("not fully
+    covered"); so does reporter, because a header length that is off by a few bytes shifts every
+    range and would otherwise be read as misaligned, plausible-looking garbage.
+    """
+    position, previous = 0, None
+    for name, entry in sorted(header.items(), key=lambda item: tuple(item[1]["data_offsets"])):
+        begin, end = entry["data_offsets"]
+        if begin != position:
+            what = f"overlaps tensor {previous!r}" if begin < position else f"leaves {begin - position} bytes unused"
+            where = f"after tensor {previous!r}" if previous else "at the start of the data section"
+            raise ModelFileError(
+                f"{path}: tensor {name!r} starts at byte {begin}, which {what} ({where} the data runs to byte "
+                f"{position}); safetensors requires contiguous, non-overlapping tensors. "
+                "Fix: the file is corrupt or hand-edited; re-export it with safetensors' save_file"
+            )
+        position, previous = end, name
+    if position != data_size:
+        last = f"the last tensor, {previous!r}, ends" if previous else "no tensor is declared, the data ends"
+        raise ModelFileError(
+            f"{path}: the data section has {data_size} bytes but {last} at byte {position}: the file is not "
+            "fully covered by its tensors (a wrong header length or trailing bytes). "
+            "Fix: the file is corrupt; re-export or re-download it"
         )
 
 
