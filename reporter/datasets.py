@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -55,26 +56,39 @@ def read_table(source: DataSource, path: Path, *, spec_path: Path, field: str, f
     (many public CSVs, such as UCI Adult, pad values after the separator).
     """
     fmt = source.format
+    where = f"{spec_path}: {file_field or field + '.file'}"
+    options: dict[str, Any] = {"sep": fmt.separator, "skiprows": fmt.skip_rows, "encoding": fmt.encoding}
     try:
         frame = pd.read_csv(
             path,
-            sep=fmt.separator,
             header=0 if fmt.header else None,
             names=fmt.column_names,
-            skiprows=fmt.skip_rows,
             na_values=fmt.na_values or None,
             skipinitialspace=True,
             index_col=False,
+            **options,
         )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
+        header = pd.read_csv(path, header=None, nrows=1, dtype=str, **options).iloc[0] if fmt.header else None
+    except UnicodeError as exc:
         raise DataError(
-            f"{spec_path}: {file_field or field + '.file'}: cannot read {path} as CSV: {exc}. "
+            f"{where}: cannot read {path} as {fmt.encoding} text: {exc}. "
+            + ("Fix: save it as UTF-8" if file_field else f"Fix: save it as UTF-8, or set {field}.format.encoding")
+        ) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise DataError(
+            f"{where}: cannot read {path} as CSV: {exc}. "
             + (
                 "Fix: save it as comma-separated text with a header row"
                 if file_field
                 else f"Fix: check {field}.format (separator, header, column_names, skip_rows)"
             )
         ) from None
+    if header is not None and header.duplicated().any():
+        twice = sorted(set(header[header.duplicated()].astype(str)))
+        raise DataError(
+            f"{where}: the header of {path} names column(s) {', '.join(map(repr, twice))} more than once, so "
+            "their values cannot be told apart. Fix: give every column its own name"
+        )
     if frame.empty:
         raise DataError(
             f"{spec_path}: {file_field or field + '.file'}: {path} has no data rows. "

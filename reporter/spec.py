@@ -8,6 +8,7 @@ change.
 
 from __future__ import annotations
 
+import codecs
 import datetime
 import difflib
 import re
@@ -113,9 +114,19 @@ class CsvFormat(SpecModel):
     )
     skip_rows: int = Field(default=0, ge=0, description="Lines to skip before the data.")
     separator: str = ","
+    encoding: str = Field(default="utf-8", description="Text encoding of the file (e.g. `latin-1`, `utf-16`).")
     na_values: Annotated[list[str], Distinct] = Field(
         default_factory=list, description="Extra strings read as missing."
     )
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"unknown text encoding {value!r}; write e.g. utf-8, latin-1 or utf-16") from None
+        return value
 
     @model_validator(mode="after")
     def _names_without_header(self) -> CsvFormat:

@@ -261,14 +261,24 @@ def _summary_from_table(counts: np.ndarray, values: np.ndarray, *, small: float,
     return ElementwiseSummary(moments, histogram_of(values, counts, low, high, bins))
 
 
-def histogram_range(low: float, high: float) -> tuple[float, float]:
-    """The range the bins span: [low, high], widened by 0.5 each side when all values are equal (numpy's rule)."""
-    return (low, high) if low < high else (low - 0.5, high + 0.5)
+def histogram_range(low: float, high: float, bins: int) -> tuple[float, float]:
+    """The range the bins span: [low, high], widened by 0.5 each side when all values are equal (numpy's rule).
+
+    Values so large that ``bins`` equal bins between them are not distinct floats (an int64 tensor
+    holding one value near 2**56, say) get a range widened symmetrically until they are; numpy
+    itself refuses such a range ("Too many bins for data range").
+    """
+    start, stop = (low, high) if low < high else (low - 0.5, high + 0.5)
+    edges = np.linspace(start, stop, bins + 1)
+    if np.all(edges[1:] > edges[:-1]):
+        return start, stop
+    half = bins * float(np.spacing(max(abs(start), abs(stop))))
+    return low - half, high + half
 
 
 def histogram_of(values: np.ndarray, counts: np.ndarray, low: float, high: float, bins: int) -> list[int]:
     """Counts in ``bins`` equal bins over :func:`histogram_range` (non-finite values ignored)."""
-    start, stop = histogram_range(low, high)
+    start, stop = histogram_range(low, high, bins)
     edges = np.linspace(start, stop, bins + 1, endpoint=True)
     return _table_histogram(counts, values, edges).tolist()
 
@@ -336,7 +346,7 @@ def _summarise_numpy(flat: np.ndarray, dtype: str, *, small: float, bins: int) -
         stop = start + CHUNK_ELEMENTS
         values = widen(np.asarray(flat[start:stop]), dtype)
         histogram += np.histogram(
-            values[np.isfinite(values)], bins=bins, range=histogram_range(moments.low, moments.high)
+            values[np.isfinite(values)], bins=bins, range=histogram_range(moments.low, moments.high, bins)
         )[0]
     return ElementwiseSummary(moments, [int(h) for h in histogram])
 

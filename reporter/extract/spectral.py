@@ -32,10 +32,8 @@ from reporter.facts import LayerSpectrum, NotReported, PowerLawFit, SpectralSett
 FLOAT_DTYPES = {"F64", "F32", "F16", "BF16"}
 POWER_ITERATIONS = 200
 GRAM_BATCH_BYTES = 256 * 1024 * 1024
-NON_FINITE_REASON = (
-    "holds NaN or infinite values (counted in its tensor statistics) or float64 values whose squares overflow, "
-    "so it has no spectrum"
-)
+NON_FINITE_REASON = "holds NaN or infinite values (counted in its tensor statistics), so it has no spectrum"
+OVERFLOW_REASON = "holds NaN or infinite values, or values whose squares overflow float64, so it has no spectrum"
 
 
 @dataclass(frozen=True)
@@ -117,7 +115,9 @@ def _as_matrix(tensor: StoredTensor) -> np.ndarray:
     values = np.asarray(tensor.data)
     if tensor.dtype == "BF16":
         values = (values.astype(np.uint32) << 16).view(np.float32)
-    elif tensor.dtype != "F64":
+    elif tensor.dtype == "F64":
+        values = values.copy()  # writable, as torch needs: the mapped file is read-only
+    else:
         values = values.astype(np.float32)  # a private, writable copy even when already float32
     return values.reshape(rows, -1)
 
@@ -190,7 +190,7 @@ def analyse_spectra(
             continue
         matrix = _measure(tensor, options, device, torch)
         if matrix is None:
-            skipped[tensor.name] = NON_FINITE_REASON
+            skipped[tensor.name] = OVERFLOW_REASON if tensor.dtype == "F64" else NON_FINITE_REASON
             continue
         if matrix.gram is None:
             layers.append(_layer(matrix, None, options))

@@ -75,7 +75,7 @@ def summarise_tensor(tensor: StoredTensor, options: WeightOptions) -> TensorFact
 
 
 def _histogram(low: float, high: float, counts: list[int]) -> Histogram:
-    start, stop = histogram_range(low, high)
+    start, stop = histogram_range(low, high, len(counts))
     return Histogram(low=start, high=stop, counts=counts)
 
 
