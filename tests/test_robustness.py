@@ -12,8 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
+from safetensors.torch import save_file
 
-from tests.conftest import TABULAR_SPEC, reporter, tree_digest
+from tests.conftest import LOADED_SPEC, TABULAR_SPEC, reporter, tree_digest
 
 pytestmark = pytest.mark.slow
 
@@ -92,3 +94,18 @@ def test_retraining_from_scratch_gives_the_same_facts_but_wall_time(project: Pat
     first["training"].pop("wall_seconds")
     second["training"].pop("wall_seconds")
     assert first == second
+
+
+def test_a_checkpoint_holding_nan_and_inf_gets_a_complete_report(make_project) -> None:
+    weight = torch.randn(48, 32, generator=torch.Generator().manual_seed(0))
+    weight[3, 5], weight[7, 7] = float("nan"), float("-inf")
+    path = Path(os.environ.get("TMPDIR", "/tmp")) / f"broken-{os.getpid()}.safetensors"
+    save_file({"layer.weight": weight, "layer.bias": torch.tensor([float("nan"), 1.0])}, str(path))
+    root = make_project({"broken": LOADED_SPEC}, {"models/broken/weights/tiny.safetensors": path.read_bytes()})
+    path.unlink()
+    result = reporter("build", str(root), cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert "Warning" not in result.stderr and "Traceback" not in result.stderr, result.stderr
+    page = (root / "site_src" / "models" / "broken" / "weights.md").read_text()
+    assert "Non-finite weights" in page and "`layer.weight` holds 1 NaN and 1 infinite values" in page
+    assert "`layer.weight` (holds NaN or infinite values" in page

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import types
+import typing
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 from reporter.errors import SpecError
-from reporter.spec import load_spec
+from reporter.spec import Distinct, ModelSpec, load_spec
 from tests.conftest import REPO, TABULAR_SPEC
 
 
@@ -157,3 +160,47 @@ def test_bad_project_wide_fairness_option_names_mkdocs_yml_and_the_field(tmp_pat
     message = str(caught.value)
     assert "mkdocs.yml: plugins.reporter.fairness.ratio_treshold" in message
     assert "plugins.reporter.fairness.min_group_size" in message and "Fix:" in message
+
+
+def _list_fields(model: type[BaseModel], prefix: str = "") -> list[tuple[str, object]]:
+    """Every list-typed field of the spec and its sections, with its annotation's metadata."""
+    found = []
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+        for arg in typing.get_args(annotation) if union else (annotation,):
+            if typing.get_origin(arg) is typing.Annotated:
+                arg = typing.get_args(arg)[0]
+            if typing.get_origin(arg) is list:
+                found.append((prefix + name, field))
+            for inner in typing.get_args(arg) or (arg,):
+                if isinstance(inner, type) and issubclass(inner, BaseModel):
+                    found.extend(_list_fields(inner, f"{prefix}{name}."))
+    return found
+
+
+def test_every_list_field_of_the_spec_refuses_repeated_entries() -> None:
+    fields = _list_fields(ModelSpec)
+    assert {"owners", "evaluation.sensitive_features", "data.format.column_names"} <= {name for name, _ in fields}
+    for name, field in fields:
+        if name == "data":  # sources are told apart by id, which has its own located rule
+            continue
+        # The validator sits in the field's metadata, or in the Annotated member of an optional type.
+        annotated = [m for arg in typing.get_args(field.annotation) for m in getattr(arg, "__metadata__", ())]
+        assert Distinct in [*field.metadata, *annotated], f"{name} accepts repeated entries"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ("sensitive_features: [sex, race]", "sensitive_features: [sex, race, sex]", "evaluation.sensitive_features"),
+        ('positive_label: [">50K", ">50K."]', 'positive_label: [">50K", ">50K"]', "evaluation.positive_label"),
+        ("limitations: [tiny sample]", "limitations: [tiny sample, tiny sample]", "limitations"),
+        ('na_values: ["?"]}', 'na_values: ["?", "?"]}', "data.0.format.na_values"),
+    ],
+)
+def test_repeated_list_entries_are_located(tmp_path: Path, old: str, new: str, field: str) -> None:
+    assert old in TABULAR_SPEC
+    problems = problems_of(write(tmp_path, TABULAR_SPEC.replace(old, new, 1)))
+    [problem] = [p for p in problems if p.field == field]
+    assert "listed more than once" in problem.message and problem.line is not None

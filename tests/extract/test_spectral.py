@@ -120,3 +120,16 @@ def test_alpha_on_minilm_agrees_with_weightwatcher_analyze() -> None:
         assert ours[name].fit.alpha == pytest.approx(row.alpha, abs=0.05), name
         assert ours[name].spectral_norm ** 2 == pytest.approx(row.lambda_max, rel=1e-4), name
         assert math.isfinite(ours[name].stable_rank)
+
+
+@pytest.mark.filterwarnings("error")  # nothing may reach the user's terminal from numpy or torch
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16, torch.float64])
+def test_matrices_with_nan_or_inf_skip_their_spectrum_with_the_reason(tmp_path: Path, dtype: torch.dtype) -> None:
+    broken = heavy_tailed(60, 40, 1).to(dtype)
+    broken[3, 5], broken[7, 7] = float("nan"), float("inf")
+    healthy = heavy_tailed(60, 40, 2).to(dtype)
+    path = tmp_path / "broken.safetensors"
+    save_file({"broken.weight": broken, "healthy.weight": healthy}, str(path))
+    layers, settings = analyse_spectra(list(iter_tensors(path)), SpectralOptions())
+    assert [layer.name for layer in layers] == ["healthy.weight"]
+    assert "NaN or infinite" in settings.skipped["broken.weight"]
