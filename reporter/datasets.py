@@ -145,7 +145,7 @@ def given_predictions(table: Table, evaluation: Evaluation, *, spec_path: Path) 
             f"({spec_path}: evaluation.predictions_column). Fix: give every row the model's predicted label"
         )
     if evaluation.task == "multiclass_classification":
-        return pd.Index(class_names([table], evaluation)).get_indexer(raw.astype(str).str.strip())
+        return pd.Index(class_names([table], evaluation)).get_indexer(pd.Index(raw.astype(str).str.strip()))
     return raw.astype(str).str.strip().isin(evaluation.positive_label or []).to_numpy(dtype=np.int8)
 
 
@@ -239,7 +239,7 @@ def label_data(
         )
     if evaluation.task == "multiclass_classification":
         classes = classes or class_names([table], evaluation)
-        labels = pd.Index(classes).get_indexer(raw.astype(str).str.strip())
+        labels = pd.Index(classes).get_indexer(pd.Index(raw.astype(str).str.strip()))
     else:
         labels = raw.astype(str).str.strip().isin(evaluation.positive_label or []).to_numpy(dtype=np.int8)
     if labels.min() == labels.max():

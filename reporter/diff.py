@@ -184,7 +184,7 @@ def change_interval(old: Interval, new: Interval) -> tuple[float | None, float |
 
 def _metric_changes(old: object, new: object) -> list[MetricChange]:
     """Metrics of the same task that moved (a model that changed task has no comparable metrics)."""
-    names_by_kind = {
+    names_by_kind: dict[type, tuple[str, ...]] = {
         PerformanceFacts: CLASSIFICATION_METRICS,
         MulticlassPerformanceFacts: MULTICLASS_METRICS,
         RegressionPerformanceFacts: REGRESSION_METRICS,
@@ -294,7 +294,7 @@ def _largest_movers(old: FactsRecord, new: FactsRecord) -> list[TensorChange]:
         if tensor.name not in before:
             continue
         a, b = before[tensor.name], tensor.l2_norm
-        relative = None if a in (None, 0) or b is None else (b - a) / a  # type: ignore[operator]
+        relative = None if a is None or a == 0 or b is None else (b - a) / a
         if a != b:
             moves.append(TensorChange(name=tensor.name, base_norm=a, head_norm=b, relative_change=relative))
     moves.sort(key=lambda m: -abs(m.relative_change) if m.relative_change is not None else 0)

@@ -11,11 +11,11 @@ Change the schema only together with :data:`SCHEMA_VERSION` and the committed JS
 from __future__ import annotations
 
 import json
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.2.0"
+SCHEMA_VERSION: Final = "1.2.0"
 
 
 class Fact(BaseModel):

@@ -67,6 +67,7 @@ class BuildProgress(AbstractContextManager["BuildProgress"]):
         if self.live:
             if self._epochs is not None:
                 self._progress.update(self._epochs, completed=self._progress.tasks[self._epochs].total)
+            assert self._models is not None  # live progress always has the models task
             self._progress.update(self._models, completed=self.done)
 
     def message(self, text: str) -> None:

@@ -66,7 +66,7 @@ def _file_problems(project: Project, files: SpecFiles) -> list[Problem]:
     """Check that every file a spec names exists and is allowed, so `check` catches it early."""
     from reporter.runners.recipes import recipe_problems
 
-    problems = []
+    problems: list[Problem] = []
     for named in files.file_refs():
         try:
             resolve_file(project, files.path, named.ref, field=named.field, kind=named.kind)

@@ -47,16 +47,18 @@ def row_selection(source: DataSource) -> str | None:
 
 def _measure(table: Table, evaluation: Evaluation | None) -> DataMeasurements:
     frame = table.frame
+    label_balance: dict[str, int] | NotReported
     if evaluation is not None and evaluation.task == "regression":
         label_balance = NotReported(not_reported="the label is a number (regression); the model card gives its mean")
     elif evaluation is not None and evaluation.label in frame.columns:
         counts = frame[evaluation.label].astype("string").str.strip().fillna("(missing)").value_counts()
-        label_balance: dict[str, int] | NotReported = {str(k): int(v) for k, v in sorted(counts.items())}
+        label_balance = {str(k): int(v) for k, v in sorted(counts.items())}
     else:
         label_balance = NotReported(not_reported="the spec names no label column for this source")
     group_counts: dict[str, dict[str, int]] = {}
     suppressed: dict[str, int] = {}
     for feature in evaluation.sensitive_features if evaluation else []:
+        assert evaluation is not None
         if feature not in frame.columns:
             continue
         counts = frame[feature].astype("string").fillna(MISSING_GROUP).value_counts()

@@ -107,10 +107,10 @@ def _float32_pass(bits: np.ndarray, small_bits: np.uint32, codes: np.ndarray) ->
     sq = 0.0
     low = np.inf
     high = -np.inf
-    zeros = 0
-    smalls = 0
-    nans = 0
-    infs = 0
+    zeros = np.int64(0)
+    smalls = np.int64(0)
+    nans = np.int64(0)
+    infs = np.int64(0)
     for i in range(bits.size):
         b = bits[i]
         codes[b >> 16] += 1
@@ -196,10 +196,10 @@ def _table_moments(counts: np.ndarray, values: np.ndarray, small: float) -> tupl
     Each count × value product is exact in float64 (values have at most 16 significant bits), so
     compensated summation leaves little more than the final rounding.
     """
-    n = 0
+    n = np.int64(0)
     total, total_c, squares, squares_c = 0.0, 0.0, 0.0, 0.0
     low, high = np.inf, -np.inf
-    zeros, smalls, nans, infs = 0, 0, 0, 0
+    zeros, smalls, nans, infs = np.int64(0), np.int64(0), np.int64(0), np.int64(0)
     for code in range(counts.size):
         c = np.int64(counts[code])
         v = values[code]
@@ -215,8 +215,8 @@ def _table_moments(counts: np.ndarray, values: np.ndarray, small: float) -> tupl
             squares, squares_c = _add(squares, squares_c, c * v * v)
             low = min(low, v)
             high = max(high, v)
-            zeros += c if v == 0 else 0
-            smalls += c if abs(v) < small else 0
+            zeros += c if v == 0 else np.int64(0)
+            smalls += c if abs(v) < small else np.int64(0)
     mean = (total + total_c) / n if n else 0.0
     m2, m2_c = 0.0, 0.0
     for code in range(counts.size):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -83,10 +84,11 @@ def groupings(sensitive: pd.DataFrame) -> list[Grouping]:
     else:
         distinct, codes = np.unique(combined, return_inverse=True)
     names = []
-    for value in distinct:
+    for code in distinct:
         parts = []
+        value = int(code)
         for single in reversed(singles):
-            value, index = divmod(int(value), len(single.names))
+            value, index = divmod(value, len(single.names))
             parts.append(single.names[index])
         names.append(INTERSECTION_SEPARATOR.join(reversed(parts)))
     feature = INTERSECTION_SEPARATOR.join(s.feature for s in singles)
@@ -137,7 +139,7 @@ def group_point_metrics(rows: Rows, codes: np.ndarray, groups: int) -> dict[str,
 
 def _disparities(
     values: dict[str, np.ndarray], *, ratio_threshold: float, difference_threshold: float
-) -> list[tuple[str, np.ndarray, str, float]]:
+) -> list[tuple[str, np.ndarray, Literal["difference", "ratio"], float]]:
     """fairlearn's disparities from per-group metric arrays of shape (groups, B)."""
 
     def spread(metric: str) -> tuple[np.ndarray, np.ndarray]:
@@ -171,7 +173,12 @@ def disparity_status(value: Interval, *, kind: str, threshold: float) -> str:
 
 
 def disparity_facts(
-    name: str, point: float, replicates: np.ndarray | None, *, kind: str, threshold: float
+    name: str,
+    point: float | np.ndarray,
+    replicates: np.ndarray | None,
+    *,
+    kind: Literal["difference", "ratio"],
+    threshold: float,
 ) -> DisparityFacts:
     """A disparity with its interval and its status against the threshold."""
     value = interval(float(point), replicates)

@@ -329,7 +329,7 @@ LABELS_ONLY = "the model's predictions are labels without scores"
 def extract_performance(rows: Rows, *, samples: int = BOOTSTRAP_SAMPLES, seed: int = 0) -> PerformanceFacts:
     """Overall performance of the model on the evaluation rows (label metrics only for label predictions)."""
     wanted = {n: m for n, m in PERFORMANCE_METRICS.items() if rows.scored or n not in SCORE_METRICS}
-    estimates: dict[str, object] = estimate_many(wanted, rows, samples=samples, seed=seed)
+    estimates: dict[str, Interval | NotReported] = dict(estimate_many(wanted, rows, samples=samples, seed=seed))
     if not rows.scored:
         estimates.update({n: NotReported(not_reported=LABELS_ONLY) for n in SCORE_METRICS})
     tp, fp, tn, fn = (int(c[0]) for c in _cells(rows, rows.weights))

@@ -348,8 +348,8 @@ def _feature_fairness(
             if not p.present[k]:
                 continue
             point_ratio = _spread(table.rates[:, k])[1]
-            rates = table.rate_replicates
-            replicate_ratio = _spread(rates[:, :, k])[1] if rates is not None else None
+            rate_replicates = table.rate_replicates
+            replicate_ratio = _spread(rate_replicates[:, :, k])[1] if rate_replicates is not None else None
             disparities.append(
                 disparity_facts(
                     f"demographic_parity_ratio[{label}]",

@@ -22,12 +22,16 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numba
 import numpy as np
 
 from reporter.extract.safetensors_file import StoredTensor
 from reporter.facts import LayerSpectrum, NotReported, PowerLawFit, SpectralSettings
+
+if TYPE_CHECKING:
+    import torch
 
 FLOAT_DTYPES = {"F64", "F32", "F16", "BF16"}
 POWER_ITERATIONS = 200
@@ -158,7 +162,7 @@ class _Matrix:
     frobenius_squared: float
     zero_rows: int
     zero_columns: int
-    gram: object | None  # torch tensor; None above the size cap
+    gram: torch.Tensor | None  # None above the size cap
     spectral_norm: float | None  # known without eigenvalues only above the size cap
 
 
@@ -174,11 +178,11 @@ def analyse_spectra(
     device = torch.device(options.device)
     layers: list[LayerSpectrum] = []
     skipped: dict[str, str] = {}
-    pending: list[_Matrix] = []
+    pending: list[tuple[_Matrix, torch.Tensor]] = []  # matrices with their Gram matrices, of one size
 
     def flush() -> None:
-        eigenvalues = _eigenvalues(torch.stack([m.gram for m in pending]), torch).clip(min=0)
-        layers.extend(_layer(m, values, options) for m, values in zip(pending, eigenvalues, strict=True))
+        eigenvalues = _eigenvalues(torch.stack([gram for _, gram in pending]), torch).clip(min=0)
+        layers.extend(_layer(m, values, options) for (m, _), values in zip(pending, eigenvalues, strict=True))
         pending.clear()
 
     for tensor in sorted(tensors, key=lambda t: depth_key(t.name)):
@@ -192,13 +196,14 @@ def analyse_spectra(
         if matrix is None:
             skipped[tensor.name] = OVERFLOW_REASON if tensor.dtype == "F64" else NON_FINITE_REASON
             continue
-        if matrix.gram is None:
+        gram = matrix.gram
+        if gram is None:
             layers.append(_layer(matrix, None, options))
             continue
-        full = len(pending) * _bytes(matrix) >= GRAM_BATCH_BYTES
-        if pending and (full or pending[0].gram.shape != matrix.gram.shape):
+        full = len(pending) * gram.numel() * gram.element_size() >= GRAM_BATCH_BYTES
+        if pending and (full or pending[0][1].shape != gram.shape):
             flush()
-        pending.append(matrix)
+        pending.append((matrix, gram))
     if pending:
         flush()
     layers.sort(key=lambda layer: depth_key(layer.name))
@@ -221,10 +226,6 @@ def _eigenvalues(grams, torch) -> np.ndarray:  # noqa: ANN001 - torch tensors
     if grams.device.type == "cpu":
         return np.linalg.eigvalsh(grams.numpy())
     return torch.linalg.eigvalsh(grams).cpu().numpy()
-
-
-def _bytes(matrix: _Matrix) -> int:
-    return matrix.gram.numel() * matrix.gram.element_size()
 
 
 def _measure(tensor: StoredTensor, options: SpectralOptions, device, torch) -> _Matrix | None:  # noqa: ANN001

@@ -98,7 +98,7 @@ def fingerprint_tensors(files: list[Path]) -> str:
     for path in files:
         for stored in iter_tensors(path):
             fingerprint.update(f"{stored.name}\0{stored.dtype}\0{list(stored.shape)}\0".encode())
-            fingerprint.update(memoryview(np.ascontiguousarray(stored.data)).cast("B"))
+            fingerprint.update(np.ascontiguousarray(stored.data).view(np.uint8).data)
     return fingerprint.hexdigest()
 
 

@@ -10,7 +10,7 @@ import re
 import warnings
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reporter.facts import (
     FactsRecord,
@@ -27,12 +27,13 @@ from reporter.facts import (
 
 if TYPE_CHECKING:
     from matplotlib.transforms import Bbox
+    from matplotlib.typing import RcKeyType
 
 INTERSECTION_SEPARATOR = " × "  # as the fairness extractor joins group names
 PALETTE = ["#3f51b5", "#e65100", "#2e7d32", "#6a1b9a", "#00838f"]
 
 
-STYLE = {
+STYLE: dict[RcKeyType, Any] = {
     "svg.hashsalt": "reporter",
     "svg.fonttype": "none",
     "font.size": 10,
@@ -281,12 +282,12 @@ def intersection_heatmap(
         image = axes.imshow(np.ma.masked_invalid(values), cmap="Blues", vmin=0, vmax=top, aspect="auto")
         for i, r in enumerate(rows):
             for j, c in enumerate(columns):
-                group = cells.get((r, c))
+                cell = cells.get((r, c))
                 text = (
                     "n/a" if np.isnan(values[i, j]) else f"{values[i, j]:.3g}" if regression else f"{values[i, j]:.2f}"
                 )
-                if group is not None:
-                    text += f"\nn={group.count:,}"
+                if cell is not None:
+                    text += f"\nn={cell.count:,}"
                 axes.text(
                     j,
                     i,
@@ -330,6 +331,7 @@ def weight_histograms(tensors: list[TensorFacts]) -> bytes:
         panels = figure.subplots(1, len(tensors), squeeze=False, gridspec_kw={"wspace": 0.45})[0]  # type: ignore[attr-defined]
         for axes, tensor in zip(panels, tensors, strict=True):
             histogram = tensor.histogram
+            assert histogram is not None  # largest_tensors keeps only tensors with one
             width = (histogram.high - histogram.low) / len(histogram.counts)
             edges = [histogram.low + i * width for i in range(len(histogram.counts) + 1)]
             axes.stairs(histogram.counts, edges, fill=True, color=PALETTE[0])  # one path, not a bar per bin

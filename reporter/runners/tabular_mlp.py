@@ -56,8 +56,8 @@ class TabularEncoder:
             values = frame[column].astype("float64").fillna(mean).to_numpy()
             parts.append(((values - mean) / std)[:, None])
         for column, categories in self.categorical.items():
-            values = frame[column].astype("string").fillna(MISSING_CATEGORY)
-            codes = pd.Index(categories).get_indexer(values)  # -1 for values unseen in training
+            categorical = pd.Index(frame[column].astype("string").fillna(MISSING_CATEGORY))
+            codes = pd.Index(categories).get_indexer(categorical)  # -1 for values unseen in training
             one_hot = np.zeros((len(frame), len(categories)))
             seen = codes >= 0
             one_hot[np.flatnonzero(seen), codes[seen]] = 1.0
