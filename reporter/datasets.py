@@ -28,6 +28,9 @@ class Table:
     frame: pd.DataFrame
     rows_in_file: int
     positions: np.ndarray  # the file row (0-based, after the header) of each frame row
+    repeated_columns: frozenset[str] = frozenset()
+    """Names the header gives more than one column (public files have them, e.g. COMPAS); pandas
+    reads the later ones as `name.1`, so a spec naming one of them would read the first silently."""
 
     def aligned(self, path: Path, *, spec_path: Path, field: str) -> Table:
         """Another file holding one row per row of this table's file, in the same order, cut to the
@@ -83,12 +86,7 @@ def read_table(source: DataSource, path: Path, *, spec_path: Path, field: str, f
                 else f"Fix: check {field}.format (separator, header, column_names, skip_rows)"
             )
         ) from None
-    if header is not None and header.duplicated().any():
-        twice = sorted(set(header[header.duplicated()].astype(str)))
-        raise DataError(
-            f"{where}: the header of {path} names column(s) {', '.join(map(repr, twice))} more than once, so "
-            "their values cannot be told apart. Fix: give every column its own name"
-        )
+    repeated = frozenset(header[header.duplicated()].astype(str)) if header is not None else frozenset()
     if frame.empty:
         raise DataError(
             f"{spec_path}: {file_field or field + '.file'}: {path} has no data rows. "
@@ -104,7 +102,12 @@ def read_table(source: DataSource, path: Path, *, spec_path: Path, field: str, f
         frame = frame.sample(n=source.sample_rows, random_state=source.sample_seed).sort_index()
     positions = frame.index.to_numpy()
     return Table(
-        source=source, path=path, frame=frame.reset_index(drop=True), rows_in_file=rows_in_file, positions=positions
+        source=source,
+        path=path,
+        frame=frame.reset_index(drop=True),
+        rows_in_file=rows_in_file,
+        positions=positions,
+        repeated_columns=repeated,
     )
 
 
@@ -215,6 +218,12 @@ def label_data(
         ("evaluation.features", evaluation.features or []),
     ]
     for field, columns in named:
+        ambiguous = [c for c in columns if c in table.repeated_columns]
+        if ambiguous:
+            raise DataError(
+                f"{spec_path}: {field}: the header of {table.path} names column(s) {', '.join(map(repr, ambiguous))} "
+                "more than once, so which one is meant cannot be told. Fix: give every column its own name"
+            )
         missing = [c for c in columns if c not in frame.columns]
         if missing:
             raise DataError(

@@ -11,11 +11,14 @@ Change the schema only together with :data:`SCHEMA_VERSION` and the committed JS
 from __future__ import annotations
 
 import json
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-SCHEMA_VERSION: Final = "1.2.0"
+SCHEMA_VERSION: Final = "1.3.0"
+EARLIER_VERSIONS: Final = ("1.2.0",)
+"""Schema versions `reporter diff` still reads (a base built before an upgrade): what they lack is
+filled in as not reported, with the reason."""
 
 
 class Fact(BaseModel):
@@ -390,6 +393,20 @@ class FairnessFacts(Fact):
     status: Literal["pass", "warn", "fail", "not_computed"]
 
 
+class InferenceFacts(Fact):
+    """How the build ran a loaded model over the evaluation rows, so anyone holding the weights can
+    run it the same way and get the same figures."""
+
+    device: str
+    rows: int
+    batch_size: int
+    max_length: int = Field(description="Longest input in tokens; longer inputs were truncated.")
+    input: str = Field(description="What the model read: a text column, or each row written as text.")
+    labels: dict[str, str] = Field(description="Each of the model's labels and the data label value it stands for.")
+    seconds: float = Field(description="Wall time of the forward passes (varies between machines).")
+    rows_per_second: float = Field(description="Rows over seconds (varies between machines).")
+
+
 class ProvenanceFacts(Fact):
     """What produced these facts, so readers can reproduce them."""
 
@@ -404,7 +421,7 @@ class ProvenanceFacts(Fact):
 class FactsRecord(Fact):
     """Everything reporter knows about one model."""
 
-    schema_version: Literal["1.2.0"] = SCHEMA_VERSION
+    schema_version: Literal["1.2.0", "1.3.0"] = SCHEMA_VERSION
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="URL-safe model identifier.")
     card: CardFacts
     architecture: ArchitectureFacts
@@ -414,7 +431,17 @@ class FactsRecord(Fact):
     sensitive_features: list[str]
     performance: PerformanceFacts | MulticlassPerformanceFacts | RegressionPerformanceFacts | NotReported
     fairness: FairnessFacts | NotReported
+    inference: InferenceFacts | NotReported
     provenance: ProvenanceFacts
+
+    @model_validator(mode="before")
+    @classmethod
+    def _upgrade(cls, data: Any) -> Any:
+        """Facts of an earlier schema version, with the fact families it did not have marked as such."""
+        if isinstance(data, dict) and data.get("schema_version") in EARLIER_VERSIONS:
+            missing = f"not recorded: these facts were written with schema {data['schema_version']}"
+            data = {"inference": {"not_reported": missing}, **data}
+        return data
 
     def to_json(self) -> str:
         """Serialise deterministically: sorted keys, fixed indentation, trailing newline."""

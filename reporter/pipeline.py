@@ -323,7 +323,12 @@ def _compute_facts(
 
         assert spec.source.load is not None
         outcome = run_load(
-            loaded, path=resolve(spec.source.load.file, "source.load.file"), device=device, convert_dir=models_dir
+            loaded,
+            path=resolve(spec.source.load.file, "source.load.file"),
+            device=device,
+            convert_dir=models_dir,
+            evaluation=evaluation_data,
+            on_progress=lambda done, total: progress.message(f"  {loaded.slug}: scored {done:,} of {total:,} rows"),
         )
 
     performance: Any = NotReported(not_reported="the spec declares no evaluation data")
@@ -362,5 +367,6 @@ def _compute_facts(
         sensitive_features=spec.evaluation.sensitive_features if spec.evaluation else [],
         performance=performance,
         fairness=fairness,
+        inference=outcome.inference,
         provenance=extract_provenance(root=project.root, device=device, cache_key=key),
     )

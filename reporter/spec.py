@@ -190,10 +190,18 @@ class TrainSource(SpecModel):
 
 
 class LoadSource(SpecModel):
-    """Load a model that was trained elsewhere."""
+    """Load a model that was trained elsewhere.
+
+    A transformers folder whose `config.json` names a sequence-classification architecture is run
+    over the evaluation rows in the build, like a model trained in the build.
+    """
 
     format: Literal["transformers", "safetensors"]
     file: FileRef = Field(description="A transformers folder or a `.safetensors` file.")
+    batch_size: int = Field(default=32, ge=1, description="Evaluation rows per forward pass.")
+    max_length: int | None = Field(
+        default=None, ge=1, description="Longest input in tokens (default: the tokenizer's `model_max_length`)."
+    )
 
 
 class Source(SpecModel):
@@ -242,6 +250,16 @@ class Evaluation(SpecModel):
     reference_groups: dict[str, str] = Field(
         default_factory=dict,
         description="Reference group per feature for ratios (default: the largest group).",
+    )
+    text_column: str | None = Field(
+        default=None,
+        description="For a loaded text classifier: the column holding its input text (default: each row's "
+        "features written as text, as the `text_classifier` recipe does).",
+    )
+    model_labels: dict[str, str] = Field(
+        default_factory=dict,
+        description="For a loaded classifier: its label names (`config.json` `id2label`) mapped to the label "
+        "column's values, where they differ.",
     )
     ratio_threshold: float = Field(
         default=0.8, gt=0, le=1, description="Disparity ratios below this fail (four-fifths rule)."
@@ -346,13 +364,21 @@ def _cross_field_problems(path: Path, root: yaml.Node | None, spec: ModelSpec) -
     if evaluation is not None:
         problems.extend(_task_problems(path, root, evaluation))
     given = [name for name in ("scores_column", "predictions_column") if evaluation and getattr(evaluation, name)]
-    if spec.source.load and evaluation and not given:
+    if spec.source.load and spec.source.load.format == "safetensors" and evaluation and not given:
         add(
             ("evaluation",),
-            "a loaded model is evaluated from predictions computed elsewhere, and none are named",
+            "a safetensors file holds weights but no way to run them, so a model loaded from one is evaluated "
+            "from predictions computed elsewhere, and none are named",
             "add `scores_column:` (positive-class probabilities) or `predictions_column:` (predicted labels) "
-            "naming a column of the evaluation data, or remove `evaluation:`",
+            "naming a column of the evaluation data, load a transformers folder instead, or remove `evaluation:`",
         )
+    for name in ("text_column", "model_labels"):
+        if spec.source.train and evaluation and name in evaluation.model_fields_set:
+            add(
+                ("evaluation", name),
+                f"`{name}:` describes a loaded text classifier; a recipe decides its own inputs and labels",
+                f"remove `{name}:`",
+            )
     if spec.source.load and len(given) == 2:
         add(
             ("evaluation", "predictions_column"),

@@ -7,13 +7,18 @@ they are loaded with ``weights_only=True`` and converted to safetensors before a
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from reporter.errors import ModelFileError
+import numpy as np
+
+from reporter.datasets import LabelledData
+from reporter.errors import DataError, ModelFileError
 from reporter.extract.safetensors_file import weight_files_in
-from reporter.facts import ArchitectureFacts, NotReported
+from reporter.facts import ArchitectureFacts, InferenceFacts, NotReported
 from reporter.runners.outcome import RunOutcome
-from reporter.spec import LoadedSpec
+from reporter.spec import Evaluation, LoadedSpec
 
 CONFIG_KEYS = (
     "model_type",
@@ -30,8 +35,17 @@ CONFIG_KEYS = (
 )
 
 
-def run_load(loaded: LoadedSpec, *, path: Path, device: str, convert_dir: Path) -> RunOutcome:
-    """Load the model the spec names and describe it for the extractors."""
+def run_load(
+    loaded: LoadedSpec,
+    *,
+    path: Path,
+    device: str,
+    convert_dir: Path,
+    evaluation: LabelledData | None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> RunOutcome:
+    """Load the model the spec names, describe it for the extractors and, when it can be run (a
+    transformers sequence classifier) and the spec has evaluation data, score the evaluation rows."""
     load = loaded.spec.source.load
     assert load is not None
     if load.format == "safetensors":
@@ -47,12 +61,26 @@ def run_load(loaded: LoadedSpec, *, path: Path, device: str, convert_dir: Path) 
             architecture=ArchitectureFacts(source="load", recipe=None, module_class="(safetensors file)", config={}),
             training=NotReported(not_reported="the model was trained elsewhere; the spec loads a checkpoint"),
             evaluation_scores=None,
+            inference=NotReported(not_reported=GIVEN_PREDICTIONS),
         )
-    return _load_transformers(loaded, path, device=device, convert_dir=convert_dir)
+    return _load_transformers(
+        loaded, path, device=device, convert_dir=convert_dir, evaluation=evaluation, on_progress=on_progress
+    )
 
 
-def _load_transformers(loaded: LoadedSpec, folder: Path, *, device: str, convert_dir: Path) -> RunOutcome:
-    from transformers import AutoConfig, AutoModel
+GIVEN_PREDICTIONS = "the build does not run this model: its predictions were computed elsewhere"
+
+
+def _load_transformers(
+    loaded: LoadedSpec,
+    folder: Path,
+    *,
+    device: str,
+    convert_dir: Path,
+    evaluation: LabelledData | None,
+    on_progress: Callable[[int, int], None] | None,
+) -> RunOutcome:
+    from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
@@ -65,13 +93,33 @@ def _load_transformers(loaded: LoadedSpec, folder: Path, *, device: str, convert
     if not files:
         files = [_convert_pickle(loaded, folder, convert_dir)]
     config = AutoConfig.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
-    model = AutoModel.from_pretrained(
+    classifier = any(name.endswith("ForSequenceClassification") for name in config.architectures or [])
+    spec_evaluation = loaded.spec.evaluation
+    given = spec_evaluation is not None and bool(spec_evaluation.scores_column or spec_evaluation.predictions_column)
+    if evaluation is not None and not given and not classifier:
+        raise DataError(
+            f"{loaded.path}: evaluation: {folder}/config.json names {', '.join(config.architectures or ['no'])} "
+            "architecture, which has no classification head, so the build cannot score the evaluation rows. "
+            "Fix: load a ...ForSequenceClassification checkpoint, or name `scores_column:` or "
+            "`predictions_column:` holding predictions computed elsewhere"
+        )
+    auto = AutoModelForSequenceClassification if classifier else AutoModel
+    model = auto.from_pretrained(
         folder,
         config=config,
         local_files_only=True,
         trust_remote_code=False,
         use_safetensors=files[0].parent == folder,
     ).to(device)
+    scores: np.ndarray | None = None
+    inference: InferenceFacts | NotReported = NotReported(
+        not_reported=GIVEN_PREDICTIONS if given else "the spec declares no evaluation data"
+    )
+    if evaluation is not None and not given:
+        assert spec_evaluation is not None
+        scores, inference = _evaluate(
+            loaded, folder, model, spec_evaluation, evaluation, device=device, on_progress=on_progress
+        )
     raw = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     parameters = dict(model.named_parameters())
     prefix = getattr(model, "base_model_prefix", "")
@@ -91,8 +139,115 @@ def _load_transformers(loaded: LoadedSpec, folder: Path, *, device: str, convert
         training=NotReported(
             not_reported="the model was trained elsewhere; see its data sources for what its authors published"
         ),
-        evaluation_scores=None,
+        evaluation_scores=scores,
+        inference=inference,
     )
+
+
+def _evaluate(
+    loaded: LoadedSpec,
+    folder: Path,
+    model: Any,
+    spec_evaluation: Evaluation,
+    evaluation: LabelledData,
+    *,
+    device: str,
+    on_progress: Callable[[int, int], None] | None,
+) -> tuple[np.ndarray, InferenceFacts]:
+    """Scores of a loaded sequence classifier on the evaluation rows, in the task's shape."""
+    from transformers import AutoTokenizer
+
+    from reporter.runners.inference import classify_texts
+    from reporter.runners.text_classifier import rows_as_text
+
+    load = loaded.spec.source.load
+    assert load is not None
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
+    except (OSError, ValueError) as exc:
+        raise ModelFileError(
+            f"{loaded.path}: source.load.file: {folder} has no usable tokenizer ({exc}). "
+            "Fix: save the tokenizer into the folder (tokenizer.save_pretrained)"
+        ) from None
+    labels = label_mapping(loaded, model.config.id2label, spec_evaluation, evaluation.classes)
+    column = spec_evaluation.text_column
+    if column is not None:
+        if column not in evaluation.features.columns:
+            raise DataError(
+                f"{loaded.path}: evaluation.text_column: {column!r} is not among the evaluation features. "
+                f"Fix: name one of {', '.join(map(str, evaluation.features.columns))}"
+            )
+        texts = ["" if value is None else str(value) for value in evaluation.features[column].tolist()]
+    else:
+        texts = rows_as_text(evaluation.features)
+    limits = [n for n in (getattr(model.config, "max_position_embeddings", None), 512) if isinstance(n, int)]
+    max_length = load.max_length or min([tokenizer.model_max_length, *limits])
+    classified = classify_texts(
+        model, tokenizer, texts, batch_size=load.batch_size, max_length=max_length, on_progress=on_progress
+    )
+    probabilities = classified.probabilities
+    if spec_evaluation.task == "multiclass_classification":
+        assert evaluation.classes is not None
+        order = [next(i for i, name in labels.items() if name == c) for c in evaluation.classes]
+        scores = probabilities[:, order]
+    else:
+        positive = [i for i, name in labels.items() if name in (spec_evaluation.positive_label or [])]
+        scores = probabilities[:, positive].sum(axis=1)
+    rows = len(texts)
+    return scores, InferenceFacts(
+        device=device,
+        rows=rows,
+        batch_size=classified.batch_size,
+        max_length=classified.max_length,
+        input=f"the text column {column!r}" if column else "each row's features written as text (`column: value; …`)",
+        labels={str(model.config.id2label[i]): name for i, name in sorted(labels.items())},
+        seconds=round(classified.seconds, 3),
+        rows_per_second=round(rows / classified.seconds, 1) if classified.seconds > 0 else 0.0,
+    )
+
+
+def label_mapping(
+    loaded: LoadedSpec, id2label: dict[int, str], evaluation: Evaluation, classes: list[str] | None
+) -> dict[int, str]:
+    """Each of the model's label ids and the data label value it stands for (through the spec's
+    `model_labels` where given).
+
+    Binary: exactly one label must be a positive_label value. Multiclass: the model's labels and
+    the data's classes must be the same set.
+
+    Raises:
+        DataError: naming the label that cannot be placed and the field that places it.
+    """
+    names = {int(i): evaluation.model_labels.get(str(label), str(label)) for i, label in id2label.items()}
+    unknown = sorted(set(evaluation.model_labels) - {str(label) for label in id2label.values()})
+    where = f"{loaded.path}: evaluation.model_labels"
+    if unknown:
+        raise DataError(
+            f"{where}: {', '.join(map(repr, unknown))} are not labels of the model "
+            f"(its labels: {', '.join(repr(str(v)) for v in id2label.values())}). Fix: map the model's own label names"
+        )
+    if evaluation.task == "multiclass_classification":
+        assert classes is not None
+        unplaced = [f"{id2label[i]!r}" for i, name in sorted(names.items()) if name not in classes]
+        missing = [c for c in classes if c not in names.values()]
+        if unplaced or missing or len(set(names.values())) != len(names):
+            raise DataError(
+                f"{where}: the model's labels {', '.join(repr(str(v)) for v in id2label.values())} do not match "
+                f"the classes of the label column ({', '.join(map(repr, classes))})"
+                + (f"; unplaced: {', '.join(unplaced)}" if unplaced else "")
+                + ". Fix: map each model label to one class, e.g. `model_labels: {LABEL_0: "
+                + f"{classes[0]!r}}}`"
+            )
+        return names
+    positive = [i for i, name in names.items() if name in (evaluation.positive_label or [])]
+    if len(names) != 2 or len(positive) != 1:
+        raise DataError(
+            f"{where}: a binary classifier needs two labels, exactly one of them a `positive_label` value; the "
+            f"model's labels are {', '.join(repr(str(v)) for v in id2label.values())} and the positive labels "
+            f"{evaluation.positive_label}. Fix: map the model's positive label, e.g. "
+            f"`model_labels: {{{str(id2label[max(id2label)])}: {(evaluation.positive_label or ['?'])[0]!r}}}`"
+        )
+    return names
 
 
 def _plain(value: object) -> object:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reporter.facts import ArchitectureFacts, NotReported, TrainingFacts
+from reporter.facts import ArchitectureFacts, InferenceFacts, NotReported, TrainingFacts
 
 
 @dataclass(frozen=True)
@@ -20,3 +20,4 @@ class RunOutcome:
     architecture: ArchitectureFacts
     training: TrainingFacts | NotReported
     evaluation_scores: np.ndarray | None
+    inference: InferenceFacts | NotReported

@@ -51,6 +51,9 @@ class TrainingContext:
     device: str
     resolve: Callable[[Any, str], Path]
     on_epoch: Callable[[EpochFacts], None]
+    label_names: list[str] = field(default_factory=list)
+    """Classification: a name per label code (binary: the negative label, then the positive one), for
+    models that publish their labels (a transformers `id2label`)."""
     history: list[EpochFacts] = field(default_factory=list)
 
     def report_epoch(self, record: EpochFacts) -> None:
@@ -86,6 +89,9 @@ class TrainedModel:
     validation_rows: int
     train_rows: int
     train_figures: str
+    save: Callable[[Path], None] | None = None
+    """Writes the model into a folder as an artifact others can load (a transformers model's
+    `save_pretrained`), with its weights in `model.safetensors`; None: the state dict is saved."""
 
 
 def validate_hyperparameters(train: TrainSource) -> Any:

@@ -7,12 +7,15 @@ folder only (never a hub), with remote code disabled.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import torch
 
 from reporter.facts import EpochFacts
 from reporter.runners.hyperparameters import TextClassifierHyperparameters
+from reporter.runners.inference import classify_texts
 from reporter.runners.recipes import TrainedModel, TrainingContext
 
 
@@ -65,19 +68,8 @@ def train(context: TrainingContext) -> TrainedModel:
     generator = torch.Generator().manual_seed(context.seed)
 
     def scores_for(encoded_texts: list[str]) -> torch.Tensor:
-        network.eval()
-        out = []
-        with torch.no_grad():
-            for start in range(0, len(encoded_texts), 64):
-                batch = tokenizer(
-                    encoded_texts[start : start + 64],
-                    padding=True,
-                    truncation=True,
-                    max_length=params.max_length,
-                    return_tensors="pt",
-                ).to(device)
-                out.append(torch.softmax(network(**batch).logits.double(), dim=1)[:, 1].cpu())
-        return torch.cat(out)
+        classified = classify_texts(network, tokenizer, encoded_texts, max_length=params.max_length)
+        return torch.from_numpy(classified.probabilities[:, 1])
 
     def loss_and_accuracy(indices: np.ndarray) -> tuple[float, float]:
         scores = scores_for([texts[i] for i in indices]).clamp(1e-12, 1 - 1e-12)
@@ -115,7 +107,16 @@ def train(context: TrainingContext) -> TrainedModel:
         return scores_for(rows_as_text(frame)).numpy()
 
     config = network.config
+    config.id2label = dict(enumerate(context.label_names or ["negative", "positive"]))
+    config.label2id = {name: code for code, name in config.id2label.items()}
+    tokenizer.model_max_length = params.max_length  # so the published folder is run as it was evaluated
+
+    def save(folder: Path) -> None:
+        network.save_pretrained(folder, safe_serialization=True)
+        tokenizer.save_pretrained(folder)
+
     return TrainedModel(
+        save=save,
         module=network,
         predict_scores=predict_scores,
         architecture={

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +13,7 @@ from pydantic import BaseModel
 
 from reporter.datasets import LabelledData
 from reporter.errors import RecipeError
-from reporter.facts import ArchitectureFacts, EpochFacts, TrainingFacts
+from reporter.facts import ArchitectureFacts, EpochFacts, NotReported, TrainingFacts
 from reporter.runners.device import seed_everything
 from reporter.runners.outcome import RunOutcome
 from reporter.runners.recipes import TrainedModel, TrainingContext, find_recipe, validate_hyperparameters
@@ -51,6 +52,7 @@ def run_training(
         device=device,
         resolve=resolve,
         on_epoch=on_epoch,
+        label_names=_label_names(loaded, train),
     )
     started = time.perf_counter()
     try:
@@ -76,10 +78,7 @@ def run_training(
         )
     scores = _checked_scores(loaded, trained, evaluation, task=context.task)
 
-    checkpoint_dir.mkdir(parents=True, exist_ok=True)
-    checkpoint = checkpoint_dir / "model.safetensors"
-    state = {k: v.detach().cpu().contiguous() for k, v in trained.module.state_dict().items()}
-    save_file(state, str(checkpoint))
+    checkpoint = _publish(trained, checkpoint_dir, save_file=save_file)
     parameters = dict(trained.module.named_parameters())
     params_dump = hyperparameters.model_dump(mode="json") if isinstance(hyperparameters, BaseModel) else hyperparameters
     return RunOutcome(
@@ -105,7 +104,45 @@ def run_training(
             device=device,
         ),
         evaluation_scores=scores,
+        inference=NotReported(not_reported="the model was trained in the build and scored by its recipe"),
     )
+
+
+def _label_names(loaded: LoadedSpec, train: LabelledData) -> list[str]:
+    """A name per label code: the classes (multiclass), or 'not P' and P for the first positive label P."""
+    evaluation = loaded.spec.evaluation
+    if evaluation is None or evaluation.task == "regression":
+        return []
+    if evaluation.task == "multiclass_classification":
+        return list(train.classes or [])
+    positive = (evaluation.positive_label or ["positive"])[0]
+    return [f"not {positive}", positive]
+
+
+def _publish(trained: TrainedModel, folder: Path, *, save_file: Callable[..., None]) -> Path:
+    """Write the trained model as an artifact others can load, readable by everyone (0644).
+
+    Raises:
+        RecipeError: the recipe's `save` wrote no `model.safetensors`.
+    """
+    import torch
+
+    if folder.exists():
+        shutil.rmtree(folder)  # files of an earlier run must not mix with this one's
+    folder.mkdir(parents=True)
+    checkpoint = folder / "model.safetensors"
+    if trained.save is not None:
+        trained.save(folder)
+        if not checkpoint.is_file():
+            raise RecipeError(
+                f"the recipe's save({folder}) wrote no model.safetensors. Fix: save the weights as safetensors"
+            )
+    else:
+        module: torch.nn.Module = trained.module
+        save_file({k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}, str(checkpoint))
+    for path in folder.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return checkpoint
 
 
 def _plain(value: Any) -> Any:
