@@ -34,7 +34,7 @@ from reporter.facts import CardFacts, FactsRecord, NotReported, Owner
 from reporter.files import write_atomically
 from reporter.progress import BuildProgress
 from reporter.project import Project, resolve_file
-from reporter.spec import Evaluation, FairnessDefaults, LoadedSpec, ModelSpec, SpecFiles
+from reporter.spec import Evaluation, FairnessDefaults, LoadedSpec, ModelSpec, PathKind, SpecFiles
 
 
 @dataclass(frozen=True)
@@ -74,12 +74,17 @@ def build_facts(project: Project, specs: list[LoadedSpec], settings: BuildSettin
 
     device = choose_device(settings.device)
     cache = FactsCache(settings.cache_path(project))
-    records = []
+    published = {load.published for s in specs if (load := s.spec.source.load) and load.published}
+    # Models whose published artifact another spec loads are built first; records keep spec order.
+    order = sorted(specs, key=lambda s: s.spec.source.load is not None and s.spec.source.load.published is not None)
+    records = {}
     with BuildProgress(len(specs), quiet=settings.quiet) as progress:
-        for declared in specs:
+        for declared in order:
             loaded = settings.fairness_defaults.apply_to(declared)
             key = _key_for(project, loaded, device=device, settings=settings)
             facts = cache.get(loaded.slug, key) if settings.use_cache else None
+            if loaded.slug in published and not (published_artifact(project, settings, loaded.slug)).is_dir():
+                facts = None  # cached facts, but the artifact another spec loads was deleted: rebuild it
             epochs = _declared_epochs(loaded)
             progress.model_started(
                 loaded.slug, cached=facts is not None, training=loaded.spec.source.train is not None, epochs=epochs
@@ -94,11 +99,29 @@ def build_facts(project: Project, specs: list[LoadedSpec], settings: BuildSettin
                 facts = FactsRecord.model_validate_json(computed.to_json())
                 cache.put(loaded.slug, key, facts)
             progress.model_done(loaded.slug)
-            records.append(facts)
+            records[loaded.slug] = facts
     facts_dir = settings.facts_path(project)
-    for facts in records:
+    for facts in records.values():
         write_atomically(facts_dir / f"{facts.slug}.json", facts.to_json().encode())
-    return records
+    return [records[s.slug] for s in specs]
+
+
+def published_artifact(project: Project, settings: BuildSettings, slug: str) -> Path:
+    """The folder a model trained in the build is published in: loadable with `from_pretrained`
+    (transformers recipes) or holding its `model.safetensors`."""
+    return settings.build_path(project) / "checkpoints" / slug
+
+
+def _load_path(project: Project, loaded: LoadedSpec, settings: BuildSettings) -> Path:
+    """What `source.load` names: a file or folder of the project, or another model's artifact."""
+    load = loaded.spec.source.load
+    assert load is not None
+    if load.file is not None:
+        kind: PathKind = "file" if load.format == "safetensors" else "folder"
+        return resolve_file(project, loaded.path, load.file, field="source.load.file", kind=kind)
+    assert load.published is not None
+    folder = published_artifact(project, settings, load.published)
+    return folder / "model.safetensors" if load.format == "safetensors" else folder
 
 
 def card_facts(spec: ModelSpec) -> CardFacts:
@@ -149,6 +172,9 @@ def _key_for(project: Project, loaded: LoadedSpec, *, device: str, settings: Bui
         resolve_file(project, loaded.path, named.ref, field=named.field, kind=named.kind)
         for named in SpecFiles.of(loaded).file_refs()
     ]
+    load = loaded.spec.source.load
+    if load is not None and load.published is not None:
+        inputs.append(_load_path(project, loaded, settings))
     train = loaded.spec.source.train
     user_code = []
     if train and ":" in train.recipe:
@@ -324,7 +350,7 @@ def _compute_facts(
         assert spec.source.load is not None
         outcome = run_load(
             loaded,
-            path=resolve(spec.source.load.file, "source.load.file"),
+            path=_load_path(project, loaded, settings),
             device=device,
             convert_dir=models_dir,
             evaluation=evaluation_data,

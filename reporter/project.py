@@ -57,9 +57,28 @@ def load_project_specs(project: Project) -> list[LoadedSpec]:
             continue
         problems.extend(_file_problems(project, SpecFiles.of(loaded)))
         specs.append(loaded)
+    problems.extend(_published_problems(specs))
     if problems:
         raise SpecError(problems)
     return specs
+
+
+def _published_problems(specs: list[LoadedSpec]) -> list[Problem]:
+    """A `source.load.published` must name another model of the project that trains in the build."""
+    trained = {s.slug for s in specs if s.spec.source.train is not None}
+    return [
+        Problem(
+            file=loaded.path,
+            field="source.load.published",
+            line=yaml_line(yaml_tree(loaded.path), ("source", "load", "published")),
+            message=f"{load.published!r} is not a model of this project trained in the build",
+            fix=f"name one of: {', '.join(sorted(trained)) or '(no model here trains)'}",
+        )
+        for loaded in specs
+        if (load := loaded.spec.source.load) is not None
+        and load.published is not None
+        and load.published not in trained
+    ]
 
 
 def _file_problems(project: Project, files: SpecFiles) -> list[Problem]:

@@ -197,11 +197,23 @@ class LoadSource(SpecModel):
     """
 
     format: Literal["transformers", "safetensors"]
-    file: FileRef = Field(description="A transformers folder or a `.safetensors` file.")
+    file: FileRef | None = Field(default=None, description="A transformers folder or a `.safetensors` file.")
+    published: str | None = Field(
+        default=None,
+        pattern=SLUG_PATTERN.pattern,
+        description="Instead of `file`: the slug of a model this project trains, whose published artifact "
+        "(the folder its build writes under `build/checkpoints/`) is loaded as anyone holding it would.",
+    )
     batch_size: int = Field(default=32, ge=1, description="Evaluation rows per forward pass.")
     max_length: int | None = Field(
         default=None, ge=1, description="Longest input in tokens (default: the tokenizer's `model_max_length`)."
     )
+
+    @model_validator(mode="after")
+    def _one_location(self) -> LoadSource:
+        if (self.file is None) == (self.published is None):
+            raise ValueError("give exactly one of `file:` or `published:` (a model of this project)")
+        return self
 
 
 class Source(SpecModel):
@@ -516,8 +528,9 @@ class SpecFiles:
         refs = [NamedFile(f"data.{i}.file", d.file, "file") for i, d in self.data if d.file is not None]
         if self.predictions_file is not None:
             refs.append(NamedFile("evaluation.predictions_file", self.predictions_file, "file"))
-        if self.source and self.source.load:
+        if self.source and self.source.load and self.source.load.file:
             load = self.source.load
+            assert load.file is not None
             refs.append(NamedFile("source.load.file", load.file, "file" if load.format == "safetensors" else "folder"))
         if self.source and self.source.train:
             for name, value in sorted(self.source.train.hyperparameters.items()):

