@@ -6,6 +6,7 @@ most common reason a build fails and the least obvious from a traceback.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,18 @@ class Table:
         )
 
 
+def _ambiguous_columns(frame: pd.DataFrame, header: pd.Series) -> frozenset[str]:
+    """Header names given to several columns that hold different values (pandas reads the later
+    ones as `name.1`, …). Repeats holding the same values, as in ProPublica's COMPAS file, are not
+    ambiguous: the first is read."""
+    ambiguous = set()
+    for name in set(header[header.duplicated()].astype(str)):
+        copies = [str(c) for c in frame.columns if re.fullmatch(rf"{re.escape(name)}(\.\d+)?", str(c))]
+        if any(not frame[name].equals(frame[copy]) for copy in copies[1:]):
+            ambiguous.add(name)
+    return frozenset(ambiguous)
+
+
 def read_table(source: DataSource, path: Path, *, spec_path: Path, field: str, file_field: str | None = None) -> Table:
     """Read a delimited file as the spec's `format` describes, sampling rows if asked.
 
@@ -86,7 +99,7 @@ def read_table(source: DataSource, path: Path, *, spec_path: Path, field: str, f
                 else f"Fix: check {field}.format (separator, header, column_names, skip_rows)"
             )
         ) from None
-    repeated = frozenset(header[header.duplicated()].astype(str)) if header is not None else frozenset()
+    repeated = _ambiguous_columns(frame, header) if header is not None else frozenset()
     if frame.empty:
         raise DataError(
             f"{spec_path}: {file_field or field + '.file'}: {path} has no data rows. "

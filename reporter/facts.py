@@ -393,6 +393,36 @@ class FairnessFacts(Fact):
     status: Literal["pass", "warn", "fail", "not_computed"]
 
 
+class AssociationTestFacts(Fact):
+    """One Sentence Encoder Association Test: targets X, Y and attributes A, B in sentence templates."""
+
+    name: str
+    targets: list[str] = Field(description="Names of the target word sets X and Y.")
+    attributes: list[str] = Field(description="Names of the attribute word sets A and B.")
+    words: list[int] = Field(description="Words in X, Y, A and B.")
+    sentences: list[int] = Field(description="Sentences embedded for X, Y, A and B (words times templates).")
+    effect_size: Interval = Field(description="Caliskan's d (ddof=1), with a bootstrap interval over sentences.")
+    p_value: float = Field(description="One-sided permutation p-value of the test statistic.")
+    p_value_method: Literal["exact", "sampled"] = Field(
+        description="exact: every equal split of X and Y; sampled: seeded random splits, (1 + hits) / (1 + samples)."
+    )
+    partitions: int = Field(description="Splits enumerated (exact) or sampled.")
+    original_effect_size: float | None = Field(
+        description="d of the human Implicit Association Test the word sets come from, where published."
+    )
+
+
+class EmbeddingBiasFacts(Fact):
+    """Social bias in an encoder's sentence embeddings, measured in the build."""
+
+    method: str
+    word_sets: str = Field(description="Where the word sets were read from, with the file's SHA-256.")
+    templates: list[str]
+    pooling: str = Field(description="How token vectors became one sentence vector.")
+    bootstrap_samples: int
+    tests: list[AssociationTestFacts]
+
+
 class InferenceFacts(Fact):
     """How the build ran a loaded model over the evaluation rows, so anyone holding the weights can
     run it the same way and get the same figures."""
@@ -432,6 +462,7 @@ class FactsRecord(Fact):
     performance: PerformanceFacts | MulticlassPerformanceFacts | RegressionPerformanceFacts | NotReported
     fairness: FairnessFacts | NotReported
     inference: InferenceFacts | NotReported
+    embedding_bias: EmbeddingBiasFacts | NotReported
     provenance: ProvenanceFacts
 
     @model_validator(mode="before")
@@ -440,7 +471,7 @@ class FactsRecord(Fact):
         """Facts of an earlier schema version, with the fact families it did not have marked as such."""
         if isinstance(data, dict) and data.get("schema_version") in EARLIER_VERSIONS:
             missing = f"not recorded: these facts were written with schema {data['schema_version']}"
-            data = {"inference": {"not_reported": missing}, **data}
+            data = {"inference": {"not_reported": missing}, "embedding_bias": {"not_reported": missing}, **data}
         return data
 
     def to_json(self) -> str:

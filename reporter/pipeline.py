@@ -23,14 +23,15 @@ from reporter.datasets import (
 )
 from reporter.errors import DataError, ModelFileError
 from reporter.extract.data import extract_data_source
+from reporter.extract.embedding_bias import WordSets, extract_embedding_bias, read_word_sets, sentences_of
 from reporter.extract.fairness import extract_fairness
 from reporter.extract.metrics import BOOTSTRAP_SAMPLES, Rows, extract_performance
 from reporter.extract.multiclass import ClassPredictions, extract_multiclass_fairness, extract_multiclass_performance
 from reporter.extract.provenance import extract_provenance
 from reporter.extract.regression import Predictions, extract_regression_fairness, extract_regression_performance
 from reporter.extract.spectral import SpectralOptions
-from reporter.extract.weights import WeightOptions, extract_weights
-from reporter.facts import CardFacts, FactsRecord, NotReported, Owner
+from reporter.extract.weights import WeightOptions, extract_weights, sha256_file
+from reporter.facts import CardFacts, EmbeddingBiasFacts, FactsRecord, NotReported, Owner
 from reporter.files import write_atomically
 from reporter.progress import BuildProgress
 from reporter.project import Project, resolve_file
@@ -294,6 +295,55 @@ def _predictions_table(project: Project, loaded: LoadedSpec, eval_table: Table |
     return table
 
 
+NO_SEAT = "the spec asks for no embedding association test (`embedding_bias:`)"
+
+
+@dataclass(frozen=True)
+class _AssociationTests:
+    """A spec's SEAT tests, their sentences (each embedded once) and where each set's rows are."""
+
+    tests: list[WordSets]
+    source: str
+    sentences: list[str]
+    rows: list[list[list[int]]]  # per test, per word set: rows of `sentences`
+
+
+def _association_tests(project: Project, loaded: LoadedSpec) -> _AssociationTests | None:
+    """The spec's SEAT word sets in its templates; None when it asks for none."""
+    bias = loaded.spec.embedding_bias
+    if bias is None:
+        return None
+    field = "embedding_bias.word_sets"
+    path = resolve_file(project, loaded.path, bias.word_sets, field=field, kind="file")
+    tests = read_word_sets(path, spec_path=loaded.path, field=field)
+    index: dict[str, int] = {}
+    rows = [
+        [[index.setdefault(text, len(index)) for text in texts] for texts in sentences_of(test, bias.templates)]
+        for test in tests
+    ]
+    source = f"{bias.word_sets.describe()} (SHA-256 {sha256_file(path)})"
+    return _AssociationTests(tests=tests, source=source, sentences=list(index), rows=rows)
+
+
+def _embedding_bias(
+    loaded: LoadedSpec, tests: _AssociationTests | None, embeddings: np.ndarray | None, settings: BuildSettings
+) -> EmbeddingBiasFacts | NotReported:
+    from reporter.runners.inference import MEAN_POOLING
+
+    bias = loaded.spec.embedding_bias
+    if bias is None or tests is None or embeddings is None:
+        return NotReported(not_reported=NO_SEAT)
+    return extract_embedding_bias(
+        tests.tests,
+        [[embeddings[set_rows] for set_rows in test_rows] for test_rows in tests.rows],
+        templates=bias.templates,
+        source=tests.source,
+        pooling=MEAN_POOLING,
+        permutations=bias.permutations,
+        samples=settings.bootstrap_samples,
+    )
+
+
 def _read_role(project: Project, loaded: LoadedSpec, role: str) -> Table | None:
     for index, source in enumerate(loaded.spec.data):
         if source.role == role and source.file is not None:
@@ -331,6 +381,7 @@ def _compute_facts(
         return resolve_file(project, loaded.path, ref, field=field_name, kind=kinds.get(field_name))
 
     models_dir = settings.build_path(project) / "checkpoints" / loaded.slug
+    association_tests = None
     if spec.source.train:
         from reporter.runners.train import run_training
 
@@ -348,12 +399,14 @@ def _compute_facts(
         from reporter.runners.load import run_load
 
         assert spec.source.load is not None
+        association_tests = _association_tests(project, loaded)
         outcome = run_load(
             loaded,
             path=_load_path(project, loaded, settings),
             device=device,
             convert_dir=models_dir,
             evaluation=evaluation_data,
+            sentences=association_tests.sentences if association_tests else None,
             on_progress=lambda done, total: progress.message(f"  {loaded.slug}: scored {done:,} of {total:,} rows"),
         )
 
@@ -394,5 +447,6 @@ def _compute_facts(
         performance=performance,
         fairness=fairness,
         inference=outcome.inference,
+        embedding_bias=_embedding_bias(loaded, association_tests, outcome.embeddings, settings),
         provenance=extract_provenance(root=project.root, device=device, cache_key=key),
     )

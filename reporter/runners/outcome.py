@@ -21,3 +21,4 @@ class RunOutcome:
     training: TrainingFacts | NotReported
     evaluation_scores: np.ndarray | None
     inference: InferenceFacts | NotReported
+    embeddings: np.ndarray | None = None  # one row per sentence the pipeline asked to embed
