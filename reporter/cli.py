@@ -53,6 +53,15 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("schema", help="print the JSON Schema of the facts record")
 
+    verify = commands.add_parser(
+        "verify",
+        help="run a published model again (the spec names its weights and data) and compare every figure "
+        "with its facts record",
+    )
+    verify.add_argument("spec", type=Path, help="models/<slug>/model.yaml loading the weights to check")
+    verify.add_argument("facts", type=Path, help="the facts.json published with the model card")
+    verify.add_argument("--device", help="auto (default), cpu or cuda[:N]")
+
     serve = commands.add_parser(
         "serve", help="build and serve the site locally, rebuilding when a spec, recipe, template or page changes"
     )
@@ -93,6 +102,9 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.command == "diff":
         return _diff(project, args)
+
+    if args.command == "verify":
+        return _verify(args)
 
     if args.command == "serve":
         return _serve(project, dev_addr=args.dev_addr)
@@ -135,6 +147,26 @@ def _diff(project: Project, args: argparse.Namespace) -> int:
     for gate in result.fired:
         print(f"gate fired: {gate.rule}: {'; '.join(gate.reasons)}", file=sys.stderr)
     return EXIT_FAILURE if result.fired else EXIT_OK
+
+
+def _verify(args: argparse.Namespace) -> int:
+    """Exit 0 when every figure of the facts record is reproduced, 1 when any differs."""
+    from reporter.pipeline import BuildSettings
+    from reporter.verify import read_facts, verify_model
+
+    published = read_facts(args.facts)
+    root = args.spec.resolve().parent.parent.parent
+    plugin = load_mkdocs_config(config_file_of(root)).plugins.get("reporter")
+    given = BuildSettings(device=args.device, quiet=True)
+    settings = plugin.settings_for(root, given=given)[0] if plugin is not None else given
+    result = verify_model(args.spec, published, settings)
+    for difference in result.differences:
+        print(f"differs: {difference}", file=sys.stderr)
+    if result.differences:
+        print(f"{result.slug}: {len(result.differences)} of {result.figures} values differ", file=sys.stderr)
+        return EXIT_FAILURE
+    print(f"{result.slug}: all {result.figures} values of {args.facts} reproduced from the weights")
+    return EXIT_OK
 
 
 def _serve(project: Project, *, dev_addr: str) -> int:

@@ -429,8 +429,8 @@ class InferenceFacts(Fact):
 
     device: str
     rows: int
-    batch_size: int
-    max_length: int = Field(description="Longest input in tokens; longer inputs were truncated.")
+    batch_size: int | None = Field(description="Rows per forward pass; null where the model's own code batches.")
+    max_length: int | None = Field(description="Longest input in tokens (longer inputs truncated); null: not text.")
     input: str = Field(description="What the model read: a text column, or each row written as text.")
     labels: dict[str, str] = Field(description="Each of the model's labels and the data label value it stands for.")
     seconds: float = Field(description="Wall time of the forward passes (varies between machines).")

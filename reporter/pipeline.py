@@ -178,7 +178,7 @@ def _key_for(project: Project, loaded: LoadedSpec, *, device: str, settings: Bui
         inputs.append(_load_path(project, loaded, settings))
     train = loaded.spec.source.train
     user_code = []
-    if train and ":" in train.recipe:
+    if (train and ":" in train.recipe) or (load and load.module):
         user_code = sorted(loaded.folder.glob("*.py"))
     return cache_key(
         spec_bytes=computed_part(loaded.spec),

@@ -95,6 +95,17 @@ def _file_problems(project: Project, files: SpecFiles) -> list[Problem]:
             problems.extend(replace(p, line=line) for p in exc.problems)
     if files.source and files.source.train:
         problems.extend(recipe_problems(files.path, files.source.train, task=files.task))
+    module = files.source.load.module if files.source and files.source.load else None
+    if module and not (files.path.parent / f"{module.split(':')[0]}.py").is_file():
+        problems.append(
+            Problem(
+                file=files.path,
+                field="source.load.module",
+                line=yaml_line(yaml_tree(files.path), ("source", "load", "module")),
+                message=f"module {module.split(':')[0]}.py is not in {files.path.parent}",
+                fix="put the file that builds the network in the model folder, or correct the name",
+            )
+        )
     return problems
 
 

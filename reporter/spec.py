@@ -204,6 +204,12 @@ class LoadSource(SpecModel):
         description="Instead of `file`: the slug of a model this project trains, whose published artifact "
         "(the folder its build writes under `build/checkpoints/`) is loaded as anyone holding it would.",
     )
+    module: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*:[A-Za-z_][A-Za-z0-9_]*$",
+        description="For a safetensors checkpoint of your own architecture: `module:function` in the model "
+        "folder returning a `LoadedModule` (the network to load the weights into, and how to score rows).",
+    )
     batch_size: int = Field(default=32, ge=1, description="Evaluation rows per forward pass.")
     max_length: int | None = Field(
         default=None, ge=1, description="Longest input in tokens (default: the tokenizer's `model_max_length`)."
@@ -213,6 +219,8 @@ class LoadSource(SpecModel):
     def _one_location(self) -> LoadSource:
         if (self.file is None) == (self.published is None):
             raise ValueError("give exactly one of `file:` or `published:` (a model of this project)")
+        if self.module is not None and self.format != "safetensors":
+            raise ValueError("`module:` builds the network for a safetensors file; a transformers folder has its own")
         return self
 
 
@@ -408,13 +416,15 @@ def _cross_field_problems(path: Path, root: yaml.Node | None, spec: ModelSpec) -
     if evaluation is not None:
         problems.extend(_task_problems(path, root, evaluation))
     given = [name for name in ("scores_column", "predictions_column") if evaluation and getattr(evaluation, name)]
-    if spec.source.load and spec.source.load.format == "safetensors" and evaluation and not given:
+    load = spec.source.load
+    if load and load.format == "safetensors" and load.module is None and evaluation and not given:
         add(
             ("evaluation",),
             "a safetensors file holds weights but no way to run them, so a model loaded from one is evaluated "
             "from predictions computed elsewhere, and none are named",
             "add `scores_column:` (positive-class probabilities) or `predictions_column:` (predicted labels) "
-            "naming a column of the evaluation data, load a transformers folder instead, or remove `evaluation:`",
+            "naming a column of the evaluation data, name the network's builder in `source.load.module:`, "
+            "load a transformers folder instead, or remove `evaluation:`",
         )
     if spec.embedding_bias and not (spec.source.load and spec.source.load.format == "transformers"):
         add(

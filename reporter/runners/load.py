@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from reporter.datasets import LabelledData
-from reporter.errors import DataError, ModelFileError
+from reporter.errors import DataError, ModelFileError, RecipeError
 from reporter.extract.safetensors_file import weight_files_in
 from reporter.facts import ArchitectureFacts, InferenceFacts, NotReported
 from reporter.runners.outcome import RunOutcome
@@ -56,6 +56,8 @@ def run_load(
                 f"{loaded.path}: source.load.file: {path} is not a .safetensors file. "
                 "Fix: name the file, or use `format: transformers` for a folder"
             )
+        if load.module is not None:
+            return _load_own_architecture(loaded, path, device=device, evaluation=evaluation)
         return RunOutcome(
             weight_files=[path],
             parameter_names=None,
@@ -77,6 +79,88 @@ def run_load(
 
 
 GIVEN_PREDICTIONS = "the build does not run this model: its predictions were computed elsewhere"
+
+
+def _load_own_architecture(
+    loaded: LoadedSpec, path: Path, *, device: str, evaluation: LabelledData | None
+) -> RunOutcome:
+    """A safetensors checkpoint loaded strictly into the network the spec's `module:` builds, then
+    scored on the evaluation rows like a model trained in the build.
+
+    Raises:
+        ModelFileError: the file's tensors do not match the network's (missing, unexpected or
+            differently shaped), each named.
+        RecipeError: the builder fails or returns something else than a LoadedModule.
+    """
+    import time
+
+    import torch
+    from safetensors.torch import load_file
+
+    from reporter.runners.recipes import LoadedModule, import_user_function
+    from reporter.runners.train import checked_scores
+
+    load = loaded.spec.source.load
+    assert load is not None and load.module is not None
+    field = "source.load.module"
+    builder = import_user_function(loaded, load.module, field=field, signature="()")
+    try:
+        built = builder()
+    except Exception as exc:  # user code may fail in any way; name it and the error
+        raise RecipeError(f"{loaded.path}: {field}: {load.module!r} raised {type(exc).__name__}: {exc}") from None
+    if not isinstance(built, LoadedModule) or not isinstance(built.module, torch.nn.Module):
+        raise RecipeError(
+            f"{loaded.path}: {field}: {load.module!r} returned {type(built).__name__}. "
+            "Fix: return reporter.runners.recipes.LoadedModule(module=..., predict_scores=...)"
+        )
+    state = load_file(str(path))
+    expected = built.module.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    reshaped = sorted(k for k in set(state) & set(expected) if state[k].shape != expected[k].shape)
+    if missing or unexpected or reshaped:
+        parts = [
+            f"{what}: {', '.join(names[:5])}{' …' if len(names) > 5 else ''}"
+            for what, names in (("missing", missing), ("unexpected", unexpected), ("shape differs", reshaped))
+            if names
+        ]
+        raise ModelFileError(
+            f"{path}: the tensors do not fit the network {load.module!r} builds ({'; '.join(parts)}). "
+            "Fix: build the architecture the checkpoint was saved from, or load the matching checkpoint"
+        )
+    built.module.load_state_dict(state, strict=True)
+    module = built.module.to(device).eval()
+    scores = None
+    inference: InferenceFacts | NotReported = NotReported(not_reported="the spec declares no evaluation data")
+    if evaluation is not None:
+        task = loaded.spec.evaluation.task if loaded.spec.evaluation else "binary_classification"
+        started = time.perf_counter()
+        with torch.inference_mode():
+            scores = checked_scores(built.predict_scores, evaluation, task=task, where=f"{loaded.path}: {field}")
+        seconds = time.perf_counter() - started
+        rows = int(evaluation.labels.shape[0])
+        inference = InferenceFacts(
+            device=device,
+            rows=rows,
+            batch_size=None,
+            max_length=None,
+            input="the evaluation features, through the module's own predict_scores",
+            labels={},
+            seconds=round(seconds, 3),
+            rows_per_second=round(rows / seconds, 1) if seconds > 0 else 0.0,
+        )
+    parameters = dict(module.named_parameters())
+    return RunOutcome(
+        weight_files=[path],
+        parameter_names=set(parameters),
+        trainable_names={k for k, p in parameters.items() if p.requires_grad},
+        architecture=ArchitectureFacts(
+            source="load", recipe=None, module_class=type(module).__name__, config=built.architecture
+        ),
+        training=NotReported(not_reported="the model was trained elsewhere; the spec loads a checkpoint"),
+        evaluation_scores=scores,
+        inference=inference,
+    )
 
 
 def _load_transformers(

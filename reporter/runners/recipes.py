@@ -149,31 +149,51 @@ def recipe_problems(spec_path: Path, train: TrainSource, *, task: str | None = N
     return []
 
 
+@dataclass
+class LoadedModule:
+    """What a `source.load.module` builder returns for a safetensors checkpoint of your own
+    architecture: the network (the build then loads the weights into it, strictly) and how to score
+    rows with it, as a recipe's ``predict_scores`` does (inputs on the module's device)."""
+
+    module: torch.nn.Module
+    predict_scores: Callable[[pd.DataFrame], np.ndarray]
+    architecture: dict[str, Any] = field(default_factory=dict)
+
+
 def find_recipe(loaded: LoadedSpec) -> Callable[[TrainingContext], TrainedModel]:
     """Import the recipe function a spec names (user recipes from the model folder only)."""
     train = loaded.spec.source.train
     assert train is not None
     if ":" not in train.recipe:
         module_name, function_name = BUILTIN_RECIPES[train.recipe][0].split(":")
-        module = importlib.import_module(module_name)
-    else:
-        file_stem, function_name = train.recipe.split(":")
-        path = loaded.folder / f"{file_stem}.py"
-        import_spec = importlib.util.spec_from_file_location(f"reporter_recipe_{loaded.slug}_{file_stem}", path)
-        if import_spec is None or import_spec.loader is None:
-            raise RecipeError(f"{loaded.path}: source.train.recipe: cannot import {path}. Fix: check the file name")
-        module = importlib.util.module_from_spec(import_spec)
-        try:
-            import_spec.loader.exec_module(module)
-        except Exception as exc:  # a user's module may fail in any way; report it, don't crash
-            raise RecipeError(
-                f"{loaded.path}: source.train.recipe: importing {path} failed: {type(exc).__name__}: {exc}. "
-                "Fix: make the module importable"
-            ) from None
+        return getattr(importlib.import_module(module_name), function_name)
+    return import_user_function(loaded, train.recipe, field="source.train.recipe", signature="(context)")
+
+
+def import_user_function(loaded: LoadedSpec, reference: str, *, field: str, signature: str) -> Callable[..., Any]:
+    """The function ``module:function`` of a Python file in the model folder (trusted code, like a
+    recipe: it runs with the build's rights).
+
+    Raises:
+        RecipeError: the file cannot be imported or defines no such function.
+    """
+    file_stem, function_name = reference.split(":")
+    path = loaded.folder / f"{file_stem}.py"
+    import_spec = importlib.util.spec_from_file_location(f"reporter_user_{loaded.slug}_{file_stem}", path)
+    if import_spec is None or import_spec.loader is None:
+        raise RecipeError(f"{loaded.path}: {field}: cannot import {path}. Fix: check the file name")
+    module = importlib.util.module_from_spec(import_spec)
+    try:
+        import_spec.loader.exec_module(module)
+    except Exception as exc:  # a user's module may fail in any way; report it, don't crash
+        raise RecipeError(
+            f"{loaded.path}: {field}: importing {path} failed: {type(exc).__name__}: {exc}. "
+            "Fix: make the module importable"
+        ) from None
     function = getattr(module, function_name, None)
     if not callable(function):
         raise RecipeError(
-            f"{loaded.path}: source.train.recipe: {train.recipe!r} names no function "
-            f"{function_name!r}. Fix: define `def {function_name}(context): ...` in the module"
+            f"{loaded.path}: {field}: {reference!r} names no function "
+            f"{function_name!r}. Fix: define `def {function_name}{signature}: ...` in the module"
         )
     return function

@@ -76,7 +76,9 @@ def run_training(
             f"{loaded.path}: recipe {source.recipe!r} reported no epochs. "
             "Fix: call context.report_epoch(...) after each epoch"
         )
-    scores = _checked_scores(loaded, trained, evaluation, task=context.task)
+    scores = checked_scores(
+        trained.predict_scores, evaluation, task=context.task, where=f"{loaded.path}: source.train.recipe"
+    )
 
     checkpoint = _publish(trained, checkpoint_dir, save_file=save_file)
     parameters = dict(trained.module.named_parameters())
@@ -152,13 +154,24 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _checked_scores(loaded: LoadedSpec, trained: TrainedModel, evaluation: LabelledData, *, task: str) -> np.ndarray:
-    """The recipe's predictions for the evaluation rows, checked for the task: probabilities of the
-    positive class (binary), a probability per class summing to 1 (multiclass), finite values
-    (regression)."""
-    scores = np.asarray(trained.predict_scores(evaluation.features), dtype=np.float64)
+def checked_scores(
+    predict_scores: Callable[[Any], Any], evaluation: LabelledData, *, task: str, where: str
+) -> np.ndarray:
+    """User code's predictions for the evaluation rows (a recipe's, or a loaded module's), checked
+    for the task: probabilities of the positive class (binary), a probability per class summing to
+    1 (multiclass), finite values (regression). ``where`` is the spec and field that named the code.
+
+    Raises:
+        RecipeError: the predictions have the wrong shape or values.
+    """
+    try:
+        scores = np.asarray(predict_scores(evaluation.features), dtype=np.float64)
+    except Exception as exc:  # user code may fail in any way; name it and the error
+        raise RecipeError(
+            f"{where}: predict_scores raised {type(exc).__name__}: {exc}. Fix: correct the scoring code"
+        ) from None
     rows = evaluation.labels.shape[0]
-    recipe = f"{loaded.path}: source.train.recipe"
+    recipe = where
     if task == "multiclass_classification":
         assert evaluation.classes is not None
         expected = (rows, len(evaluation.classes))

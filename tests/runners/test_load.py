@@ -136,3 +136,22 @@ def test_multiclass_labels_must_be_the_classes() -> None:
             evaluation.model_copy(update={"model_labels": {}}),
             ["high", "low", "medium"],
         )
+
+
+def test_verify_reproduces_the_trained_card_from_the_published_weights(built, tmp_path: Path) -> None:
+    from tests.conftest import reporter
+
+    root, _ = built
+    spec = root / "models" / "test-minilm-published" / "model.yaml"
+    trained = root / "build" / "facts" / "test-minilm.json"
+    result = reporter("verify", str(spec), str(trained), cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert "reproduced from the weights" in result.stdout
+
+    tampered = json.loads(trained.read_text())
+    tampered["performance"]["accuracy"]["value"] += 0.01
+    forged = tmp_path / "forged.json"
+    forged.write_text(json.dumps(tampered))
+    result = reporter("verify", str(spec), str(forged), cwd=root)
+    assert result.returncode == 1
+    assert "differs: performance.accuracy.value" in result.stderr and "1 of" in result.stderr
