@@ -40,6 +40,7 @@ SETS = ("first_target", "second_target", "first_attribute", "second_attribute")
 class WordSets:
     """One WEAT test: names and words of its targets and attributes, and the human (IAT) finding."""
 
+    number: int  # position in the file, from 1 (Caliskan et al. number their tests the same way)
     names: tuple[str, str, str, str]
     words: tuple[list[str], list[str], list[str], list[str]]
     original_d: float | None
@@ -47,7 +48,7 @@ class WordSets:
     @property
     def title(self) -> str:
         x, y, a, b = self.names
-        return f"{x} vs {y} × {a} vs {b}"
+        return f"{self.number}. {x} vs {y} × {a} vs {b}"
 
 
 def read_word_sets(path: Path, *, spec_path: Path, field: str) -> list[WordSets]:
@@ -59,11 +60,12 @@ def read_word_sets(path: Path, *, spec_path: Path, field: str) -> list[WordSets]
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
         tests = []
-        for entry in document:
+        for number, entry in enumerate(document, start=1):
             x, y, a, b = ((str(entry[key]["name"]), [str(w) for w in entry[key]["words"]]) for key in SETS)
             reported = str(entry.get("original_finding", {}).get("d", "")).strip()
             tests.append(
                 WordSets(
+                    number=number,
                     names=(x[0], y[0], a[0], b[0]),
                     words=(x[1], y[1], a[1], b[1]),
                     original_d=float(reported) if reported else None,

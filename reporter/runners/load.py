@@ -206,7 +206,10 @@ def _load_transformers(
     ).to(device)
     scores: np.ndarray | None = None
     inference: InferenceFacts | NotReported = NotReported(
-        not_reported=GIVEN_PREDICTIONS if given else "the spec declares no evaluation data"
+        not_reported=GIVEN_PREDICTIONS
+        if given
+        else "the spec declares no labelled evaluation data"
+        + ("; the build ran the encoder to embed the association-test sentences (see Metrics)" if sentences else "")
     )
     if evaluation is not None and not given:
         assert spec_evaluation is not None
