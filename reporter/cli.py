@@ -92,6 +92,9 @@ def _run(args: argparse.Namespace) -> int:
         sys.stdout.write(facts_json_schema())
         return EXIT_OK
 
+    if args.command == "verify":
+        return _verify(args)
+
     from reporter.project import load_project_specs
 
     project = Project(root=args.project_dir.resolve())
@@ -102,9 +105,6 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.command == "diff":
         return _diff(project, args)
-
-    if args.command == "verify":
-        return _verify(args)
 
     if args.command == "serve":
         return _serve(project, dev_addr=args.dev_addr)
