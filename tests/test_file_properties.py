@@ -221,6 +221,14 @@ def _build(root: Path) -> tuple[int, str]:
     return status, errors.getvalue()
 
 
+def _copy(built_project: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the built project for one example (hypothesis reuses ``tmp_path``)."""
+    root = tmp_path / "project"
+    shutil.rmtree(root, ignore_errors=True)
+    shutil.copytree(built_project, root)
+    return root
+
+
 def _contract(root: Path, culprit: Path) -> None:
     site, pages = tree_digest(root / "site"), tree_digest(root / "site_src")
     try:
@@ -239,9 +247,7 @@ def _contract(root: Path, culprit: Path) -> None:
 @given(generated=evaluation_csvs())
 def test_any_evaluation_file_builds_or_is_refused_with_its_name(built_project: Path, tmp_path: Path, generated) -> None:
     raw, declared = generated
-    root = tmp_path / "project"
-    shutil.rmtree(root, ignore_errors=True)
-    shutil.copytree(built_project, root)
+    root = _copy(built_project, tmp_path)
     culprit = root / "models" / "scored" / "eval.csv"
     culprit.write_bytes(raw)
     if declared:
@@ -259,9 +265,7 @@ def test_any_evaluation_file_builds_or_is_refused_with_its_name(built_project: P
 @given(generated=safetensors_files())
 def test_any_checkpoint_builds_or_is_refused_with_its_name(built_project: Path, tmp_path: Path, generated) -> None:
     raw, _ = generated
-    root = tmp_path / "project"
-    shutil.rmtree(root, ignore_errors=True)
-    shutil.copytree(built_project, root)
+    root = _copy(built_project, tmp_path)
     culprit = root / "models" / "scored" / "weights" / "tiny.safetensors"
     culprit.write_bytes(raw)
     _contract(root, culprit)
