@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from reporter.errors import InputError
+from reporter.extract.provenance import last_commit_time
 from reporter.facts import FactsRecord
 from reporter.lock import build_lock
 from reporter.mkdocs_config import config_file_of, load_mkdocs_config
@@ -32,13 +33,15 @@ def generate_pages(
     templates_dir: Path | None,
     base: str | None = None,
     gates: list[str] | None = None,
-) -> tuple[list[FactsRecord], PlotDrawing]:
+    site_url: str | None = None,
+) -> tuple[list[FactsRecord], PlotDrawing, dict[str, bytes]]:
     """Run the pipeline and write the generated Markdown into the docs folder.
 
     With ``base`` (a facts folder or git revision) the site also gets a Changes page. Every page
     is rendered in memory before the first file is written, so a failure in any model or template
     leaves the docs folder as it was. Plots missing from the cache may still be drawing on return:
-    the plugin collects them before MkDocs needs their files.
+    the plugin collects them before MkDocs needs their files. Also returned: the files the site
+    gets but the docs folder must not hold (`RenderedSite.site_only`).
     """
     specs = load_project_specs(project)
     records = build_facts(project, specs, settings)
@@ -49,9 +52,21 @@ def generate_pages(
 
         changes = diff_facts(facts_for(project, base, settings), records, rules=gates or [])
     rendered = start_site(
-        records, templates_dir=templates_dir, changes=changes, plot_cache=settings.build_path(project) / "plot-cache"
+        records,
+        templates_dir=templates_dir,
+        changes=changes,
+        plot_cache=settings.build_path(project) / "plot-cache",
+        site_url=site_url,
+        undated=project_date(project),
     )
-    return records, write_site(docs_dir, rendered)
+    return records, write_site(docs_dir, rendered), rendered.site_only
+
+
+def project_date(project: Project) -> datetime.datetime | None:
+    """The date of a build's inputs: SOURCE_DATE_EPOCH when set, else the project's last commit."""
+    stamp = os.environ.get("SOURCE_DATE_EPOCH")
+    seconds = int(stamp) if stamp and stamp.isdigit() else last_commit_time(project.root)
+    return datetime.datetime.fromtimestamp(seconds, datetime.UTC) if seconds is not None else None
 
 
 def build_site(
@@ -83,15 +98,16 @@ def build_site(
                     f"{config_file}: the `reporter` plugin is not enabled. Fix: add `- reporter` under `plugins:`"
                 )
             plugin_settings, templates_dir = plugin.settings_for(project.root, given=settings)
-            records, drawing = generate_pages(
+            records, drawing, site_only = generate_pages(
                 project,
                 plugin_settings,
                 docs_dir=Path(config.docs_dir),
                 templates_dir=templates_dir,
                 base=base,
                 gates=list(plugin.config.gates),
+                site_url=config.site_url,
             )
-            plugin.use_generated(records, drawing)
+            plugin.use_generated(records, drawing, site_only)
             logging.getLogger("mkdocs").setLevel(logging.WARNING if settings.quiet else logging.INFO)
             with _build_date_of(project):
                 build(config)
@@ -111,10 +127,8 @@ def _build_date_of(project: Project) -> Iterator[None]:
     if "SOURCE_DATE_EPOCH" in os.environ:
         yield
         return
-    result = subprocess.run(
-        ["git", "-C", str(project.root), "log", "-1", "--format=%ct"], capture_output=True, text=True, check=False
-    )
-    stamp = result.stdout.strip() if result.returncode == 0 else ""
+    commit_time = last_commit_time(project.root)
+    stamp = str(commit_time) if commit_time is not None else ""
     if stamp:
         os.environ["SOURCE_DATE_EPOCH"] = stamp
     try:

@@ -1,4 +1,4 @@
-"""The `reporter` command: build, check, diff, schema, serve.
+"""The `reporter` command: build, check, diff, export, schema, serve, verify.
 
 Exit status: 0 success, 1 internal failure (or a gate), 2 bad input. Errors a user can fix are
 printed as messages, never as tracebacks.
@@ -62,6 +62,15 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("facts", type=Path, help="the facts.json published with the model card")
     verify.add_argument("--device", help="auto (default), cpu or cuda[:N]")
 
+    export = commands.add_parser(
+        "export", help="write one model's facts as a Hugging Face card, CycloneDX ML-BOM or SPDX 3.0.1 document"
+    )
+    export.add_argument("slug", help="the model's folder name under models/")
+    export.add_argument("--format", required=True, choices=("hf", "cyclonedx", "spdx"), dest="export_format")
+    export.add_argument("--output", type=Path, help="write to this file instead of stdout")
+    export.add_argument("--project", dest="project_dir", default=".", type=Path, help="project folder (default: .)")
+    export.add_argument("--facts-dir", type=Path, help="facts folder of the build (default: PROJECT/build/facts)")
+
     serve = commands.add_parser(
         "serve", help="build and serve the site locally, rebuilding when a spec, recipe, template or page changes"
     )
@@ -106,6 +115,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "diff":
         return _diff(project, args)
 
+    if args.command == "export":
+        return _export(project, args)
+
     if args.command == "serve":
         return _serve(project, dev_addr=args.dev_addr)
 
@@ -147,6 +159,40 @@ def _diff(project: Project, args: argparse.Namespace) -> int:
     for gate in result.fired:
         print(f"gate fired: {gate.rule}: {'; '.join(gate.reasons)}", file=sys.stderr)
     return EXIT_FAILURE if result.fired else EXIT_OK
+
+
+def _export(project: Project, args: argparse.Namespace) -> int:
+    """The same bytes the build publishes beside the model's card, from the facts of the last build."""
+    from reporter.build import project_date
+    from reporter.export import EXPORT_FILES, document_date, render_export, report_url_of
+    from reporter.pipeline import BuildSettings
+    from reporter.render.environment import make_environment
+    from reporter.verify import read_facts
+
+    config = load_mkdocs_config(config_file_of(project.root))
+    plugin = config.plugins.get("reporter")
+    given = BuildSettings(facts_dir=args.facts_dir, quiet=True)
+    settings, templates_dir = plugin.settings_for(project.root, given=given) if plugin is not None else (given, None)
+    path = settings.facts_path(project) / f"{args.slug}.json"
+    if not path.is_file():
+        raise InputError(
+            f"{path}: no facts for model {args.slug!r}. Fix: run `reporter build` first, or give the model's "
+            "folder name under models/ (or --facts-dir)"
+        )
+    facts = read_facts(path)
+    text = render_export(
+        facts,
+        args.export_format,
+        env=make_environment(templates_dir),
+        report_url=report_url_of(facts.slug, config.site_url),
+        created=document_date(facts, undated=project_date(project)),
+    )
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+        print(f"wrote {EXPORT_FILES[args.export_format]} of {facts.slug} to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
 
 
 def _verify(args: argparse.Namespace) -> int:

@@ -21,6 +21,7 @@ from reporter.facts import (
     FairnessFacts,
     Interval,
     MulticlassPerformanceFacts,
+    NotReported,
     PerformanceFacts,
     RegressionPerformanceFacts,
     TrainingFacts,
@@ -93,6 +94,14 @@ class TensorChange(Change):
     relative_change: float | None
 
 
+class ExportChange(Change):
+    """An export whose bytes differ: the format's file and the lines removed and added."""
+
+    file: str
+    removed_lines: int
+    added_lines: int
+
+
 class ModelDiff(Change):
     slug: str
     name: str
@@ -104,6 +113,7 @@ class ModelDiff(Change):
     weights: list[ValueChange] = []
     largest_movers: list[TensorChange] = []
     text: list[ValueChange] = []
+    exports: list[ExportChange] = []
 
 
 class GateResult(Change):
@@ -166,7 +176,37 @@ def _diff_model(old: FactsRecord, new: FactsRecord) -> ModelDiff:
         weights=_weight_changes(old, new),
         largest_movers=_largest_movers(old, new),
         text=_text_changes(old, new),
+        exports=_export_changes(old, new),
     )
+
+
+def _export_changes(old: FactsRecord, new: FactsRecord) -> list[ExportChange]:
+    """Each export rendered from both sides, with what the diff leaves out (provenance, training
+    time) and the document date held equal, so an export differs only where its figures or text do."""
+    import datetime
+    import difflib
+
+    from reporter.export import EXPORT_FILES, render_export
+    from reporter.render.environment import make_environment
+
+    update: dict[str, object] = {"provenance": new.provenance}
+    if isinstance(old.training, TrainingFacts) and isinstance(new.training, TrainingFacts):
+        update["training"] = old.training.model_copy(update={"wall_seconds": new.training.wall_seconds})
+    old = old.model_copy(update=update)
+    env = make_environment()
+    fixed = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+    changes = []
+    for export_format, name in EXPORT_FILES.items():
+        a, b = (
+            render_export(f, export_format, env=env, report_url="index.html", created=fixed).splitlines()
+            for f in (old, new)
+        )
+        if a != b:
+            lines = list(difflib.unified_diff(a, b, lineterm="", n=0))
+            removed = sum(1 for line in lines if line.startswith("-") and not line.startswith("---"))
+            added = sum(1 for line in lines if line.startswith("+") and not line.startswith("+++"))
+            changes.append(ExportChange(file=name, removed_lines=removed, added_lines=added))
+    return changes
 
 
 def change_interval(old: Interval, new: Interval) -> tuple[float | None, float | None, float | None]:
@@ -308,13 +348,23 @@ def _text_changes(old: FactsRecord, new: FactsRecord) -> list[ValueChange]:
         "license",
         "description",
         "intended_uses",
+        "intended_users",
         "out_of_scope_uses",
         "limitations",
         "ethical_considerations",
     )
     a = {f: getattr(old.card, f) for f in fields}
     b = {f: getattr(new.card, f) for f in fields}
+    a["openness"], b["openness"] = (_openness_text(f) for f in (old, new))
     return _value_changes("", a, b)
+
+
+def _openness_text(facts: FactsRecord) -> str:
+    openness = facts.openness
+    if isinstance(openness, NotReported):
+        return openness.not_reported
+    missing = f"; next class lacks {', '.join(openness.missing_for_next)}" if openness.missing_for_next else ""
+    return openness.label + missing
 
 
 GATE_HELP = (

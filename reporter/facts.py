@@ -15,8 +15,8 @@ from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-SCHEMA_VERSION: Final = "1.3.0"
-EARLIER_VERSIONS: Final = ("1.2.0",)
+SCHEMA_VERSION: Final = "1.4.0"
+EARLIER_VERSIONS: Final = ("1.2.0", "1.3.0")
 """Schema versions `reporter diff` still reads (a base built before an upgrade): what they lack is
 filled in as not reported, with the reason."""
 
@@ -60,6 +60,7 @@ class CardFacts(Fact):
     out_of_scope_uses: list[str]
     limitations: list[str]
     ethical_considerations: list[str]
+    intended_users: list[str] = Field(description="Who the model is for, as the spec declares.")
 
 
 class ArchitectureFacts(Fact):
@@ -437,6 +438,43 @@ class InferenceFacts(Fact):
     rows_per_second: float = Field(description="Rows over seconds (varies between machines).")
 
 
+class OpennessComponentFacts(Fact):
+    """One of the Model Openness Framework's components, and whether it counts as openly released."""
+
+    key: str = Field(description="The spec's key for the component (e.g. `training_code`).")
+    name: str = Field(description="The framework's name for it (e.g. 'Training code').")
+    content_type: Literal["code", "data", "document"]
+    mof_class: Literal[1, 2, 3] = Field(description="The class that first asks for it (3 is the first reached).")
+    required: bool = Field(description="False for the framework's optional components, which never decide a class.")
+    status: Literal["open", "not_open", "not_released"] = Field(
+        description="open: released under an open license; not_open: its license is not open, or not an SPDX "
+        "identifier the framework knows (a missing license falls back to the model's); not_released: not declared."
+    )
+    license: str | None
+    license_origin: Literal["component", "type", "model"] | None = Field(
+        description="Where the license came from: the component, its type's license, or the model's license."
+    )
+    type_appropriate: bool | None = Field(
+        description="Whether the license is one the framework lists for this content type; null when not open."
+    )
+    location: str | None = Field(description="Where it is published; a site-relative page for what the build makes.")
+    origin: Literal["declared", "build"] | None = Field(
+        description="declared: the spec's `openness` section, or its datasheets' origins for the data; "
+        "build: a page or file this site publishes."
+    )
+
+
+class OpennessFacts(Fact):
+    """The Model Openness Framework class the released components reach."""
+
+    framework: str = Field(description="The framework and the version of its reference tool followed.")
+    reached: Literal[0, 1, 2, 3] = Field(description="Class reached: 3 open model, 2 open tooling, 1 open science.")
+    label: str
+    components: list[OpennessComponentFacts]
+    next_class: Literal[1, 2, 3] | None = Field(description="The next class up; null at Class I.")
+    missing_for_next: list[str] = Field(description="Keys of the required components that next class still lacks.")
+
+
 class ProvenanceFacts(Fact):
     """What produced these facts, so readers can reproduce them."""
 
@@ -451,7 +489,7 @@ class ProvenanceFacts(Fact):
 class FactsRecord(Fact):
     """Everything reporter knows about one model."""
 
-    schema_version: Literal["1.2.0", "1.3.0"] = SCHEMA_VERSION
+    schema_version: Literal["1.2.0", "1.3.0", "1.4.0"] = SCHEMA_VERSION
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="URL-safe model identifier.")
     card: CardFacts
     architecture: ArchitectureFacts
@@ -463,6 +501,7 @@ class FactsRecord(Fact):
     fairness: FairnessFacts | NotReported
     inference: InferenceFacts | NotReported
     embedding_bias: EmbeddingBiasFacts | NotReported
+    openness: OpennessFacts | NotReported
     provenance: ProvenanceFacts
 
     @model_validator(mode="before")
@@ -470,8 +509,9 @@ class FactsRecord(Fact):
     def _upgrade(cls, data: Any) -> Any:
         """Facts of an earlier schema version, with the fact families it did not have marked as such."""
         if isinstance(data, dict) and data.get("schema_version") in EARLIER_VERSIONS:
-            missing = f"not recorded: these facts were written with schema {data['schema_version']}"
-            data = {"inference": {"not_reported": missing}, "embedding_bias": {"not_reported": missing}, **data}
+            missing = {"not_reported": f"not recorded: these facts were written with schema {data['schema_version']}"}
+            data = {"inference": missing, "embedding_bias": missing, "openness": missing, **data}
+            data["card"] = {"intended_users": [], **data.get("card", {})}
         return data
 
     def to_json(self) -> str:

@@ -27,11 +27,20 @@ from reporter.extract.embedding_bias import WordSets, extract_embedding_bias, re
 from reporter.extract.fairness import extract_fairness
 from reporter.extract.metrics import BOOTSTRAP_SAMPLES, Rows, extract_performance
 from reporter.extract.multiclass import ClassPredictions, extract_multiclass_fairness, extract_multiclass_performance
+from reporter.extract.openness import assess_openness
 from reporter.extract.provenance import extract_provenance
 from reporter.extract.regression import Predictions, extract_regression_fairness, extract_regression_performance
 from reporter.extract.spectral import SpectralOptions
 from reporter.extract.weights import WeightOptions, extract_weights, sha256_file
-from reporter.facts import CardFacts, EmbeddingBiasFacts, FactsRecord, NotReported, Owner
+from reporter.facts import (
+    CardFacts,
+    DataSourceFacts,
+    EmbeddingBiasFacts,
+    FactsRecord,
+    NotReported,
+    OpennessFacts,
+    Owner,
+)
 from reporter.files import write_atomically
 from reporter.progress import BuildProgress
 from reporter.project import Project, resolve_file
@@ -91,7 +100,7 @@ def build_facts(project: Project, specs: list[LoadedSpec], settings: BuildSettin
                 loaded.slug, cached=facts is not None, training=loaded.spec.source.train is not None, epochs=epochs
             )
             if facts is not None:
-                facts = _with_card_of(facts, loaded.spec)
+                facts = _with_declarations_of(facts, loaded.spec)
             else:
                 computed = _compute_with_context(
                     project, loaded, device=device, key=key, settings=settings, progress=progress, epochs=epochs
@@ -139,21 +148,43 @@ def card_facts(spec: ModelSpec) -> CardFacts:
         out_of_scope_uses=spec.out_of_scope_uses,
         limitations=spec.limitations,
         ethical_considerations=spec.ethical_considerations,
+        intended_users=spec.intended_users,
+    )
+
+
+def openness_facts(
+    spec: ModelSpec, *, data: list[DataSourceFacts], performance: object, embedding_bias: object
+) -> OpennessFacts:
+    """The openness class, from what the spec declares released and what the build publishes
+    (evaluation results: performance figures, or the embedding association tests)."""
+    return assess_openness(
+        declared=spec.openness,
+        model_license=spec.license,
+        data=data,
+        evaluation_reported=not (isinstance(performance, NotReported) and isinstance(embedding_bias, NotReported)),
     )
 
 
 def computed_part(spec: ModelSpec) -> bytes:
-    """The spec without its card prose, canonically: what the cached facts depend on.
+    """The spec without its declarations, canonically: what the cached facts depend on.
 
-    Editing an intended use or a limitation (or a comment) must not retrain a model that took
-    minutes to train; the prose is taken from the spec on every build instead (`_with_card_of`).
+    Editing an intended use, a limitation, a released component (or a comment) must not retrain a
+    model that took minutes to train; the card prose and the openness class are taken from the
+    spec on every build instead (`_with_declarations_of`).
     """
-    return json.dumps(spec.model_dump(mode="json", exclude=set(CardFacts.model_fields)), sort_keys=True).encode()
+    declared = set(CardFacts.model_fields) | {"openness"}
+    return json.dumps(spec.model_dump(mode="json", exclude=declared), sort_keys=True).encode()
 
 
-def _with_card_of(facts: FactsRecord, spec: ModelSpec) -> FactsRecord:
-    """Cached facts with the spec's current card prose, read back through JSON like fresh facts."""
-    return FactsRecord.model_validate_json(facts.model_copy(update={"card": card_facts(spec)}).to_json())
+def _with_declarations_of(facts: FactsRecord, spec: ModelSpec) -> FactsRecord:
+    """Cached facts with the spec's current card prose and openness, read back through JSON like fresh facts."""
+    update = {
+        "card": card_facts(spec),
+        "openness": openness_facts(
+            spec, data=facts.data, performance=facts.performance, embedding_bias=facts.embedding_bias
+        ),
+    }
+    return FactsRecord.model_validate_json(facts.model_copy(update=update).to_json())
 
 
 def _declared_epochs(loaded: LoadedSpec) -> int | None:
@@ -431,6 +462,8 @@ def _compute_facts(
             else NotReported(not_reported="the spec names no sensitive features")
         )
 
+    data = [extract_data_source(s, tables.get(s.id), spec.evaluation) for s in spec.data]
+    embedding_bias = _embedding_bias(loaded, association_tests, outcome.embeddings, settings)
     return FactsRecord(
         slug=loaded.slug,
         card=card_facts(spec),
@@ -442,11 +475,12 @@ def _compute_facts(
             trainable_names=outcome.trainable_names,
             options=settings.weight_options(device),
         ),
-        data=[extract_data_source(s, tables.get(s.id), spec.evaluation) for s in spec.data],
+        data=data,
         sensitive_features=spec.evaluation.sensitive_features if spec.evaluation else [],
         performance=performance,
         fairness=fairness,
         inference=outcome.inference,
-        embedding_bias=_embedding_bias(loaded, association_tests, outcome.embeddings, settings),
+        embedding_bias=embedding_bias,
+        openness=openness_facts(spec, data=data, performance=performance, embedding_bias=embedding_bias),
         provenance=extract_provenance(root=project.root, device=device, cache_key=key),
     )

@@ -348,6 +348,56 @@ class EmbeddingBias(SpecModel):
         return values
 
 
+MofComponent = Literal[
+    "model_architecture",
+    "final_parameters",
+    "evaluation_results",
+    "model_card",
+    "data_card",
+    "technical_report",
+    "sample_outputs",
+    "training_code",
+    "inference_code",
+    "evaluation_code",
+    "evaluation_data",
+    "supporting_libraries",
+    "datasets",
+    "preprocessing_code",
+    "intermediate_parameters",
+    "research_paper",
+    "model_metadata",
+]
+"""The Model Openness Framework's 17 components, by the key a spec declares them under."""
+
+
+class ReleasedComponent(SpecModel):
+    """One released part of the model: where it is and under which license."""
+
+    location: str = Field(min_length=1, description="Where it is published (a URL, or a path in the repository).")
+    license: str | None = Field(
+        default=None,
+        description="SPDX license identifier; default: the `licenses` entry of its type, then the model's `license`.",
+    )
+
+
+class TypeLicenses(SpecModel):
+    """Licenses that apply to every released component of one type unless the component names its own."""
+
+    code: str | None = Field(default=None, description="SPDX identifier for code components.")
+    data: str | None = Field(default=None, description="SPDX identifier for data components (weights, data sets).")
+    document: str | None = Field(default=None, description="SPDX identifier for documents (cards, papers, reports).")
+
+
+class Openness(SpecModel):
+    """What is released besides what this build publishes, for the Model Openness Framework class."""
+
+    licenses: TypeLicenses = Field(default_factory=TypeLicenses)
+    components: dict[MofComponent, ReleasedComponent] = Field(
+        default_factory=dict,
+        description="Released components by key (e.g. `training_code: {location: https://…, license: MIT}`).",
+    )
+
+
 class ModelSpec(SpecModel):
     """Everything the author declares about one model."""
 
@@ -361,6 +411,9 @@ class ModelSpec(SpecModel):
     out_of_scope_uses: Annotated[list[str], Distinct] = Field(min_length=1)
     limitations: Annotated[list[str], Distinct] = Field(min_length=1)
     ethical_considerations: Annotated[list[str], Distinct] = Field(default_factory=list)
+    intended_users: Annotated[list[str], Distinct] = Field(
+        default_factory=list, description="Who the model is for (e.g. 'fairness researchers')."
+    )
     task: str = Field(min_length=1, description="What the model does, in a few words.")
     source: Source
     data: list[DataSource] = Field(default_factory=list)
@@ -369,6 +422,9 @@ class ModelSpec(SpecModel):
         default=None, description="For a loaded encoder: measure social bias in its embeddings (SEAT)."
     )
     allow_pickle: bool = Field(default=False, description="Allow PyTorch pickle checkpoints (loaded weights-only).")
+    openness: Openness = Field(
+        default_factory=Openness, description="Released components and their licenses (Model Openness Framework)."
+    )
 
 
 def _cross_field_problems(path: Path, root: yaml.Node | None, spec: ModelSpec) -> list[Problem]:

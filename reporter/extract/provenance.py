@@ -35,6 +35,23 @@ def project_commit(root: Path) -> str | None:
     return result.stdout.strip() or None if result.returncode == 0 else None
 
 
+def last_commit_time(root: Path) -> int | None:
+    """Unix time of the project's last commit, or None outside a repository: the date of whatever
+    the build makes that must not change between builds of the same inputs."""
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(root), "log", "-1", "--format=%ct"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    stamp = result.stdout.strip()
+    return int(stamp) if result.returncode == 0 and stamp.isdigit() else None
+
+
 def extract_provenance(*, root: Path, device: str, cache_key: str) -> ProvenanceFacts:
     return ProvenanceFacts(
         reporter_version=__version__,

