@@ -63,9 +63,13 @@ def generate_pages(
 
 
 def project_date(project: Project) -> datetime.datetime | None:
-    """The date of a build's inputs: SOURCE_DATE_EPOCH when set, else the project's last commit."""
+    """The date of a build's inputs: SOURCE_DATE_EPOCH when set, else the project's last commit,
+    else (outside git) when a spec was last modified; the same inputs always give the same date."""
     stamp = os.environ.get("SOURCE_DATE_EPOCH")
     seconds = int(stamp) if stamp and stamp.isdigit() else last_commit_time(project.root)
+    if seconds is None:
+        specs = [p.stat().st_mtime for p in project.models_dir.glob("*/model.yaml")]
+        seconds = int(max(specs)) if specs else None
     return datetime.datetime.fromtimestamp(seconds, datetime.UTC) if seconds is not None else None
 
 

@@ -29,8 +29,8 @@ def render_export(
     Args:
         report_url: Where the model's full report is published; the exports link back to it.
         created: When the document is dated (SPDX needs a creation time): the spec's release
-            date when it declares one, else the project's last commit, so a rebuild of the same
-            inputs gives the same bytes.
+            date when it declares one, else the date of the project's inputs
+            (`reporter.build.project_date`), so a rebuild of the same inputs gives the same bytes.
     """
     if export_format == "hf":
         from reporter.export.hf_card import hf_card
@@ -55,8 +55,8 @@ def report_url_of(slug: str, site_url: str | None) -> str:
 
 
 def document_date(facts: FactsRecord, *, undated: datetime.datetime | None) -> datetime.datetime:
-    """The spec's release date (midnight UTC), else ``undated``, else now (a project with neither
-    a date nor a git history cannot give a reproducible date)."""
+    """The spec's release date (midnight UTC), else ``undated``, else now (a project with no spec
+    file to date it by)."""
     if facts.card.date:
         return datetime.datetime.combine(datetime.date.fromisoformat(facts.card.date), datetime.time(), datetime.UTC)
     return (undated or datetime.datetime.now(datetime.UTC)).replace(microsecond=0)

@@ -11,9 +11,12 @@ of the first result of each (task, dataset) only.
 
 from __future__ import annotations
 
+import json
+import urllib.parse
 from typing import Any, Final
 
 import jinja2
+from markupsafe import Markup
 
 from reporter.export.figures import CONFIDENCE, Figure, figures_of
 from reporter.facts import DataSourceFacts, FactsRecord, NotReported, TrainingFacts
@@ -84,8 +87,21 @@ def hf_card(facts: FactsRecord, *, env: jinja2.Environment, report_url: str) -> 
         license=license,
         license_name=license_name,
     )
-    body = render_template(env, "export/hf_card.md.j2", facts=facts, report_url=report_url, figures=figures_of(facts))
-    return f"---\n{data.to_yaml()}\n---\n\n{body}"
+    link = Markup(urllib.parse.quote(report_url, safe=":/#?=&%~"))  # a link target: quoted, not Markdown-escaped
+    body = render_template(env, "export/hf_card.md.j2", facts=facts, report_url=link, figures=figures_of(facts))
+    return f"---\n{_metadata_yaml(data)}\n---\n\n{body}"
+
+
+def _metadata_yaml(data: Any) -> str:
+    """The card's YAML metadata, read back before it is written: PyYAML folds some characters a
+    spec's free text may hold (NEL, line and paragraph separators) into spaces. Then the metadata is
+    written as JSON, which is YAML too and escapes every character."""
+    import yaml
+
+    text = data.to_yaml()
+    if yaml.safe_load(text) == data.to_dict():
+        return text
+    return json.dumps(data.to_dict(), indent=2, ensure_ascii=True)
 
 
 def _dataset_of(facts: FactsRecord, source: DataSourceFacts | None) -> dict[str, Any]:

@@ -61,13 +61,14 @@ def test_a_strict_build_links_and_publishes_plots_still_drawing_when_mkdocs_star
     (tmp_path / "mkdocs.yml").write_text(MKDOCS_YML)
     (tmp_path / "site_src").mkdir()
     config = load_config(config_file=str(tmp_path / "mkdocs.yml"), site_dir=str(tmp_path / "site"), strict=True)
-    drawing = write_site(tmp_path / "site_src", start_site(records, parallel_from=1))
+    rendered = start_site(records, parallel_from=1)
+    drawing = write_site(tmp_path / "site_src", rendered)
     pending = drawing.pending
     assert pending and not any((tmp_path / "site_src" / path).exists() for path in pending)
     manifest = json.loads((tmp_path / "site_src" / MANIFEST).read_text())
     assert set(pending) <= set(manifest)  # a plot still drawing is a generated file, not a stale one
 
-    config.plugins["reporter"].use_generated(records, drawing, {})
+    config.plugins["reporter"].use_generated(records, drawing, rendered.site_only)
     with caplog.at_level(logging.INFO, logger="mkdocs.plugins.reporter"):
         build(config)  # strict: a card linking to a plot MkDocs does not know would abort the build
     assert "reporter: plots drawn for 2 of 2 models" in caplog.messages

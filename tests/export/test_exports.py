@@ -1,0 +1,229 @@
+"""Every export, validated by its ecosystem's own parser or schema, with every figure read back.
+
+Models: the end-to-end project (a trained MLP, a fine-tuned MiniLM, the MiniLM loaded from its
+published folder, a checkpoint loaded with no evaluation, and hostile column and group names),
+and facts the example build wrote for the kinds that project lacks (a regression, COMPAS, and an
+encoder measured only for embedding bias), in `tests/fixtures/facts/examples/`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import math
+from functools import cache
+from pathlib import Path
+
+import pytest
+from cyclonedx.schema import SchemaVersion
+from cyclonedx.validation.json import JsonStrictValidator
+from huggingface_hub import ModelCard, ModelCardData
+from huggingface_hub.repocard_data import model_index_to_eval_results
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
+
+from reporter.export import EXPORT_FILES, render_export
+from reporter.export.figures import Figure, figures_of
+from reporter.facts import FactsRecord, NotReported
+from reporter.render.environment import make_environment
+from tests.conftest import FIXTURES, reporter
+
+EXAMPLES = sorted((FIXTURES / "facts" / "examples").glob("*.json"))
+BUILT = ("test-mlp", "test-minilm", "test-minilm-published", "tiny-loaded", "hostile-data")
+DATED = datetime.datetime(2026, 1, 2, tzinfo=datetime.UTC)
+REPORT = "https://example.org/models/x/index.html"
+
+
+@cache
+def spdx_validator() -> Draft202012Validator:
+    schema = json.loads((FIXTURES / "spdx" / "spdx-3.0.1.schema.json").read_text())
+    return Draft202012Validator(schema)
+
+
+def exports_of(facts: FactsRecord) -> dict[str, str]:
+    env = make_environment()
+    return {
+        name: render_export(facts, fmt, env=env, report_url=REPORT, created=DATED) for fmt, name in EXPORT_FILES.items()
+    }
+
+
+def same(a: float | None, b: float | None) -> bool:
+    return (a is None and b is None) or (a is not None and b is not None and math.isclose(a, b, rel_tol=0, abs_tol=0))
+
+
+def check_hf(text: str, facts: FactsRecord, tmp_path: Path, *, report_url: str = REPORT) -> None:
+    path = tmp_path / "README.md"
+    path.write_text(text, encoding="utf-8")
+    card = ModelCard.load(path)  # ignore_metadata_errors is False: bad metadata raises
+    data = ModelCardData(**card.data.to_dict())
+    assert data.license == card.data.license and card.data.model_name == facts.card.name
+    figures = figures_of(facts)
+    assert card.text.count(f"]({report_url})") == 1, "the card links back to the full report"
+    if not figures:
+        assert card.data.eval_results is None
+        return
+    name, results = model_index_to_eval_results(card.data.to_dict()["model-index"])
+    assert name == facts.card.name and len(results) == len(figures)
+    for result, figure in zip(results, figures, strict=True):
+        args = result.metric_args or {}
+        assert (result.metric_type, result.metric_name) == (figure.metric, figure.label)
+        assert same(result.metric_value, figure.value)
+        assert same(args.get("interval_low"), figure.low) and same(args.get("interval_high"), figure.high)
+        assert args.get("group") == figure.group and args.get("feature") == figure.feature
+
+
+def check_cyclonedx(text: str, facts: FactsRecord) -> None:
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(text) is None
+    bom = json.loads(text)
+    model = next(c for c in bom["components"] if c["type"] == "machine-learning-model")
+    assert {f["name"]: f["hashes"][0]["content"] for f in model["components"]} == facts.weights.files
+    metrics = model["modelCard"].get("quantitativeAnalysis", {}).get("performanceMetrics", [])
+    figures = figures_of(facts)
+    assert len(metrics) == len(figures)
+    for metric, figure in zip(metrics, figures, strict=True):
+        assert metric["type"] == figure.metric and metric.get("slice") == figure.slice
+        assert float(metric["value"]) == figure.value
+        interval = metric.get("confidenceInterval")
+        assert (interval is None) == (figure.low is None)
+        if interval:
+            assert (float(interval["lowerBound"]), float(interval["upperBound"])) == (figure.low, figure.high)
+    data = {c["name"]: c for c in bom["components"] if c["type"] == "data"}
+    assert list(data) == [d.id for d in facts.data]
+    for source in facts.data:
+        hashes = data[source.id].get("hashes")
+        expected = None if isinstance(source.measurements, NotReported) else source.measurements.sha256
+        assert (hashes[0]["content"] if hashes else None) == expected
+    flagged = [
+        (feature.feature, d.name)
+        for feature in getattr(facts.fairness, "features", [])
+        for d in feature.disparities
+        if d.status in ("warn", "fail")
+    ]
+    assessments = model["modelCard"]["considerations"].get("fairnessAssessments", [])
+    assert len(assessments) == len(flagged)
+    assert model["modelCard"]["considerations"]["useCases"] == facts.card.intended_uses
+
+
+def check_spdx(text: str, facts: FactsRecord) -> None:
+    document = json.loads(text)
+    errors = [e.message for e in spdx_validator().iter_errors(document)]
+    assert errors == []
+    graph = document["@graph"]
+    package = next(e for e in graph if e["type"] == "ai_AIPackage")
+    assert package["name"] == facts.card.name and package["software_packageVersion"] == facts.card.version
+    figures = figures_of(facts)
+    metrics = package.get("ai_metric", [])
+    assert [(m["key"], float(m["value"])) for m in metrics] == [(f.label, f.value) for f in figures]
+    assert {h["hashValue"] for h in package["verifiedUsing"]} == set(facts.weights.files.values())
+    for kind in ("hasConcludedLicense", "hasDeclaredLicense"):
+        licenses = [r for r in graph if r["type"] == "Relationship" and r["from"] == package["spdxId"]]
+        assert sum(r["relationshipType"] == kind for r in licenses) == 1, "the AI profile asks for exactly one"
+    datasets = {e["name"] for e in graph if e["type"] == "dataset_DatasetPackage"}
+    assert datasets == {d.id for d in facts.data}
+
+
+def check_all(facts: FactsRecord, tmp_path: Path) -> dict[str, str]:
+    exports = exports_of(facts)
+    check_hf(exports["README.md"], facts, tmp_path)
+    check_cyclonedx(exports["bom.cdx.json"], facts)
+    check_spdx(exports["spdx.json"], facts)
+    assert exports_of(facts) == exports, "the same facts give the same bytes"
+    return exports
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_example_facts_export_valid_and_complete(path: Path, tmp_path: Path) -> None:
+    facts = FactsRecord.model_validate_json(path.read_text())
+    check_all(facts, tmp_path)
+
+
+def test_the_example_facts_cover_what_the_built_project_lacks() -> None:
+    records = [FactsRecord.model_validate_json(p.read_text()) for p in EXAMPLES]
+    tasks = {getattr(r.performance, "task", "none") for r in records}
+    assert {"regression", "multiclass_classification", "none"} <= tasks
+    assert any(not isinstance(r.embedding_bias, NotReported) for r in records)
+    assert any(isinstance(r.performance, NotReported) for r in records)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("slug", BUILT)
+def test_built_models_export_valid_and_the_site_publishes_them(built, slug: str, tmp_path: Path) -> None:
+    root, _ = built
+    facts = FactsRecord.model_validate_json((root / "build" / "facts" / f"{slug}.json").read_text())
+    check_all(facts, tmp_path)
+    folder = root / "site" / "models" / slug
+    card = (folder / "index.html").read_text()
+    for name in EXPORT_FILES.values():
+        assert f'href="{name}"' in card
+    check_hf((folder / "README.md").read_text(), facts, tmp_path, report_url="index.html")
+    assert "models/" + slug + "/README.md" not in (root / "site_src" / ".reporter-generated.json").read_text()
+
+
+@pytest.mark.slow
+def test_cli_export_writes_what_the_site_publishes(built, tmp_path: Path) -> None:
+    root, _ = built
+    for fmt, name in EXPORT_FILES.items():
+        out = tmp_path / name
+        result = reporter("export", "test-mlp", "--format", fmt, "--output", str(out), "--project", str(root), cwd=root)
+        assert result.returncode == 0, result.stderr
+        assert out.read_bytes() == (root / "site" / "models" / "test-mlp" / name).read_bytes()
+    printed = reporter("export", "test-mlp", "--format", "cyclonedx", "--project", str(root), cwd=root)
+    assert printed.stdout.encode() == (root / "site" / "models" / "test-mlp" / "bom.cdx.json").read_bytes()
+    missing = reporter("export", "no-such-model", "--format", "hf", "--project", str(root), cwd=root)
+    assert missing.returncode == 2 and "no facts for model 'no-such-model'" in missing.stderr
+    assert "Fix:" in missing.stderr and "Traceback" not in missing.stderr
+
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    "{{ 7 * 7 }}",
+    "[x](javascript:alert(1))",
+    "---\nlicense: mit\n---",
+    'quote " and \\ backslash',
+    "key: value # comment",
+    "line\nbreak",
+    "\u2028 separator and \x00 nul",
+    "@context",
+]
+hostile_text = st.sampled_from(HOSTILE) | st.text(min_size=1, max_size=30)
+BASE = json.loads((FIXTURES / "facts" / "adult-income-mlp.json").read_text())
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=hostile_text, use=hostile_text, group=hostile_text, source=hostile_text)
+def test_hostile_text_stays_inert_and_valid_in_every_format(
+    name: str, use: str, group: str, source: str, tmp_path: Path
+) -> None:
+    data = json.loads(json.dumps(BASE))
+    data["fairness"]["features"] = data["fairness"]["features"][:1]  # fewer figures: SPDX validation is slow
+    data["card"]["name"], data["card"]["intended_uses"] = name, [use]
+    data["fairness"]["features"][0]["groups"][0]["group"] = group
+    data["data"][0]["description"] = source
+    facts = FactsRecord.model_validate(data)
+    exports = check_all(facts, tmp_path)
+    card = ModelCard.load(tmp_path / "README.md")
+    assert card.data.model_name == name  # read back exactly from the YAML
+    body = card.text
+    for text in (name, use, group):
+        if "<" in text:
+            assert text not in body, "markup in free text is escaped in the card body"
+    bom = json.loads(exports["bom.cdx.json"])
+    assert bom["components"][0]["name"] == name
+    assert json.loads(exports["spdx.json"])["@context"] == "https://spdx.org/rdf/3.0.1/spdx-context.jsonld"
+
+
+def test_figures_cover_every_reported_interval() -> None:
+    facts = FactsRecord.model_validate(BASE)
+    figures = figures_of(facts)
+    assert figures[0] == Figure("accuracy", facts.performance.accuracy.value, *_bounds(facts.performance.accuracy))
+    feature = facts.fairness.features[0]  # type: ignore[union-attr]
+    group = next(g for g in feature.groups if g.status == "reported")
+    assert any(f.group == group.group and f.metric == "true_positive_rate" for f in figures)
+    assert {f.metric for f in figures if f.group is None and f.feature == feature.feature} == {
+        "_".join(d.name.lower().split()) for d in feature.disparities if d.value.value is not None
+    }
+
+
+def _bounds(interval) -> tuple[float | None, float | None]:
+    return interval.low, interval.high
