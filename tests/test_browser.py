@@ -145,3 +145,21 @@ def test_hostile_column_and_group_names_are_shown_as_text(browser, site_url) -> 
         assert group in fairness_text
     assert "49" not in fairness_text.split("race")[-1].split("\n")[0]
     assert dialogs == []
+
+
+def test_card_links_every_export_and_shows_openness_and_coverage(browser, site_url) -> None:
+    page = browser.new_page()
+    page.goto(site_url + "models/test-mlp/index.html", wait_until="networkidle")
+    article = page.locator("article")
+    assert article.locator("h2#openness").count() == 1
+    assert "Not classified" in article.inner_text() and "still missing" in article.inner_text()
+    for name, marker in (("README.md", "model-index:"), ("bom.cdx.json", '"bomFormat"'), ("spdx.json", '"@context"')):
+        link = article.locator(f"a[href='{name}']")
+        assert link.count() == 1, name
+        response = page.request.get(site_url + "models/test-mlp/" + name)
+        assert response.status == 200 and marker in response.text(), name
+    page.goto(site_url + "models/test-mlp/documentation.html", wait_until="networkidle")
+    rows = page.locator("article table").first.locator("tbody tr")
+    assert rows.count() == 23  # Annex IV's points 1(a)–1(h), 2(a)–2(h) and 3–9
+    assert rows.filter(has_text="2(g)").locator(".reporter-status").inner_text() == "measured"
+    page.screenshot(path=str(SCREENSHOTS / "documentation-coverage.png"), full_page=True)

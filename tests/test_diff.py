@@ -78,6 +78,7 @@ def test_diff_shows_the_metric_fairness_and_hyperparameter_changes(two_builds: P
     assert {c.field for c in model.hyperparameters} >= {"epochs", "learning_rate"}
     assert any(c.field == "fingerprint" for c in model.weights)
     assert model.largest_movers and model.data == [] and model.text == []
+    assert {e.file for e in model.exports} == {"README.md", "bom.cdx.json", "spdx.json"}
 
 
 def test_markdown_report_for_a_pull_request_comment(two_builds: Path) -> None:
@@ -85,6 +86,7 @@ def test_markdown_report_for_a_pull_request_comment(two_builds: Path) -> None:
     assert result.returncode == 0
     assert "### Test MLP (`mlp`): changed" in result.stdout
     assert "| `accuracy` |" in result.stdout and "| `epochs` | 3 | 1 |" in result.stdout
+    assert "**Exports**: `README.md` (−" in result.stdout
 
 
 def test_gates_exit_1_and_name_the_rule(two_builds: Path) -> None:
@@ -242,3 +244,40 @@ def test_regression_metrics_are_compared_and_gated() -> None:
     assert change.name == "mean_absolute_error" and change.delta == pytest.approx(0.8) and change.significant
     assert result.fired[0].reasons == ["adult-income-mlp: mean_absolute_error 7.0000 → 7.8000 (+0.8000)"]
     assert diff_facts([record], [with_mae(7.0)]).models[0].metrics == []
+
+
+def test_an_export_that_changes_is_a_change_and_provenance_alone_changes_none() -> None:
+    from reporter.extract.openness import assess_openness
+    from reporter.facts import FactsRecord
+    from reporter.spec import Openness
+
+    record = FactsRecord.model_validate_json(
+        (REPO / "tests" / "fixtures" / "facts" / "adult-income-mlp.json").read_text()
+    )
+    described = record.model_copy(update={"card": record.card.model_copy(update={"description": "New words."})})
+    [model] = diff_facts([record], [described]).models
+    assert {e.file for e in model.exports} == {"README.md", "bom.cdx.json", "spdx.json"}
+    assert all(e.added_lines >= 1 and e.removed_lines >= 1 for e in model.exports)
+    moved = record.model_copy(update={"provenance": record.provenance.model_copy(update={"python": "3.99.0"})})
+    assert diff_facts([record], [moved]).models[0].status == "unchanged"
+    declared = Openness.model_validate(
+        {"components": {"technical_report": {"location": "https://x", "license": "CC-BY-4.0"}}}
+    )
+    opened = record.model_copy(
+        update={
+            "openness": assess_openness(
+                declared=declared, model_license="Apache-2.0", data=record.data, evaluation_reported=True
+            )
+        }
+    )
+    base = record.model_copy(
+        update={
+            "openness": assess_openness(
+                declared=Openness(), model_license="Apache-2.0", data=record.data, evaluation_reported=True
+            )
+        }
+    )
+    [model] = diff_facts([base], [opened]).models
+    change = next(c for c in model.text if c.field == "openness")
+    assert "technical_report" in change.base and "technical_report" not in change.head
+    assert any(e.file == "README.md" for e in model.exports)

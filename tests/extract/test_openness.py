@@ -122,3 +122,16 @@ def test_license_table_is_the_spdx_list() -> None:
     table = license_table()
     assert len(table) > 600 and is_spdx_license("Apache-2.0") and not is_spdx_license("apache-2.0")
     assert table["CC-BY-4.0"].open and not table["CC-BY-NC-4.0"].open
+
+
+def test_declaring_a_component_recomputes_nothing() -> None:
+    """The openness section is re-read on every build, like the card's prose: not part of the cache key."""
+    from reporter.pipeline import computed_part
+    from reporter.spec import load_spec
+    from tests.conftest import REPO
+
+    spec = load_spec(REPO / "models" / "adult-income-mlp" / "model.yaml").spec
+    declared = Openness.model_validate({"components": {"technical_report": {"location": "https://x"}}})
+    edited = spec.model_copy(update={"openness": declared, "intended_users": ["someone"]})
+    assert computed_part(spec) == computed_part(edited)
+    assert computed_part(spec) != computed_part(spec.model_copy(update={"allow_pickle": True}))
