@@ -172,13 +172,16 @@ def _component_facts(
     from_data: dict[str, ReleasedComponent],
 ) -> OpennessComponentFacts:
     release = declared.components.get(component.key) or from_data.get(component.key)  # type: ignore[call-overload]
+    identity = {
+        "key": component.key,
+        "name": component.name,
+        "content_type": component.content_type,
+        "mof_class": component.mof_class,
+        "required": component.required,
+    }
     if release is None and component.key not in built:
         return OpennessComponentFacts(
-            key=component.key,
-            name=component.name,
-            content_type=component.content_type,
-            mof_class=component.mof_class,
-            required=component.required,
+            **identity,
             status="not_released",
             license=None,
             license_origin=None,
@@ -198,11 +201,7 @@ def _component_facts(
     parts = license.split(" AND ") if license else []
     types = [set(info.types) for part in parts if (info := license_table().get(part))]
     return OpennessComponentFacts(
-        key=component.key,
-        name=component.name,
-        content_type=component.content_type,
-        mof_class=component.mof_class,
-        required=component.required,
+        **identity,
         status="open" if is_open else "not_open",
         license=license,
         license_origin=origin if license else None,
