@@ -84,7 +84,7 @@ def _design(f: FactsRecord) -> tuple[Status, str, str | None]:
 
 def _architecture(f: FactsRecord) -> tuple[Status, str, str | None]:
     compute = (
-        f"; trained for {f.training.wall_seconds:.0f} s on {f.training.device}"
+        f"; trained for {f.training.wall_seconds:.1f} s on {f.training.device}"
         if isinstance(f.training, TrainingFacts)
         else ""
     )
@@ -132,7 +132,7 @@ def _metrics_fit(f: FactsRecord) -> tuple[Status, str, str | None]:
 def _changes(f: FactsRecord) -> tuple[Status, str, str | None]:
     return (
         "missing",
-        "`reporter diff` reports what changed between two builds; a lifecycle history is not kept.",
+        "reporter diff reports what changed between two builds; a lifecycle history is not kept.",
         None,
     )
 
@@ -193,7 +193,7 @@ def _compute(f: FactsRecord) -> tuple[Status, str, str | None]:
     if isinstance(f.training, TrainingFacts):
         return (
             "measured",
-            f"{f.training.wall_seconds:.0f} s on {f.training.device}; energy not measured.",
+            f"{f.training.wall_seconds:.1f} s on {f.training.device}; energy not measured.",
             "training.md",
         )
     return "missing", "Not trained by this build.", "training.md"
