@@ -457,6 +457,9 @@ class OpennessComponentFacts(Fact):
     type_appropriate: bool | None = Field(
         description="Whether the license is one the framework lists for this content type; null when not open."
     )
+    license_suggestion: str | None = Field(
+        description="For a license that is not an SPDX identifier, the closest one (e.g. CC-BY-4.0 for 'CC BY 4.0')."
+    )
     location: str | None = Field(description="Where it is published; a site-relative page for what the build makes.")
     origin: Literal["declared", "build"] | None = Field(
         description="declared: the spec's `openness` section, or its datasheets' origins for the data; "

@@ -22,6 +22,7 @@ spec's `openness` section, which also overrides what is derived.
 
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass
 from functools import cache
@@ -87,6 +88,19 @@ def license_table() -> dict[str, LicenseInfo]:
     return {
         key: LicenseInfo(open=v["open"], types=tuple(v["types"])) for key, v in json.loads(text)["licenses"].items()
     }
+
+
+def closest_spdx_license(text: str) -> str | None:
+    """The SPDX identifier a license written by hand most likely means ('CC BY 4.0' → 'CC-BY-4.0'),
+    or None when it is one already or nothing is close."""
+    if is_spdx_license(text):
+        return None
+    normal = {"-".join(key.lower().replace("-", " ").split()): key for key in license_table()}
+    wanted = "-".join(text.lower().replace("-", " ").split())
+    if wanted in normal:
+        return normal[wanted]
+    close = difflib.get_close_matches(wanted, list(normal), n=1, cutoff=0.85)
+    return normal[close[0]] if close else None
 
 
 def is_spdx_license(identifier: str) -> bool:
@@ -163,6 +177,14 @@ def _is_open(license: str) -> bool:
     return all(p is not None and p.open for p in parts)
 
 
+def _suggestion(parts: list[str]) -> str | None:
+    """The license with each hand-written part replaced by the SPDX identifier it likely means."""
+    suggested = [closest_spdx_license(part) for part in parts]
+    if not any(suggested):
+        return None
+    return " AND ".join(s or part for s, part in zip(suggested, parts, strict=True))
+
+
 def _component_facts(
     component: Component,
     *,
@@ -186,6 +208,7 @@ def _component_facts(
             license=None,
             license_origin=None,
             type_appropriate=None,
+            license_suggestion=None,
             location=None,
             origin=None,
         )
@@ -206,6 +229,7 @@ def _component_facts(
         license=license,
         license_origin=origin if license else None,
         type_appropriate=all(component.content_type in t for t in types) if is_open else None,
+        license_suggestion=_suggestion(parts),
         location=release.location if release is not None else built[component.key],
         origin="declared" if release is not None else "build",
     )

@@ -135,3 +135,15 @@ def test_declaring_a_component_recomputes_nothing() -> None:
     edited = spec.model_copy(update={"openness": declared, "intended_users": ["someone"]})
     assert computed_part(spec) == computed_part(edited)
     assert computed_part(spec) != computed_part(spec.model_copy(update={"allow_pickle": True}))
+
+
+def test_a_hand_written_license_is_not_open_but_gets_the_identifier_it_means() -> None:
+    declared = Openness.model_validate({"components": {"datasets": {"location": "https://a", "license": "CC BY 4.0"}}})
+    facts = assess_openness(declared=declared, model_license="MIT", data=[], evaluation_reported=False)
+    datasets = next(c for c in facts.components if c.key == "datasets")
+    assert (datasets.status, datasets.license_suggestion) == ("not_open", "CC-BY-4.0")
+    mixed = [source("train", "see origin", "https://a"), source("evaluation", "ODC-By 1.0", "https://b")]
+    derived = assess_openness(declared=Openness(), model_license="MIT", data=mixed, evaluation_reported=False)
+    by_key = {c.key: c for c in derived.components}
+    assert by_key["datasets"].license_suggestion == "ODC-By-1.0 AND see origin"
+    assert by_key["model_card"].license_suggestion is None  # MIT is an identifier already
