@@ -74,7 +74,8 @@ def hf_card(facts: FactsRecord, *, env: jinja2.Environment, report_url: str) -> 
     task = pipeline_tag_of(facts) or "other"
     source = evaluation_source(facts)
     dataset = _dataset_of(facts, source)
-    results = [_eval_result(EvalResult, figure, task=task, dataset=dataset) for figure in figures_of(facts)]
+    figures = figures_of(facts)
+    results = [_eval_result(EvalResult, figure, task=task, dataset=dataset) for figure in figures]
     license, license_name = _license_fields(facts.card.license)
     data = ModelCardData(
         model_name=facts.card.name,
@@ -88,7 +89,7 @@ def hf_card(facts: FactsRecord, *, env: jinja2.Environment, report_url: str) -> 
         license_name=license_name,
     )
     link = Markup(urllib.parse.quote(report_url, safe=":/#?=&%~"))  # a link target: quoted, not Markdown-escaped
-    body = render_template(env, "export/hf_card.md.j2", facts=facts, report_url=link, figures=figures_of(facts))
+    body = render_template(env, "export/hf_card.md.j2", facts=facts, report_url=link, figures=figures)
     return f"---\n{_metadata_yaml(data)}\n---\n\n{body}"
 
 
