@@ -15,8 +15,8 @@ from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-SCHEMA_VERSION: Final = "1.4.0"
-EARLIER_VERSIONS: Final = ("1.2.0", "1.3.0")
+SCHEMA_VERSION: Final = "1.5.0"
+EARLIER_VERSIONS: Final = ("1.2.0", "1.3.0", "1.4.0")
 """Schema versions `reporter diff` still reads (a base built before an upgrade): what they lack is
 filled in as not reported, with the reason."""
 
@@ -438,6 +438,71 @@ class InferenceFacts(Fact):
     rows_per_second: float = Field(description="Rows over seconds (varies between machines).")
 
 
+class ColumnImportanceFacts(Fact):
+    """How much the headline metric worsens when one input column is shuffled."""
+
+    column: str = Field(description="Input column; its one-hot or text expansion is shuffled as one.")
+    importance: Interval = Field(
+        description="Mean over the repeats of the metric's worsening (baseline minus shuffled for a higher-is-better "
+        "metric, shuffled minus baseline for an error); bootstrap interval over the explained rows."
+    )
+    repeat_std: float | None = Field(description="Standard deviation over the repeats (scikit-learn's importances_std).")
+
+
+class GroupImportanceFacts(Fact):
+    """Permutation importance within one group of a sensitive feature."""
+
+    group: str
+    count: int = Field(description="Explained rows in the group.")
+    status: Literal["reported", "insufficient_data"]
+    baseline: Interval | None = Field(description="The headline metric on the group's rows; null when not reported.")
+    columns: list[ColumnImportanceFacts] = Field(description="In the order of the overall importances; empty if not reported.")
+
+
+class FeatureImportanceFacts(Fact):
+    """Permutation importance per group of one sensitive feature (or intersection)."""
+
+    feature: str
+    groups: list[GroupImportanceFacts]
+    suppressed_groups: int = Field(description="Groups smaller than the privacy threshold, hidden.")
+
+
+class PermutationImportanceFacts(Fact):
+    """Which inputs the model's predictions depend on, measured by shuffling each column."""
+
+    metric: Literal["roc_auc", "macro_f1", "mean_absolute_error"] = Field(description="The task's headline metric.")
+    higher_is_better: bool
+    rows: int = Field(description="Evaluation rows explained.")
+    sampled: bool = Field(description="True when the rows are a seeded sample of the evaluation rows.")
+    repeats: int
+    seed: int = Field(description="Seed of the shuffles, as scikit-learn's permutation_importance random_state.")
+    bootstrap_samples: int
+    min_group_size: int
+    baseline: Interval = Field(description="The metric on the explained rows, nothing shuffled.")
+    columns: list[ColumnImportanceFacts] = Field(description="Most important first (ties by column name).")
+    by_group: list[FeatureImportanceFacts]
+
+
+class ProxyFacts(Fact):
+    """How much one input column tells about one sensitive feature on the evaluation rows."""
+
+    column: str
+    sensitive_feature: str
+    normalized_mutual_information: Interval = Field(
+        description="Mutual information over the mean of the two entropies (scikit-learn's arithmetic "
+        "normalisation): 0 independent, 1 each determines the other; bootstrap interval over rows."
+    )
+    binned: int | None = Field(description="Numeric column cut into this many quantile bins; null: values as categories.")
+
+
+class ExplanationFacts(Fact):
+    """What the model relies on (permutation importance) and which inputs stand in for a sensitive feature."""
+
+    importance: PermutationImportanceFacts | NotReported
+    proxies: list[ProxyFacts] | NotReported = Field(description="Strongest first.")
+    proxy_threshold: float = Field(description="Normalised mutual information from which a column is called a proxy.")
+
+
 class OpennessComponentFacts(Fact):
     """One of the Model Openness Framework's components, and whether it counts as openly released."""
 
@@ -492,7 +557,7 @@ class ProvenanceFacts(Fact):
 class FactsRecord(Fact):
     """Everything reporter knows about one model."""
 
-    schema_version: Literal["1.2.0", "1.3.0", "1.4.0"] = SCHEMA_VERSION
+    schema_version: Literal["1.2.0", "1.3.0", "1.4.0", "1.5.0"] = SCHEMA_VERSION
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="URL-safe model identifier.")
     card: CardFacts
     architecture: ArchitectureFacts
@@ -504,6 +569,7 @@ class FactsRecord(Fact):
     fairness: FairnessFacts | NotReported
     inference: InferenceFacts | NotReported
     embedding_bias: EmbeddingBiasFacts | NotReported
+    explanations: ExplanationFacts | NotReported
     openness: OpennessFacts | NotReported
     provenance: ProvenanceFacts
 
@@ -513,7 +579,7 @@ class FactsRecord(Fact):
         """Facts of an earlier schema version, with the fact families it did not have marked as such."""
         if isinstance(data, dict) and data.get("schema_version") in EARLIER_VERSIONS:
             missing = {"not_reported": f"not recorded: these facts were written with schema {data['schema_version']}"}
-            data = {"inference": missing, "embedding_bias": missing, "openness": missing, **data}
+            data = {"inference": missing, "embedding_bias": missing, "openness": missing, "explanations": missing, **data}
             data["card"] = {"intended_users": [], **data.get("card", {})}
         return data
 

@@ -24,11 +24,13 @@ from reporter.datasets import (
 from reporter.errors import DataError, ModelFileError
 from reporter.extract.data import extract_data_source
 from reporter.extract.embedding_bias import WordSets, extract_embedding_bias, read_word_sets, sentences_of
+from reporter.extract.explanations import Scorer, explained_rows, extract_permutation_importance, headline_metric
 from reporter.extract.fairness import extract_fairness
 from reporter.extract.metrics import BOOTSTRAP_SAMPLES, Rows, extract_performance
 from reporter.extract.multiclass import ClassPredictions, extract_multiclass_fairness, extract_multiclass_performance
 from reporter.extract.openness import assess_openness
 from reporter.extract.provenance import extract_provenance
+from reporter.extract.proxies import PROXY_THRESHOLD, extract_proxies
 from reporter.extract.regression import Predictions, extract_regression_fairness, extract_regression_performance
 from reporter.extract.spectral import SpectralOptions
 from reporter.extract.weights import WeightOptions, extract_weights, sha256_file
@@ -36,6 +38,7 @@ from reporter.facts import (
     CardFacts,
     DataSourceFacts,
     EmbeddingBiasFacts,
+    ExplanationFacts,
     FactsRecord,
     NotReported,
     OpennessFacts,
@@ -375,6 +378,48 @@ def _embedding_bias(
     )
 
 
+NOT_RUN = "the build does not run this model (its predictions were computed elsewhere), so it cannot shuffle its inputs"
+
+
+def _explanations(
+    loaded: LoadedSpec,
+    data: LabelledData | None,
+    score_rows: Scorer | None,
+    *,
+    settings: BuildSettings,
+    progress: BuildProgress,
+) -> ExplanationFacts | NotReported:
+    """Permutation importance of every input column (overall and per group) on the spec's sample
+    of evaluation rows, and the proxies of each sensitive feature among the inputs (all rows)."""
+    evaluation = loaded.spec.evaluation
+    if data is None or evaluation is None:
+        return NotReported(not_reported="the spec declares no labelled evaluation data")
+    options = loaded.spec.explanations
+    importance: Any = NotReported(not_reported=NOT_RUN)
+    if score_rows is not None:
+        chosen = explained_rows(len(data.labels), sample=options.rows, seed=options.seed)
+        importance = extract_permutation_importance(
+            score_rows,
+            features=data.features.iloc[chosen],
+            labels=data.labels[chosen],
+            sensitive=data.sensitive.iloc[chosen],
+            metric=headline_metric(evaluation.task, data.classes),
+            repeats=options.repeats,
+            seed=options.seed,
+            sampled=len(chosen) < len(data.labels),
+            min_group_size=evaluation.min_group_size,
+            privacy_threshold=evaluation.privacy_threshold,
+            samples=settings.bootstrap_samples,
+            on_progress=lambda done, total: progress.message(
+                f"  {loaded.slug}: explanations, scored {done:,} of {total:,} shuffled rows"
+            ),
+        )
+    proxies: Any = NotReported(not_reported="the spec names no sensitive features")
+    if evaluation.sensitive_features:
+        proxies = extract_proxies(data.features, data.sensitive, samples=settings.bootstrap_samples, seed=options.seed)
+    return ExplanationFacts(importance=importance, proxies=proxies, proxy_threshold=PROXY_THRESHOLD)
+
+
 def _read_role(project: Project, loaded: LoadedSpec, role: str) -> Table | None:
     for index, source in enumerate(loaded.spec.data):
         if source.role == role and source.file is not None:
@@ -464,6 +509,13 @@ def _compute_facts(
 
     data = [extract_data_source(s, tables.get(s.id), spec.evaluation) for s in spec.data]
     embedding_bias = _embedding_bias(loaded, association_tests, outcome.embeddings, settings)
+    explanations = _explanations(
+        loaded,
+        evaluation_data if performance is not None and not isinstance(performance, NotReported) else None,
+        outcome.score_rows,
+        settings=settings,
+        progress=progress,
+    )
     return FactsRecord(
         slug=loaded.slug,
         card=card_facts(spec),
@@ -481,6 +533,7 @@ def _compute_facts(
         fairness=fairness,
         inference=outcome.inference,
         embedding_bias=embedding_bias,
+        explanations=explanations,
         openness=openness_facts(spec, data=data, performance=performance, embedding_bias=embedding_bias),
         provenance=extract_provenance(root=project.root, device=device, cache_key=key),
     )

@@ -348,6 +348,20 @@ class EmbeddingBias(SpecModel):
         return values
 
 
+class Explanations(SpecModel):
+    """How the build measures what the model relies on: permutation importance of each input
+    column on the evaluation rows (scikit-learn's permutations for the same seed)."""
+
+    rows: int | None = Field(
+        default=None,
+        ge=20,
+        description="Explain a seeded sample of this many evaluation rows (default: all); each repeat of each "
+        "column scores every sampled row once, so a large transformer may need a sample.",
+    )
+    repeats: int = Field(default=5, ge=1, le=100, description="Shuffles of each column; importance is their mean.")
+    seed: int = Field(default=0, ge=0, description="Seed of the row sample and of the shuffles.")
+
+
 MofComponent = Literal[
     "model_architecture",
     "final_parameters",
@@ -420,6 +434,10 @@ class ModelSpec(SpecModel):
     evaluation: Evaluation | None = None
     embedding_bias: EmbeddingBias | None = Field(
         default=None, description="For a loaded encoder: measure social bias in its embeddings (SEAT)."
+    )
+    explanations: Explanations = Field(
+        default_factory=Explanations,
+        description="Permutation importance settings (rows sampled, repeats, seed) for a model the build runs.",
     )
     allow_pickle: bool = Field(default=False, description="Allow PyTorch pickle checkpoints (loaded weights-only).")
     openness: Openness = Field(

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from reporter.datasets import LabelledData
 from reporter.errors import DataError, ModelFileError, RecipeError
@@ -160,7 +161,20 @@ def _load_own_architecture(
         training=NotReported(not_reported="the model was trained elsewhere; the spec loads a checkpoint"),
         evaluation_scores=scores,
         inference=inference,
+        score_rows=_without_gradients(built.predict_scores),
     )
+
+
+def _without_gradients(predict_scores: Callable[[Any], Any]) -> Callable[[Any], np.ndarray]:
+    """A loaded module's scoring function, run without autograd and returning float64."""
+
+    def score_rows(frame: Any) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():
+            return np.asarray(predict_scores(frame), dtype=np.float64)
+
+    return score_rows
 
 
 def _load_transformers(
@@ -205,6 +219,7 @@ def _load_transformers(
         use_safetensors=files[0].parent == folder,
     ).to(device)
     scores: np.ndarray | None = None
+    score_rows = None
     inference: InferenceFacts | NotReported = NotReported(
         not_reported=GIVEN_PREDICTIONS
         if given
@@ -213,7 +228,7 @@ def _load_transformers(
     )
     if evaluation is not None and not given:
         assert spec_evaluation is not None
-        scores, inference = _evaluate(
+        scores, inference, score_rows = _evaluate(
             loaded, folder, model, spec_evaluation, evaluation, device=device, on_progress=on_progress
         )
     embeddings = None
@@ -248,6 +263,7 @@ def _load_transformers(
         evaluation_scores=scores,
         inference=inference,
         embeddings=embeddings,
+        score_rows=score_rows,
     )
 
 
@@ -260,8 +276,9 @@ def _evaluate(
     *,
     device: str,
     on_progress: Callable[[int, int], None] | None,
-) -> tuple[np.ndarray, InferenceFacts]:
-    """Scores of a loaded sequence classifier on the evaluation rows, in the task's shape."""
+) -> tuple[np.ndarray, InferenceFacts, Callable[[pd.DataFrame], np.ndarray]]:
+    """Scores of a loaded sequence classifier on the evaluation rows, in the task's shape, how
+    they were computed, and the same scoring as a function of rows (for explanations)."""
     from reporter.runners.inference import classify_texts
     from reporter.runners.text_classifier import rows_as_text
 
@@ -270,37 +287,47 @@ def _evaluate(
     tokenizer = _tokenizer(loaded, folder)
     labels = label_mapping(loaded, model.config.id2label, spec_evaluation, evaluation.classes)
     column = spec_evaluation.text_column
-    if column is not None:
-        if column not in evaluation.features.columns:
-            raise DataError(
-                f"{loaded.path}: evaluation.text_column: {column!r} is not among the evaluation features. "
-                f"Fix: name one of {', '.join(map(str, evaluation.features.columns))}"
-            )
-        texts = ["" if value is None else str(value) for value in evaluation.features[column].tolist()]
-    else:
-        texts = rows_as_text(evaluation.features)
+    if column is not None and column not in evaluation.features.columns:
+        raise DataError(
+            f"{loaded.path}: evaluation.text_column: {column!r} is not among the evaluation features. "
+            f"Fix: name one of {', '.join(map(str, evaluation.features.columns))}"
+        )
     max_length = _max_length(load, model, tokenizer)
-    classified = classify_texts(
-        model, tokenizer, texts, batch_size=load.batch_size, max_length=max_length, on_progress=on_progress
-    )
-    probabilities = classified.probabilities
     if spec_evaluation.task == "multiclass_classification":
         assert evaluation.classes is not None
-        order = [next(i for i, name in labels.items() if name == c) for c in evaluation.classes]
-        scores = probabilities[:, order]
+        columns = [next(i for i, name in labels.items() if name == c) for c in evaluation.classes]
     else:
-        positive = [i for i, name in labels.items() if name in (spec_evaluation.positive_label or [])]
-        scores = probabilities[:, positive].sum(axis=1)
-    rows = len(texts)
-    return scores, InferenceFacts(
-        device=device,
-        rows=rows,
-        batch_size=classified.batch_size,
-        max_length=classified.max_length,
-        input=f"the text column {column!r}" if column else "each row's features written as text (`column: value; …`)",
-        labels={str(model.config.id2label[i]): name for i, name in sorted(labels.items())},
-        seconds=round(classified.seconds, 3),
-        rows_per_second=round(rows / classified.seconds, 1) if classified.seconds > 0 else 0.0,
+        columns = [i for i, name in labels.items() if name in (spec_evaluation.positive_label or [])]
+
+    def texts_of(frame: pd.DataFrame) -> list[str]:
+        if column is None:
+            return rows_as_text(frame)
+        return ["" if value is None else str(value) for value in frame[column].tolist()]
+
+    def classify(frame: pd.DataFrame, progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, Any]:
+        classified = classify_texts(
+            model, tokenizer, texts_of(frame), batch_size=load.batch_size, max_length=max_length, on_progress=progress
+        )
+        probabilities = classified.probabilities[:, columns]
+        if spec_evaluation.task != "multiclass_classification":
+            probabilities = probabilities.sum(axis=1)
+        return probabilities, classified
+
+    scores, classified = classify(evaluation.features, on_progress)
+    rows = len(scores)
+    return (
+        scores,
+        InferenceFacts(
+            device=device,
+            rows=rows,
+            batch_size=classified.batch_size,
+            max_length=classified.max_length,
+            input=f"the text column {column!r}" if column else "each row's features written as text (`column: value; …`)",
+            labels={str(model.config.id2label[i]): name for i, name in sorted(labels.items())},
+            seconds=round(classified.seconds, 3),
+            rows_per_second=round(rows / classified.seconds, 1) if classified.seconds > 0 else 0.0,
+        ),
+        lambda frame: classify(frame)[0],
     )
 
 

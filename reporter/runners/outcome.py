@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from reporter.facts import ArchitectureFacts, InferenceFacts, NotReported, TrainingFacts
 
 
 @dataclass(frozen=True)
 class RunOutcome:
-    """A trained or loaded model, reduced to what the extractors need (no torch objects)."""
+    """A trained or loaded model, reduced to what the extractors need (no torch objects: the model
+    itself reaches them only as ``score_rows``, a function of evaluation rows)."""
 
     weight_files: list[Path]
     parameter_names: set[str] | None
@@ -22,3 +25,6 @@ class RunOutcome:
     evaluation_scores: np.ndarray | None
     inference: InferenceFacts | NotReported
     embeddings: np.ndarray | None = None  # one row per sentence the pipeline asked to embed
+    score_rows: Callable[[pd.DataFrame], np.ndarray] | None = None
+    """The model's predictions for any rows shaped like the evaluation features, as in
+    ``evaluation_scores`` (for explanations); None when the build does not run the model."""
