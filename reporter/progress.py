@@ -5,6 +5,8 @@ Plain lines in CI logs are easier to read than redrawn bars, so the output adapt
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -72,3 +74,17 @@ class BuildProgress(AbstractContextManager["BuildProgress"]):
 
     def message(self, text: str) -> None:
         self.console.print(text, highlight=False)
+
+    def throttled(self, template: str, *, seconds: float = 10.0) -> Callable[[int, int], None]:
+        """A ``(done, total)`` callback printing ``template`` at most every ``seconds`` and at the
+        end: fast work stays quiet, slow work (a language model) still shows it is moving."""
+        last = time.monotonic()
+
+        def report(done: int, total: int) -> None:
+            nonlocal last
+            now = time.monotonic()
+            if now - last >= seconds or (done == total and now - last >= seconds / 10):
+                last = now
+                self.message(template.format(done=done, total=total))
+
+        return report

@@ -16,7 +16,15 @@ from reporter.render.environment import make_environment, render_template
 from reporter.render.plot_cache import PARALLEL_FROM, PlotDrawing
 
 MANIFEST = ".reporter-generated.json"
-MODEL_PAGES = ("index.md", "training.md", "data.md", "weights.md", "fairness.md", "documentation.md")
+MODEL_PAGES = (
+    "index.md",
+    "training.md",
+    "data.md",
+    "weights.md",
+    "fairness.md",
+    "explanations.md",
+    "documentation.md",
+)
 SITE_ONLY = frozenset({EXPORT_FILES["hf"]})
 """Exports published in the site but kept out of the docs folder: MkDocs would read a `README.md`
 there as the folder's index page."""

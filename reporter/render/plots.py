@@ -13,11 +13,13 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from reporter.facts import (
+    ExplanationFacts,
     FactsRecord,
     FairnessFacts,
     FeatureFairnessFacts,
     MulticlassPerformanceFacts,
     PerformanceFacts,
+    PermutationImportanceFacts,
     PowerLawFit,
     RegressionPerformanceFacts,
     TensorFacts,
@@ -367,6 +369,59 @@ def weights_over_depth(weights: WeightFacts) -> bytes:
     return _figure(draw, width=6.4, height=4.6)
 
 
+METRIC_LABELS = {"roc_auc": "ROC AUC", "macro_f1": "macro F1", "mean_absolute_error": "mean absolute error"}
+
+
+def importance_bars(importance: PermutationImportanceFacts) -> bytes:
+    """Each input column's permutation importance, most important on top, with 95 % interval bars."""
+    columns = [c for c in importance.columns if c.importance.value is not None]
+    values = [c.importance.value or 0.0 for c in columns]
+    lower = [v - (c.importance.low if c.importance.low is not None else v) for v, c in zip(values, columns, strict=True)]
+    upper = [(c.importance.high if c.importance.high is not None else v) - v for v, c in zip(values, columns, strict=True)]
+    worse = "drop in" if importance.higher_is_better else "rise in"
+
+    def draw(figure: object) -> None:
+        axes = figure.subplots()  # type: ignore[attr-defined]
+        positions = list(range(len(columns)))[::-1]
+        axes.barh(positions, values, xerr=[lower, upper], color=PALETTE[0], capsize=3, ecolor="#424242")
+        axes.axvline(0, color="#9e9e9e", linewidth=0.8)
+        axes.set_yticks(positions, [c.column for c in columns])
+        axes.set(xlabel=f"{worse} {METRIC_LABELS[importance.metric]} when the column is shuffled")
+
+    return _figure(draw, width=6.0, height=max(2.4, 0.32 * len(columns) + 1.0))
+
+
+def importance_heatmap(importance: PermutationImportanceFacts) -> bytes:
+    """Permutation importance of each column (columns) within each reported group of each single
+    sensitive feature (rows); a diverging scale centred on zero."""
+    import numpy as np
+
+    columns = [c.column for c in importance.columns]
+    rows = [
+        (f"{feature.feature} = {group.group}", {c.column: c.importance.value for c in group.columns})
+        for feature in importance.by_group
+        if INTERSECTION_SEPARATOR not in feature.feature
+        for group in feature.groups
+        if group.status == "reported"
+    ]
+    values = np.array([[np.nan if v.get(c) is None else v[c] for c in columns] for _, v in rows], dtype=np.float64)
+    top = float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else 1.0
+
+    def draw(figure: object) -> None:
+        axes = figure.subplots()  # type: ignore[attr-defined]
+        image = axes.imshow(np.ma.masked_invalid(values), cmap="RdBu_r", vmin=-top, vmax=top, aspect="auto")
+        for i in range(len(rows)):
+            for j in range(len(columns)):
+                text = "n/a" if np.isnan(values[i, j]) else f"{values[i, j]:.2g}"
+                axes.text(j, i, text, ha="center", va="center", fontsize=7)
+        axes.set_xticks(range(len(columns)), columns, rotation=40, ha="right")
+        axes.set_yticks(range(len(rows)), [name for name, _ in rows])
+        axes.spines[:].set_visible(False)
+        figure.colorbar(image, ax=axes, label=f"importance ({METRIC_LABELS[importance.metric]})")  # type: ignore[attr-defined]
+
+    return _figure(draw, width=max(5.5, 0.6 * len(columns) + 3.5), height=max(2.4, 0.4 * len(rows) + 1.8))
+
+
 def plot_plan(facts: FactsRecord) -> dict[str, Callable[[], bytes]]:
     """Every plot a model's pages show, by file name, as a drawing still to run: the pages need
     the names before (and without) the drawing."""
@@ -392,6 +447,14 @@ def plot_plan(facts: FactsRecord) -> dict[str, Callable[[], bytes]]:
                 plan[f"fairness-{index}-heatmap.svg"] = partial(
                     intersection_heatmap, feature, INTERSECTION_SEPARATOR, task=task
                 )
+    if isinstance(facts.explanations, ExplanationFacts) and isinstance(
+        facts.explanations.importance, PermutationImportanceFacts
+    ):
+        importance = facts.explanations.importance
+        plan["importance.svg"] = partial(importance_bars, importance)
+        single = [f for f in importance.by_group if INTERSECTION_SEPARATOR not in f.feature]
+        if any(g.status == "reported" for f in single for g in f.groups):
+            plan["importance-groups.svg"] = partial(importance_heatmap, importance)
     return plan
 
 
