@@ -13,7 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from reporter.facts import FactsRecord, FairnessFacts, NotReported, TrainingFacts
+from reporter.facts import (
+    ExplanationFacts,
+    FactsRecord,
+    FairnessFacts,
+    NotReported,
+    PermutationImportanceFacts,
+    TrainingFacts,
+)
 
 Status = Literal["measured", "declared", "missing"]
 
@@ -144,6 +151,19 @@ def _not_covered(text: str) -> Rule:
     return rule
 
 
+def _oversight(f: FactsRecord) -> tuple[Status, str, str | None]:
+    explanations = f.explanations
+    if isinstance(explanations, ExplanationFacts) and isinstance(explanations.importance, PermutationImportanceFacts):
+        return (
+            "missing",
+            "Oversight measures are not declared. To help interpret the outputs, the permutation importance of "
+            f"{len(explanations.importance.columns)} inputs, overall and per group, and the proxies of the "
+            "sensitive features are measured.",
+            "explanations.md",
+        )
+    return "missing", "Not declared.", None
+
+
 ANNEX_IV: tuple[tuple[str, str, Rule], ...] = (
     ("1(a)", "Intended purpose, provider, version", _intended_purpose),
     ("1(b)", "Interaction with hardware, software and other AI systems", _not_covered("Not declared.")),
@@ -157,7 +177,7 @@ ANNEX_IV: tuple[tuple[str, str, Rule], ...] = (
     ("2(b)", "Design specifications, key choices and their rationale", _design),
     ("2(c)", "System architecture and compute used", _architecture),
     ("2(d)", "Data requirements and datasheets", _data),
-    ("2(e)", "Human oversight measures", _not_covered("Not declared.")),
+    ("2(e)", "Human oversight measures, technical aids to interpret the outputs", _oversight),
     ("2(f)", "Pre-determined changes", _not_covered("Not declared.")),
     ("2(g)", "Validation and testing, metrics, discriminatory impacts", _testing),
     ("2(h)", "Cybersecurity measures", _not_covered("Not declared.")),
