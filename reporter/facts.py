@@ -446,7 +446,9 @@ class ColumnImportanceFacts(Fact):
         description="Mean over the repeats of the metric's worsening (baseline minus shuffled for a higher-is-better "
         "metric, shuffled minus baseline for an error); bootstrap interval over the explained rows."
     )
-    repeat_std: float | None = Field(description="Standard deviation over the repeats (scikit-learn's importances_std).")
+    repeat_std: float | None = Field(
+        description="Standard deviation over the repeats (scikit-learn's importances_std)."
+    )
 
 
 class GroupImportanceFacts(Fact):
@@ -456,7 +458,9 @@ class GroupImportanceFacts(Fact):
     count: int = Field(description="Explained rows in the group.")
     status: Literal["reported", "insufficient_data"]
     baseline: Interval | None = Field(description="The headline metric on the group's rows; null when not reported.")
-    columns: list[ColumnImportanceFacts] = Field(description="In the order of the overall importances; empty if not reported.")
+    columns: list[ColumnImportanceFacts] = Field(
+        description="In the order of the overall importances; empty if not reported."
+    )
 
 
 class FeatureImportanceFacts(Fact):
@@ -492,7 +496,9 @@ class ProxyFacts(Fact):
         description="Mutual information over the mean of the two entropies (scikit-learn's arithmetic "
         "normalisation): 0 independent, 1 each determines the other; bootstrap interval over rows."
     )
-    binned: int | None = Field(description="Numeric column cut into this many quantile bins; null: values as categories.")
+    binned: int | None = Field(
+        description="Numeric column cut into this many quantile bins; null: values as categories."
+    )
 
 
 class ExplanationFacts(Fact):
@@ -579,7 +585,13 @@ class FactsRecord(Fact):
         """Facts of an earlier schema version, with the fact families it did not have marked as such."""
         if isinstance(data, dict) and data.get("schema_version") in EARLIER_VERSIONS:
             missing = {"not_reported": f"not recorded: these facts were written with schema {data['schema_version']}"}
-            data = {"inference": missing, "embedding_bias": missing, "openness": missing, "explanations": missing, **data}
+            data = {
+                "inference": missing,
+                "embedding_bias": missing,
+                "openness": missing,
+                "explanations": missing,
+                **data,
+            }
             data["card"] = {"intended_users": [], **data.get("card", {})}
         return data
 

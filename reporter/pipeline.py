@@ -410,7 +410,9 @@ def _explanations(
             min_group_size=evaluation.min_group_size,
             privacy_threshold=evaluation.privacy_threshold,
             samples=settings.bootstrap_samples,
-            on_progress=progress.throttled(f"  {loaded.slug}: explanations, scored {{done:,}} of {{total:,}} shuffled rows"),
+            on_progress=progress.throttled(
+                f"  {loaded.slug}: explanations, scored {{done:,}} of {{total:,}} shuffled rows"
+            ),
         )
     proxies: Any = NotReported(not_reported="the spec names no sensitive features")
     if evaluation.sensitive_features:

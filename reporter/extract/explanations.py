@@ -147,7 +147,9 @@ def _importance(
     if samples and labels.size:
         for w in row_bootstrap_weights(labels.size, samples=samples, seed=seed):
             base = metric.compute(labels, baseline, w)
-            drops = [np.mean([metric.worsening(base, metric.compute(labels, p, w)) for p in col], axis=0) for col in shuffled]
+            drops = [
+                np.mean([metric.worsening(base, metric.compute(labels, p, w)) for p in col], axis=0) for col in shuffled
+            ]
             replicates.append(np.stack(drops, axis=1))
             base_replicates.append(base)
     stacked = np.concatenate(replicates) if replicates else None
@@ -190,7 +192,9 @@ def _feature_importance(
     groups = []
     for name, count in shown.visible:
         if name not in shown.reportable:
-            groups.append(GroupImportanceFacts(group=name, count=count, status="insufficient_data", baseline=None, columns=[]))
+            groups.append(
+                GroupImportanceFacts(group=name, count=count, status="insufficient_data", baseline=None, columns=[])
+            )
             continue
         mask = grouping.codes == grouping.names.index(name)
         found = _importance(
@@ -254,7 +258,7 @@ def extract_permutation_importance(
         for grouping in groupings(sensitive.reset_index(drop=True))
     ]
     return PermutationImportanceFacts(
-        metric=metric.name,  # type: ignore[arg-type]
+        metric=metric.name,
         higher_is_better=metric.higher_is_better,
         rows=len(features),
         sampled=sampled,

@@ -56,9 +56,7 @@ def normalized_mutual_information(a: np.ndarray, b: np.ndarray, w: np.ndarray) -
     return np.where((present_a == 1) & (present_b == 1), 1.0, nmi)
 
 
-def extract_proxies(
-    features: pd.DataFrame, sensitive: pd.DataFrame, *, samples: int, seed: int
-) -> list[ProxyFacts]:
+def extract_proxies(features: pd.DataFrame, sensitive: pd.DataFrame, *, samples: int, seed: int) -> list[ProxyFacts]:
     """NMI of every input column with every sensitive feature (a column is not its own proxy),
     with bootstrap intervals over rows, strongest first."""
     features, sensitive = features.reset_index(drop=True), sensitive.reset_index(drop=True)

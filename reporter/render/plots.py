@@ -376,8 +376,12 @@ def importance_bars(importance: PermutationImportanceFacts) -> bytes:
     """Each input column's permutation importance, most important on top, with 95 % interval bars."""
     columns = [c for c in importance.columns if c.importance.value is not None]
     values = [c.importance.value or 0.0 for c in columns]
-    lower = [v - (c.importance.low if c.importance.low is not None else v) for v, c in zip(values, columns, strict=True)]
-    upper = [(c.importance.high if c.importance.high is not None else v) - v for v, c in zip(values, columns, strict=True)]
+    lower = [
+        v - (c.importance.low if c.importance.low is not None else v) for v, c in zip(values, columns, strict=True)
+    ]
+    upper = [
+        (c.importance.high if c.importance.high is not None else v) - v for v, c in zip(values, columns, strict=True)
+    ]
     worse = "drop in" if importance.higher_is_better else "rise in"
 
     def draw(figure: object) -> None:

@@ -322,7 +322,9 @@ def _evaluate(
             rows=rows,
             batch_size=classified.batch_size,
             max_length=classified.max_length,
-            input=f"the text column {column!r}" if column else "each row's features written as text (`column: value; …`)",
+            input=f"the text column {column!r}"
+            if column
+            else "each row's features written as text (`column: value; …`)",
             labels={str(model.config.id2label[i]): name for i, name in sorted(labels.items())},
             seconds=round(classified.seconds, 3),
             rows_per_second=round(rows / classified.seconds, 1) if classified.seconds > 0 else 0.0,

@@ -122,7 +122,11 @@ def test_group_importance_is_the_group_rows_under_the_same_shuffles() -> None:
     labels = (test["income"] == ">50K").to_numpy(dtype=np.int8)
     sensitive = test[["sex", "race"]].astype("string")
     facts = facts_for(
-        lambda frame: model.predict_proba(frame)[:, 1], features, labels, sensitive, headline_metric("binary_classification")
+        lambda frame: model.predict_proba(frame)[:, 1],
+        features,
+        labels,
+        sensitive,
+        headline_metric("binary_classification"),
     )
     assert [f.feature for f in facts.by_group] == ["sex", "race", f"sex{INTERSECTION_SEPARATOR}race"]
     orders = shuffle_orders(len(features), repeats=4, seed=3)
