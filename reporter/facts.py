@@ -501,12 +501,61 @@ class ProxyFacts(Fact):
     )
 
 
+class ColumnAttributionFacts(Fact):
+    """A text model's token attributions summed over one input column's piece of each row's text."""
+
+    column: str
+    mean_attribution: Interval = Field(
+        description="Mean over the attributed rows of the column's summed attribution (positive: towards the "
+        "target logit); bootstrap interval over the rows."
+    )
+    mean_absolute_attribution: Interval = Field(description="Mean of the absolute summed attribution.")
+    share: float | None = Field(
+        description="The column's part of all absolute attribution over the rows (special tokens and separators "
+        "included in the total); null when every attribution is zero."
+    )
+    rows_seen: int = Field(description="Rows in which the model saw a token of the column (others were truncated).")
+
+
+class AttributedToken(Fact):
+    token: str
+    column: str | None = Field(description="Input column the token's text lies in; null: special token or separator.")
+    attribution: float
+
+
+class AttributedRowFacts(Fact):
+    """One example row: its tokens as the model saw them and their attributions."""
+
+    row: int = Field(description="Position of the row among the evaluation rows (0-based).")
+    target: str = Field(description="The label whose logit is attributed.")
+    logit_change: float = Field(description="Target logit at the row minus at the baseline.")
+    delta: float = Field(description="captum's convergence delta: the attributions' sum minus logit_change.")
+    tokens: list[AttributedToken]
+
+
+class TokenAttributionFacts(Fact):
+    """Integrated-gradients attributions of a text model's tokens, summed per input column."""
+
+    method: str
+    baseline: str
+    steps: int = Field(description="Integration steps per row.")
+    rows: int = Field(description="Evaluation rows attributed (a seeded sample).")
+    seed: int
+    bootstrap_samples: int
+    max_absolute_delta: float = Field(description="Largest |convergence delta| over the rows, in logits.")
+    tolerance: float = Field(description="The completeness check passes when max_absolute_delta is at most this.")
+    complete: bool = Field(description="Whether the completeness check passed.")
+    columns: list[ColumnAttributionFacts] = Field(description="Largest mean absolute attribution first.")
+    examples: list[AttributedRowFacts]
+
+
 class ExplanationFacts(Fact):
     """What the model relies on (permutation importance) and which inputs stand in for a sensitive feature."""
 
     importance: PermutationImportanceFacts | NotReported
     proxies: list[ProxyFacts] | NotReported = Field(description="Strongest first.")
     proxy_threshold: float = Field(description="Normalised mutual information from which a column is called a proxy.")
+    attributions: TokenAttributionFacts | NotReported
 
 
 class OpennessComponentFacts(Fact):

@@ -22,9 +22,10 @@ from reporter.datasets import (
     read_table,
 )
 from reporter.errors import DataError, ModelFileError
+from reporter.extract.attributions import extract_token_attributions
 from reporter.extract.data import extract_data_source
 from reporter.extract.embedding_bias import WordSets, extract_embedding_bias, read_word_sets, sentences_of
-from reporter.extract.explanations import Scorer, explained_rows, extract_permutation_importance, headline_metric
+from reporter.extract.explanations import explained_rows, extract_permutation_importance, headline_metric
 from reporter.extract.fairness import extract_fairness
 from reporter.extract.metrics import BOOTSTRAP_SAMPLES, Rows, extract_performance
 from reporter.extract.multiclass import ClassPredictions, extract_multiclass_fairness, extract_multiclass_performance
@@ -43,10 +44,12 @@ from reporter.facts import (
     NotReported,
     OpennessFacts,
     Owner,
+    TokenAttributionFacts,
 )
 from reporter.files import write_atomically
 from reporter.progress import BuildProgress
 from reporter.project import Project, resolve_file
+from reporter.runners.outcome import RunOutcome
 from reporter.spec import Evaluation, FairnessDefaults, LoadedSpec, ModelSpec, PathKind, SpecFiles
 
 
@@ -384,22 +387,23 @@ NOT_RUN = "the build does not run this model (its predictions were computed else
 def _explanations(
     loaded: LoadedSpec,
     data: LabelledData | None,
-    score_rows: Scorer | None,
+    outcome: RunOutcome,
     *,
     settings: BuildSettings,
     progress: BuildProgress,
 ) -> ExplanationFacts | NotReported:
     """Permutation importance of every input column (overall and per group) on the spec's sample
-    of evaluation rows, and the proxies of each sensitive feature among the inputs (all rows)."""
+    of evaluation rows, the proxies of each sensitive feature among the inputs (all rows), and a
+    text model's token attributions per column (its own sample)."""
     evaluation = loaded.spec.evaluation
     if data is None or evaluation is None:
         return NotReported(not_reported="the spec declares no labelled evaluation data")
     options = loaded.spec.explanations
     importance: Any = NotReported(not_reported=NOT_RUN)
-    if score_rows is not None:
+    if outcome.score_rows is not None:
         chosen = explained_rows(len(data.labels), sample=options.rows, seed=options.seed)
         importance = extract_permutation_importance(
-            score_rows,
+            outcome.score_rows,
             features=data.features.iloc[chosen],
             labels=data.labels[chosen],
             sensitive=data.sensitive.iloc[chosen],
@@ -417,7 +421,38 @@ def _explanations(
     proxies: Any = NotReported(not_reported="the spec names no sensitive features")
     if evaluation.sensitive_features:
         proxies = extract_proxies(data.features, data.sensitive, samples=settings.bootstrap_samples, seed=options.seed)
-    return ExplanationFacts(importance=importance, proxies=proxies, proxy_threshold=PROXY_THRESHOLD)
+    return ExplanationFacts(
+        importance=importance,
+        proxies=proxies,
+        proxy_threshold=PROXY_THRESHOLD,
+        attributions=_token_attributions(loaded, data, outcome, settings=settings),
+    )
+
+
+def _token_attributions(
+    loaded: LoadedSpec, data: LabelledData, outcome: RunOutcome, *, settings: BuildSettings
+) -> TokenAttributionFacts | NotReported:
+    from reporter.runners.attributions import ATTRIBUTION_STEPS, BASELINE, METHOD
+
+    options = loaded.spec.explanations
+    if outcome.attribute_rows is None:
+        return NotReported(not_reported="the model reads no text; token attributions are measured for language models")
+    if options.attribution_rows == 0:
+        return NotReported(not_reported="the spec sets `explanations.attribution_rows: 0`")
+    chosen = explained_rows(len(data.labels), sample=options.attribution_rows, seed=options.seed)
+    found = outcome.attribute_rows(data.features.iloc[chosen])
+    if isinstance(found, NotReported):
+        return found
+    return extract_token_attributions(
+        found,
+        row_positions=chosen.tolist(),
+        columns=[str(c) for c in data.features.columns],
+        method=METHOD,
+        baseline=BASELINE,
+        steps=ATTRIBUTION_STEPS,
+        seed=options.seed,
+        samples=settings.bootstrap_samples,
+    )
 
 
 def _read_role(project: Project, loaded: LoadedSpec, role: str) -> Table | None:
@@ -511,8 +546,8 @@ def _compute_facts(
     embedding_bias = _embedding_bias(loaded, association_tests, outcome.embeddings, settings)
     explanations = _explanations(
         loaded,
-        evaluation_data if performance is not None and not isinstance(performance, NotReported) else None,
-        outcome.score_rows,
+        evaluation_data if not isinstance(performance, NotReported) else None,
+        outcome,
         settings=settings,
         progress=progress,
     )

@@ -360,6 +360,13 @@ class Explanations(SpecModel):
     )
     repeats: int = Field(default=5, ge=1, le=100, description="Shuffles of each column; importance is their mean.")
     seed: int = Field(default=0, ge=0, description="Seed of the row sample and of the shuffles.")
+    attribution_rows: int = Field(
+        default=8,
+        ge=0,
+        le=1000,
+        description="Text models: token attributions (integrated gradients) of a seeded sample of this many "
+        "evaluation rows; 0 for none. Each row costs about 20 forward and backward passes.",
+    )
 
 
 MofComponent = Literal[

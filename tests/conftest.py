@@ -131,6 +131,8 @@ TEXT_SPEC = (
         "      max_train_rows: 96\n      batch_size: 16\n      max_length: 48",
     )
     .replace("sample_rows: 800", "sample_rows: 150")
+    # Every shuffled or attributed row is a MiniLM pass: explain a sample, as the examples do.
+    .replace("evaluation:\n  label", "explanations: {rows: 40, repeats: 1, attribution_rows: 3}\nevaluation:\n  label")
 )
 
 PUBLISHED_SPEC = TEXT_SPEC.replace("name: Test MiniLM", "name: Test MiniLM, loaded from its published folder").replace(

@@ -18,6 +18,7 @@ from reporter.datasets import LabelledData
 from reporter.errors import DataError, ModelFileError, RecipeError
 from reporter.extract.safetensors_file import weight_files_in
 from reporter.facts import ArchitectureFacts, InferenceFacts, NotReported
+from reporter.runners.attributions import Attributor
 from reporter.runners.outcome import RunOutcome
 from reporter.spec import Evaluation, LoadedSpec, LoadSource
 
@@ -219,7 +220,7 @@ def _load_transformers(
         use_safetensors=files[0].parent == folder,
     ).to(device)
     scores: np.ndarray | None = None
-    score_rows = None
+    score_rows = attribute_rows = None
     inference: InferenceFacts | NotReported = NotReported(
         not_reported=GIVEN_PREDICTIONS
         if given
@@ -228,7 +229,7 @@ def _load_transformers(
     )
     if evaluation is not None and not given:
         assert spec_evaluation is not None
-        scores, inference, score_rows = _evaluate(
+        scores, inference, score_rows, attribute_rows = _evaluate(
             loaded, folder, model, spec_evaluation, evaluation, device=device, on_progress=on_progress
         )
     embeddings = None
@@ -264,6 +265,7 @@ def _load_transformers(
         inference=inference,
         embeddings=embeddings,
         score_rows=score_rows,
+        attribute_rows=attribute_rows,
     )
 
 
@@ -276,11 +278,13 @@ def _evaluate(
     *,
     device: str,
     on_progress: Callable[[int, int], None] | None,
-) -> tuple[np.ndarray, InferenceFacts, Callable[[pd.DataFrame], np.ndarray]]:
+) -> tuple[np.ndarray, InferenceFacts, Callable[[pd.DataFrame], np.ndarray], Attributor]:
     """Scores of a loaded sequence classifier on the evaluation rows, in the task's shape, how
-    they were computed, and the same scoring as a function of rows (for explanations)."""
+    they were computed, and for explanations the same scoring and token attributions as functions
+    of rows."""
+    from reporter.runners.attributions import text_attributor, whole_text
     from reporter.runners.inference import classify_texts
-    from reporter.runners.text_classifier import rows_as_text
+    from reporter.runners.text_classifier import rows_as_text, rows_as_text_with_spans
 
     load = loaded.spec.source.load
     assert load is not None
@@ -330,6 +334,15 @@ def _evaluate(
             rows_per_second=round(rows / classified.seconds, 1) if classified.seconds > 0 else 0.0,
         ),
         lambda frame: classify(frame)[0],
+        text_attributor(
+            model,
+            tokenizer,
+            max_length=max_length,
+            texts_and_spans=whole_text(column, list(map(str, evaluation.features.columns)))
+            if column
+            else rows_as_text_with_spans,
+            positive=columns[0] if spec_evaluation.task != "multiclass_classification" else None,
+        ),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,3 +29,5 @@ class RunOutcome:
     score_rows: Callable[[pd.DataFrame], np.ndarray] | None = None
     """The model's predictions for any rows shaped like the evaluation features, as in
     ``evaluation_scores`` (for explanations); None when the build does not run the model."""
+    attribute_rows: Callable[[pd.DataFrame], Any] | None = None
+    """Token attributions for rows shaped like the evaluation features (text models only)."""

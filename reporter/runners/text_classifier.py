@@ -14,18 +14,37 @@ import pandas as pd
 import torch
 
 from reporter.facts import EpochFacts
+from reporter.runners.attributions import text_attributor
 from reporter.runners.hyperparameters import TextClassifierHyperparameters
 from reporter.runners.inference import classify_texts
 from reporter.runners.recipes import TrainedModel, TrainingContext
 
+SEPARATOR = "; "
 
-def rows_as_text(frame: pd.DataFrame) -> list[str]:
-    """Write each row as ``column: value`` pairs; missing values are written as 'unknown'."""
+
+def row_pieces(frame: pd.DataFrame) -> list[list[str]]:
+    """Per row, one ``column: value`` piece per column; missing values are written as 'unknown'."""
     columns = [str(c).replace("_", " ").replace("-", " ") for c in frame.columns]
     return [
-        "; ".join(f"{name}: {'unknown' if pd.isna(value) else value}" for name, value in zip(columns, row, strict=True))
+        [f"{name}: {'unknown' if pd.isna(value) else value}" for name, value in zip(columns, row, strict=True)]
         for row in frame.itertuples(index=False, name=None)
     ]
+
+
+def rows_as_text(frame: pd.DataFrame) -> list[str]:
+    """Write each row as ``column: value`` pairs joined by '; '."""
+    return [SEPARATOR.join(pieces) for pieces in row_pieces(frame)]
+
+
+def rows_as_text_with_spans(frame: pd.DataFrame) -> tuple[list[str], list[list[tuple[int, int]]]]:
+    """`rows_as_text`, and where each column's piece lies in each text (character start, end), so
+    attributions to the text's tokens can be summed per input column."""
+    texts, spans = [], []
+    for pieces in row_pieces(frame):
+        starts = np.cumsum([0] + [len(p) + len(SEPARATOR) for p in pieces[:-1]])
+        texts.append(SEPARATOR.join(pieces))
+        spans.append([(int(a), int(a) + len(p)) for a, p in zip(starts, pieces, strict=True)])
+    return texts, spans
 
 
 def train(context: TrainingContext) -> TrainedModel:
@@ -117,6 +136,9 @@ def train(context: TrainingContext) -> TrainedModel:
 
     return TrainedModel(
         save=save,
+        attribute_rows=text_attributor(
+            network, tokenizer, max_length=params.max_length, texts_and_spans=rows_as_text_with_spans, positive=1
+        ),
         module=network,
         predict_scores=predict_scores,
         architecture={

@@ -108,6 +108,7 @@ def run_training(
         evaluation_scores=scores,
         inference=NotReported(not_reported="the model was trained in the build and scored by its recipe"),
         score_rows=trained.predict_scores,
+        attribute_rows=trained.attribute_rows,
     )
 
 

@@ -37,7 +37,7 @@ def test_published_artifact_reproduces_every_figure_of_the_trained_model(built) 
     trained, loaded = facts_of(root, "test-minilm"), facts_of(root, "test-minilm-published")
     assert loaded["weights"]["fingerprint"] == trained["weights"]["fingerprint"]
     assert loaded["architecture"]["source"] == "load"
-    for family in ("performance", "fairness"):
+    for family in ("performance", "fairness", "explanations"):
         expected, found = intervals(trained[family]), intervals(loaded[family])
         assert expected.keys() == found.keys() and len(expected) > 50
         for name, value in expected.items():
@@ -48,6 +48,36 @@ def test_published_artifact_reproduces_every_figure_of_the_trained_model(built) 
     assert inference["max_length"] == 48 and inference["batch_size"] == 32
     assert inference["rows_per_second"] > 0 and inference["device"] == "cpu"
     assert trained["inference"] == {"not_reported": "the model was trained in the build and scored by its recipe"}
+
+
+def test_token_attributions_are_complete_and_their_logit_changes_recomputed_with_torch(built) -> None:
+    """Each example row's tokens, run through the published model directly: the target logit at the
+    row minus at the baseline (special tokens kept, the rest padding) is the recorded change, and
+    the attributions add up to it within the stated tolerance (captum's completeness)."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    root, _ = built
+    folder = root / "build" / "checkpoints" / "test-minilm"
+    model = AutoModelForSequenceClassification.from_pretrained(folder, local_files_only=True).eval()
+    tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+    attributions = facts_of(root, "test-minilm")["explanations"]["attributions"]
+    assert attributions["rows"] == 3 and attributions["complete"] and attributions["steps"] == 20
+    assert attributions["max_absolute_delta"] <= attributions["tolerance"] == 0.01
+    seen = {c["column"]: c["rows_seen"] for c in attributions["columns"]}
+    assert seen["age"] == 3 and seen["native-country"] == 0  # 48 tokens end before the last columns
+    for example in attributions["examples"]:
+        tokens = [t["token"] for t in example["tokens"]]
+        ids = torch.tensor([tokenizer.convert_tokens_to_ids(tokens)])
+        special = torch.tensor([t in (tokenizer.cls_token, tokenizer.sep_token) for t in tokens])
+        baseline = torch.where(special, ids, torch.full_like(ids, tokenizer.pad_token_id))
+        target = model.config.label2id[example["target"]]
+        with torch.no_grad():
+            change = float(model(input_ids=ids).logits[0, target] - model(input_ids=baseline).logits[0, target])
+        assert example["logit_change"] == pytest.approx(change, abs=1e-4)
+        total = sum(t["attribution"] for t in example["tokens"])
+        assert total - example["logit_change"] == pytest.approx(example["delta"], abs=1e-5)
+        assert abs(example["delta"]) <= 0.01
 
 
 def test_published_folder_is_a_loadable_artifact_readable_by_everyone(built) -> None:
@@ -175,6 +205,7 @@ data:
     file: {path: rows.csv}
     license: ProPublica
     description: COMPAS rows.
+explanations: {rows: 40, repeats: 1, attribution_rows: 2}
 evaluation:
   task: multiclass_classification
   label: score_text
@@ -212,6 +243,12 @@ def test_a_loaded_multiclass_classifier_is_scored_in_the_data_class_order(make_p
     facts = json.loads((root / "build" / "facts" / "three.json").read_text())
     performance = facts["performance"]
     assert performance["classes"] == ["High", "Low", "Medium"]
+    attributed = facts["explanations"]["attributions"]  # each row's predicted class, by the model's own name
+    assert attributed["rows"] == 2 and {e["target"] for e in attributed["examples"]} <= {"Medium", "risk-high", "Low"}
+    assert (
+        facts["explanations"]["importance"]["metric"] == "macro_f1"
+        and facts["explanations"]["importance"]["rows"] == 40
+    )
     assert facts["inference"]["labels"] == {"Medium": "Medium", "risk-high": "High", "Low": "Low"}
 
     texts = rows_as_text(rows.drop(columns=["score_text"]))
