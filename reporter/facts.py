@@ -530,6 +530,7 @@ class AttributedRowFacts(Fact):
     target: str = Field(description="The label whose logit is attributed.")
     logit_change: float = Field(description="Target logit at the row minus at the baseline.")
     delta: float = Field(description="captum's convergence delta: the attributions' sum minus logit_change.")
+    steps: int = Field(description="Integration steps used for this row.")
     tokens: list[AttributedToken]
 
 
@@ -538,7 +539,10 @@ class TokenAttributionFacts(Fact):
 
     method: str
     baseline: str
-    steps: int = Field(description="Integration steps per row.")
+    steps: int = Field(
+        description="Most integration steps any row used: each row starts at 20 and takes more (50, then 100) "
+        "while its convergence delta exceeds the tolerance."
+    )
     rows: int = Field(description="Evaluation rows attributed (a seeded sample).")
     seed: int
     bootstrap_samples: int

@@ -432,7 +432,7 @@ def _explanations(
 def _token_attributions(
     loaded: LoadedSpec, data: LabelledData, outcome: RunOutcome, *, settings: BuildSettings
 ) -> TokenAttributionFacts | NotReported:
-    from reporter.runners.attributions import ATTRIBUTION_STEPS, BASELINE, METHOD
+    from reporter.runners.attributions import BASELINE, COMPLETENESS_TOLERANCE, METHOD
 
     options = loaded.spec.explanations
     if outcome.attribute_rows is None:
@@ -449,7 +449,7 @@ def _token_attributions(
         columns=[str(c) for c in data.features.columns],
         method=METHOD,
         baseline=BASELINE,
-        steps=ATTRIBUTION_STEPS,
+        tolerance=COMPLETENESS_TOLERANCE,
         seed=options.seed,
         samples=settings.bootstrap_samples,
     )

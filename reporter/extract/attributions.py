@@ -15,10 +15,6 @@ import numpy as np
 from reporter.extract.metrics import interval, row_bootstrap_weights
 from reporter.facts import AttributedRowFacts, AttributedToken, ColumnAttributionFacts, TokenAttributionFacts
 
-COMPLETENESS_TOLERANCE = 0.01
-"""Largest |convergence delta| (in logits) for the attributions to count as complete: the sum of
-a row's attributions is then within 0.01 of its logit change, a hundredth of what moves a
-probability near 0.5 by 0.25 %."""
 EXAMPLE_ROWS = 3
 
 
@@ -31,6 +27,7 @@ class AttributedRow(Protocol):
     target: str
     logit_change: float
     delta: float
+    steps: int
 
 
 def _mean_interval(values: np.ndarray, *, samples: int, seed: int) -> tuple[float, np.ndarray | None]:
@@ -45,7 +42,7 @@ def extract_token_attributions(
     columns: list[str],
     method: str,
     baseline: str,
-    steps: int,
+    tolerance: float,
     seed: int,
     samples: int,
 ) -> TokenAttributionFacts:
@@ -77,13 +74,13 @@ def extract_token_attributions(
     return TokenAttributionFacts(
         method=method,
         baseline=baseline,
-        steps=steps,
+        steps=max((r.steps for r in rows), default=0),
         rows=len(rows),
         seed=seed,
         bootstrap_samples=samples,
         max_absolute_delta=largest_delta,
-        tolerance=COMPLETENESS_TOLERANCE,
-        complete=largest_delta <= COMPLETENESS_TOLERANCE,
+        tolerance=tolerance,
+        complete=largest_delta <= tolerance,
         columns=sorted(facts, key=lambda c: (-(c.mean_absolute_attribution.value or 0.0), c.column)),
         examples=[
             AttributedRowFacts(
@@ -91,6 +88,7 @@ def extract_token_attributions(
                 target=row.target,
                 logit_change=row.logit_change,
                 delta=row.delta,
+                steps=row.steps,
                 tokens=[
                     AttributedToken(token=token, column=columns[owner] if owner >= 0 else None, attribution=float(v))
                     for token, owner, v in zip(row.tokens, row.columns, row.values, strict=True)

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reporter.extract.attributions import COMPLETENESS_TOLERANCE, extract_token_attributions
-from reporter.runners.attributions import whole_text
+from reporter.extract.attributions import extract_token_attributions
+from reporter.runners.attributions import COMPLETENESS_TOLERANCE, whole_text
 from reporter.runners.text_classifier import rows_as_text, rows_as_text_with_spans
 
 
@@ -22,6 +22,7 @@ class Row:
     target: str
     logit_change: float
     delta: float
+    steps: int = 20
 
 
 def random_rows(count: int, columns: int, seed: int = 0) -> list[Row]:
@@ -43,7 +44,7 @@ def test_column_sums_means_and_shares_equal_a_numpy_reference() -> None:
         columns=["a", "b", "c", "d"],
         method="m",
         baseline="b",
-        steps=20,
+        tolerance=COMPLETENESS_TOLERANCE,
         seed=0,
         samples=200,
     )
@@ -68,7 +69,14 @@ def test_a_large_delta_fails_the_completeness_check() -> None:
     rows = random_rows(3, 2)
     rows[1] = Row(rows[1].tokens, rows[1].columns, rows[1].values, "yes", 0.0, -2 * COMPLETENESS_TOLERANCE)
     facts = extract_token_attributions(
-        rows, row_positions=[5, 9, 11], columns=["a", "b"], method="m", baseline="b", steps=20, seed=0, samples=0
+        rows,
+        row_positions=[5, 9, 11],
+        columns=["a", "b"],
+        method="m",
+        baseline="b",
+        tolerance=COMPLETENESS_TOLERANCE,
+        seed=0,
+        samples=0,
     )
     assert not facts.complete and facts.max_absolute_delta == pytest.approx(2 * COMPLETENESS_TOLERANCE)
     assert [e.row for e in facts.examples] == [5, 9, 11]

@@ -42,6 +42,13 @@ def adult_model(target: str, estimator: object) -> tuple[object, pd.DataFrame, p
     return model, test[columns], test
 
 
+@pytest.fixture(scope="module")
+def adult_income() -> tuple[object, pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """A logistic regression of income on Adult rows: model, features, held-out rows, 0/1 labels."""
+    model, features, test = adult_model("income", LogisticRegression(max_iter=2000))
+    return model, features, test, (test["income"] == ">50K").to_numpy(dtype=np.int8)
+
+
 def facts_for(scorer, features, labels, sensitive, metric, *, repeats=4, seed=3, samples=0):  # noqa: ANN001, ANN201
     return extract_permutation_importance(
         scorer,
@@ -65,9 +72,8 @@ def assert_matches_sklearn(facts, oracle, columns: list[str]) -> None:  # noqa: 
         assert by_column[column].repeat_std == pytest.approx(oracle.importances_std[index], abs=1e-9)
 
 
-def test_binary_importance_equals_sklearn_roc_auc() -> None:
-    model, features, test = adult_model("income", LogisticRegression(max_iter=2000))
-    labels = (test["income"] == ">50K").to_numpy(dtype=np.int8)
+def test_binary_importance_equals_sklearn_roc_auc(adult_income) -> None:  # noqa: ANN001
+    model, features, test, labels = adult_income
     facts = facts_for(
         lambda frame: model.predict_proba(frame)[:, 1],
         features,
@@ -116,10 +122,9 @@ def test_regression_importance_equals_sklearn_mean_absolute_error() -> None:
     assert not facts.higher_is_better and facts.metric == "mean_absolute_error"
 
 
-def test_group_importance_is_the_group_rows_under_the_same_shuffles() -> None:
+def test_group_importance_is_the_group_rows_under_the_same_shuffles(adult_income) -> None:  # noqa: ANN001
     """Per group: scikit-learn's ROC AUC on the group's rows of each shuffled copy, float64, by hand."""
-    model, features, test = adult_model("income", LogisticRegression(max_iter=2000))
-    labels = (test["income"] == ">50K").to_numpy(dtype=np.int8)
+    model, features, test, labels = adult_income
     sensitive = test[["sex", "race"]].astype("string")
     facts = facts_for(
         lambda frame: model.predict_proba(frame)[:, 1],
@@ -147,9 +152,8 @@ def test_group_importance_is_the_group_rows_under_the_same_shuffles() -> None:
     assert all(g.count >= 10 for g in race.values())  # below the privacy threshold: not shown at all
 
 
-def test_bootstrap_interval_brackets_the_importance() -> None:
-    model, features, test = adult_model("income", LogisticRegression(max_iter=2000))
-    labels = (test["income"] == ">50K").to_numpy(dtype=np.int8)
+def test_bootstrap_interval_brackets_the_importance(adult_income) -> None:  # noqa: ANN001
+    model, features, test, labels = adult_income
     facts = facts_for(
         lambda frame: model.predict_proba(frame)[:, 1],
         features,
@@ -164,8 +168,8 @@ def test_bootstrap_interval_brackets_the_importance() -> None:
     assert facts.baseline.low < facts.baseline.value < facts.baseline.high
 
 
-def test_shuffled_copies_are_scored_in_a_few_large_calls() -> None:
-    model, features, _ = adult_model("income", LogisticRegression(max_iter=2000))
+def test_shuffled_copies_are_scored_in_a_few_large_calls(adult_income) -> None:  # noqa: ANN001
+    model, features, _, _ = adult_income
     calls: list[int] = []
 
     def scorer(frame: pd.DataFrame) -> np.ndarray:

@@ -62,7 +62,7 @@ def test_token_attributions_are_complete_and_their_logit_changes_recomputed_with
     model = AutoModelForSequenceClassification.from_pretrained(folder, local_files_only=True).eval()
     tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
     attributions = facts_of(root, "test-minilm")["explanations"]["attributions"]
-    assert attributions["rows"] == 3 and attributions["complete"] and attributions["steps"] == 20
+    assert attributions["rows"] == 3 and attributions["complete"] and attributions["steps"] in (20, 50, 100)
     assert attributions["max_absolute_delta"] <= attributions["tolerance"] == 0.01
     seen = {c["column"]: c["rows_seen"] for c in attributions["columns"]}
     assert seen["age"] == 3 and seen["native-country"] == 0  # 48 tokens end before the last columns
