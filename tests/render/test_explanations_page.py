@@ -54,3 +54,30 @@ def test_records_of_schema_1_4_show_explanations_as_not_recorded() -> None:
     del data["explanations"]
     text = page(data)
     assert "not recorded: these facts were written with schema 1\\.4\\.0" in text
+
+
+MINILM = json.loads((FIXTURES / "facts" / "examples" / "adult-income-minilm.json").read_text())
+
+
+def test_a_text_model_shows_its_token_attributions_complete() -> None:
+    """The fine-tuned MiniLM example: attributions per column and example rows, the completeness
+    check passed within its stated tolerance."""
+    attributions = MINILM["explanations"]["attributions"]
+    assert attributions["complete"] and attributions["max_absolute_delta"] <= attributions["tolerance"] == 0.01
+    assert all(abs(e["delta"]) <= 0.01 for e in attributions["examples"])
+    text = page(MINILM)
+    assert "## Token attributions" in text and "**Completeness check: passed**" in text
+    for column in attributions["columns"]:
+        assert f"\n| {cell(column['column'])} |" in text
+    assert text.count("**Evaluation row ") == len(attributions["examples"]) == 3
+
+
+def test_tokens_are_escaped() -> None:
+    data = json.loads(json.dumps(MINILM))
+    data["explanations"]["attributions"]["examples"][0]["tokens"][1].update(token="<b>`x`</b>", attribution=99.0)
+    text = page(data)
+    assert "<b>" not in text.replace("``<b>`x`</b>``", "")  # only inside a code span, shown verbatim
+
+
+def test_a_tabular_model_has_no_attribution_section() -> None:
+    assert "Token attributions" not in page(EXAMPLE)
