@@ -88,35 +88,72 @@ def shuffle_orders(rows: int, *, repeats: int, seed: int) -> np.ndarray:
     return orders
 
 
+@dataclass(frozen=True)
+class _Block:
+    """One shuffled copy: column ``column`` in repeat ``repeat``, and the rows whose value moved."""
+
+    column: int
+    repeat: int
+    moved: np.ndarray  # indices of the rows whose shuffled value differs from their own
+
+
+def _moved_rows(codes: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Rows whose value changes under ``order``, from the column's value codes (a row that receives
+    an equal value, or a missing value for a missing one, keeps its input)."""
+    return np.flatnonzero(codes[order] != codes)
+
+
 def shuffled_predictions(
     score_rows: Scorer,
     features: pd.DataFrame,
     orders: np.ndarray,
+    baseline: np.ndarray,
     *,
     chunk_rows: int = CHUNK_ROWS,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> np.ndarray:
     """The model's predictions with each column shuffled in each repeat, shape (columns, repeats,
-    rows[, classes]), from stacked copies of the rows scored ``chunk_rows`` at a time."""
+    rows[, classes]).
+
+    Only rows whose input changed are scored: a row that receives a value equal to its own (half
+    the rows of a two-valued column, most rows of a column that is mostly zero) has exactly its
+    baseline input, so it keeps its ``baseline`` prediction; the model is assumed to score each row
+    independently of the others in a call, as a network in evaluation mode does. The changed rows
+    of many copies are stacked and scored ``chunk_rows`` at a time.
+    """
     columns = list(features.columns)
     repeats, rows = orders.shape
-    blocks = [(c, r) for c in range(len(columns)) for r in range(repeats)]
-    per_chunk = max(1, chunk_rows // max(rows, 1))
-    outputs: list[np.ndarray] = []
-    for start in range(0, len(blocks), per_chunk):
-        chunk = blocks[start : start + per_chunk]
+    codes = [pd.factorize(features[name], use_na_sentinel=False)[0] for name in columns]
+    blocks = [_Block(c, r, _moved_rows(codes[c], orders[r])) for c in range(len(columns)) for r in range(repeats)]
+    predictions = np.broadcast_to(baseline, (len(columns), repeats, *baseline.shape)).copy()
+    total, done = sum(b.moved.size for b in blocks), 0
+    for chunk in _chunks(blocks, chunk_rows):
         stacked = {}
         for j, name in enumerate(columns):
-            take = np.tile(np.arange(rows), len(chunk))
-            for b, (c, r) in enumerate(chunk):
-                if c == j:
-                    take[b * rows : (b + 1) * rows] = orders[r]
+            take = np.concatenate([orders[b.repeat][b.moved] if b.column == j else b.moved for b in chunk])
             stacked[name] = features[name].take(take).reset_index(drop=True)
-        outputs.append(np.asarray(score_rows(pd.DataFrame(stacked, columns=columns)), dtype=np.float64))
+        scores = np.asarray(score_rows(pd.DataFrame(stacked, columns=columns)), dtype=np.float64)
+        offset = 0
+        for block in chunk:
+            predictions[block.column, block.repeat, block.moved] = scores[offset : offset + block.moved.size]
+            offset += block.moved.size
+        done += offset
         if on_progress is not None:
-            on_progress(min(start + per_chunk, len(blocks)) * rows, len(blocks) * rows)
-    predictions = np.concatenate(outputs)
-    return predictions.reshape(len(columns), repeats, rows, *predictions.shape[1:])
+            on_progress(done, total)
+    return predictions
+
+
+def _chunks(blocks: list[_Block], chunk_rows: int) -> list[list[_Block]]:
+    """Consecutive blocks with changed rows, grouped up to ``chunk_rows`` rows (a larger block alone)."""
+    chunks: list[list[_Block]] = []
+    size = 0
+    for block in (b for b in blocks if b.moved.size):
+        if not chunks or size + block.moved.size > chunk_rows:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(block)
+        size += block.moved.size
+    return chunks
 
 
 @dataclass(frozen=True)
@@ -236,7 +273,7 @@ def extract_permutation_importance(
     columns = [str(c) for c in features.columns]
     baseline = np.asarray(score_rows(features), dtype=np.float64)
     orders = shuffle_orders(len(features), repeats=repeats, seed=seed)
-    shuffled = shuffled_predictions(score_rows, features, orders, on_progress=on_progress)
+    shuffled = shuffled_predictions(score_rows, features, orders, baseline, on_progress=on_progress)
     overall = _importance(metric, labels, baseline, shuffled, columns, samples=samples, seed=seed)
     ranked = sorted(
         range(len(columns)),
