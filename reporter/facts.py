@@ -19,6 +19,8 @@ SCHEMA_VERSION: Final = "1.5.0"
 EARLIER_VERSIONS: Final = ("1.2.0", "1.3.0", "1.4.0")
 """Schema versions `reporter diff` still reads (a base built before an upgrade): what they lack is
 filled in as not reported, with the reason."""
+NOT_RECORDED: Final = "not recorded:"
+"""How the reason of a fact family missing from an older record starts."""
 
 
 class Fact(BaseModel):
@@ -637,7 +639,7 @@ class FactsRecord(Fact):
     def _upgrade(cls, data: Any) -> Any:
         """Facts of an earlier schema version, with the fact families it did not have marked as such."""
         if isinstance(data, dict) and data.get("schema_version") in EARLIER_VERSIONS:
-            missing = {"not_reported": f"not recorded: these facts were written with schema {data['schema_version']}"}
+            missing = {"not_reported": f"{NOT_RECORDED} these facts were written with schema {data['schema_version']}"}
             data = {
                 "inference": missing,
                 "embedding_bias": missing,

@@ -186,6 +186,12 @@ def test_verify_reproduces_the_trained_card_from_the_published_weights(built, tm
     assert result.returncode == 1
     assert "differs: performance.accuracy.value" in result.stderr and "1 of" in result.stderr
 
+    tampered = json.loads(trained.read_text())
+    tampered["explanations"]["importance"]["columns"][0]["importance"]["value"] += 0.01
+    forged.write_text(json.dumps(tampered))
+    result = reporter("verify", str(spec), str(forged), cwd=root)
+    assert result.returncode == 1 and "differs: explanations.importance.columns[0].importance.value" in result.stderr
+
 
 MULTICLASS_SPEC = """\
 name: A three-label MiniLM classifier
