@@ -23,6 +23,7 @@ from reporter.facts import (
     MulticlassPerformanceFacts,
     NotReported,
     PerformanceFacts,
+    PermutationImportanceFacts,
     RegressionPerformanceFacts,
     TrainingFacts,
 )
@@ -107,6 +108,8 @@ class ModelDiff(Change):
     name: str
     status: Literal["added", "removed", "changed", "unchanged"]
     metrics: list[MetricChange] = []
+    importances: list[MetricChange] = []
+    """Permutation importance of each input column that moved (same headline metric on both sides)."""
     disparities: list[DisparityChange] = []
     hyperparameters: list[ValueChange] = []
     data: list[ValueChange] = []
@@ -170,6 +173,7 @@ def _diff_model(old: FactsRecord, new: FactsRecord) -> ModelDiff:
         name=new.card.name,
         status="changed",
         metrics=_metric_changes(old.performance, new.performance),
+        importances=_importance_changes(old, new),
         disparities=_disparity_changes(old.fairness, new.fairness),
         hyperparameters=_hyperparameter_changes(old.training, new.training),
         data=_data_changes(old, new),
@@ -237,13 +241,33 @@ def _metric_changes(old: object, new: object) -> list[MetricChange]:
         a, b = getattr(old, name), getattr(new, name)
         if not (isinstance(a, Interval) and isinstance(b, Interval)) or a.value == b.value:
             continue
-        delta, low, high = change_interval(a, b)
-        significant = low is not None and high is not None and (low > 0 or high < 0)
-        changes.append(
-            MetricChange(
-                name=name, base=a.value, head=b.value, delta=delta, low=low, high=high, significant=significant
-            )
-        )
+        changes.append(metric_change(name, a, b))
+    return changes
+
+
+def metric_change(name: str, old: Interval, new: Interval) -> MetricChange:
+    """One figure's move, significant when the change's interval excludes zero."""
+    delta, low, high = change_interval(old, new)
+    significant = low is not None and high is not None and (low > 0 or high < 0)
+    return MetricChange(
+        name=name, base=old.value, head=new.value, delta=delta, low=low, high=high, significant=significant
+    )
+
+
+def _importance_changes(old: FactsRecord, new: FactsRecord) -> list[MetricChange]:
+    """Columns whose permutation importance moved, when both sides measured it on the same metric."""
+    a, b = (getattr(f.explanations, "importance", None) for f in (old, new))
+    if not (isinstance(a, PermutationImportanceFacts) and isinstance(b, PermutationImportanceFacts)):
+        return []
+    if a.metric != b.metric:
+        return []
+    before = {c.column: c.importance for c in a.columns}
+    changes = []
+    for column in b.columns:
+        base = before.get(column.column)
+        if base is None or base.value == column.importance.value:
+            continue
+        changes.append(metric_change(column.column, base, column.importance))
     return changes
 
 

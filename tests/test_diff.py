@@ -281,3 +281,24 @@ def test_an_export_that_changes_is_a_change_and_provenance_alone_changes_none() 
     change = next(c for c in model.text if c.field == "openness")
     assert "technical_report" in change.base and "technical_report" not in change.head
     assert any(e.file == "README.md" for e in model.exports)
+
+
+def test_importance_changes_are_listed_with_intervals() -> None:
+    from reporter.facts import FactsRecord
+    from reporter.render.pages import render_changes
+    from tests.conftest import FIXTURES
+
+    data = json.loads((FIXTURES / "facts" / "examples" / "adult-income-mlp.json").read_text())
+    base = FactsRecord.model_validate(data)
+    top = data["explanations"]["importance"]["columns"][0]
+    top["importance"] = {"value": top["importance"]["value"] + 0.2, "low": 0.19, "high": 0.3}
+    head = FactsRecord.model_validate(data)
+    [model] = diff_facts([base], [head]).models
+    assert model.status == "changed" and [m.name for m in model.importances] == [top["column"]]
+    change = model.importances[0]
+    assert change.delta == pytest.approx(0.2) and change.significant
+    assert "What the model relies on moved" in render_changes(diff_facts([base], [head]))
+    written = json.loads(base.to_json())
+    del written["explanations"]
+    old = FactsRecord.model_validate({**written, "schema_version": "1.4.0"})
+    assert diff_facts([old], [head]).models[0].importances == []  # a base from before explanations
