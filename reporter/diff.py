@@ -20,6 +20,7 @@ from reporter.facts import (
     FactsRecord,
     FairnessFacts,
     Interval,
+    MembershipFacts,
     MulticlassPerformanceFacts,
     NotReported,
     PerformanceFacts,
@@ -110,6 +111,8 @@ class ModelDiff(Change):
     metrics: list[MetricChange] = []
     importances: list[MetricChange] = []
     """Permutation importance of each input column that moved (same headline metric on both sides)."""
+    privacy: list[MetricChange] = []
+    """Membership-attack figures that moved (overall)."""
     disparities: list[DisparityChange] = []
     hyperparameters: list[ValueChange] = []
     data: list[ValueChange] = []
@@ -174,6 +177,7 @@ def _diff_model(old: FactsRecord, new: FactsRecord) -> ModelDiff:
         status="changed",
         metrics=_metric_changes(old.performance, new.performance),
         importances=_importance_changes(old, new),
+        privacy=_privacy_changes(old, new),
         disparities=_disparity_changes(old.fairness, new.fairness),
         hyperparameters=_hyperparameter_changes(old.training, new.training),
         data=_data_changes(old, new),
@@ -252,6 +256,28 @@ def metric_change(name: str, old: Interval, new: Interval) -> MetricChange:
     return MetricChange(
         name=name, base=old.value, head=new.value, delta=delta, low=low, high=high, significant=significant
     )
+
+
+PRIVACY_METRICS = {
+    "roc_auc": "mia-auc",
+    "advantage": "mia-advantage",
+    "tpr_at_1_percent_fpr": "mia-tpr-at-1%-fpr",
+    "tpr_at_0_1_percent_fpr": "mia-tpr-at-0.1%-fpr",
+}
+"""The overall membership-attack figures the diff compares, by the name its gates use."""
+
+
+def _privacy_changes(old: FactsRecord, new: FactsRecord) -> list[MetricChange]:
+    """The overall membership-attack figures that moved, as `mia-` metrics."""
+    a, b = (getattr(f.privacy, "membership", None) for f in (old, new))
+    if not (isinstance(a, MembershipFacts) and isinstance(b, MembershipFacts)):
+        return []
+    changes = []
+    for field, name in PRIVACY_METRICS.items():
+        before, after = getattr(a.overall, field), getattr(b.overall, field)
+        if isinstance(before, Interval) and isinstance(after, Interval) and before.value != after.value:
+            changes.append(metric_change(name, before, after))
+    return changes
 
 
 def _importance_changes(old: FactsRecord, new: FactsRecord) -> list[MetricChange]:
@@ -394,7 +420,9 @@ def _openness_text(facts: FactsRecord) -> str:
 GATE_HELP = (
     "fairness-status (a disparity status got worse: to warn or fail), fairness-status:fail (moved to fail), "
     "metric:NAME:DELTA (e.g. metric:accuracy:-0.01 fires when accuracy drops by more than 0.01; "
-    "metric:log_loss:+0.02 when it rises by more than 0.02), license-change, new-nan-weights"
+    "metric:log_loss:+0.02 when it rises by more than 0.02), privacy:mia-auc:+0.02 (the membership attack's "
+    "ROC AUC rose by more than 0.02: the weights give away more about who was trained on), license-change, "
+    "new-nan-weights"
 )
 
 
@@ -421,6 +449,18 @@ def evaluate_gate(rule: str, result: FactsDiff) -> GateResult:
             raise InputError(f"--fail-on {rule}: unknown metric {name!r}. Fix: use one of {', '.join(METRICS)}")
         for model in changed:
             for m in model.metrics:
+                if m.name == name and m.delta is not None and (m.delta < limit if limit < 0 else m.delta > limit):
+                    reasons.append(f"{model.slug}: {name} {m.base:.4f} → {m.head:.4f} ({m.delta:+.4f})")
+    elif rule.startswith("privacy:"):
+        parts = rule.split(":")
+        try:
+            name, limit = parts[1], float(parts[2])
+        except (IndexError, ValueError):
+            raise InputError(f"--fail-on {rule}: write privacy:NAME:DELTA, e.g. privacy:mia-auc:+0.02") from None
+        if name not in PRIVACY_METRICS.values():
+            raise InputError(f"--fail-on {rule}: unknown figure. Fix: use one of {', '.join(PRIVACY_METRICS.values())}")
+        for model in changed:
+            for m in model.privacy:
                 if m.name == name and m.delta is not None and (m.delta < limit if limit < 0 else m.delta > limit):
                     reasons.append(f"{model.slug}: {name} {m.base:.4f} → {m.head:.4f} ({m.delta:+.4f})")
     elif rule == "license-change":

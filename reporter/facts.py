@@ -564,6 +564,56 @@ class ExplanationFacts(Fact):
     attributions: TokenAttributionFacts | NotReported
 
 
+class AttackFacts(Fact):
+    """The loss-threshold membership attack on one set of rows: training rows against held-out rows."""
+
+    group: str = Field(description="'all', a group of a sensitive feature, or a class.")
+    members: int = Field(description="Training rows (the model was fitted on them) in this set.")
+    nonmembers: int = Field(description="Held-out rows (never trained on) in this set.")
+    status: Literal["reported", "insufficient_data"]
+    roc_auc: Interval | None = Field(
+        description="Chance that a training row has a lower loss than a held-out row (0.5: the attack learns "
+        "nothing); bootstrap interval over rows."
+    )
+    advantage: Interval | None = Field(description="Largest true positive rate minus false positive rate.")
+    tpr_at_1_percent_fpr: Interval | NotReported | None = Field(
+        description="Share of training rows caught when at most 1 % of held-out rows are wrongly flagged."
+    )
+    tpr_at_0_1_percent_fpr: Interval | NotReported | None
+
+
+class FeatureAttackFacts(Fact):
+    feature: str
+    groups: list[AttackFacts]
+    suppressed_groups: int
+
+
+class RocPoint(Fact):
+    false_positive_rate: float
+    true_positive_rate: float
+
+
+class MembershipFacts(Fact):
+    """How well a model's losses tell its training rows from rows it never saw (Yeom et al. 2018)."""
+
+    attack: str
+    loss: str = Field(description="The per-row loss the attack thresholds.")
+    seed: int
+    bootstrap_samples: int
+    min_group_size: int
+    overall: AttackFacts
+    roc: list[RocPoint] = Field(description="The attack's ROC curve, thinned to at most 200 points.")
+    by_group: list[FeatureAttackFacts]
+    by_class: list[AttackFacts] = Field(description="Per true class (classification); empty for regression.")
+
+
+class PrivacyFacts(Fact):
+    """What a published model gives away about the people it was trained on."""
+
+    membership: MembershipFacts | NotReported
+    guarantee: NotReported = Field(description="The formal privacy guarantee of the training, if any.")
+
+
 class OpennessComponentFacts(Fact):
     """One of the Model Openness Framework's components, and whether it counts as openly released."""
 
@@ -631,6 +681,7 @@ class FactsRecord(Fact):
     inference: InferenceFacts | NotReported
     embedding_bias: EmbeddingBiasFacts | NotReported
     explanations: ExplanationFacts | NotReported
+    privacy: PrivacyFacts | NotReported
     openness: OpennessFacts | NotReported
     provenance: ProvenanceFacts
 
@@ -645,6 +696,7 @@ class FactsRecord(Fact):
                 "embedding_bias": missing,
                 "openness": missing,
                 "explanations": missing,
+                "privacy": missing,
                 **data,
             }
             data["card"] = {"intended_users": [], **data.get("card", {})}

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from reporter.cache import FactsCache, cache_key
 from reporter.datasets import (
@@ -27,6 +28,7 @@ from reporter.extract.data import extract_data_source
 from reporter.extract.embedding_bias import WordSets, extract_embedding_bias, read_word_sets, sentences_of
 from reporter.extract.explanations import explained_rows, extract_permutation_importance, headline_metric
 from reporter.extract.fairness import extract_fairness
+from reporter.extract.membership import extract_membership_inference, row_losses
 from reporter.extract.metrics import BOOTSTRAP_SAMPLES, Rows, extract_performance
 from reporter.extract.multiclass import ClassPredictions, extract_multiclass_fairness, extract_multiclass_performance
 from reporter.extract.openness import assess_openness
@@ -44,6 +46,7 @@ from reporter.facts import (
     NotReported,
     OpennessFacts,
     Owner,
+    PrivacyFacts,
     TokenAttributionFacts,
 )
 from reporter.files import write_atomically
@@ -458,6 +461,53 @@ def _token_attributions(
     )
 
 
+NO_GUARANTEE = "trained without a formal privacy guarantee (no differential privacy)"
+
+
+def _privacy(
+    loaded: LoadedSpec,
+    train: LabelledData | None,
+    evaluation: LabelledData | None,
+    outcome: RunOutcome,
+    *,
+    settings: BuildSettings,
+) -> PrivacyFacts | NotReported:
+    """The loss-threshold membership attack: the model's losses on a sample of the rows it was
+    fitted on against as many held-out evaluation rows (whose scores the build already has)."""
+    spec_evaluation = loaded.spec.evaluation
+    if loaded.spec.source.train is None:
+        return NotReported(
+            not_reported="the model is loaded, not trained in the build: "
+            "which rows it was fitted on is not known to the build"
+        )
+    if train is None or evaluation is None or spec_evaluation is None:
+        return NotReported(not_reported="the spec declares no labelled evaluation data")
+    if outcome.score_rows is None or outcome.trained_rows is None or outcome.evaluation_scores is None:
+        return NotReported(not_reported="the recipe gives no way to score training rows")
+    options = loaded.spec.privacy
+    size = min(options.rows, len(outcome.trained_rows), len(evaluation.labels))
+    members = np.sort(np.random.default_rng(options.seed).choice(outcome.trained_rows, size=size, replace=False))
+    nonmembers = explained_rows(len(evaluation.labels), sample=size, seed=options.seed)
+    task = spec_evaluation.task
+    member_scores = np.asarray(outcome.score_rows(train.features.iloc[members]), dtype=np.float64)
+    classification = task != "regression"
+    membership = extract_membership_inference(
+        task=task,
+        member_losses=row_losses(task, train.labels[members], member_scores),
+        nonmember_losses=row_losses(task, evaluation.labels[nonmembers], outcome.evaluation_scores[nonmembers]),
+        sensitive=pd.concat([train.sensitive.iloc[members], evaluation.sensitive.iloc[nonmembers]], ignore_index=True),
+        classes=np.r_[train.labels[members], evaluation.labels[nonmembers]].astype(np.int64)
+        if classification
+        else None,
+        class_names=(evaluation.classes or ["negative", "positive"]) if classification else None,
+        min_group_size=spec_evaluation.min_group_size,
+        privacy_threshold=spec_evaluation.privacy_threshold,
+        samples=settings.bootstrap_samples,
+        seed=options.seed,
+    )
+    return PrivacyFacts(membership=membership, guarantee=NotReported(not_reported=NO_GUARANTEE))
+
+
 def _read_role(project: Project, loaded: LoadedSpec, role: str) -> Table | None:
     for index, source in enumerate(loaded.spec.data):
         if source.role == role and source.file is not None:
@@ -496,13 +546,16 @@ def _compute_facts(
 
     models_dir = settings.build_path(project) / "checkpoints" / loaded.slug
     association_tests = None
+    train_data = None
+    if spec.source.train and spec.evaluation and train_table is not None:
+        train_data = label_data(train_table, spec.evaluation, spec_path=loaded.path, classes=classes)
     if spec.source.train:
         from reporter.runners.train import run_training
 
-        assert train_table is not None and evaluation_data is not None and spec.evaluation is not None
+        assert train_data is not None and evaluation_data is not None and spec.evaluation is not None
         outcome = run_training(
             loaded,
-            train=label_data(train_table, spec.evaluation, spec_path=loaded.path, classes=classes),
+            train=train_data,
             evaluation=evaluation_data,
             device=device,
             checkpoint_dir=models_dir,
@@ -572,6 +625,13 @@ def _compute_facts(
         inference=outcome.inference,
         embedding_bias=embedding_bias,
         explanations=explanations,
+        privacy=_privacy(
+            loaded,
+            train_data,
+            evaluation_data if not isinstance(performance, NotReported) else None,
+            outcome,
+            settings=settings,
+        ),
         openness=openness_facts(spec, data=data, performance=performance, embedding_bias=embedding_bias),
         provenance=extract_provenance(root=project.root, device=device, cache_key=key),
     )

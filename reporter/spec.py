@@ -369,6 +369,18 @@ class Explanations(SpecModel):
     )
 
 
+class Privacy(SpecModel):
+    """The membership-inference audit of a model trained in the build."""
+
+    rows: int = Field(
+        default=2000,
+        ge=20,
+        description="Training rows the model was fitted on, and as many held-out evaluation rows, compared "
+        "(seeded samples; fewer when either side has fewer).",
+    )
+    seed: int = Field(default=0, ge=0, description="Seed of both samples and the bootstrap.")
+
+
 MofComponent = Literal[
     "model_architecture",
     "final_parameters",
@@ -441,6 +453,9 @@ class ModelSpec(SpecModel):
     evaluation: Evaluation | None = None
     embedding_bias: EmbeddingBias | None = Field(
         default=None, description="For a loaded encoder: measure social bias in its embeddings (SEAT)."
+    )
+    privacy: Privacy = Field(
+        default_factory=Privacy, description="Membership-inference audit settings for a model trained in the build."
     )
     explanations: Explanations = Field(
         default_factory=Explanations,

@@ -302,3 +302,24 @@ def test_importance_changes_are_listed_with_intervals() -> None:
     del written["explanations"]
     old = FactsRecord.model_validate({**written, "schema_version": "1.4.0"})
     assert diff_facts([old], [head]).models[0].importances == []  # a base from before explanations
+
+
+def test_the_privacy_gate_fires_on_a_model_that_leaks_more_than_its_base() -> None:
+    from reporter.facts import FactsRecord
+    from tests.conftest import FIXTURES
+
+    data = json.loads((FIXTURES / "facts" / "examples" / "adult-income-mlp.json").read_text())
+    base = FactsRecord.model_validate(data)
+    auc = data["privacy"]["membership"]["overall"]["roc_auc"]
+    for shift, fires in ((0.05, True), (0.01, False), (-0.05, False)):
+        leaky = json.loads(json.dumps(data))
+        leaky["privacy"]["membership"]["overall"]["roc_auc"] = {k: v + shift for k, v in auc.items()}
+        result = diff_facts([base], [FactsRecord.model_validate(leaky)], rules=["privacy:mia-auc:+0.02"])
+        assert [m.name for m in result.models[0].privacy] == ["mia-auc"]
+        assert bool(result.fired) == fires
+        if fires:
+            assert result.fired[0].reasons == [
+                f"adult-income-mlp: mia-auc {auc['value']:.4f} → {auc['value'] + 0.05:.4f} (+0.0500)"
+            ]
+    with pytest.raises(InputError, match="unknown figure"):
+        diff_facts([base], [base], rules=["privacy:auc:+0.02"])

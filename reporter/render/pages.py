@@ -23,6 +23,7 @@ MODEL_PAGES = (
     "weights.md",
     "fairness.md",
     "explanations.md",
+    "privacy.md",
     "documentation.md",
 )
 SITE_ONLY = frozenset({EXPORT_FILES["hf"]})

@@ -17,10 +17,12 @@ from reporter.facts import (
     FactsRecord,
     FairnessFacts,
     FeatureFairnessFacts,
+    MembershipFacts,
     MulticlassPerformanceFacts,
     PerformanceFacts,
     PermutationImportanceFacts,
     PowerLawFit,
+    PrivacyFacts,
     RegressionPerformanceFacts,
     TensorFacts,
     TrainingFacts,
@@ -426,6 +428,33 @@ def importance_heatmap(importance: PermutationImportanceFacts) -> bytes:
     return _figure(draw, width=max(5.5, 0.6 * len(columns) + 3.5), height=max(2.4, 0.4 * len(rows) + 1.8))
 
 
+def membership_roc(membership: MembershipFacts) -> bytes:
+    """The membership attack's ROC curve on log axes (the low false-positive end is what matters),
+    with the chance diagonal."""
+    points = [p for p in membership.roc if p.false_positive_rate > 0 and p.true_positive_rate > 0]
+
+    def draw(figure: object) -> None:
+        axes = figure.subplots()  # type: ignore[attr-defined]
+        low = min((p.false_positive_rate for p in points), default=1e-3)
+        axes.plot([low, 1], [low, 1], linestyle="--", color="#9e9e9e", label="chance")
+        axes.plot(
+            [p.false_positive_rate for p in points],
+            [p.true_positive_rate for p in points],
+            color=PALETTE[0],
+            label="loss-threshold attack",
+        )
+        axes.set_xscale("log")
+        axes.set_yscale("log")
+        plain_log_labels(axes.xaxis)
+        plain_log_labels(axes.yaxis)
+        axes.set(
+            xlabel="false positive rate (held-out rows flagged)", ylabel="true positive rate (training rows caught)"
+        )
+        legend_above(axes)
+
+    return _figure(draw, width=4.8, height=4.2)
+
+
 def plot_plan(facts: FactsRecord) -> dict[str, Callable[[], bytes]]:
     """Every plot a model's pages show, by file name, as a drawing still to run: the pages need
     the names before (and without) the drawing."""
@@ -459,6 +488,8 @@ def plot_plan(facts: FactsRecord) -> dict[str, Callable[[], bytes]]:
         single = [f for f in importance.by_group if INTERSECTION_SEPARATOR not in f.feature]
         if any(g.status == "reported" for f in single for g in f.groups):
             plan["importance-groups.svg"] = partial(importance_heatmap, importance)
+    if isinstance(facts.privacy, PrivacyFacts) and isinstance(facts.privacy.membership, MembershipFacts):
+        plan["membership-roc.svg"] = partial(membership_roc, facts.privacy.membership)
     return plan
 
 

@@ -31,3 +31,5 @@ class RunOutcome:
     ``evaluation_scores`` (for explanations); None when the build does not run the model."""
     attribute_rows: Callable[[pd.DataFrame], Any] | None = None
     """Token attributions for rows shaped like the evaluation features (text models only)."""
+    trained_rows: np.ndarray | None = None
+    """Positions of the training rows the model was fitted on (models trained in the build)."""

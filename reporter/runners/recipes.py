@@ -92,6 +92,9 @@ class TrainedModel:
     save: Callable[[Path], None] | None = None
     """Writes the model into a folder as an artifact others can load (a transformers model's
     `save_pretrained`), with its weights in `model.safetensors`; None: the state dict is saved."""
+    trained_rows: np.ndarray | None = None
+    """Positions (in ``context.train``) of the rows the weights were fitted on, validation rows
+    excluded: the members a membership-inference audit tests. None: every training row."""
     attribute_rows: Callable[[pd.DataFrame], Any] | None = None
     """Token attributions for rows (a text model's `reporter.runners.attributions.text_attributor`);
     None: the model reads no text."""

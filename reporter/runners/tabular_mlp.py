@@ -207,6 +207,7 @@ def train(context: TrainingContext) -> TrainedModel:
         validation_rows=len(val_idx),
         train_rows=len(train_idx),
         train_figures="whole training split after each epoch",
+        trained_rows=np.sort(train_idx),
     )
 
 

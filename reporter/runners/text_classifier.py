@@ -156,5 +156,6 @@ def train(context: TrainingContext) -> TrainedModel:
         schedule=f"linear warm-up over {params.warmup_fraction:.0%} of {steps} steps, then linear decay",
         validation_rows=len(val_idx),
         train_rows=len(train_idx),
+        trained_rows=np.sort(train_idx),
         train_figures="running mean over each epoch's batches",
     )

@@ -109,6 +109,7 @@ def run_training(
         inference=NotReported(not_reported="the model was trained in the build and scored by its recipe"),
         score_rows=trained.predict_scores,
         attribute_rows=trained.attribute_rows,
+        trained_rows=np.arange(len(train.labels)) if trained.trained_rows is None else trained.trained_rows,
     )
 
 

@@ -81,3 +81,21 @@ def test_tokens_are_escaped() -> None:
 
 def test_a_tabular_model_has_no_attribution_section() -> None:
     assert "Token attributions" not in page(EXAMPLE)
+
+
+def test_the_privacy_page_shows_the_attack_overall_per_group_and_class() -> None:
+    record = FactsRecord.model_validate(EXAMPLE)
+    text = render_template(
+        make_environment(), "model/privacy.md.j2", facts=record, plots=list(plot_plan(record)), changed=False
+    )
+    overall = EXAMPLE["privacy"]["membership"]["overall"]
+    assert f"| all | {overall['members']:,} | {overall['nonmembers']:,} |" in text
+    assert "### By sex × race" in text and "### By true class" in text and "membership-roc.svg" in text
+    assert "trained without a formal privacy guarantee" in text
+
+
+def test_a_loaded_model_says_why_it_has_no_membership_audit() -> None:
+    data = json.loads((FIXTURES / "facts" / "examples" / "minilm-embeddings.json").read_text())
+    record = FactsRecord.model_validate(data)
+    text = render_template(make_environment(), "model/privacy.md.j2", facts=record, plots=[], changed=False)
+    assert "which rows it was fitted on is not known to the build" in text
