@@ -194,6 +194,14 @@ class ColumnFacts(Fact):
     missing: int
 
 
+class IdentifierFinding(Fact):
+    """A column that looks like a direct identifier (its values are never published)."""
+
+    column: str
+    kind: str = Field(description="What its values look like (e.g. 'e-mail address'), or 'named as an identifier'.")
+    share: float | None = Field(description="Share of its non-missing values that match; null when flagged by name.")
+
+
 class DataMeasurements(Fact):
     """What the build measured in a data file."""
 
@@ -209,6 +217,11 @@ class DataMeasurements(Fact):
         "left out and counted under `suppressed_groups`."
     )
     suppressed_groups: dict[str, int] = Field(description="Per sensitive feature, groups too small to publish.")
+    identifiers: list[IdentifierFinding] | NotReported = Field(
+        default_factory=lambda: NotReported(not_reported="not recorded: these facts predate the identifier check"),
+        description="Columns that look like direct identifiers, by the rule in `identifier_rule`.",
+    )
+    identifier_rule: str | None = Field(default=None, description="The rule the identifier check applied.")
 
 
 class DataSourceFacts(Fact):
@@ -607,11 +620,28 @@ class MembershipFacts(Fact):
     by_class: list[AttackFacts] = Field(description="Per true class (classification); empty for regression.")
 
 
+class DifferentialPrivacyFacts(Fact):
+    """The differential privacy guarantee of a training run, as its accountant computed it."""
+
+    epsilon: float = Field(description="The guarantee reached (at most the target).")
+    target_epsilon: float
+    delta: float
+    noise_multiplier: float = Field(description="Standard deviation of the noise over the clipping norm.")
+    max_grad_norm: float = Field(description="Per-example gradient clipping norm.")
+    sample_rate: float = Field(description="Chance of each training row to be in a batch (Poisson sampling).")
+    steps: int = Field(description="Optimiser steps taken.")
+    accountant: str
+    library: str
+    noise_source: str = Field(description="Where the noise came from.")
+
+
 class PrivacyFacts(Fact):
     """What a published model gives away about the people it was trained on."""
 
     membership: MembershipFacts | NotReported
-    guarantee: NotReported = Field(description="The formal privacy guarantee of the training, if any.")
+    guarantee: DifferentialPrivacyFacts | NotReported = Field(
+        description="The formal privacy guarantee of the training, if any."
+    )
 
 
 class OpennessComponentFacts(Fact):

@@ -505,7 +505,8 @@ def _privacy(
         samples=settings.bootstrap_samples,
         seed=options.seed,
     )
-    return PrivacyFacts(membership=membership, guarantee=NotReported(not_reported=NO_GUARANTEE))
+    guarantee = outcome.guarantee or NotReported(not_reported=NO_GUARANTEE)
+    return PrivacyFacts(membership=membership, guarantee=guarantee)
 
 
 def _read_role(project: Project, loaded: LoadedSpec, role: str) -> Table | None:

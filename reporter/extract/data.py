@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from reporter.datasets import MISSING_GROUP, Table
+from reporter.extract.identifiers import RULE as IDENTIFIER_RULE
+from reporter.extract.identifiers import find_identifiers
 from reporter.extract.weights import sha256_file
 from reporter.facts import ColumnFacts, DataMeasurements, DataSourceFacts, NotReported
 from reporter.spec import DataSource, Evaluation
@@ -75,4 +77,6 @@ def _measure(table: Table, evaluation: Evaluation | None) -> DataMeasurements:
         label_balance=label_balance,
         group_counts=group_counts,
         suppressed_groups=suppressed,
+        identifiers=find_identifiers(frame),
+        identifier_rule=IDENTIFIER_RULE,
     )

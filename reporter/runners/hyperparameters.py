@@ -10,6 +10,15 @@ from pydantic import Field
 from reporter.spec import FileRef, SpecModel
 
 
+class DifferentialPrivacy(SpecModel):
+    """Train with DP-SGD (Opacus): per-example gradients clipped, Gaussian noise added, Poisson
+    sampling, the noise chosen so that the whole training is (epsilon, delta)-differentially private."""
+
+    target_epsilon: float = Field(gt=0, le=100, description="Privacy budget of the whole training.")
+    delta: float = Field(default=1e-5, gt=0, lt=1, description="Failure probability; below 1 / training rows.")
+    max_grad_norm: float = Field(default=1.0, gt=0, description="Per-example gradient clipping norm.")
+
+
 class TabularMlpHyperparameters(SpecModel):
     """A multilayer perceptron on one-hot categorical and standardised numeric columns."""
 
@@ -19,6 +28,9 @@ class TabularMlpHyperparameters(SpecModel):
     weight_decay: float = Field(default=0.0, ge=0)
     hidden_sizes: list[int] = Field(default=[64, 32], min_length=1)
     validation_fraction: float = Field(default=0.1, gt=0, lt=1)
+    differential_privacy: DifferentialPrivacy | None = Field(
+        default=None, description="Train with a differential privacy guarantee (Opacus); default: without."
+    )
 
 
 class TextClassifierHyperparameters(SpecModel):

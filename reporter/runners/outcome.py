@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from reporter.facts import ArchitectureFacts, InferenceFacts, NotReported, TrainingFacts
+from reporter.facts import ArchitectureFacts, DifferentialPrivacyFacts, InferenceFacts, NotReported, TrainingFacts
 
 
 @dataclass(frozen=True)
@@ -33,3 +33,5 @@ class RunOutcome:
     """Token attributions for rows shaped like the evaluation features (text models only)."""
     trained_rows: np.ndarray | None = None
     """Positions of the training rows the model was fitted on (models trained in the build)."""
+    guarantee: DifferentialPrivacyFacts | None = None
+    """The differential privacy guarantee of a model trained in the build with one."""

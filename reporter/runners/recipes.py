@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ValidationError
 
 from reporter.errors import Problem, RecipeError
-from reporter.facts import EpochFacts
+from reporter.facts import DifferentialPrivacyFacts, EpochFacts
 from reporter.runners.hyperparameters import TabularMlpHyperparameters, TextClassifierHyperparameters
 from reporter.spec import LoadedSpec, TrainSource, validation_problems, yaml_line, yaml_tree
 
@@ -92,6 +92,8 @@ class TrainedModel:
     save: Callable[[Path], None] | None = None
     """Writes the model into a folder as an artifact others can load (a transformers model's
     `save_pretrained`), with its weights in `model.safetensors`; None: the state dict is saved."""
+    guarantee: DifferentialPrivacyFacts | None = None
+    """The differential privacy guarantee of the training, when it has one."""
     trained_rows: np.ndarray | None = None
     """Positions (in ``context.train``) of the rows the weights were fitted on, validation rows
     excluded: the members a membership-inference audit tests. None: every training row."""

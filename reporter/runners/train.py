@@ -110,6 +110,7 @@ def run_training(
         score_rows=trained.predict_scores,
         attribute_rows=trained.attribute_rows,
         trained_rows=np.arange(len(train.labels)) if trained.trained_rows is None else trained.trained_rows,
+        guarantee=trained.guarantee,
     )
 
 
