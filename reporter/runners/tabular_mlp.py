@@ -10,6 +10,7 @@ statistics. The encoder travels with the model so evaluation rows are encoded th
 
 from __future__ import annotations
 
+import logging
 import warnings
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -287,6 +288,8 @@ def _private_training(
     settings = params.differential_privacy
     if settings is None:
         return None
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
     try:
         from opacus import PrivacyEngine
     except ImportError:
@@ -294,6 +297,9 @@ def _private_training(
             f"{where}: source.train.hyperparameters.differential_privacy: Opacus is not installed. "
             "Fix: pip install 'reporter[privacy]', or remove differential_privacy"
         ) from None
+    finally:  # Opacus calls logging.basicConfig on import, which would print every log line of the build
+        root.handlers[:] = handlers
+        root.setLevel(level)
     loader = torch.utils.data.DataLoader(
         torch.utils.data.TensorDataset(x_train, y_train), batch_size=params.batch_size, generator=generator
     )
