@@ -2,8 +2,9 @@
 numbers, US social security numbers, payment card numbers or IP addresses, or whose name says
 they hold names or identity numbers.
 
-A documented rule rather than a library: Presidio's pattern recognizers need its analyzer engine,
-which loads a spaCy language model that cannot be downloaded here. The rule only reads text
+A documented rule rather than a library: Presidio's analyzer engine fetches a spaCy model, and its
+e-mail recognizer, which works alone, first tries to download the public suffix list; a build
+makes no network requests. The rule only reads text
 columns (numbers stored as numbers are measurements, not identifiers), flags a column when at
 least `MATCH_SHARE` of its non-missing values match one pattern, and reports the share, never a
 value.
