@@ -439,28 +439,19 @@ def evaluate_gate(rule: str, result: FactsDiff) -> GateResult:
             for d in model.disparities:
                 if d.worse and (rule == "fairness-status" or d.head_status == "fail"):
                     reasons.append(f"{model.slug}: {d.feature} {d.name} {d.base_status} → {d.head_status}")
-    elif rule.startswith("metric:"):
+    elif rule.startswith(("metric:", "privacy:")):
+        kind = rule.split(":")[0]
+        known = list(METRICS) if kind == "metric" else list(PRIVACY_METRICS.values())
+        example = "metric:accuracy:-0.01" if kind == "metric" else "privacy:mia-auc:+0.02"
         parts = rule.split(":")
         try:
             name, limit = parts[1], float(parts[2])
         except (IndexError, ValueError):
-            raise InputError(f"--fail-on {rule}: write metric:NAME:DELTA, e.g. metric:accuracy:-0.01") from None
-        if name not in METRICS:
-            raise InputError(f"--fail-on {rule}: unknown metric {name!r}. Fix: use one of {', '.join(METRICS)}")
+            raise InputError(f"--fail-on {rule}: write {kind}:NAME:DELTA, e.g. {example}") from None
+        if name not in known:
+            raise InputError(f"--fail-on {rule}: unknown {kind} {name!r}. Fix: use one of {', '.join(known)}")
         for model in changed:
-            for m in model.metrics:
-                if m.name == name and m.delta is not None and (m.delta < limit if limit < 0 else m.delta > limit):
-                    reasons.append(f"{model.slug}: {name} {m.base:.4f} → {m.head:.4f} ({m.delta:+.4f})")
-    elif rule.startswith("privacy:"):
-        parts = rule.split(":")
-        try:
-            name, limit = parts[1], float(parts[2])
-        except (IndexError, ValueError):
-            raise InputError(f"--fail-on {rule}: write privacy:NAME:DELTA, e.g. privacy:mia-auc:+0.02") from None
-        if name not in PRIVACY_METRICS.values():
-            raise InputError(f"--fail-on {rule}: unknown figure. Fix: use one of {', '.join(PRIVACY_METRICS.values())}")
-        for model in changed:
-            for m in model.privacy:
+            for m in model.metrics if kind == "metric" else model.privacy:
                 if m.name == name and m.delta is not None and (m.delta < limit if limit < 0 else m.delta > limit):
                     reasons.append(f"{model.slug}: {name} {m.base:.4f} → {m.head:.4f} ({m.delta:+.4f})")
     elif rule == "license-change":

@@ -321,5 +321,5 @@ def test_the_privacy_gate_fires_on_a_model_that_leaks_more_than_its_base() -> No
             assert result.fired[0].reasons == [
                 f"adult-income-mlp: mia-auc {auc['value']:.4f} → {auc['value'] + 0.05:.4f} (+0.0500)"
             ]
-    with pytest.raises(InputError, match="unknown figure"):
+    with pytest.raises(InputError, match="unknown privacy 'auc'"):
         diff_facts([base], [base], rules=["privacy:auc:+0.02"])
