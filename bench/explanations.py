@@ -33,8 +33,8 @@ from reporter.extract.explanations import extract_permutation_importance, headli
 
 def adult_mlp():  # noqa: ANN201
     """The example MLP trained by its recipe, and its labelled evaluation rows."""
+    from reporter.compute import _read_role
     from reporter.datasets import label_data
-    from reporter.pipeline import _read_role
     from reporter.project import Project
     from reporter.runners.recipes import TrainingContext, validate_hyperparameters
     from reporter.runners.tabular_mlp import train

@@ -17,10 +17,11 @@ from reporter.extract.provenance import last_commit_time
 from reporter.facts import FactsRecord
 from reporter.lock import build_lock
 from reporter.mkdocs_config import config_file_of, load_mkdocs_config
-from reporter.pipeline import BuildSettings, build_facts
+from reporter.pipeline import build_facts
 from reporter.project import Project, load_project_specs
 from reporter.render.pages import start_site, write_site
 from reporter.render.plot_cache import PlotDrawing
+from reporter.settings import BuildSettings
 
 DOCS_DIR = "site_src"
 

@@ -32,6 +32,18 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--no-cache", action="store_true", help="recompute every model's facts")
     build.add_argument("--quiet", action="store_true", help="print errors only")
     build.add_argument("--base", help="facts folder or git revision to compare with: adds a Changes page")
+    build.add_argument(
+        "--jobs", type=int, metavar="N", help="models computed side by side (default: one per core, or per GPU)"
+    )
+    build.add_argument(
+        "--threads", type=int, metavar="N", help="compute threads of each model job (default: cores ÷ jobs; Ray: 1)"
+    )
+    build.add_argument(
+        "--ray",
+        dest="ray_address",
+        metavar="ADDRESS",
+        help="run the model jobs on the Ray cluster at ADDRESS (e.g. 10.0.0.5:6379; needs reporter[ray])",
+    )
 
     diff = commands.add_parser("diff", help="what changed in the published figures between two builds")
     diff.add_argument("base", help="facts folder (e.g. build/facts) or git revision")
@@ -124,13 +136,16 @@ def _run(args: argparse.Namespace) -> int:
     from mkdocs.exceptions import Abort, BuildError
 
     from reporter.build import build_site
-    from reporter.pipeline import BuildSettings
+    from reporter.settings import BuildSettings
 
     settings = BuildSettings(
         device=args.device,
         use_cache=not args.no_cache,
         facts_dir=args.facts_dir,
         quiet=args.quiet,
+        jobs=args.jobs,
+        threads=args.threads,
+        ray_address=args.ray_address,
     )
     try:
         records = build_site(project, settings, site_dir=args.site_dir, base=args.base)
@@ -144,9 +159,9 @@ def _run(args: argparse.Namespace) -> int:
 
 def _diff(project: Project, args: argparse.Namespace) -> int:
     from reporter.diff import diff_facts
-    from reporter.pipeline import BuildSettings
     from reporter.render.pages import render_changes
     from reporter.revisions import facts_for
+    from reporter.settings import BuildSettings
 
     settings = BuildSettings(device=args.device, quiet=True)
     rules = [*_configured_gates(project), *args.fail_on]
@@ -165,8 +180,8 @@ def _export(project: Project, args: argparse.Namespace) -> int:
     """The same bytes the build publishes beside the model's card, from the facts of the last build."""
     from reporter.build import project_date
     from reporter.export import EXPORT_FILES, document_date, render_export, report_url_of
-    from reporter.pipeline import BuildSettings
     from reporter.render.environment import make_environment
+    from reporter.settings import BuildSettings
     from reporter.verify import read_facts
 
     config = load_mkdocs_config(config_file_of(project.root))
@@ -197,7 +212,7 @@ def _export(project: Project, args: argparse.Namespace) -> int:
 
 def _verify(args: argparse.Namespace) -> int:
     """Exit 0 when every figure of the facts record is reproduced, 1 when any differs."""
-    from reporter.pipeline import BuildSettings
+    from reporter.settings import BuildSettings
     from reporter.verify import read_facts, verify_model
 
     published = read_facts(args.facts)

@@ -1,90 +1,28 @@
-"""Spec → facts for every model, with the content-addressed cache in front of training."""
+"""Spec → facts for every model, with the content-addressed cache in front of the model jobs.
+
+The driver (this module) alone reads and writes the cache and the facts folder: it computes each
+model's cache key, serves hits from the cache, and hands every miss to an executor as a
+:class:`~reporter.jobs.ModelJob` (in this process, in local worker processes, or on a Ray cluster).
+Results are written in spec order whatever order the jobs finish in.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import pandas as pd
 
 from reporter.cache import FactsCache, cache_key
-from reporter.datasets import (
-    LabelledData,
-    Table,
-    class_names,
-    given_predictions,
-    given_scores,
-    label_data,
-    prediction_columns,
-    read_table,
-)
-from reporter.errors import DataError, ModelFileError
-from reporter.extract.attributions import extract_token_attributions
-from reporter.extract.data import extract_data_source
-from reporter.extract.embedding_bias import WordSets, extract_embedding_bias, read_word_sets, sentences_of
-from reporter.extract.explanations import explained_rows, extract_permutation_importance, headline_metric
-from reporter.extract.fairness import extract_fairness
-from reporter.extract.membership import extract_membership_inference, row_losses
-from reporter.extract.metrics import BOOTSTRAP_SAMPLES, Rows, extract_performance
-from reporter.extract.multiclass import ClassPredictions, extract_multiclass_fairness, extract_multiclass_performance
-from reporter.extract.openness import assess_openness
-from reporter.extract.provenance import extract_provenance
-from reporter.extract.proxies import PROXY_THRESHOLD, extract_proxies
-from reporter.extract.regression import Predictions, extract_regression_fairness, extract_regression_performance
-from reporter.extract.spectral import SpectralOptions
-from reporter.extract.weights import WeightOptions, extract_weights, sha256_file
-from reporter.facts import (
-    CardFacts,
-    DataSourceFacts,
-    EmbeddingBiasFacts,
-    ExplanationFacts,
-    FactsRecord,
-    NotReported,
-    OpennessFacts,
-    Owner,
-    PrivacyFacts,
-    TokenAttributionFacts,
-)
+from reporter.compute import card_facts, load_path, openness_facts, published_artifact
+from reporter.executors import Executor, choose_executor
+from reporter.extract.provenance import project_commit
+from reporter.facts import CardFacts, FactsRecord
 from reporter.files import write_atomically
+from reporter.jobs import ModelJob
 from reporter.progress import BuildProgress
 from reporter.project import Project, resolve_file
-from reporter.runners.outcome import RunOutcome
-from reporter.spec import Evaluation, FairnessDefaults, LoadedSpec, ModelSpec, PathKind, SpecFiles
-
-
-@dataclass(frozen=True)
-class BuildSettings:
-    """Options of one build; those that change figures are part of the cache key."""
-
-    device: str | None = None
-    use_cache: bool = True
-    build_dir: Path | None = None
-    facts_dir: Path | None = None
-    cache_dir: Path | None = None
-    bootstrap_samples: int = BOOTSTRAP_SAMPLES
-    small_threshold: float = 1e-6
-    spectral_max_side: int = 4096
-    fairness_defaults: FairnessDefaults = FairnessDefaults()
-    quiet: bool = False
-
-    def weight_options(self, device: str) -> WeightOptions:
-        return WeightOptions(
-            small_threshold=self.small_threshold,
-            spectral=SpectralOptions(max_side=self.spectral_max_side, device=device),
-        )
-
-    def build_path(self, project: Project) -> Path:
-        return self.build_dir or project.root / "build"
-
-    def cache_path(self, project: Project) -> Path:
-        return self.cache_dir or self.build_path(project) / "cache"
-
-    def facts_path(self, project: Project) -> Path:
-        return self.facts_dir or self.build_path(project) / "facts"
+from reporter.settings import BuildSettings
+from reporter.spec import LoadedSpec, ModelSpec, SpecFiles
 
 
 def build_facts(project: Project, specs: list[LoadedSpec], settings: BuildSettings) -> list[FactsRecord]:
@@ -92,86 +30,82 @@ def build_facts(project: Project, specs: list[LoadedSpec], settings: BuildSettin
     from reporter.runners.device import choose_device
 
     device = choose_device(settings.device)
-    cache = FactsCache(settings.cache_path(project))
-    published = {load.published for s in specs if (load := s.spec.source.load) and load.published}
-    # Models whose published artifact another spec loads are built first; records keep spec order.
-    order = sorted(specs, key=lambda s: s.spec.source.load is not None and s.spec.source.load.published is not None)
-    records = {}
+    driver = _Driver(project, specs, settings, device=device)
     with BuildProgress(len(specs), quiet=settings.quiet) as progress:
-        for declared in order:
-            loaded = settings.fairness_defaults.apply_to(declared)
-            key = _key_for(project, loaded, device=device, settings=settings)
-            facts = cache.get(loaded.slug, key) if settings.use_cache else None
-            if loaded.slug in published and not (published_artifact(project, settings, loaded.slug)).is_dir():
-                facts = None  # cached facts, but the artifact another spec loads was deleted: rebuild it
-            epochs = _declared_epochs(loaded)
-            progress.model_started(
-                loaded.slug, cached=facts is not None, training=loaded.spec.source.train is not None, epochs=epochs
-            )
-            if facts is not None:
-                facts = _with_declarations_of(facts, loaded.spec)
-            else:
-                computed = _compute_with_context(
-                    project, loaded, device=device, key=key, settings=settings, progress=progress, epochs=epochs
-                )
-                # Read back through JSON so fresh and cached facts render identically (key order).
-                facts = FactsRecord.model_validate_json(computed.to_json())
-                cache.put(loaded.slug, key, facts)
-            progress.model_done(loaded.slug)
-            records[loaded.slug] = facts
+        with choose_executor(settings, device=device, progress=progress) as executor:
+            driver.run(executor, progress)
     facts_dir = settings.facts_path(project)
-    for facts in records.values():
-        write_atomically(facts_dir / f"{facts.slug}.json", facts.to_json().encode())
-    return [records[s.slug] for s in specs]
+    for spec in specs:
+        write_atomically(facts_dir / f"{spec.slug}.json", driver.records[spec.slug].to_json().encode())
+    return [driver.records[s.slug] for s in specs]
 
 
-def published_artifact(project: Project, settings: BuildSettings, slug: str) -> Path:
-    """The folder a model trained in the build is published in: loadable with `from_pretrained`
-    (transformers recipes) or holding its `model.safetensors`."""
-    return settings.build_path(project) / "checkpoints" / slug
+class _Driver:
+    """Serves cached models, submits the others as jobs, and collects their results.
 
+    A spec that loads another model's published artifact waits for that model (its cache key
+    hashes the artifact); every other model is submitted at once, in spec order.
+    """
 
-def _load_path(project: Project, loaded: LoadedSpec, settings: BuildSettings) -> Path:
-    """What `source.load` names: a file or folder of the project, or another model's artifact."""
-    load = loaded.spec.source.load
-    assert load is not None
-    if load.file is not None:
-        kind: PathKind = "file" if load.format == "safetensors" else "folder"
-        return resolve_file(project, loaded.path, load.file, field="source.load.file", kind=kind)
-    assert load.published is not None
-    folder = published_artifact(project, settings, load.published)
-    return folder / "model.safetensors" if load.format == "safetensors" else folder
+    def __init__(self, project: Project, specs: list[LoadedSpec], settings: BuildSettings, *, device: str) -> None:
+        self.project, self.specs, self.settings, self.device = project, specs, settings, device
+        self.cache = FactsCache(settings.cache_path(project))
+        self.commit = project_commit(project.root)
+        self.records: dict[str, FactsRecord] = {}
+        self.loaded_by_others = {load.published for s in specs if (load := s.spec.source.load) and load.published}
 
+    def run(self, executor: Executor, progress: BuildProgress) -> None:
+        waiting = list(self.specs)
+        while True:
+            while ready := [s for s in waiting if self._producer_done(s)]:
+                waiting = [s for s in waiting if s not in ready]
+                for declared in ready:
+                    self._start(declared, executor, progress)
+            if not executor.outstanding:
+                break
+            result = executor.next_result()
+            if result.failure is not None:
+                result.failure.raise_again()
+            assert result.facts_json is not None
+            # Read back through JSON so fresh and cached facts render identically (key order).
+            facts = FactsRecord.model_validate_json(result.facts_json)
+            self.cache.put(result.slug, facts.provenance.cache_key, facts)
+            progress.model_done(result.slug)
+            self.records[result.slug] = facts
+        assert not waiting, "a spec loads a model no spec builds"  # project validation refuses this
 
-def card_facts(spec: ModelSpec) -> CardFacts:
-    """The prose half of the model card, as the spec declares it."""
-    return CardFacts(
-        name=spec.name,
-        version=spec.version,
-        date=spec.date.isoformat() if spec.date else None,
-        description=spec.description,
-        task=spec.task,
-        owners=[Owner(name=o.name, contact=o.contact) for o in spec.owners],
-        license=spec.license,
-        intended_uses=spec.intended_uses,
-        out_of_scope_uses=spec.out_of_scope_uses,
-        limitations=spec.limitations,
-        ethical_considerations=spec.ethical_considerations,
-        intended_users=spec.intended_users,
-    )
+    def _producer_done(self, spec: LoadedSpec) -> bool:
+        load = spec.spec.source.load
+        return load is None or load.published is None or load.published in self.records
 
-
-def openness_facts(
-    spec: ModelSpec, *, data: list[DataSourceFacts], performance: object, embedding_bias: object
-) -> OpennessFacts:
-    """The openness class, from what the spec declares released and what the build publishes
-    (evaluation results: performance figures, or the embedding association tests)."""
-    return assess_openness(
-        declared=spec.openness,
-        model_license=spec.license,
-        data=data,
-        evaluation_reported=not (isinstance(performance, NotReported) and isinstance(embedding_bias, NotReported)),
-    )
+    def _start(self, declared: LoadedSpec, executor: Executor, progress: BuildProgress) -> None:
+        """Serve the model from the cache, or submit its job."""
+        project, settings = self.project, self.settings
+        loaded = settings.fairness_defaults.apply_to(declared)
+        inputs = _JobInputs.of(project, loaded, settings)
+        key = inputs.key(loaded, device=self.device, settings=settings)
+        facts = self.cache.get(loaded.slug, key) if settings.use_cache else None
+        if loaded.slug in self.loaded_by_others and not published_artifact(project, settings, loaded.slug).is_dir():
+            facts = None  # cached facts, but the artifact another spec loads was deleted: rebuild it
+        if facts is not None:
+            progress.model_started(loaded.slug, cached=True, training=False, epochs=None)
+            self.records[loaded.slug] = _with_declarations_of(facts, loaded.spec)
+            progress.model_done(loaded.slug)
+            return
+        executor.submit(
+            ModelJob(
+                project=project,
+                loaded=loaded,
+                key=key,
+                device=self.device,
+                settings=settings,
+                threads=executor.threads,
+                project_commit=self.commit,
+                checkpoint_dir=published_artifact(project, settings, loaded.slug),
+                epochs=_declared_epochs(loaded),
+                inputs=inputs.all_files(loaded),
+            )
+        )
 
 
 def computed_part(spec: ModelSpec) -> bytes:
@@ -208,431 +142,41 @@ def _declared_epochs(loaded: LoadedSpec) -> int | None:
     return epochs if isinstance(epochs, int) and epochs > 0 else None
 
 
-def _key_for(project: Project, loaded: LoadedSpec, *, device: str, settings: BuildSettings) -> str:
-    inputs = [
-        resolve_file(project, loaded.path, named.ref, field=named.field, kind=named.kind)
-        for named in SpecFiles.of(loaded).file_refs()
-    ]
-    load = loaded.spec.source.load
-    if load is not None and load.published is not None:
-        inputs.append(_load_path(project, loaded, settings))
-    train = loaded.spec.source.train
-    user_code = []
-    if (train and ":" in train.recipe) or (load and load.module):
-        user_code = sorted(loaded.folder.glob("*.py"))
-    return cache_key(
-        spec_bytes=computed_part(loaded.spec),
-        input_files=inputs,
-        extra_code=user_code,
-        device=device,
-        settings={
-            "bootstrap_samples": settings.bootstrap_samples,
-            "small_threshold": settings.small_threshold,
-            "spectral_max_side": settings.spectral_max_side,
-            "fairness_defaults": settings.fairness_defaults.model_dump(),
-        },
-    )
-
-
-def _compute_with_context(project: Project, loaded: LoadedSpec, **options: Any) -> FactsRecord:
-    """Compute one model's facts; a model-file error gains the spec and field that named the file."""
-    try:
-        return _compute_facts(project, loaded, **options)
-    except ModelFileError as exc:
-        if str(exc).startswith(str(loaded.path)):
-            raise
-        field = "source.load.file" if loaded.spec.source.load else "source.train"
-        raise ModelFileError(f"{loaded.path}: {field}: {exc}") from None
-
-
-Evaluated = tuple[Any, Callable[[dict[str, Any]], Any]]  # performance facts, fairness from the group rules
-
-
-def _group_rules(evaluation: Evaluation, settings: BuildSettings) -> dict[str, Any]:
-    """The group-size rules, thresholds and bootstrap size every fairness extractor takes."""
-    return {
-        "min_group_size": evaluation.min_group_size,
-        "privacy_threshold": evaluation.privacy_threshold,
-        "ratio_threshold": evaluation.ratio_threshold,
-        "reference_groups": evaluation.reference_groups,
-        "samples": settings.bootstrap_samples,
-    }
-
-
-def _evaluate_classification(
-    loaded: LoadedSpec, table: Table, data: LabelledData, scores: np.ndarray | None, settings: BuildSettings
-) -> Evaluated:
-    """Performance of a binary classifier, from its scores or predicted labels, and its fairness."""
-    evaluation = loaded.spec.evaluation
-    assert evaluation is not None
-    scored = True
-    if evaluation.scores_column:
-        scores = given_scores(table, evaluation, spec_path=loaded.path)
-    elif evaluation.predictions_column:
-        predicted = given_predictions(table, evaluation, spec_path=loaded.path)
-        scores, scored = predicted.astype(np.float64), False  # decisions are scores >= 0.5
-    assert scores is not None
-    rows = Rows(labels=data.labels, scores=scores, threshold=evaluation.threshold if scored else 0.5, scored=scored)
-    return extract_performance(rows, samples=settings.bootstrap_samples), lambda rules: extract_fairness(
-        data.sensitive, rows, difference_threshold=evaluation.difference_threshold, **rules
-    )
-
-
-def _evaluate_multiclass(
-    loaded: LoadedSpec, table: Table, data: LabelledData, probabilities: np.ndarray | None, settings: BuildSettings
-) -> Evaluated:
-    """Performance of a multiclass classifier, from its class probabilities (the predicted class is
-    the most probable) or its predicted labels, and its fairness."""
-    evaluation = loaded.spec.evaluation
-    assert evaluation is not None and data.classes is not None
-    if evaluation.predictions_column:
-        predicted, probabilities = given_predictions(table, evaluation, spec_path=loaded.path), None
-    else:
-        assert probabilities is not None
-        predicted = probabilities.argmax(axis=1)
-    predictions = ClassPredictions(
-        labels=data.labels, predicted=predicted, classes=data.classes, probabilities=probabilities
-    )
-    performance = extract_multiclass_performance(predictions, samples=settings.bootstrap_samples)
-    return performance, lambda rules: extract_multiclass_fairness(
-        data.sensitive, predictions, difference_threshold=evaluation.difference_threshold, **rules
-    )
-
-
-def _evaluate_regression(
-    loaded: LoadedSpec, table: Table, data: LabelledData, predicted: np.ndarray | None, settings: BuildSettings
-) -> Evaluated:
-    """Performance of a regression model, from its predictions, and its fairness."""
-    evaluation = loaded.spec.evaluation
-    assert evaluation is not None
-    if evaluation.predictions_column:
-        predicted = given_predictions(table, evaluation, spec_path=loaded.path)
-    assert predicted is not None
-    predictions = Predictions(labels=data.labels.astype(np.float64), predicted=predicted)
-    performance = extract_regression_performance(predictions, samples=settings.bootstrap_samples)
-    return performance, lambda rules: extract_regression_fairness(data.sensitive, predictions, **rules)
-
-
-def _predictions_table(project: Project, loaded: LoadedSpec, eval_table: Table | None) -> Table | None:
-    """The spec's predictions file, cut to the evaluation rows, when the predictions are not in the
-    evaluation data itself.
-
-    Raises:
-        DataError: its rows do not match the evaluation file's, or it lacks the named column.
-    """
-    evaluation = loaded.spec.evaluation
-    if evaluation is None or evaluation.predictions_file is None or eval_table is None:
-        return None
-    field = "evaluation.predictions_file"
-    path = resolve_file(project, loaded.path, evaluation.predictions_file, field=field, kind="file")
-    table = eval_table.aligned(path, spec_path=loaded.path, field=field)
-    for column_field, [column] in prediction_columns(evaluation, in_predictions_file=True):
-        if column not in table.frame.columns:
-            raise DataError(
-                f"{loaded.path}: {column_field}: column {column!r} is not in the predictions file {path}. "
-                f"Fix: use one of its columns {', '.join(map(str, table.frame.columns))}"
-            )
-    return table
-
-
-NO_SEAT = "the spec asks for no embedding association test (`embedding_bias:`)"
-
-
 @dataclass(frozen=True)
-class _AssociationTests:
-    """A spec's SEAT tests, their sentences (each embedded once) and where each set's rows are."""
+class _JobInputs:
+    """The files one model's facts depend on: what its cache key hashes and a Ray task is sent."""
 
-    tests: list[WordSets]
-    source: str
-    sentences: list[str]
-    rows: list[list[list[int]]]  # per test, per word set: rows of `sentences`
+    files: list[Path]
+    user_code: list[Path]
 
+    @classmethod
+    def of(cls, project: Project, loaded: LoadedSpec, settings: BuildSettings) -> _JobInputs:
+        files = [
+            resolve_file(project, loaded.path, named.ref, field=named.field, kind=named.kind)
+            for named in SpecFiles.of(loaded).file_refs()
+        ]
+        load, train = loaded.spec.source.load, loaded.spec.source.train
+        if load is not None and load.published is not None:
+            files.append(load_path(project, loaded, settings))
+        user_code = []
+        if (train and ":" in train.recipe) or (load and load.module):
+            user_code = sorted(loaded.folder.glob("*.py"))
+        return cls(files=files, user_code=user_code)
 
-def _association_tests(project: Project, loaded: LoadedSpec) -> _AssociationTests | None:
-    """The spec's SEAT word sets in its templates; None when it asks for none."""
-    bias = loaded.spec.embedding_bias
-    if bias is None:
-        return None
-    field = "embedding_bias.word_sets"
-    path = resolve_file(project, loaded.path, bias.word_sets, field=field, kind="file")
-    tests = read_word_sets(path, spec_path=loaded.path, field=field)
-    index: dict[str, int] = {}
-    rows = [
-        [[index.setdefault(text, len(index)) for text in texts] for texts in sentences_of(test, bias.templates)]
-        for test in tests
-    ]
-    source = f"{bias.word_sets.describe()} (SHA-256 {sha256_file(path)})"
-    return _AssociationTests(tests=tests, source=source, sentences=list(index), rows=rows)
-
-
-def _embedding_bias(
-    loaded: LoadedSpec, tests: _AssociationTests | None, embeddings: np.ndarray | None, settings: BuildSettings
-) -> EmbeddingBiasFacts | NotReported:
-    from reporter.runners.inference import MEAN_POOLING
-
-    bias = loaded.spec.embedding_bias
-    if bias is None or tests is None or embeddings is None:
-        return NotReported(not_reported=NO_SEAT)
-    return extract_embedding_bias(
-        tests.tests,
-        [[embeddings[set_rows] for set_rows in test_rows] for test_rows in tests.rows],
-        templates=bias.templates,
-        source=tests.source,
-        pooling=MEAN_POOLING,
-        permutations=bias.permutations,
-        samples=settings.bootstrap_samples,
-    )
-
-
-EXPLANATION_BOOTSTRAP_SAMPLES = 200
-"""Resamples for the importance intervals (at most): each resample recomputes the headline metric
-for every column, repeat and group, which at 1,000 took 10 s per Adult MLP against 2 s at 200."""
-NOT_RUN = "the build does not run this model (its predictions were computed elsewhere), so it cannot shuffle its inputs"
-
-
-def _explanations(
-    loaded: LoadedSpec,
-    data: LabelledData | None,
-    outcome: RunOutcome,
-    *,
-    settings: BuildSettings,
-    progress: BuildProgress,
-) -> ExplanationFacts | NotReported:
-    """Permutation importance of every input column (overall and per group) on the spec's sample
-    of evaluation rows, the proxies of each sensitive feature among the inputs (all rows), and a
-    text model's token attributions per column (its own sample)."""
-    evaluation = loaded.spec.evaluation
-    if data is None or evaluation is None:
-        return NotReported(not_reported="the spec declares no labelled evaluation data")
-    options = loaded.spec.explanations
-    importance: Any = NotReported(not_reported=NOT_RUN)
-    if outcome.score_rows is not None:
-        chosen = explained_rows(len(data.labels), sample=options.rows, seed=options.seed)
-        importance = extract_permutation_importance(
-            outcome.score_rows,
-            features=data.features.iloc[chosen],
-            labels=data.labels[chosen],
-            sensitive=data.sensitive.iloc[chosen],
-            metric=headline_metric(evaluation.task, data.classes),
-            repeats=options.repeats,
-            seed=options.seed,
-            sampled=len(chosen) < len(data.labels),
-            min_group_size=evaluation.min_group_size,
-            privacy_threshold=evaluation.privacy_threshold,
-            samples=min(settings.bootstrap_samples, EXPLANATION_BOOTSTRAP_SAMPLES),
-            on_progress=progress.throttled(
-                f"  {loaded.slug}: explanations, scored {{done:,}} of {{total:,}} shuffled rows"
-            ),
-        )
-    proxies: Any = NotReported(not_reported="the spec names no sensitive features")
-    if evaluation.sensitive_features:
-        proxies = extract_proxies(data.features, data.sensitive, samples=settings.bootstrap_samples, seed=options.seed)
-    return ExplanationFacts(
-        importance=importance,
-        proxies=proxies,
-        proxy_threshold=PROXY_THRESHOLD,
-        attributions=_token_attributions(loaded, data, outcome, settings=settings),
-    )
-
-
-def _token_attributions(
-    loaded: LoadedSpec, data: LabelledData, outcome: RunOutcome, *, settings: BuildSettings
-) -> TokenAttributionFacts | NotReported:
-    from reporter.runners.attributions import BASELINE, COMPLETENESS_TOLERANCE, METHOD
-
-    options = loaded.spec.explanations
-    if outcome.attribute_rows is None:
-        return NotReported(not_reported="the model reads no text; token attributions are measured for language models")
-    if options.attribution_rows == 0:
-        return NotReported(not_reported="the spec sets `explanations.attribution_rows: 0`")
-    chosen = explained_rows(len(data.labels), sample=options.attribution_rows, seed=options.seed)
-    found = outcome.attribute_rows(data.features.iloc[chosen])
-    if isinstance(found, NotReported):
-        return found
-    return extract_token_attributions(
-        found,
-        row_positions=chosen.tolist(),
-        columns=[str(c) for c in data.features.columns],
-        method=METHOD,
-        baseline=BASELINE,
-        tolerance=COMPLETENESS_TOLERANCE,
-        seed=options.seed,
-        samples=settings.bootstrap_samples,
-    )
-
-
-NO_GUARANTEE = "trained without a formal privacy guarantee (no differential privacy)"
-
-
-def _privacy(
-    loaded: LoadedSpec,
-    train: LabelledData | None,
-    evaluation: LabelledData | None,
-    outcome: RunOutcome,
-    *,
-    settings: BuildSettings,
-) -> PrivacyFacts | NotReported:
-    """The loss-threshold membership attack: the model's losses on a sample of the rows it was
-    fitted on against as many held-out evaluation rows (whose scores the build already has)."""
-    spec_evaluation = loaded.spec.evaluation
-    if loaded.spec.source.train is None:
-        return NotReported(
-            not_reported="the model is loaded, not trained in the build: "
-            "which rows it was fitted on is not known to the build"
-        )
-    if train is None or evaluation is None or spec_evaluation is None:
-        return NotReported(not_reported="the spec declares no labelled evaluation data")
-    if outcome.score_rows is None or outcome.trained_rows is None or outcome.evaluation_scores is None:
-        return NotReported(not_reported="the recipe gives no way to score training rows")
-    options = loaded.spec.privacy
-    size = min(options.rows, len(outcome.trained_rows), len(evaluation.labels))
-    members = np.sort(np.random.default_rng(options.seed).choice(outcome.trained_rows, size=size, replace=False))
-    nonmembers = explained_rows(len(evaluation.labels), sample=size, seed=options.seed)
-    task = spec_evaluation.task
-    member_scores = np.asarray(outcome.score_rows(train.features.iloc[members]), dtype=np.float64)
-    classification = task != "regression"
-    membership = extract_membership_inference(
-        task=task,
-        member_losses=row_losses(task, train.labels[members], member_scores),
-        nonmember_losses=row_losses(task, evaluation.labels[nonmembers], outcome.evaluation_scores[nonmembers]),
-        sensitive=pd.concat([train.sensitive.iloc[members], evaluation.sensitive.iloc[nonmembers]], ignore_index=True),
-        classes=np.r_[train.labels[members], evaluation.labels[nonmembers]].astype(np.int64)
-        if classification
-        else None,
-        class_names=(evaluation.classes or ["negative", "positive"]) if classification else None,
-        min_group_size=spec_evaluation.min_group_size,
-        privacy_threshold=spec_evaluation.privacy_threshold,
-        samples=settings.bootstrap_samples,
-        seed=options.seed,
-    )
-    guarantee = outcome.guarantee or NotReported(not_reported=NO_GUARANTEE)
-    return PrivacyFacts(membership=membership, guarantee=guarantee)
-
-
-def _read_role(project: Project, loaded: LoadedSpec, role: str) -> Table | None:
-    for index, source in enumerate(loaded.spec.data):
-        if source.role == role and source.file is not None:
-            path = resolve_file(project, loaded.path, source.file, field=f"data.{index}.file", kind="file")
-            return read_table(source, path, spec_path=loaded.path, field=f"data.{index}")
-    return None
-
-
-def _compute_facts(
-    project: Project,
-    loaded: LoadedSpec,
-    *,
-    device: str,
-    key: str,
-    settings: BuildSettings,
-    progress: BuildProgress,
-    epochs: int | None,
-) -> FactsRecord:
-    spec = loaded.spec
-    train_table = _read_role(project, loaded, "train")
-    eval_table = _read_role(project, loaded, "evaluation")
-    tables = {t.source.id: t for t in (train_table, eval_table) if t is not None}
-    predictions_table = _predictions_table(project, loaded, eval_table)
-    evaluation_data: LabelledData | None = None
-    classes = None
-    if spec.evaluation and spec.evaluation.task == "multiclass_classification":
-        read = [t for t in (train_table, eval_table, predictions_table) if t is not None]
-        classes = class_names(read, spec.evaluation)
-    if spec.evaluation and eval_table is not None:
-        evaluation_data = label_data(eval_table, spec.evaluation, spec_path=loaded.path, classes=classes)
-
-    kinds = {named.field: named.kind for named in SpecFiles.of(loaded).file_refs()}
-
-    def resolve(ref: Any, field_name: str) -> Path:
-        return resolve_file(project, loaded.path, ref, field=field_name, kind=kinds.get(field_name))
-
-    models_dir = settings.build_path(project) / "checkpoints" / loaded.slug
-    association_tests = None
-    train_data = None
-    if spec.source.train and spec.evaluation and train_table is not None:
-        train_data = label_data(train_table, spec.evaluation, spec_path=loaded.path, classes=classes)
-    if spec.source.train:
-        from reporter.runners.train import run_training
-
-        assert train_data is not None and evaluation_data is not None and spec.evaluation is not None
-        outcome = run_training(
-            loaded,
-            train=train_data,
-            evaluation=evaluation_data,
+    def key(self, loaded: LoadedSpec, *, device: str, settings: BuildSettings) -> str:
+        return cache_key(
+            spec_bytes=computed_part(loaded.spec),
+            input_files=self.files,
+            extra_code=self.user_code,
             device=device,
-            checkpoint_dir=models_dir,
-            resolve=resolve,
-            on_epoch=lambda record: progress.epoch(loaded.slug, record, epochs),
-        )
-    else:
-        from reporter.runners.load import run_load
-
-        assert spec.source.load is not None
-        association_tests = _association_tests(project, loaded)
-        outcome = run_load(
-            loaded,
-            path=_load_path(project, loaded, settings),
-            device=device,
-            convert_dir=models_dir,
-            evaluation=evaluation_data,
-            sentences=association_tests.sentences if association_tests else None,
-            on_progress=lambda done, total: progress.message(f"  {loaded.slug}: scored {done:,} of {total:,} rows"),
+            settings={
+                "bootstrap_samples": settings.bootstrap_samples,
+                "small_threshold": settings.small_threshold,
+                "spectral_max_side": settings.spectral_max_side,
+                "fairness_defaults": settings.fairness_defaults.model_dump(),
+            },
         )
 
-    performance: Any = NotReported(not_reported="the spec declares no evaluation data")
-    fairness: Any = NotReported(not_reported="the spec declares no evaluation data")
-    if evaluation_data is not None and spec.evaluation is not None and eval_table is not None:
-        if outcome.evaluation_scores is None and not (
-            spec.evaluation.scores_column or spec.evaluation.predictions_column
-        ):
-            raise DataError(f"{loaded.path}: the model produced no evaluation scores. Fix: check the recipe")
-        evaluate = {
-            "binary_classification": _evaluate_classification,
-            "multiclass_classification": _evaluate_multiclass,
-            "regression": _evaluate_regression,
-        }[spec.evaluation.task]
-        performance, fairness_of = evaluate(
-            loaded, predictions_table or eval_table, evaluation_data, outcome.evaluation_scores, settings
-        )
-        fairness = (
-            fairness_of(_group_rules(spec.evaluation, settings))
-            if spec.evaluation.sensitive_features
-            else NotReported(not_reported="the spec names no sensitive features")
-        )
-
-    data = [extract_data_source(s, tables.get(s.id), spec.evaluation) for s in spec.data]
-    embedding_bias = _embedding_bias(loaded, association_tests, outcome.embeddings, settings)
-    explanations = _explanations(
-        loaded,
-        evaluation_data if not isinstance(performance, NotReported) else None,
-        outcome,
-        settings=settings,
-        progress=progress,
-    )
-    return FactsRecord(
-        slug=loaded.slug,
-        card=card_facts(spec),
-        architecture=outcome.architecture,
-        training=outcome.training,
-        weights=extract_weights(
-            outcome.weight_files,
-            parameter_names=outcome.parameter_names,
-            trainable_names=outcome.trainable_names,
-            options=settings.weight_options(device),
-        ),
-        data=data,
-        sensitive_features=spec.evaluation.sensitive_features if spec.evaluation else [],
-        performance=performance,
-        fairness=fairness,
-        inference=outcome.inference,
-        embedding_bias=embedding_bias,
-        explanations=explanations,
-        privacy=_privacy(
-            loaded,
-            train_data,
-            evaluation_data if not isinstance(performance, NotReported) else None,
-            outcome,
-            settings=settings,
-        ),
-        openness=openness_facts(spec, data=data, performance=performance, embedding_bias=embedding_bias),
-        provenance=extract_provenance(root=project.root, device=device, cache_key=key),
-    )
+    def all_files(self, loaded: LoadedSpec) -> tuple[Path, ...]:
+        """The spec itself, every file it names, and the recipe code beside it."""
+        return (loaded.path, *self.files, *self.user_code)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import logging
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -30,13 +31,13 @@ from mkdocs.structure.nav import Navigation, Section
 from mkdocs.structure.pages import Page
 from pydantic import ValidationError
 
-from reporter.errors import Problem, ReporterError, SpecError
+from reporter.errors import InputError, Problem, ReporterError, SpecError
 from reporter.facts import FactsRecord
 from reporter.lock import build_lock
-from reporter.pipeline import BuildSettings
 from reporter.project import Project
 from reporter.render.pages import write_changed
 from reporter.render.plot_cache import PlotDrawing
+from reporter.settings import BuildSettings
 from reporter.spec import FairnessDefaults
 
 log = logging.getLogger("mkdocs.plugins.reporter")
@@ -95,6 +96,12 @@ class ReporterPluginConfig(Config):
     fairness = c.Type(dict, default={})
     """Project-wide `min_group_size`, `privacy_threshold`, `ratio_threshold`, `difference_threshold`;
     a model's own `evaluation:` values win."""
+    jobs = c.Optional(c.Type(int))
+    """Models computed side by side on this machine (default: one per core, or one per GPU)."""
+    threads = c.Optional(c.Type(int))
+    """Compute threads of each model job (default: the cores shared out among the jobs; 1 on Ray)."""
+    executor = c.Choice(("local", "ray"), default="local")
+    """`ray` runs the model jobs on the Ray cluster at `RAY_ADDRESS` (needs `reporter[ray]`)."""
     gates = c.ListOfItems(c.Type(str), default=[])
     """Rules `reporter diff` (and the Changes page) apply, as `--fail-on` would: e.g. `fairness-status`."""
 
@@ -208,6 +215,18 @@ class ReporterPlugin(BasePlugin[ReporterPluginConfig]):
             self.drawing.cancel()
             self.drawing = None
 
+    def _ray_address(self) -> str | None:
+        """`RAY_ADDRESS` when the plugin is set to run on Ray (Ray's own variable, as `ray` uses it)."""
+        if self.config.executor != "ray":
+            return None
+        address = os.environ.get("RAY_ADDRESS")
+        if not address:
+            raise InputError(
+                "mkdocs.yml: plugins.reporter.executor: `ray` needs the cluster's address. "
+                "Fix: export RAY_ADDRESS=HOST:PORT, or set `executor: local`"
+            )
+        return address
+
     def settings_for(self, root: Path, *, given: BuildSettings | None = None) -> tuple[BuildSettings, Path | None]:
         """Build settings from the plugin config, overridden by command-line options when given."""
         templates = self.config.templates_dir
@@ -227,5 +246,8 @@ class ReporterPlugin(BasePlugin[ReporterPluginConfig]):
             spectral_max_side=self.config.spectral_max_side,
             fairness_defaults=fairness_defaults(self.config.fairness, root / "mkdocs.yml"),
             quiet=given.quiet if given else False,
+            jobs=given.jobs if given and given.jobs else self.config.jobs,
+            threads=given.threads if given and given.threads else self.config.threads,
+            ray_address=given.ray_address if given and given.ray_address else self._ray_address(),
         )
         return settings, (root / templates) if templates else None

@@ -1,6 +1,9 @@
-"""Progress output for long builds: a bar per model and per epoch on a terminal, lines otherwise.
+"""Progress output for long builds: a bar per running model and per epoch on a terminal, lines otherwise.
 
 Plain lines in CI logs are easier to read than redrawn bars, so the output adapts to the stream.
+A model job reports through a :class:`JobProgress`, which turns each report into a small picklable
+event; the driver's :class:`BuildProgress` prints the events of every job, wherever it runs (in
+the driver, in a local worker process, on a Ray worker).
 """
 
 from __future__ import annotations
@@ -8,75 +11,58 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Any
+from dataclasses import dataclass
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from reporter.facts import EpochFacts
 
 
-class BuildProgress(AbstractContextManager["BuildProgress"]):
-    """Reports models built and training epochs, to stderr."""
+@dataclass(frozen=True)
+class StartedEvent:
+    """A job began computing a model's facts (cached models never start a job)."""
 
-    def __init__(self, total_models: int, *, quiet: bool = False) -> None:
-        self.console = Console(stderr=True, quiet=quiet)
-        self.live = self.console.is_terminal and not quiet
-        self.total = total_models
-        self.done = 0
-        self._progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=self.console,
-        )
-        self._models = self._progress.add_task("models", total=total_models) if self.live else None
-        self._epochs: Any = None
+    slug: str
+    training: bool
+    epochs: int | None
+    where: str
 
-    def __enter__(self) -> BuildProgress:
-        if self.live:
-            self._progress.start()
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        if self.live:
-            self._progress.stop()
+@dataclass(frozen=True)
+class EpochEvent:
+    """A job finished a training epoch."""
 
-    def model_started(self, slug: str, *, cached: bool, training: bool, epochs: int | None) -> None:
-        what = "cached facts" if cached else "training" if training else "loading"
-        if self.live:
-            self._epochs = self._progress.add_task(f"  {slug}: {what}", total=epochs or 1)
-        else:
-            self.console.print(f"[{self.done + 1}/{self.total}] {slug}: {what}", highlight=False)
+    slug: str
+    record: EpochFacts
+    epochs: int | None
 
-    def epoch(self, slug: str, record: EpochFacts, total: int | None) -> None:
-        of_total = f"/{total}" if total else ""
-        line = (
-            f"  {slug}: epoch {record.epoch}{of_total} loss {record.train_loss:.4f} "
-            f"val loss {record.validation_loss:.4f}"
-        )
-        if record.validation_accuracy is not None:
-            line += f" val acc {record.validation_accuracy:.4f}"
-        if self.live:
-            self._progress.update(self._epochs, completed=record.epoch)
-            self._progress.console.print(line, highlight=False)
-        else:
-            self.console.print(line, highlight=False)
 
-    def model_done(self, slug: str) -> None:
-        self.done += 1
-        if self.live:
-            if self._epochs is not None:
-                self._progress.update(self._epochs, completed=self._progress.tasks[self._epochs].total)
-            assert self._models is not None  # live progress always has the models task
-            self._progress.update(self._models, completed=self.done)
+@dataclass(frozen=True)
+class MessageEvent:
+    """A line a job wants shown (rows scored, shuffles done)."""
+
+    text: str
+
+
+ProgressEvent = StartedEvent | EpochEvent | MessageEvent
+SendEvent = Callable[[ProgressEvent], None]
+
+
+class JobProgress:
+    """What a model job reports while it runs, sent as events to wherever the driver listens."""
+
+    def __init__(self, slug: str, *, epochs: int | None, send: SendEvent) -> None:
+        self.slug, self.epochs, self.send = slug, epochs, send
+
+    def epoch(self, record: EpochFacts) -> None:
+        self.send(EpochEvent(slug=self.slug, record=record, epochs=self.epochs))
 
     def message(self, text: str) -> None:
-        self.console.print(text, highlight=False)
+        self.send(MessageEvent(text=text))
 
     def throttled(self, template: str, *, seconds: float = 10.0) -> Callable[[int, int], None]:
-        """A ``(done, total)`` callback printing ``template`` at most every ``seconds`` and at the
+        """A ``(done, total)`` callback sending ``template`` at most every ``seconds`` and at the
         end: fast work stays quiet, slow work (a language model) still shows it is moving."""
         last = time.monotonic()
 
@@ -88,3 +74,73 @@ class BuildProgress(AbstractContextManager["BuildProgress"]):
                 self.message(template.format(done=done, total=total))
 
         return report
+
+
+class BuildProgress(AbstractContextManager["BuildProgress"]):
+    """Reports models built and training epochs, to stderr: one bar per running model."""
+
+    def __init__(self, total_models: int, *, quiet: bool = False) -> None:
+        self.console = Console(stderr=True, quiet=quiet)
+        self.live = self.console.is_terminal and not quiet
+        self.total = total_models
+        self.started = 0
+        self.done = 0
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=self.console,
+        )
+        self._models = self._progress.add_task("models", total=total_models) if self.live else None
+        self._running: dict[str, TaskID] = {}
+
+    def __enter__(self) -> BuildProgress:
+        if self.live:
+            self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.live:
+            self._progress.stop()
+
+    def model_started(self, slug: str, *, cached: bool, training: bool, epochs: int | None, where: str = "") -> None:
+        what = "cached facts" if cached else "training" if training else "loading"
+        self.started += 1
+        if self.live:
+            self._running[slug] = self._progress.add_task(f"  {slug}: {what}{where}", total=epochs or 1)
+        else:
+            self.console.print(f"[{self.started}/{self.total}] {slug}: {what}{where}", highlight=False)
+
+    def apply(self, event: ProgressEvent) -> None:
+        """Show an event a job sent."""
+        if isinstance(event, StartedEvent):
+            self.model_started(
+                event.slug, cached=False, training=event.training, epochs=event.epochs, where=event.where
+            )
+            return
+        if isinstance(event, MessageEvent):
+            self.console.print(event.text, highlight=False)
+            return
+        record, of_total = event.record, f"/{event.epochs}" if event.epochs else ""
+        line = (
+            f"  {event.slug}: epoch {record.epoch}{of_total} loss {record.train_loss:.4f} "
+            f"val loss {record.validation_loss:.4f}"
+        )
+        if record.validation_accuracy is not None:
+            line += f" val acc {record.validation_accuracy:.4f}"
+        if self.live and event.slug in self._running:
+            self._progress.update(self._running[event.slug], completed=record.epoch)
+        self.console.print(line, highlight=False)
+
+    def model_done(self, slug: str) -> None:
+        self.done += 1
+        if self.live:
+            task = self._running.pop(slug, None)
+            if task is not None:
+                self._progress.update(task, completed=self._progress.tasks[task].total)
+            assert self._models is not None  # live progress always has the models task
+            self._progress.update(self._models, completed=self.done)
+
+    def message(self, text: str) -> None:
+        self.console.print(text, highlight=False)

@@ -16,8 +16,9 @@ from pydantic import ValidationError
 
 from reporter.errors import InputError
 from reporter.facts import FactsRecord
-from reporter.pipeline import BuildSettings, build_facts
+from reporter.pipeline import build_facts
 from reporter.project import Project, load_project_specs
+from reporter.settings import BuildSettings
 
 
 def load_facts_dir(folder: Path) -> list[FactsRecord]:

@@ -20,8 +20,9 @@ from pydantic import ValidationError
 
 from reporter.errors import InputError
 from reporter.facts import NOT_RECORDED, FactsRecord, NotReported
-from reporter.pipeline import BuildSettings, build_facts
+from reporter.pipeline import build_facts
 from reporter.project import Project, load_project_specs
+from reporter.settings import BuildSettings
 
 COMPARED = ("performance", "fairness", "embedding_bias", "explanations")
 TOLERANCE = 1e-9

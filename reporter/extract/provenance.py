@@ -52,12 +52,13 @@ def last_commit_time(root: Path) -> int | None:
     return int(stamp) if result.returncode == 0 and stamp.isdigit() else None
 
 
-def extract_provenance(*, root: Path, device: str, cache_key: str) -> ProvenanceFacts:
+def extract_provenance(*, device: str, cache_key: str, project_commit: str | None) -> ProvenanceFacts:
+    """Where a model's facts came from; the commit is the driver's (a Ray worker may hold no clone)."""
     return ProvenanceFacts(
         reporter_version=__version__,
         python=platform.python_version(),
         libraries=library_versions(),
         device=device,
         cache_key=cache_key,
-        project_commit=project_commit(root),
+        project_commit=project_commit,
     )

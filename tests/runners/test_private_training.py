@@ -7,8 +7,9 @@ import subprocess
 
 import pytest
 
-from reporter.pipeline import BuildSettings, build_facts
+from reporter.pipeline import build_facts
 from reporter.project import Project, load_project_specs
+from reporter.settings import BuildSettings
 from tests.conftest import TABULAR_SPEC, reporter
 
 DP_SPEC = TABULAR_SPEC.replace(

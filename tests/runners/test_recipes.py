@@ -9,9 +9,10 @@ import pytest
 
 from reporter.errors import InputError, RecipeError
 from reporter.facts import NotReported
-from reporter.pipeline import BuildSettings, build_facts
+from reporter.pipeline import build_facts
 from reporter.project import Project, load_project_specs
 from reporter.runners.device import choose_device
+from reporter.settings import BuildSettings
 from tests.conftest import TABULAR_SPEC
 
 pytestmark = pytest.mark.slow

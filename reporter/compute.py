@@ -1,0 +1,511 @@
+"""One model's facts from its resolved spec: train or load it, then run every extractor.
+
+This is the body of a model job (`reporter.jobs`): it reads the spec's input files and writes the
+model's checkpoint files, and touches nothing else of the build (no cache, no facts folder, no
+site), so the same call runs in the driver, in a local worker process or on a Ray worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from reporter.datasets import (
+    LabelledData,
+    Table,
+    class_names,
+    given_predictions,
+    given_scores,
+    label_data,
+    prediction_columns,
+    read_table,
+)
+from reporter.errors import DataError, ModelFileError
+from reporter.extract.attributions import extract_token_attributions
+from reporter.extract.data import extract_data_source
+from reporter.extract.embedding_bias import WordSets, extract_embedding_bias, read_word_sets, sentences_of
+from reporter.extract.explanations import explained_rows, extract_permutation_importance, headline_metric
+from reporter.extract.fairness import extract_fairness
+from reporter.extract.membership import extract_membership_inference, row_losses
+from reporter.extract.metrics import Rows, extract_performance
+from reporter.extract.multiclass import ClassPredictions, extract_multiclass_fairness, extract_multiclass_performance
+from reporter.extract.openness import assess_openness
+from reporter.extract.provenance import extract_provenance
+from reporter.extract.proxies import PROXY_THRESHOLD, extract_proxies
+from reporter.extract.regression import Predictions, extract_regression_fairness, extract_regression_performance
+from reporter.extract.weights import extract_weights, sha256_file
+from reporter.facts import (
+    CardFacts,
+    DataSourceFacts,
+    EmbeddingBiasFacts,
+    ExplanationFacts,
+    FactsRecord,
+    NotReported,
+    OpennessFacts,
+    Owner,
+    PrivacyFacts,
+    TokenAttributionFacts,
+)
+from reporter.progress import JobProgress
+from reporter.project import Project, resolve_file
+from reporter.runners.outcome import RunOutcome
+from reporter.settings import BuildSettings
+from reporter.spec import Evaluation, LoadedSpec, ModelSpec, PathKind, SpecFiles
+
+
+def published_artifact(project: Project, settings: BuildSettings, slug: str) -> Path:
+    """The folder a model trained in the build is published in: loadable with `from_pretrained`
+    (transformers recipes) or holding its `model.safetensors`."""
+    return settings.build_path(project) / "checkpoints" / slug
+
+
+def load_path(project: Project, loaded: LoadedSpec, settings: BuildSettings) -> Path:
+    """What `source.load` names: a file or folder of the project, or another model's artifact."""
+    load = loaded.spec.source.load
+    assert load is not None
+    if load.file is not None:
+        kind: PathKind = "file" if load.format == "safetensors" else "folder"
+        return resolve_file(project, loaded.path, load.file, field="source.load.file", kind=kind)
+    assert load.published is not None
+    folder = published_artifact(project, settings, load.published)
+    return folder / "model.safetensors" if load.format == "safetensors" else folder
+
+
+def card_facts(spec: ModelSpec) -> CardFacts:
+    """The prose half of the model card, as the spec declares it."""
+    return CardFacts(
+        name=spec.name,
+        version=spec.version,
+        date=spec.date.isoformat() if spec.date else None,
+        description=spec.description,
+        task=spec.task,
+        owners=[Owner(name=o.name, contact=o.contact) for o in spec.owners],
+        license=spec.license,
+        intended_uses=spec.intended_uses,
+        out_of_scope_uses=spec.out_of_scope_uses,
+        limitations=spec.limitations,
+        ethical_considerations=spec.ethical_considerations,
+        intended_users=spec.intended_users,
+    )
+
+
+def openness_facts(
+    spec: ModelSpec, *, data: list[DataSourceFacts], performance: object, embedding_bias: object
+) -> OpennessFacts:
+    """The openness class, from what the spec declares released and what the build publishes
+    (evaluation results: performance figures, or the embedding association tests)."""
+    return assess_openness(
+        declared=spec.openness,
+        model_license=spec.license,
+        data=data,
+        evaluation_reported=not (isinstance(performance, NotReported) and isinstance(embedding_bias, NotReported)),
+    )
+
+
+def compute_facts(project: Project, loaded: LoadedSpec, **options: Any) -> FactsRecord:
+    """Compute one model's facts; a model-file error gains the spec and field that named the file."""
+    try:
+        return _compute_facts(project, loaded, **options)
+    except ModelFileError as exc:
+        if str(exc).startswith(str(loaded.path)):
+            raise
+        field = "source.load.file" if loaded.spec.source.load else "source.train"
+        raise ModelFileError(f"{loaded.path}: {field}: {exc}") from None
+
+
+Evaluated = tuple[Any, Callable[[dict[str, Any]], Any]]  # performance facts, fairness from the group rules
+
+
+def _group_rules(evaluation: Evaluation, settings: BuildSettings) -> dict[str, Any]:
+    """The group-size rules, thresholds and bootstrap size every fairness extractor takes."""
+    return {
+        "min_group_size": evaluation.min_group_size,
+        "privacy_threshold": evaluation.privacy_threshold,
+        "ratio_threshold": evaluation.ratio_threshold,
+        "reference_groups": evaluation.reference_groups,
+        "samples": settings.bootstrap_samples,
+    }
+
+
+def _evaluate_classification(
+    loaded: LoadedSpec, table: Table, data: LabelledData, scores: np.ndarray | None, settings: BuildSettings
+) -> Evaluated:
+    """Performance of a binary classifier, from its scores or predicted labels, and its fairness."""
+    evaluation = loaded.spec.evaluation
+    assert evaluation is not None
+    scored = True
+    if evaluation.scores_column:
+        scores = given_scores(table, evaluation, spec_path=loaded.path)
+    elif evaluation.predictions_column:
+        predicted = given_predictions(table, evaluation, spec_path=loaded.path)
+        scores, scored = predicted.astype(np.float64), False  # decisions are scores >= 0.5
+    assert scores is not None
+    rows = Rows(labels=data.labels, scores=scores, threshold=evaluation.threshold if scored else 0.5, scored=scored)
+    return extract_performance(rows, samples=settings.bootstrap_samples), lambda rules: extract_fairness(
+        data.sensitive, rows, difference_threshold=evaluation.difference_threshold, **rules
+    )
+
+
+def _evaluate_multiclass(
+    loaded: LoadedSpec, table: Table, data: LabelledData, probabilities: np.ndarray | None, settings: BuildSettings
+) -> Evaluated:
+    """Performance of a multiclass classifier, from its class probabilities (the predicted class is
+    the most probable) or its predicted labels, and its fairness."""
+    evaluation = loaded.spec.evaluation
+    assert evaluation is not None and data.classes is not None
+    if evaluation.predictions_column:
+        predicted, probabilities = given_predictions(table, evaluation, spec_path=loaded.path), None
+    else:
+        assert probabilities is not None
+        predicted = probabilities.argmax(axis=1)
+    predictions = ClassPredictions(
+        labels=data.labels, predicted=predicted, classes=data.classes, probabilities=probabilities
+    )
+    performance = extract_multiclass_performance(predictions, samples=settings.bootstrap_samples)
+    return performance, lambda rules: extract_multiclass_fairness(
+        data.sensitive, predictions, difference_threshold=evaluation.difference_threshold, **rules
+    )
+
+
+def _evaluate_regression(
+    loaded: LoadedSpec, table: Table, data: LabelledData, predicted: np.ndarray | None, settings: BuildSettings
+) -> Evaluated:
+    """Performance of a regression model, from its predictions, and its fairness."""
+    evaluation = loaded.spec.evaluation
+    assert evaluation is not None
+    if evaluation.predictions_column:
+        predicted = given_predictions(table, evaluation, spec_path=loaded.path)
+    assert predicted is not None
+    predictions = Predictions(labels=data.labels.astype(np.float64), predicted=predicted)
+    performance = extract_regression_performance(predictions, samples=settings.bootstrap_samples)
+    return performance, lambda rules: extract_regression_fairness(data.sensitive, predictions, **rules)
+
+
+def _predictions_table(project: Project, loaded: LoadedSpec, eval_table: Table | None) -> Table | None:
+    """The spec's predictions file, cut to the evaluation rows, when the predictions are not in the
+    evaluation data itself.
+
+    Raises:
+        DataError: its rows do not match the evaluation file's, or it lacks the named column.
+    """
+    evaluation = loaded.spec.evaluation
+    if evaluation is None or evaluation.predictions_file is None or eval_table is None:
+        return None
+    field = "evaluation.predictions_file"
+    path = resolve_file(project, loaded.path, evaluation.predictions_file, field=field, kind="file")
+    table = eval_table.aligned(path, spec_path=loaded.path, field=field)
+    for column_field, [column] in prediction_columns(evaluation, in_predictions_file=True):
+        if column not in table.frame.columns:
+            raise DataError(
+                f"{loaded.path}: {column_field}: column {column!r} is not in the predictions file {path}. "
+                f"Fix: use one of its columns {', '.join(map(str, table.frame.columns))}"
+            )
+    return table
+
+
+NO_SEAT = "the spec asks for no embedding association test (`embedding_bias:`)"
+
+
+@dataclass(frozen=True)
+class _AssociationTests:
+    """A spec's SEAT tests, their sentences (each embedded once) and where each set's rows are."""
+
+    tests: list[WordSets]
+    source: str
+    sentences: list[str]
+    rows: list[list[list[int]]]  # per test, per word set: rows of `sentences`
+
+
+def _association_tests(project: Project, loaded: LoadedSpec) -> _AssociationTests | None:
+    """The spec's SEAT word sets in its templates; None when it asks for none."""
+    bias = loaded.spec.embedding_bias
+    if bias is None:
+        return None
+    field = "embedding_bias.word_sets"
+    path = resolve_file(project, loaded.path, bias.word_sets, field=field, kind="file")
+    tests = read_word_sets(path, spec_path=loaded.path, field=field)
+    index: dict[str, int] = {}
+    rows = [
+        [[index.setdefault(text, len(index)) for text in texts] for texts in sentences_of(test, bias.templates)]
+        for test in tests
+    ]
+    source = f"{bias.word_sets.describe()} (SHA-256 {sha256_file(path)})"
+    return _AssociationTests(tests=tests, source=source, sentences=list(index), rows=rows)
+
+
+def _embedding_bias(
+    loaded: LoadedSpec, tests: _AssociationTests | None, embeddings: np.ndarray | None, settings: BuildSettings
+) -> EmbeddingBiasFacts | NotReported:
+    from reporter.runners.inference import MEAN_POOLING
+
+    bias = loaded.spec.embedding_bias
+    if bias is None or tests is None or embeddings is None:
+        return NotReported(not_reported=NO_SEAT)
+    return extract_embedding_bias(
+        tests.tests,
+        [[embeddings[set_rows] for set_rows in test_rows] for test_rows in tests.rows],
+        templates=bias.templates,
+        source=tests.source,
+        pooling=MEAN_POOLING,
+        permutations=bias.permutations,
+        samples=settings.bootstrap_samples,
+    )
+
+
+EXPLANATION_BOOTSTRAP_SAMPLES = 200
+"""Resamples for the importance intervals (at most): each resample recomputes the headline metric
+for every column, repeat and group, which at 1,000 took 10 s per Adult MLP against 2 s at 200."""
+NOT_RUN = "the build does not run this model (its predictions were computed elsewhere), so it cannot shuffle its inputs"
+
+
+def _explanations(
+    loaded: LoadedSpec,
+    data: LabelledData | None,
+    outcome: RunOutcome,
+    *,
+    settings: BuildSettings,
+    progress: JobProgress,
+) -> ExplanationFacts | NotReported:
+    """Permutation importance of every input column (overall and per group) on the spec's sample
+    of evaluation rows, the proxies of each sensitive feature among the inputs (all rows), and a
+    text model's token attributions per column (its own sample)."""
+    evaluation = loaded.spec.evaluation
+    if data is None or evaluation is None:
+        return NotReported(not_reported="the spec declares no labelled evaluation data")
+    options = loaded.spec.explanations
+    importance: Any = NotReported(not_reported=NOT_RUN)
+    if outcome.score_rows is not None:
+        chosen = explained_rows(len(data.labels), sample=options.rows, seed=options.seed)
+        importance = extract_permutation_importance(
+            outcome.score_rows,
+            features=data.features.iloc[chosen],
+            labels=data.labels[chosen],
+            sensitive=data.sensitive.iloc[chosen],
+            metric=headline_metric(evaluation.task, data.classes),
+            repeats=options.repeats,
+            seed=options.seed,
+            sampled=len(chosen) < len(data.labels),
+            min_group_size=evaluation.min_group_size,
+            privacy_threshold=evaluation.privacy_threshold,
+            samples=min(settings.bootstrap_samples, EXPLANATION_BOOTSTRAP_SAMPLES),
+            on_progress=progress.throttled(
+                f"  {loaded.slug}: explanations, scored {{done:,}} of {{total:,}} shuffled rows"
+            ),
+        )
+    proxies: Any = NotReported(not_reported="the spec names no sensitive features")
+    if evaluation.sensitive_features:
+        proxies = extract_proxies(data.features, data.sensitive, samples=settings.bootstrap_samples, seed=options.seed)
+    return ExplanationFacts(
+        importance=importance,
+        proxies=proxies,
+        proxy_threshold=PROXY_THRESHOLD,
+        attributions=_token_attributions(loaded, data, outcome, settings=settings),
+    )
+
+
+def _token_attributions(
+    loaded: LoadedSpec, data: LabelledData, outcome: RunOutcome, *, settings: BuildSettings
+) -> TokenAttributionFacts | NotReported:
+    from reporter.runners.attributions import BASELINE, COMPLETENESS_TOLERANCE, METHOD
+
+    options = loaded.spec.explanations
+    if outcome.attribute_rows is None:
+        return NotReported(not_reported="the model reads no text; token attributions are measured for language models")
+    if options.attribution_rows == 0:
+        return NotReported(not_reported="the spec sets `explanations.attribution_rows: 0`")
+    chosen = explained_rows(len(data.labels), sample=options.attribution_rows, seed=options.seed)
+    found = outcome.attribute_rows(data.features.iloc[chosen])
+    if isinstance(found, NotReported):
+        return found
+    return extract_token_attributions(
+        found,
+        row_positions=chosen.tolist(),
+        columns=[str(c) for c in data.features.columns],
+        method=METHOD,
+        baseline=BASELINE,
+        tolerance=COMPLETENESS_TOLERANCE,
+        seed=options.seed,
+        samples=settings.bootstrap_samples,
+    )
+
+
+NO_GUARANTEE = "trained without a formal privacy guarantee (no differential privacy)"
+
+
+def _privacy(
+    loaded: LoadedSpec,
+    train: LabelledData | None,
+    evaluation: LabelledData | None,
+    outcome: RunOutcome,
+    *,
+    settings: BuildSettings,
+) -> PrivacyFacts | NotReported:
+    """The loss-threshold membership attack: the model's losses on a sample of the rows it was
+    fitted on against as many held-out evaluation rows (whose scores the build already has)."""
+    spec_evaluation = loaded.spec.evaluation
+    if loaded.spec.source.train is None:
+        return NotReported(
+            not_reported="the model is loaded, not trained in the build: "
+            "which rows it was fitted on is not known to the build"
+        )
+    if train is None or evaluation is None or spec_evaluation is None:
+        return NotReported(not_reported="the spec declares no labelled evaluation data")
+    if outcome.score_rows is None or outcome.trained_rows is None or outcome.evaluation_scores is None:
+        return NotReported(not_reported="the recipe gives no way to score training rows")
+    options = loaded.spec.privacy
+    size = min(options.rows, len(outcome.trained_rows), len(evaluation.labels))
+    members = np.sort(np.random.default_rng(options.seed).choice(outcome.trained_rows, size=size, replace=False))
+    nonmembers = explained_rows(len(evaluation.labels), sample=size, seed=options.seed)
+    task = spec_evaluation.task
+    member_scores = np.asarray(outcome.score_rows(train.features.iloc[members]), dtype=np.float64)
+    classification = task != "regression"
+    membership = extract_membership_inference(
+        task=task,
+        member_losses=row_losses(task, train.labels[members], member_scores),
+        nonmember_losses=row_losses(task, evaluation.labels[nonmembers], outcome.evaluation_scores[nonmembers]),
+        sensitive=pd.concat([train.sensitive.iloc[members], evaluation.sensitive.iloc[nonmembers]], ignore_index=True),
+        classes=np.r_[train.labels[members], evaluation.labels[nonmembers]].astype(np.int64)
+        if classification
+        else None,
+        class_names=(evaluation.classes or ["negative", "positive"]) if classification else None,
+        min_group_size=spec_evaluation.min_group_size,
+        privacy_threshold=spec_evaluation.privacy_threshold,
+        samples=settings.bootstrap_samples,
+        seed=options.seed,
+    )
+    guarantee = outcome.guarantee or NotReported(not_reported=NO_GUARANTEE)
+    return PrivacyFacts(membership=membership, guarantee=guarantee)
+
+
+def _read_role(project: Project, loaded: LoadedSpec, role: str) -> Table | None:
+    for index, source in enumerate(loaded.spec.data):
+        if source.role == role and source.file is not None:
+            path = resolve_file(project, loaded.path, source.file, field=f"data.{index}.file", kind="file")
+            return read_table(source, path, spec_path=loaded.path, field=f"data.{index}")
+    return None
+
+
+def _compute_facts(
+    project: Project,
+    loaded: LoadedSpec,
+    *,
+    device: str,
+    key: str,
+    settings: BuildSettings,
+    progress: JobProgress,
+    checkpoint_dir: Path,
+    project_commit: str | None,
+) -> FactsRecord:
+    spec = loaded.spec
+    train_table = _read_role(project, loaded, "train")
+    eval_table = _read_role(project, loaded, "evaluation")
+    tables = {t.source.id: t for t in (train_table, eval_table) if t is not None}
+    predictions_table = _predictions_table(project, loaded, eval_table)
+    evaluation_data: LabelledData | None = None
+    classes = None
+    if spec.evaluation and spec.evaluation.task == "multiclass_classification":
+        read = [t for t in (train_table, eval_table, predictions_table) if t is not None]
+        classes = class_names(read, spec.evaluation)
+    if spec.evaluation and eval_table is not None:
+        evaluation_data = label_data(eval_table, spec.evaluation, spec_path=loaded.path, classes=classes)
+
+    kinds = {named.field: named.kind for named in SpecFiles.of(loaded).file_refs()}
+
+    def resolve(ref: Any, field_name: str) -> Path:
+        return resolve_file(project, loaded.path, ref, field=field_name, kind=kinds.get(field_name))
+
+    association_tests = None
+    train_data = None
+    if spec.source.train and spec.evaluation and train_table is not None:
+        train_data = label_data(train_table, spec.evaluation, spec_path=loaded.path, classes=classes)
+    if spec.source.train:
+        from reporter.runners.train import run_training
+
+        assert train_data is not None and evaluation_data is not None and spec.evaluation is not None
+        outcome = run_training(
+            loaded,
+            train=train_data,
+            evaluation=evaluation_data,
+            device=device,
+            checkpoint_dir=checkpoint_dir,
+            resolve=resolve,
+            on_epoch=progress.epoch,
+        )
+    else:
+        from reporter.runners.load import run_load
+
+        assert spec.source.load is not None
+        association_tests = _association_tests(project, loaded)
+        outcome = run_load(
+            loaded,
+            path=load_path(project, loaded, settings),
+            device=device,
+            convert_dir=checkpoint_dir,
+            evaluation=evaluation_data,
+            sentences=association_tests.sentences if association_tests else None,
+            on_progress=lambda done, total: progress.message(f"  {loaded.slug}: scored {done:,} of {total:,} rows"),
+        )
+
+    performance: Any = NotReported(not_reported="the spec declares no evaluation data")
+    fairness: Any = NotReported(not_reported="the spec declares no evaluation data")
+    if evaluation_data is not None and spec.evaluation is not None and eval_table is not None:
+        if outcome.evaluation_scores is None and not (
+            spec.evaluation.scores_column or spec.evaluation.predictions_column
+        ):
+            raise DataError(f"{loaded.path}: the model produced no evaluation scores. Fix: check the recipe")
+        evaluate = {
+            "binary_classification": _evaluate_classification,
+            "multiclass_classification": _evaluate_multiclass,
+            "regression": _evaluate_regression,
+        }[spec.evaluation.task]
+        performance, fairness_of = evaluate(
+            loaded, predictions_table or eval_table, evaluation_data, outcome.evaluation_scores, settings
+        )
+        fairness = (
+            fairness_of(_group_rules(spec.evaluation, settings))
+            if spec.evaluation.sensitive_features
+            else NotReported(not_reported="the spec names no sensitive features")
+        )
+
+    data = [extract_data_source(s, tables.get(s.id), spec.evaluation) for s in spec.data]
+    embedding_bias = _embedding_bias(loaded, association_tests, outcome.embeddings, settings)
+    explanations = _explanations(
+        loaded,
+        evaluation_data if not isinstance(performance, NotReported) else None,
+        outcome,
+        settings=settings,
+        progress=progress,
+    )
+    return FactsRecord(
+        slug=loaded.slug,
+        card=card_facts(spec),
+        architecture=outcome.architecture,
+        training=outcome.training,
+        weights=extract_weights(
+            outcome.weight_files,
+            parameter_names=outcome.parameter_names,
+            trainable_names=outcome.trainable_names,
+            options=settings.weight_options(device),
+        ),
+        data=data,
+        sensitive_features=spec.evaluation.sensitive_features if spec.evaluation else [],
+        performance=performance,
+        fairness=fairness,
+        inference=outcome.inference,
+        embedding_bias=embedding_bias,
+        explanations=explanations,
+        privacy=_privacy(
+            loaded,
+            train_data,
+            evaluation_data if not isinstance(performance, NotReported) else None,
+            outcome,
+            settings=settings,
+        ),
+        openness=openness_facts(spec, data=data, performance=performance, embedding_bias=embedding_bias),
+        provenance=extract_provenance(device=device, cache_key=key, project_commit=project_commit),
+    )
