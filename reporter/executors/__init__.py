@@ -56,9 +56,12 @@ def choose_executor(settings: BuildSettings, *, device: str, progress: BuildProg
     Raises:
         InputError: a job count or thread count below one.
     """
-    for name, value in (("--jobs", settings.jobs), ("--threads", settings.threads)):
+    for name, value in (("jobs", settings.jobs), ("threads", settings.threads)):
         if value is not None and value < 1:
-            raise InputError(f"{name} {value}: must be at least 1. Fix: give a whole number of 1 or more")
+            raise InputError(
+                f"--{name} {value}: must be at least 1. "
+                f"Fix: give a whole number of 1 or more (--{name}, or `{name}:` of the reporter plugin in mkdocs.yml)"
+            )
     if settings.ray_address:
         from reporter.executors.ray_cluster import RayExecutor
 

@@ -3,7 +3,7 @@
 Workers are started with `spawn`, not `fork`: a forked copy of a driver that has already used
 torch's thread pools can deadlock. Each worker pins its job's threads, so N workers share the
 cores instead of each taking all of them. A worker that dies (out of memory, a crash in native
-code) takes the pool down with it; the jobs it was running are tried once more in a new pool, and
+code) takes the pool down with it; the jobs that were running are tried once more, each alone, and
 a job that kills its worker twice is reported by name.
 """
 
@@ -11,17 +11,14 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+import time
 from collections import deque
 from concurrent import futures
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from reporter.errors import ReporterError
-from reporter.jobs import JobResult, ModelJob, run_model_job
+from reporter.jobs import JobFailure, JobResult, ModelJob, run_model_job
 from reporter.progress import BuildProgress, ProgressEvent, StartedEvent
-
-ATTEMPTS = 2
-"""Runs of a job whose worker died before it is reported (the first death may be another job's)."""
 
 
 class InProcessExecutor:
@@ -69,7 +66,11 @@ def _run_in_worker(job: ModelJob) -> JobResult:
 
 
 class ProcessPoolExecutor:
-    """Runs up to ``jobs`` model jobs at once in worker processes of this machine."""
+    """Runs up to ``jobs`` model jobs at once in worker processes of this machine.
+
+    A lone job (every other model cached) runs in the driver with the same pinned threads, so its
+    figures are those a worker would give, without the workers' start-up.
+    """
 
     def __init__(self, jobs: int, *, threads: int, device: str, progress: BuildProgress) -> None:
         self.jobs, self.threads, self.progress = jobs, threads, progress
@@ -77,9 +78,10 @@ class ProcessPoolExecutor:
         self._context = multiprocessing.get_context("spawn")
         self._events: Any = self._context.Queue()
         self._pool: futures.ProcessPoolExecutor | None = None
+        self._queued: list[ModelJob] = []
         self._running: dict[futures.Future[JobResult], ModelJob] = {}
         self._started: set[str] = set()  # jobs a worker has begun (a dead worker's are retried)
-        self._attempts: dict[str, int] = {}
+        self._finished: list[JobResult] = []  # results collected while recovering from a dead worker
         self._listener = threading.Thread(target=self._relay_events, name="reporter-progress", daemon=True)
 
     def __enter__(self) -> ProcessPoolExecutor:
@@ -106,9 +108,9 @@ class ProcessPoolExecutor:
             self._started.add(event.slug)
         self.progress.apply(event)
 
-    def _new_pool(self) -> futures.ProcessPoolExecutor:
+    def _new_pool(self, *, workers: int | None = None) -> futures.ProcessPoolExecutor:
         return futures.ProcessPoolExecutor(
-            max_workers=self.jobs,
+            max_workers=workers or self.jobs,
             mp_context=self._context,
             initializer=_start_worker,
             initargs=(self._events, self._context.Value("i", 0), self._gpus),
@@ -116,15 +118,25 @@ class ProcessPoolExecutor:
 
     def submit(self, job: ModelJob) -> None:
         if self._pool is None:
-            self._pool = self._new_pool()
-        self._attempts[job.slug] = self._attempts.get(job.slug, 0) + 1
+            self._queued.append(job)  # the pool starts when there is more than one job to run
+            return
         self._running[self._pool.submit(_run_in_worker, job)] = job
 
     @property
     def outstanding(self) -> int:
-        return len(self._running)
+        return len(self._queued) + len(self._running) + len(self._finished)
 
     def next_result(self) -> JobResult:
+        if self._finished:
+            return self._finished.pop(0)
+        if self._pool is None and len(self._queued) == 1:
+            # One model to compute (the rest cached): starting workers would only add their start-up.
+            return run_model_job(self._queued.pop(), self.progress.apply)
+        if self._pool is None:
+            self._pool = self._new_pool()
+            queued, self._queued = self._queued, []
+            for job in queued:
+                self.submit(job)
         while True:
             done, _ = futures.wait(self._running, return_when=futures.FIRST_COMPLETED)
             finished = min(done, key=lambda f: list(self._running).index(f))  # the earliest submitted
@@ -132,27 +144,44 @@ class ProcessPoolExecutor:
             try:
                 return finished.result()
             except BrokenProcessPool:
-                self._retry_after_worker_death(job)
+                self._recover_from_worker_death(job)
+                if self._finished:
+                    return self._finished.pop(0)
 
-    def _retry_after_worker_death(self, first: ModelJob) -> None:
-        """A worker died: every job not yet finished is resubmitted to a new pool; the jobs that
-        had started count an attempt, and one that has used up its attempts is reported."""
-        import time
-
+    def _recover_from_worker_death(self, first: ModelJob) -> None:
+        """A worker died, and the pool with it. The jobs that had started run again one at a time,
+        each alone in a new worker, so a job that kills its worker again is known for certain and
+        reported by name; jobs that had not started go to a new pool."""
         time.sleep(0.2)  # let the progress listener take the dead pool's last events
-        broken = [first, *self._running.values()]
+        broken = [first]
+        for future, job in self._running.items():
+            if not future.done() or isinstance(future.exception(), BrokenProcessPool):
+                broken.append(job)
+            elif future.exception() is not None:
+                raise future.exception()  # type: ignore[misc]
+            else:
+                self._finished.append(future.result())
         self._running.clear()
         assert self._pool is not None
         self._pool.shutdown(wait=False, cancel_futures=True)
-        self._pool = self._new_pool()
-        for job in broken:
-            if job.slug not in self._started:
-                self._attempts[job.slug] -= 1  # was only queued: not its fault
-            elif self._attempts[job.slug] >= ATTEMPTS:
-                raise ReporterError(
-                    f"{job.loaded.path}: the worker process computing this model's facts died "
-                    f"{ATTEMPTS} times (killed, out of memory, or a crash in native code). "
-                    "Fix: run `reporter build --jobs 1` to see the failure in the driver, or give the build more memory"
-                )
+        started = [j for j in broken if j.slug in self._started]
+        deaths = []  # after the results that did come back, so the driver caches those first
+        for job in started:
             self._started.discard(job.slug)
+            with self._new_pool(workers=1) as alone:
+                try:
+                    self._finished.append(alone.submit(_run_in_worker, job).result())
+                except BrokenProcessPool:
+                    deaths.append(JobResult(slug=job.slug, failure=JobFailure("ReporterError", _died_twice(job))))
+        self._finished.extend(deaths)
+        self._pool = self._new_pool()
+        for job in (j for j in broken if j not in started):
             self.submit(job)
+
+
+def _died_twice(job: ModelJob) -> str:
+    return (
+        f"{job.loaded.path}: the worker process computing this model's facts died twice, the second time "
+        "running alone (killed, out of memory, or a crash in native code). "
+        "Fix: run `reporter build --jobs 1` to see the failure in the driver, or give the build more memory"
+    )

@@ -51,7 +51,7 @@ def run_on_ray_worker(
             result = run_model_job(
                 replace(job, checkpoint_dir=Path(out) / job.slug),
                 events.put,
-                where=f" (Ray node {node}, pid {os.getpid()})",
+                where=f" (Ray node {node}, pid {os.getpid()}{', inputs sent by hash' if scratch_root else ''})",
             )
             folder = Path(out) / job.slug
             checkpoint = {
@@ -181,7 +181,8 @@ class RayExecutor:
         try:
             result, checkpoint = self._ray.get(ready)
         except RayTaskError as exc:
-            raise ReporterError(f"{job.loaded.path}: computing this model's facts failed on the Ray cluster:\n{exc}")
+            failed = f"{job.loaded.path}: computing this model's facts failed on the Ray cluster"
+            raise ReporterError(f"{failed}:\n{exc}") from exc
         except self._ray.exceptions.RayError as exc:
             raise ReporterError(
                 f"{job.loaded.path}: the Ray worker computing this model's facts died {WORKER_DEATHS} times "

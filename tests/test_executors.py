@@ -1,0 +1,144 @@
+"""Model jobs side by side on this machine (`--jobs`): the same facts as one after another, the
+same errors, and a dead worker retried once, then reported by name."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from reporter.errors import DataError, InputError, ReporterError
+from reporter.executors import choose_executor, usable_cores
+from reporter.jobs import JobFailure
+from reporter.progress import BuildProgress
+from reporter.settings import BuildSettings
+from tests.conftest import TABULAR_SPEC, reporter
+
+SECOND_SPEC = TABULAR_SPEC.replace("name: Test MLP", "name: Test MLP, seed 1").replace("seed: 0", "seed: 1")
+
+DYING_RECIPE = """\
+import os
+import signal
+from pathlib import Path
+
+from reporter.runners.hyperparameters import TabularMlpHyperparameters
+from reporter.runners.tabular_mlp import train as train_mlp
+
+
+def train(context):
+    \"\"\"The built-in MLP, after killing its own process `die_times` times (counted in a file).\"\"\"
+    deaths = Path(__file__).with_name("deaths.txt")
+    died = int(deaths.read_text()) if deaths.exists() else 0
+    if died < context.hyperparameters.pop("die_times"):
+        deaths.write_text(str(died + 1))
+        os.kill(os.getpid(), signal.SIGKILL)
+    context.hyperparameters = TabularMlpHyperparameters.model_validate(context.hyperparameters)
+    return train_mlp(context)
+"""
+
+
+def dying_spec(times: int) -> str:
+    return TABULAR_SPEC.replace("name: Test MLP", "name: Test MLP that kills its worker").replace(
+        "recipe: tabular_mlp\n    seed: 0\n    hyperparameters: {epochs: 2, hidden_sizes: [16]}",
+        f"recipe: dying:train\n    seed: 0\n    hyperparameters: {{epochs: 2, hidden_sizes: [16], die_times: {times}}}",
+    )
+
+
+def facts_without_timing(folder: Path) -> dict[str, dict]:
+    """Each model's facts with the training wall time removed: the one figure that is measured,
+    not computed, and differs between any two runs."""
+    found = {}
+    for path in sorted(folder.glob("*.json")):
+        facts = json.loads(path.read_text())
+        facts["training"].pop("wall_seconds")
+        found[path.stem] = facts
+    return found
+
+
+@pytest.mark.slow
+def test_parallel_build_gives_the_sequential_facts_and_shows_each_worker(make_project, tmp_path: Path) -> None:
+    root = make_project({"test-mlp": TABULAR_SPEC, "test-mlp-seed-1": SECOND_SPEC})
+    sequential = reporter("build", "--jobs", "1", "--threads", "1", "--facts-dir", str(tmp_path / "seq"), cwd=root)
+    assert sequential.returncode == 0, sequential.stderr
+    parallel = reporter(
+        "build", "--no-cache", "--jobs", "2", "--threads", "1", "--facts-dir", str(tmp_path / "par"), cwd=root
+    )
+    assert parallel.returncode == 0, parallel.stderr
+    assert parallel.stderr.count("(worker process") == 2  # each running model is shown, with its worker
+    assert "test-mlp: epoch 2/2" in parallel.stderr and "test-mlp-seed-1: epoch 2/2" in parallel.stderr
+    assert sorted(p.name for p in (tmp_path / "par").iterdir()) == ["test-mlp-seed-1.json", "test-mlp.json"]
+    assert facts_without_timing(tmp_path / "par") == facts_without_timing(tmp_path / "seq")
+    rebuilt = reporter("build", "--jobs", "2", cwd=root)
+    assert rebuilt.stderr.count("cached facts") == 2 and "worker process" not in rebuilt.stderr
+
+
+@pytest.mark.slow
+def test_a_bad_input_in_a_worker_gives_the_located_error_and_status_2(make_project) -> None:
+    broken = TABULAR_SPEC.replace("label: income", "label: no-such-column")
+    root = make_project({"test-mlp": TABULAR_SPEC, "zz-broken": broken})
+    alone = reporter("build", "--jobs", "1", cwd=root)
+    side_by_side = reporter("build", "--no-cache", "--jobs", "2", cwd=root)
+    assert alone.returncode == side_by_side.returncode == 2
+    error = [line for line in alone.stderr.splitlines() if line.startswith("error:")]
+    assert error and "zz-broken/model.yaml" in error[0] and "no-such-column" in error[0]
+    assert error == [line for line in side_by_side.stderr.splitlines() if line.startswith("error:")]
+    assert "zz-broken: training (worker process" in side_by_side.stderr  # raised in a worker, not the driver
+    assert not (root / "site").exists()
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_job_is_retried_once(make_project, tmp_path: Path) -> None:
+    root = make_project(
+        {"test-mlp": TABULAR_SPEC, "test-mlp-dying": dying_spec(1)},
+        files={"models/test-mlp-dying/dying.py": DYING_RECIPE},
+    )
+    result = reporter("build", "--jobs", "2", "--threads", "1", cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert (root / "models" / "test-mlp-dying" / "deaths.txt").read_text() == "1"
+    facts = facts_without_timing(root / "build" / "facts")
+    assert facts["test-mlp-dying"]["performance"] == facts["test-mlp"]["performance"]  # same model, same seed
+
+
+@pytest.mark.slow
+def test_a_job_that_kills_its_worker_twice_is_reported_by_name(make_project) -> None:
+    root = make_project(
+        {"test-mlp": TABULAR_SPEC, "test-mlp-dying": dying_spec(5)},
+        files={"models/test-mlp-dying/dying.py": DYING_RECIPE},
+    )
+    result = reporter("build", "--jobs", "2", "--threads", "1", cwd=root)
+    assert result.returncode == 1
+    assert "test-mlp-dying/model.yaml: the worker process computing this model's facts died twice" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (root / "models" / "test-mlp-dying" / "deaths.txt").read_text() == "2"
+    assert (root / "build" / "cache" / "test-mlp").is_dir()  # the healthy model's work is kept
+
+
+def test_job_failures_come_back_with_their_class_and_message() -> None:
+    with pytest.raises(DataError, match="^models/x/model.yaml: data.0.file: gone$"):
+        JobFailure(error_class="DataError", message="models/x/model.yaml: data.0.file: gone").raise_again()
+    with pytest.raises(InputError, match="a: b") as caught:  # SpecError holds problems, not text
+        JobFailure(error_class="SpecError", message="a: b").raise_again()
+    assert type(caught.value) is InputError
+    with pytest.raises(ReporterError, match="odd") as unknown:
+        JobFailure(error_class="NotAnError", message="odd").raise_again()
+    assert type(unknown.value) is ReporterError
+
+
+def test_jobs_share_the_cores_and_bad_counts_are_refused() -> None:
+    with BuildProgress(1, quiet=True) as progress:
+        one = choose_executor(BuildSettings(jobs=1), device="cpu", progress=progress)
+        two = choose_executor(BuildSettings(jobs=2), device="cpu", progress=progress)
+        pinned = choose_executor(BuildSettings(jobs=2, threads=3), device="cpu", progress=progress)
+        default = choose_executor(BuildSettings(), device="cpu", progress=progress)
+        assert one.threads == usable_cores() and two.threads == max(1, usable_cores() // 2) and pinned.threads == 3
+        assert default.threads == 1 if usable_cores() > 1 else default.threads == usable_cores()
+        for bad in (BuildSettings(jobs=0), BuildSettings(threads=-1)):
+            with pytest.raises(InputError, match="must be at least 1"):
+                choose_executor(bad, device="cpu", progress=progress)
+
+
+def test_cli_refuses_zero_jobs_with_status_2(make_project) -> None:
+    root = make_project({"test-mlp": TABULAR_SPEC})
+    result = reporter("build", "--jobs", "0", cwd=root)
+    assert result.returncode == 2 and "--jobs 0: must be at least 1" in result.stderr
