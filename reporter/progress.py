@@ -80,11 +80,11 @@ class BuildProgress(AbstractContextManager["BuildProgress"]):
     """Reports models built and training epochs, to stderr: one bar per running model."""
 
     def __init__(self, total_models: int, *, quiet: bool = False) -> None:
-        self.console = Console(stderr=True, quiet=quiet)
+        self.console = Console(stderr=True, quiet=quiet, soft_wrap=True)  # long lines stay whole in logs
         self.live = self.console.is_terminal and not quiet
         self.total = total_models
-        self.started = 0
         self.done = 0
+        self._seen: set[str] = set()
         self._progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -106,11 +106,16 @@ class BuildProgress(AbstractContextManager["BuildProgress"]):
 
     def model_started(self, slug: str, *, cached: bool, training: bool, epochs: int | None, where: str = "") -> None:
         what = "cached facts" if cached else "training" if training else "loading"
-        self.started += 1
+        if slug in self._seen:  # a job run again after its worker died
+            what += " again"
+        else:
+            self._seen.add(slug)
         if self.live:
+            if slug in self._running:
+                self._progress.remove_task(self._running[slug])
             self._running[slug] = self._progress.add_task(f"  {slug}: {what}{where}", total=epochs or 1)
         else:
-            self.console.print(f"[{self.started}/{self.total}] {slug}: {what}{where}", highlight=False)
+            self.console.print(f"[{len(self._seen)}/{self.total}] {slug}: {what}{where}", highlight=False)
 
     def apply(self, event: ProgressEvent) -> None:
         """Show an event a job sent."""

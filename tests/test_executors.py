@@ -28,7 +28,7 @@ from reporter.runners.tabular_mlp import train as train_mlp
 
 def train(context):
     \"\"\"The built-in MLP, after killing its own process `die_times` times (counted in a file).\"\"\"
-    deaths = Path(__file__).with_name("deaths.txt")
+    deaths = Path(context.hyperparameters.pop("deaths_file"))
     died = int(deaths.read_text()) if deaths.exists() else 0
     if died < context.hyperparameters.pop("die_times"):
         deaths.write_text(str(died + 1))
@@ -38,10 +38,13 @@ def train(context):
 """
 
 
-def dying_spec(times: int) -> str:
+def dying_spec(times: int, deaths_file: Path) -> str:
+    """A spec whose recipe kills its worker ``times`` times, counting in ``deaths_file`` (outside the
+    model folder: a worker sent the inputs by hash works on a copy of that folder)."""
     return TABULAR_SPEC.replace("name: Test MLP", "name: Test MLP that kills its worker").replace(
         "recipe: tabular_mlp\n    seed: 0\n    hyperparameters: {epochs: 2, hidden_sizes: [16]}",
-        f"recipe: dying:train\n    seed: 0\n    hyperparameters: {{epochs: 2, hidden_sizes: [16], die_times: {times}}}",
+        "recipe: dying:train\n    seed: 0\n    hyperparameters:\n"
+        f"      {{epochs: 2, hidden_sizes: [16], die_times: {times}, deaths_file: '{deaths_file}'}}",
     )
 
 
@@ -90,27 +93,28 @@ def test_a_bad_input_in_a_worker_gives_the_located_error_and_status_2(make_proje
 @pytest.mark.slow
 def test_a_worker_killed_mid_job_is_retried_once(make_project, tmp_path: Path) -> None:
     root = make_project(
-        {"test-mlp": TABULAR_SPEC, "test-mlp-dying": dying_spec(1)},
+        {"test-mlp": TABULAR_SPEC, "test-mlp-dying": dying_spec(1, tmp_path / "deaths.txt")},
         files={"models/test-mlp-dying/dying.py": DYING_RECIPE},
     )
     result = reporter("build", "--jobs", "2", "--threads", "1", cwd=root)
     assert result.returncode == 0, result.stderr
-    assert (root / "models" / "test-mlp-dying" / "deaths.txt").read_text() == "1"
+    assert (tmp_path / "deaths.txt").read_text() == "1"
+    assert "test-mlp-dying: training again (worker process" in result.stderr
     facts = facts_without_timing(root / "build" / "facts")
     assert facts["test-mlp-dying"]["performance"] == facts["test-mlp"]["performance"]  # same model, same seed
 
 
 @pytest.mark.slow
-def test_a_job_that_kills_its_worker_twice_is_reported_by_name(make_project) -> None:
+def test_a_job_that_kills_its_worker_twice_is_reported_by_name(make_project, tmp_path: Path) -> None:
     root = make_project(
-        {"test-mlp": TABULAR_SPEC, "test-mlp-dying": dying_spec(5)},
+        {"test-mlp": TABULAR_SPEC, "test-mlp-dying": dying_spec(5, tmp_path / "deaths.txt")},
         files={"models/test-mlp-dying/dying.py": DYING_RECIPE},
     )
     result = reporter("build", "--jobs", "2", "--threads", "1", cwd=root)
     assert result.returncode == 1
     assert "test-mlp-dying/model.yaml: the worker process computing this model's facts died twice" in result.stderr
     assert "Traceback" not in result.stderr
-    assert (root / "models" / "test-mlp-dying" / "deaths.txt").read_text() == "2"
+    assert (tmp_path / "deaths.txt").read_text() == "2"
     assert (root / "build" / "cache" / "test-mlp").is_dir()  # the healthy model's work is kept
 
 
