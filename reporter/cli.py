@@ -148,7 +148,8 @@ def _run(args: argparse.Namespace) -> int:
         ray_address=args.ray_address,
     )
     try:
-        records = build_site(project, settings, site_dir=args.site_dir, base=args.base)
+        with stop_on_signals():  # Ctrl-C or SIGTERM stops the workers (and a cluster's tasks) on the way out
+            records = build_site(project, settings, site_dir=args.site_dir, base=args.base)
     except (Abort, BuildError) as exc:
         raise ReporterError(f"mkdocs build failed: {exc}") from None
     if not args.quiet:

@@ -4,6 +4,10 @@ same errors, and a dead worker retried once, then reported by name."""
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -46,6 +50,44 @@ def dying_spec(times: int, deaths_file: Path) -> str:
         "recipe: dying:train\n    seed: 0\n    hyperparameters:\n"
         f"      {{epochs: 2, hidden_sizes: [16], die_times: {times}, deaths_file: '{deaths_file}'}}",
     )
+
+
+SLOW_RECIPE = """\
+import os
+import time
+from pathlib import Path
+
+
+def train(context):
+    \"\"\"Write the worker's pid, then take ten minutes: a job to interrupt.\"\"\"
+    Path(context.hyperparameters["pid_file"]).write_text(str(os.getpid()))
+    time.sleep(600)
+"""
+
+
+def slow_spec(pid_file: Path) -> str:
+    return TABULAR_SPEC.replace("name: Test MLP", "name: Test MLP that takes ten minutes").replace(
+        "recipe: tabular_mlp\n    seed: 0\n    hyperparameters: {epochs: 2, hidden_sizes: [16]}",
+        f"recipe: slow:train\n    seed: 0\n    hyperparameters: {{pid_file: '{pid_file}'}}",
+    )
+
+
+def interrupt_build(command: list[str], *, cwd: Path, pid_file: Path) -> tuple[int, str, bool]:
+    """Start a build, send it SIGTERM once the slow job runs, and say whether that job's process
+    was stopped with it: (exit status, stderr, stopped)."""
+    build = subprocess.Popen(command, cwd=cwd, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not pid_file.exists() and time.monotonic() < deadline and build.poll() is None:
+        time.sleep(0.2)
+    assert pid_file.exists(), "the slow job never started"
+    time.sleep(0.5)
+    build.send_signal(signal.SIGTERM)
+    _, stderr = build.communicate(timeout=60)
+    worker = int(pid_file.read_text())
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and Path(f"/proc/{worker}").exists():
+        time.sleep(0.2)
+    return build.returncode, stderr, not Path(f"/proc/{worker}").exists()
 
 
 def facts_without_timing(folder: Path) -> dict[str, dict]:
@@ -118,6 +160,20 @@ def test_a_job_that_kills_its_worker_twice_is_reported_by_name(make_project, tmp
     assert (root / "build" / "cache" / "test-mlp").is_dir()  # the healthy model's work is kept
 
 
+@pytest.mark.slow
+def test_sigterm_stops_the_workers_and_leaves_no_site(make_project, tmp_path: Path) -> None:
+    root = make_project(
+        {"test-mlp": TABULAR_SPEC, "test-mlp-slow": slow_spec(tmp_path / "pid")},
+        files={"models/test-mlp-slow/slow.py": SLOW_RECIPE},
+    )
+    status, stderr, stopped = interrupt_build(
+        [sys.executable, "-m", "reporter.cli", "build", "--jobs", "2"], cwd=root, pid_file=tmp_path / "pid"
+    )
+    assert status == 1 and "interrupted; the previous site is unchanged" in stderr
+    assert stopped, "the worker running the slow job outlived the build"
+    assert not (root / "site").exists()
+
+
 def test_job_failures_come_back_with_their_class_and_message() -> None:
     with pytest.raises(DataError, match="^models/x/model.yaml: data.0.file: gone$"):
         JobFailure(error_class="DataError", message="models/x/model.yaml: data.0.file: gone").raise_again()
@@ -146,3 +202,13 @@ def test_cli_refuses_zero_jobs_with_status_2(make_project) -> None:
     root = make_project({"test-mlp": TABULAR_SPEC})
     result = reporter("build", "--jobs", "0", cwd=root)
     assert result.returncode == 2 and "--jobs 0: must be at least 1" in result.stderr
+
+
+def test_plugin_on_ray_without_an_address_names_the_setting(make_project, monkeypatch) -> None:
+    root = make_project({"test-mlp": TABULAR_SPEC})
+    config = root / "mkdocs.yml"
+    config.write_text(config.read_text().replace("      device: auto\n", "      device: auto\n      executor: ray\n"))
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    result = reporter("build", cwd=root)
+    assert result.returncode == 2
+    assert "plugins.reporter.executor: `ray` needs the cluster's address. Fix: export RAY_ADDRESS" in result.stderr
