@@ -4,6 +4,8 @@ same errors, and a dead worker retried once, then reported by name."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -212,3 +214,75 @@ def test_plugin_on_ray_without_an_address_names_the_setting(make_project, monkey
     result = reporter("build", cwd=root)
     assert result.returncode == 2
     assert "plugins.reporter.executor: `ray` needs the cluster's address. Fix: export RAY_ADDRESS" in result.stderr
+
+
+def test_a_job_sent_by_hash_finds_every_input_in_its_copy_of_the_project(make_project, tmp_path: Path) -> None:
+    """What a Ray node without the driver's filesystem gets: the spec, its recipe code and the
+    published folder another model left in the build folder, at the same places in a scratch copy."""
+    import dataclasses
+
+    from reporter.compute import load_path
+    from reporter.executors.shipping import manifest, rebuild_project
+    from reporter.extract.weights import sha256_file
+    from reporter.jobs import ModelJob
+    from reporter.project import Project, load_project_specs
+    from tests.conftest import PUBLISHED_SPEC, TEXT_SPEC
+
+    root = make_project(
+        {"test-minilm": TEXT_SPEC, "test-minilm-published": PUBLISHED_SPEC},
+        files={
+            "build/checkpoints/test-minilm/config.json": "{}",
+            "build/checkpoints/test-minilm/model.safetensors": "weights",
+        },
+    )
+    project, settings = Project(root=root), BuildSettings(build_dir=root / "build")
+    loaded = next(s for s in load_project_specs(project) if s.slug == "test-minilm-published")
+    artifact = load_path(project, loaded, settings)
+    job = ModelJob(
+        project=project,
+        loaded=loaded,
+        key="k",
+        device="cpu",
+        settings=settings,
+        threads=1,
+        project_commit=None,
+        checkpoint_dir=root / "build" / "checkpoints" / loaded.slug,
+        epochs=None,
+        inputs=(loaded.path, artifact),
+    )
+    files = manifest(job)
+    assert [f.relative for f in files] == [
+        ".build/checkpoints/test-minilm/config.json",
+        ".build/checkpoints/test-minilm/model.safetensors",
+        "models/test-minilm-published/model.yaml",
+    ]
+    blobs = {f.sha256: Path(f.driver_path).read_bytes() for f in files}
+    moved, scratch = rebuild_project(job, files, fetch=blobs.__getitem__)
+    try:
+        assert (
+            moved.project.root == scratch and moved.loaded.path == scratch / "models/test-minilm-published/model.yaml"
+        )
+        shipped = load_path(moved.project, moved.loaded, moved.settings)
+        assert shipped == scratch / ".build" / "checkpoints" / "test-minilm"
+        for name in ("config.json", "model.safetensors"):
+            assert sha256_file(shipped / name) == sha256_file(artifact / name)
+        assert dataclasses.replace(moved, project=project, loaded=loaded, settings=settings, inputs=job.inputs) == job
+    finally:
+        shutil.rmtree(scratch)
+
+
+def test_each_local_worker_takes_its_own_gpu(monkeypatch) -> None:
+    import multiprocessing
+
+    from reporter.executors import local
+
+    counter = multiprocessing.get_context("spawn").Value("i", 0)
+    seen = []
+    for _ in range(3):
+        monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+        local._start_worker(None, counter, 2)
+        seen.append(os.environ["CUDA_VISIBLE_DEVICES"])
+    assert seen == ["0", "1", "0"]
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    local._start_worker(None, counter, 1)  # one GPU (or CPU): every worker sees what the driver sees
+    assert "CUDA_VISIBLE_DEVICES" not in os.environ
