@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Run a command against a throw-away two-node Ray cluster on this machine, in a private network
-# namespace: the cluster, the driver and the command see only the loopback interface.
+# Run a command against a throw-away two-node Ray cluster on this machine, in private network and
+# process namespaces: the cluster, the driver and the command see only the loopback interface.
 #
 #   scripts/with-local-ray-cluster.sh bash -c '.venv/bin/reporter build --ray "$RAY_ADDRESS"'
 #
@@ -14,7 +14,9 @@
 set -euo pipefail
 
 if [[ "${REPORTER_IN_NAMESPACE:-}" != 1 ]]; then
-    exec env REPORTER_IN_NAMESPACE=1 unshare --user --map-root-user --net -- "$0" "$@"
+    # Its own PID namespace too, so `ray stop` below stops this cluster's processes and no one else's,
+    # and none can outlive the command.
+    exec env REPORTER_IN_NAMESPACE=1 unshare --user --map-root-user --net --pid --fork --mount-proc -- "$0" "$@"
 fi
 
 ip link set lo up

@@ -3,8 +3,9 @@ private network namespace by `scripts/with-local-ray-cluster.sh`; the driver run
 
 One cluster serves every scenario (starting one takes about 15 s): the facts equal a local
 sequential build's, with the inputs read from the shared filesystem and with them sent by hash;
-a cached build never connects; a bad input comes back located with status 2; a worker killed
-mid-job is retried once, then reported by name. No Ray process listens beyond 127.0.0.1.
+a cached build never connects; a bad input comes back located with status 2; a task no node can
+run is refused before it is submitted; a worker killed mid-job is retried once, then reported by
+name; SIGTERM cancels the task. No Ray process listens beyond 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -88,6 +89,7 @@ runs = {
         no_shared_filesystem=True,
     ),
     "bad": build("bad", "--ray", address),
+    "too_big": build("good", "--no-cache", "--ray", address, "--threads", "4"),
     "dies": build("dies", "--ray", address, "--threads", "1"),
     "interrupted": interrupted(),
 }
@@ -180,6 +182,15 @@ def test_a_bad_input_on_a_worker_is_located_with_status_2(cluster_runs) -> None:
     errors = [line for line in runs["bad"]["stderr"].splitlines() if line.startswith("error:")]
     assert errors == [line for line in local.stderr.splitlines() if line.startswith("error:")]
     assert "bad/models/zz-broken/model.yaml: evaluation.label" in errors[0]
+
+
+def test_a_task_no_node_can_run_is_refused_before_it_is_submitted(cluster_runs) -> None:
+    _, runs = cluster_runs
+    too_big = runs["too_big"]
+    assert too_big["status"] == 2, too_big["stderr"]
+    assert "the model needs 4 CPU and 0 GPU on one Ray node" in too_big["stderr"]
+    assert "offers 1 CPU / 0 GPU, 1 CPU / 0 GPU" in too_big["stderr"] and "Fix:" in too_big["stderr"]
+    assert "(Ray node" not in too_big["stderr"]  # nothing ran
 
 
 def test_a_killed_worker_is_retried_once_then_reported_by_name(cluster_runs) -> None:
