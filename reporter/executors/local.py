@@ -82,6 +82,7 @@ class ProcessPoolExecutor:
         self._running: dict[futures.Future[JobResult], ModelJob] = {}
         self._started: set[str] = set()  # jobs a worker has begun (a dead worker's are retried)
         self._finished: list[JobResult] = []  # results collected while recovering from a dead worker
+        self._requeued: set[str] = set()  # jobs put back after a pool broke before they had started
         self._listener = threading.Thread(target=self._relay_events, name="reporter-progress", daemon=True)
 
     def __enter__(self) -> ProcessPoolExecutor:
@@ -164,7 +165,10 @@ class ProcessPoolExecutor:
         self._running.clear()
         assert self._pool is not None
         self._pool.shutdown(wait=False, cancel_futures=True)
-        started = [j for j in broken if j.slug in self._started]
+        # A job whose start never reached the driver (its worker died at once) is a suspect too
+        # the second time a pool breaks under it, so no job is requeued forever.
+        started = [j for j in broken if j.slug in self._started or j.slug in self._requeued]
+        self._requeued.update(j.slug for j in broken if j not in started)
         deaths = []  # after the results that did come back, so the driver caches those first
         for job in started:
             self._started.discard(job.slug)

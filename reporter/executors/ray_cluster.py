@@ -121,7 +121,6 @@ class RayExecutor:
     ) -> None:
         self.address, self.threads, self.device, self.progress = address, threads, device, progress
         self.shared_filesystem = shared_filesystem  # None: each task checks whether it sees the driver's files
-        self.submitted = 0
         self._ray: Any = None
         self._task: Any = None
         self._blobs: dict[str, Any] = {}
@@ -192,7 +191,6 @@ class RayExecutor:
             retry_exceptions=False,
         ).remote(job, files, {f.sha256: self._blobs[f.sha256] for f in files}, self.shared_filesystem)
         self._running[stream] = job
-        self.submitted += 1
 
     @property
     def outstanding(self) -> int:
