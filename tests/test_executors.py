@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -134,13 +135,18 @@ def test_a_bad_input_in_a_worker_gives_the_located_error_and_status_2(make_proje
     assert not (root / "site").exists()
 
 
-@pytest.mark.slow
-def test_a_worker_killed_mid_job_is_retried_once(make_project, tmp_path: Path) -> None:
+def build_beside_a_dying_model(make_project, deaths_file: Path, *, times: int) -> tuple[Path, Any]:
+    """`--jobs 2` on a healthy MLP and one whose recipe kills its worker ``times`` times."""
     root = make_project(
-        {"test-mlp": TABULAR_SPEC, "test-mlp-dying": dying_spec(1, tmp_path / "deaths.txt")},
+        {"test-mlp": TABULAR_SPEC, "test-mlp-dying": dying_spec(times, deaths_file)},
         files={"models/test-mlp-dying/dying.py": DYING_RECIPE},
     )
-    result = reporter("build", "--jobs", "2", "--threads", "1", cwd=root)
+    return root, reporter("build", "--jobs", "2", "--threads", "1", cwd=root)
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_job_is_retried_once(make_project, tmp_path: Path) -> None:
+    root, result = build_beside_a_dying_model(make_project, tmp_path / "deaths.txt", times=1)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "deaths.txt").read_text() == "1"
     assert "test-mlp-dying: training again (worker process" in result.stderr
@@ -150,11 +156,7 @@ def test_a_worker_killed_mid_job_is_retried_once(make_project, tmp_path: Path) -
 
 @pytest.mark.slow
 def test_a_job_that_kills_its_worker_twice_is_reported_by_name(make_project, tmp_path: Path) -> None:
-    root = make_project(
-        {"test-mlp": TABULAR_SPEC, "test-mlp-dying": dying_spec(5, tmp_path / "deaths.txt")},
-        files={"models/test-mlp-dying/dying.py": DYING_RECIPE},
-    )
-    result = reporter("build", "--jobs", "2", "--threads", "1", cwd=root)
+    root, result = build_beside_a_dying_model(make_project, tmp_path / "deaths.txt", times=5)
     assert result.returncode == 1
     assert "test-mlp-dying/model.yaml: the worker process computing this model's facts died twice" in result.stderr
     assert "Traceback" not in result.stderr
