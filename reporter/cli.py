@@ -33,7 +33,10 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--quiet", action="store_true", help="print errors only")
     build.add_argument("--base", help="facts folder or git revision to compare with: adds a Changes page")
     build.add_argument(
-        "--jobs", type=int, metavar="N", help="models computed side by side (default: one per core, or per GPU)"
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="models computed side by side (default: one per two cores, or one per GPU)",
     )
     build.add_argument(
         "--threads", type=int, metavar="N", help="compute threads of each model job (default: cores ÷ jobs; Ray: 1)"

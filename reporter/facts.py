@@ -15,8 +15,8 @@ from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-SCHEMA_VERSION: Final = "1.5.0"
-EARLIER_VERSIONS: Final = ("1.2.0", "1.3.0", "1.4.0")
+SCHEMA_VERSION: Final = "1.6.0"
+EARLIER_VERSIONS: Final = ("1.2.0", "1.3.0", "1.4.0", "1.5.0")
 """Schema versions `reporter diff` still reads (a base built before an upgrade): what they lack is
 filled in as not reported, with the reason."""
 NOT_RECORDED: Final = "not recorded:"
@@ -118,9 +118,9 @@ class TensorFacts(Fact):
 
     name: str
     shape: list[int]
-    dtype: str
+    dtype: str = Field(description="Stored type: a numpy name, or a quantized block type (GGUF's Q4_1, ...).")
     numel: int
-    bytes: int
+    bytes: int = Field(description="Stored size (of the quantized blocks, for a quantized tensor).")
     mean: float | None
     std: float | None = Field(description="Population standard deviation.")
     min: float | None
@@ -172,6 +172,48 @@ class SpectralSettings(Fact):
     skipped: dict[str, str] = Field(description="2-D tensors not analysed, with the reason.")
 
 
+class QuantizedTypeFacts(Fact):
+    """The tensors stored in one type (a quantized block type or a plain one) and their cost."""
+
+    type: str
+    tensors: int
+    elements: int
+    bytes: int
+    bits_per_weight: float = Field(description="Stored bits per element: 8 x bytes / elements.")
+
+
+class QuantizedLayerFacts(Fact):
+    """One layer's tensors (GGUF's `blk.N`, or a tensor outside the blocks) and their stored types."""
+
+    layer: str
+    elements: int
+    bytes: int
+    bits_per_weight: float
+    types: list[str] = Field(description="Stored types of its tensors, most elements first.")
+
+
+class QuantizationFacts(Fact):
+    """What only a quantized file has: the stored type of each tensor and what it costs in bits."""
+
+    format: str = Field(description="The file format and version (e.g. 'GGUF version 3').")
+    bits_per_weight: float = Field(description="Stored bits per element over every tensor.")
+    types: list[QuantizedTypeFacts] = Field(description="Most bytes first.")
+    layers: list[QuantizedLayerFacts] = Field(description="In depth order.")
+
+
+class FileMetadataFacts(Fact):
+    """The weight file's own metadata, as declared by the file (not checked against the weights)."""
+
+    metadata: dict[str, str | int | float | bool] = Field(
+        description="Every scalar key of the general and architecture sections (GGUF's `general.*`, `llama.*`, ...)."
+    )
+    arrays: dict[str, int] = Field(description="Every array key and its number of items (e.g. the vocabulary).")
+    license: str | None = Field(description="The license the file declares (`general.license`); null if none.")
+    license_agrees: bool | None = Field(
+        description="Whether it names the spec's license (ignoring case); null when the file declares none."
+    )
+
+
 class WeightFacts(Fact):
     """The weights as published: totals, per-tensor statistics, spectra and fingerprints."""
 
@@ -186,6 +228,8 @@ class WeightFacts(Fact):
     spectral: SpectralSettings
     fingerprint: str = Field(description="SHA-256 over tensor names, dtypes, shapes and bytes.")
     files: dict[str, str] = Field(description="Weight file name to the SHA-256 of its bytes.")
+    quantization: QuantizationFacts | NotReported
+    file_metadata: FileMetadataFacts | NotReported
 
 
 class ColumnFacts(Fact):
@@ -684,6 +728,71 @@ class OpennessFacts(Fact):
     missing_for_next: list[str] = Field(description="Keys of the required components that next class still lacks.")
 
 
+class PerplexityFacts(Fact):
+    """How well a language model predicts the spec's evaluation text, with intervals over documents."""
+
+    source: str = Field(description="The data source and column holding the documents.")
+    documents: int = Field(description="Documents scored.")
+    documents_in_file: int
+    sampled: bool = Field(description="Whether the documents are a seeded sample of the file's.")
+    tokens: int = Field(description="Tokens predicted (every token of every scored document).")
+    bytes: int = Field(description="UTF-8 bytes of the scored documents.")
+    window: int = Field(description="Tokens per window, the start token included.")
+    method: str = Field(description="How the documents were cut into windows and scored, in words.")
+    perplexity: Interval = Field(description="exp(total negative log-likelihood / tokens), 95 % bootstrap interval.")
+    bits_per_byte: Interval = Field(description="Total negative log-likelihood in bits / UTF-8 bytes.")
+
+
+class BiasCategoryFacts(Fact):
+    """One category of sentence pairs that differ only in a group term (one WEAT test)."""
+
+    category: str
+    pairs: int
+    sampled: bool = Field(description="Whether the pairs are a seeded sample of those the templates make.")
+    stereotyped_share: Interval = Field(description="Share of pairs where the stereotyped sentence is more likely.")
+    share_p_value: float = Field(description="Two-sided exact sign test of the share against one half.")
+    mean_difference: Interval = Field(
+        description="Mean of log P(stereotyped) - log P(other), in nats, of the shared continuation."
+    )
+    difference_p_value: float = Field(description="Two-sided sign-flip permutation test of the mean against 0.")
+    example: list[str] = Field(description="One pair: the stereotyped sentence, then the other.")
+
+
+class LikelihoodBiasFacts(Fact):
+    """A likelihood-based bias probe: which of two sentences differing only in a group term the model prefers."""
+
+    source: str = Field(description="The word-set file and its SHA-256.")
+    templates: list[str]
+    method: str = Field(description="How pairs are built and scored, in words.")
+    max_pairs: int = Field(description="Pairs per category at most (a seeded sample above).")
+    permutations: int
+    categories: list[BiasCategoryFacts]
+
+
+class SampleOutputFacts(Fact):
+    prompt: str
+    completion: str = Field(description="The model's greedy completion, as generated (shown escaped).")
+    tokens: int = Field(description="Tokens generated.")
+
+
+class SampleOutputsFacts(Fact):
+    """Deterministic completions of the prompts the spec declares (a Model Openness Framework component)."""
+
+    decoding: str = Field(description="How the completions were generated.")
+    outputs: list[SampleOutputFacts]
+
+
+class LanguageModelFacts(Fact):
+    """A decoder language model run by the build: perplexity, a bias probe and sample outputs."""
+
+    model_class: str
+    tokenizer: str = Field(description="Tokenizer class and vocabulary size.")
+    device: str
+    perplexity: PerplexityFacts | NotReported
+    bias_probe: LikelihoodBiasFacts | NotReported
+    samples: SampleOutputsFacts | NotReported
+
+
 class ProvenanceFacts(Fact):
     """What produced these facts, so readers can reproduce them."""
 
@@ -698,7 +807,7 @@ class ProvenanceFacts(Fact):
 class FactsRecord(Fact):
     """Everything reporter knows about one model."""
 
-    schema_version: Literal["1.2.0", "1.3.0", "1.4.0", "1.5.0"] = SCHEMA_VERSION
+    schema_version: Literal["1.2.0", "1.3.0", "1.4.0", "1.5.0", "1.6.0"] = SCHEMA_VERSION
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="URL-safe model identifier.")
     card: CardFacts
     architecture: ArchitectureFacts
@@ -713,6 +822,7 @@ class FactsRecord(Fact):
     explanations: ExplanationFacts | NotReported
     privacy: PrivacyFacts | NotReported
     openness: OpennessFacts | NotReported
+    language_model: LanguageModelFacts | NotReported
     provenance: ProvenanceFacts
 
     @model_validator(mode="before")
@@ -727,9 +837,12 @@ class FactsRecord(Fact):
                 "openness": missing,
                 "explanations": missing,
                 "privacy": missing,
+                "language_model": missing,
                 **data,
             }
             data["card"] = {"intended_users": [], **data.get("card", {})}
+            if isinstance(data.get("weights"), dict):
+                data["weights"] = {"quantization": missing, "file_metadata": missing, **data["weights"]}
         return data
 
     def to_json(self) -> str:

@@ -16,6 +16,7 @@ from reporter.cache import FactsCache, cache_key
 from reporter.compute import card_facts, load_path, openness_facts, published_artifact
 from reporter.executors import Executor, choose_executor
 from reporter.extract.provenance import project_commit
+from reporter.extract.weights import with_spec_license
 from reporter.facts import CardFacts, FactsRecord
 from reporter.files import write_atomically
 from reporter.jobs import ModelJob
@@ -124,12 +125,18 @@ def computed_part(spec: ModelSpec) -> bytes:
 
 
 def _with_declarations_of(facts: FactsRecord, spec: ModelSpec) -> FactsRecord:
-    """Cached facts with the spec's current card prose and openness, read back through JSON like fresh facts."""
+    """Cached facts with the spec's current card prose, openness and license check (a weight
+    file's declared license against the spec's), read back through JSON like fresh facts."""
     update = {
         "card": card_facts(spec),
         "openness": openness_facts(
-            spec, data=facts.data, performance=facts.performance, embedding_bias=facts.embedding_bias
+            spec,
+            data=facts.data,
+            performance=facts.performance,
+            embedding_bias=facts.embedding_bias,
+            language_model=facts.language_model,
         ),
+        "weights": with_spec_license(facts.weights, spec.license),
     }
     return FactsRecord.model_validate_json(facts.model_copy(update=update).to_json())
 

@@ -97,7 +97,7 @@ class ReporterPluginConfig(Config):
     """Project-wide `min_group_size`, `privacy_threshold`, `ratio_threshold`, `difference_threshold`;
     a model's own `evaluation:` values win."""
     jobs = c.Optional(c.Type(int))
-    """Models computed side by side on this machine (default: one per core, or one per GPU)."""
+    """Models computed side by side on this machine (default: one per two cores, or one per GPU)."""
     threads = c.Optional(c.Type(int))
     """Compute threads of each model job (default: the cores shared out among the jobs; 1 on Ray)."""
     executor = c.Choice(("local", "ray"), default="local")

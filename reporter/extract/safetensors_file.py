@@ -38,12 +38,17 @@ DTYPES: dict[str, tuple[str, int]] = {
 
 @dataclass(frozen=True)
 class StoredTensor:
-    """One tensor of a safetensors file: its declared dtype and a memory-mapped view of its data."""
+    """One stored tensor: its dtype (safetensors' names) and its values, memory-mapped where stored
+    as they are."""
 
     name: str
     dtype: str
     shape: tuple[int, ...]
     data: np.ndarray
+    quantization: str | None = None
+    """The stored block type (GGUF's ``Q4_1``, ...) when ``data`` holds dequantised values."""
+    stored_bytes: int | None = None
+    """The stored size where it differs from ``data``'s (quantized tensors)."""
 
 
 def read_header(path: Path) -> tuple[dict[str, dict], int]:

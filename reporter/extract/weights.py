@@ -1,7 +1,9 @@
 """Weight facts: per-tensor statistics, per-layer spectra, totals and fingerprints.
 
-Everything is read from safetensors files one memory-mapped tensor at a time, so a checkpoint
-larger than memory can be described; the elementwise pass runs on every core.
+Everything is read from safetensors or GGUF files one tensor at a time (memory-mapped, or
+dequantised one tensor at a time for quantized GGUF blocks), so a checkpoint larger than memory can
+be described; the elementwise pass runs on every core. A quantized file also gets what only it
+has: the stored type of every tensor, bits per weight, and the metadata the file declares.
 
 Trained models are saved as safetensors first and read back through the same path, so what the
 report describes is exactly the checkpoint whose SHA-256 it publishes.
@@ -12,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,9 +22,19 @@ from pathlib import Path
 import numpy as np
 
 from reporter.extract.elementwise import histogram_range, summarise_elements
+from reporter.extract.gguf_file import GgufHeader, iter_gguf_tensors, read_gguf_header
 from reporter.extract.safetensors_file import StoredTensor, iter_tensors
-from reporter.extract.spectral import SpectralOptions, analyse_spectra
-from reporter.facts import Histogram, TensorFacts, WeightFacts
+from reporter.extract.spectral import SpectralOptions, analyse_spectra, depth_key
+from reporter.facts import (
+    FileMetadataFacts,
+    Histogram,
+    NotReported,
+    QuantizationFacts,
+    QuantizedLayerFacts,
+    QuantizedTypeFacts,
+    TensorFacts,
+    WeightFacts,
+)
 
 DTYPE_NAMES = {
     "F64": "float64",
@@ -36,6 +48,18 @@ DTYPE_NAMES = {
     "U8": "uint8",
     "BOOL": "bool",
 }
+NOT_QUANTIZED = "the weights are stored unquantized (safetensors), each tensor in its numpy type"
+NO_FILE_METADATA = "safetensors files declare no model metadata; the spec's fields are the only ones"
+
+
+def is_gguf(path: Path) -> bool:
+    return path.suffix == ".gguf"
+
+
+def stored_tensors(path: Path, *, decode: bool = True) -> Iterator[StoredTensor]:
+    """Every tensor of a safetensors or GGUF file, one at a time, in name order (see
+    :func:`iter_gguf_tensors` for what ``decode`` does to quantized tensors)."""
+    return iter_gguf_tensors(path, decode=decode) if is_gguf(path) else iter_tensors(path)
 
 
 @dataclass(frozen=True)
@@ -57,9 +81,9 @@ def summarise_tensor(tensor: StoredTensor, options: WeightOptions) -> TensorFact
     return TensorFacts(
         name=tensor.name,
         shape=list(tensor.shape),
-        dtype=DTYPE_NAMES[tensor.dtype],
+        dtype=tensor.quantization or DTYPE_NAMES[tensor.dtype],
         numel=size,
-        bytes=size * tensor.data.dtype.itemsize,
+        bytes=size * tensor.data.dtype.itemsize if tensor.stored_bytes is None else tensor.stored_bytes,
         mean=None if empty else m.mean,
         std=None if empty else math.sqrt(m.m2 / m.count),
         min=None if empty else m.low,
@@ -89,14 +113,15 @@ def sha256_file(path: Path) -> str:
 
 
 def fingerprint_tensors(files: list[Path]) -> str:
-    """SHA-256 over every tensor's name, dtype, shape and bytes, in file then name order.
+    """SHA-256 over every tensor's name, dtype, shape and stored bytes, in file then name order.
 
     Unlike a file hash it does not depend on how the tensors were laid out or what metadata the
-    file carries, so the same state dict saved twice has the same fingerprint.
+    file carries, so the same state dict saved twice has the same fingerprint. Quantized tensors
+    are hashed as their stored blocks, under their block type.
     """
     fingerprint = hashlib.sha256()
     for path in files:
-        for stored in iter_tensors(path):
+        for stored in stored_tensors(path, decode=False):
             fingerprint.update(f"{stored.name}\0{stored.dtype}\0{list(stored.shape)}\0".encode())
             fingerprint.update(np.ascontiguousarray(stored.data).view(np.uint8).data)
     return fingerprint.hexdigest()
@@ -111,7 +136,7 @@ def tensor_statistics(files: list[Path], options: WeightOptions) -> list[TensorF
     memory stays within a few times the largest tensor (0.5 GB for 13.5 GB, bench/weights.py).
     """
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        stored = (tensor for path in files for tensor in iter_tensors(path))
+        stored = (tensor for path in files for tensor in stored_tensors(path))
         return list(pool.map(lambda tensor: summarise_tensor(tensor, options), stored))
 
 
@@ -121,8 +146,9 @@ def extract_weights(
     parameter_names: set[str] | None,
     trainable_names: set[str] | None,
     options: WeightOptions | None = None,
+    spec_license: str | None = None,
 ) -> WeightFacts:
-    """Summarise every tensor in the given safetensors files, one memory-mapped tensor at a time.
+    """Summarise every tensor in the given safetensors or GGUF files, one tensor at a time.
 
     The two SHA-256 passes (file bytes, tensor fingerprint) run on their own threads while the
     statistics are computed: at about 1 GB/s each on this kind of machine they would otherwise
@@ -133,6 +159,7 @@ def extract_weights(
         parameter_names: which tensors are parameters rather than buffers; None counts all.
         trainable_names: which parameters were trainable; None treats all parameters as such.
         options: thresholds, histogram bins and spectral limits.
+        spec_license: the license the spec declares, which a GGUF file's own is compared with.
     """
     options = options or WeightOptions()
     files = list(files)
@@ -140,7 +167,7 @@ def extract_weights(
         file_hashes = {path.name: hashing.submit(sha256_file, path) for path in files}
         fingerprint = hashing.submit(fingerprint_tensors, files)
         tensors = tensor_statistics(files, options)
-        layers, spectral = analyse_spectra((t for path in files for t in iter_tensors(path)), options.spectral)
+        layers, spectral = analyse_spectra((t for path in files for t in stored_tensors(path)), options.spectral)
     tensors.sort(key=lambda t: t.name)
     parameters = [t for t in tensors if parameter_names is None or t.name in parameter_names]
     trainable = [t for t in parameters if trainable_names is None or t.name in trainable_names]
@@ -160,4 +187,103 @@ def extract_weights(
         spectral=spectral,
         fingerprint=fingerprint.result(),
         files={name: digest.result() for name, digest in file_hashes.items()},
+        **_quantized_file_facts(files, tensors, spec_license=spec_license),
     )
+
+
+def _quantized_file_facts(
+    files: list[Path], tensors: list[TensorFacts], *, spec_license: str | None
+) -> dict[str, QuantizationFacts | FileMetadataFacts | NotReported]:
+    """The quantization report and declared metadata of a GGUF file; not reported for safetensors."""
+    ggufs = [path for path in files if is_gguf(path)]
+    if not ggufs:
+        return {
+            "quantization": NotReported(not_reported=NOT_QUANTIZED),
+            "file_metadata": NotReported(not_reported=NO_FILE_METADATA),
+        }
+    header = read_gguf_header(ggufs[0])
+    return {
+        "quantization": quantization_facts(tensors, file_format=f"GGUF version {header.version}"),
+        "file_metadata": file_metadata_facts(header, spec_license=spec_license),
+    }
+
+
+def _bits(stored_bytes: int, elements: int) -> float:
+    return 8 * stored_bytes / elements if elements else 0.0
+
+
+def layer_of(name: str) -> str:
+    """The layer a tensor belongs to: GGUF's block (`blk.3`), else the tensor's name without its
+    last part (`output_norm.weight` -> `output_norm`)."""
+    parts = name.split(".")
+    if len(parts) > 2 and parts[1].isdigit():
+        return ".".join(parts[:2])
+    return ".".join(parts[:-1]) or name
+
+
+def quantization_facts(tensors: list[TensorFacts], *, file_format: str) -> QuantizationFacts:
+    """Bytes and bits per weight by stored type and by layer."""
+    by_type: dict[str, list[TensorFacts]] = {}
+    by_layer: dict[str, list[TensorFacts]] = {}
+    for tensor in tensors:
+        by_type.setdefault(tensor.dtype, []).append(tensor)
+        by_layer.setdefault(layer_of(tensor.name), []).append(tensor)
+    types = [
+        QuantizedTypeFacts(
+            type=kind,
+            tensors=len(group),
+            elements=sum(t.numel for t in group),
+            bytes=sum(t.bytes for t in group),
+            bits_per_weight=_bits(sum(t.bytes for t in group), sum(t.numel for t in group)),
+        )
+        for kind, group in by_type.items()
+    ]
+    layers = []
+    for layer, group in sorted(by_layer.items(), key=lambda item: depth_key(item[0])):
+        elements_by_type: dict[str, int] = {}
+        for t in group:
+            elements_by_type[t.dtype] = elements_by_type.get(t.dtype, 0) + t.numel
+        layers.append(
+            QuantizedLayerFacts(
+                layer=layer,
+                elements=sum(t.numel for t in group),
+                bytes=sum(t.bytes for t in group),
+                bits_per_weight=_bits(sum(t.bytes for t in group), sum(t.numel for t in group)),
+                types=sorted(elements_by_type, key=lambda kind: (-elements_by_type[kind], kind)),
+            )
+        )
+    return QuantizationFacts(
+        format=file_format,
+        bits_per_weight=_bits(sum(t.bytes for t in tensors), sum(t.numel for t in tensors)),
+        types=sorted(types, key=lambda t: (-t.bytes, t.type)),
+        layers=layers,
+    )
+
+
+def file_metadata_facts(header: GgufHeader, *, spec_license: str | None) -> FileMetadataFacts:
+    """The file's scalar metadata and array sizes, and whether its license is the spec's."""
+    declared = header.metadata.get("general.license")
+    license_text = None if declared is None else str(declared)
+    return FileMetadataFacts(
+        metadata=dict(sorted(header.metadata.items())),
+        arrays=dict(sorted(header.array_lengths.items())),
+        license=license_text,
+        license_agrees=license_agreement(license_text, spec_license),
+    )
+
+
+def license_agreement(declared: str | None, spec_license: str | None) -> bool | None:
+    """Whether a file's declared license names the spec's (ignoring case and spaces); None if either is absent."""
+    if declared is None or spec_license is None:
+        return None
+    return declared.strip().casefold() == spec_license.strip().casefold()
+
+
+def with_spec_license(weights: WeightFacts, spec_license: str) -> WeightFacts:
+    """The weight facts with the license check redone against the spec's current license: the
+    license is card prose, which cached facts do not depend on."""
+    metadata = weights.file_metadata
+    if isinstance(metadata, NotReported):
+        return weights
+    agrees = license_agreement(metadata.license, spec_license)
+    return weights.model_copy(update={"file_metadata": metadata.model_copy(update={"license_agrees": agrees})})

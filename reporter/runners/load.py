@@ -1,4 +1,4 @@
-"""Loading models trained elsewhere: transformers folders and safetensors files.
+"""Loading models trained elsewhere: transformers folders, safetensors files and GGUF files.
 
 Remote code is never trusted, and pickle checkpoints are refused unless the spec opts in (then
 they are loaded with ``weights_only=True`` and converted to safetensors before anything reads them).
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,10 @@ def run_load(
     embed ``sentences`` with a transformers encoder."""
     load = loaded.spec.source.load
     assert load is not None
+    if loaded.spec.language_model is not None:
+        return _load_language_model(loaded, path, device=device, convert_dir=convert_dir)
+    if load.format == "gguf":
+        return _load_gguf(loaded, path)
     if load.format == "safetensors":
         if path.is_dir() or path.suffix != ".safetensors":
             raise ModelFileError(
@@ -81,6 +86,83 @@ def run_load(
 
 
 GIVEN_PREDICTIONS = "the build does not run this model: its predictions were computed elsewhere"
+
+
+LANGUAGE_MODEL_RUN = "the build runs this language model on the text and prompts the spec declares (see Metrics)"
+
+
+def _load_language_model(loaded: LoadedSpec, path: Path, *, device: str, convert_dir: Path) -> RunOutcome:
+    """A decoder language model from a GGUF file or a causal-LM folder, described as its format is
+    and bound for the language extractors (perplexity, bias probe, sample outputs)."""
+    from reporter.runners.language_model import language_scoring, load_causal_lm
+
+    load, options = loaded.spec.source.load, loaded.spec.language_model
+    assert load is not None and options is not None
+    gguf = load.format == "gguf"
+    if gguf:
+        described = _load_gguf(loaded, path)  # the header is checked before transformers reads the file
+    else:
+        if not (path / "config.json").is_file():
+            raise ModelFileError(
+                f"{loaded.path}: source.load.file: {path} has no config.json. Fix: point at a transformers model folder"
+            )
+        raw = json.loads((path / "config.json").read_text(encoding="utf-8"))
+        described = RunOutcome(
+            weight_files=weight_files_in(path) or [_convert_pickle(loaded, path, convert_dir)],
+            parameter_names=None,
+            trainable_names=None,
+            architecture=ArchitectureFacts(
+                source="load", recipe=None, module_class="", config={k: _plain(raw[k]) for k in CONFIG_KEYS if k in raw}
+            ),
+            training=NotReported(not_reported="the model was trained elsewhere; the spec loads a checkpoint"),
+            evaluation_scores=None,
+            inference=NotReported(not_reported=LANGUAGE_MODEL_RUN),
+        )
+    model, tokenizer = load_causal_lm(path, gguf=gguf, spec_path=loaded.path, device=device)
+    scoring = language_scoring(
+        model,
+        tokenizer,
+        batch_size=options.batch_size,
+        max_new_tokens=options.max_new_tokens,
+        chat_template=options.chat_template,
+    )
+    module_class = described.architecture.module_class
+    architecture = described.architecture.model_copy(
+        update={"module_class": f"{type(model).__name__} {module_class}".strip()}
+    )
+    return replace(
+        described,
+        architecture=architecture,
+        inference=NotReported(not_reported=LANGUAGE_MODEL_RUN),
+        language=scoring,
+    )
+
+
+def _load_gguf(loaded: LoadedSpec, path: Path) -> RunOutcome:
+    """A GGUF file, described from its header: the architecture as the file declares it (every
+    tensor in a GGUF file is a parameter; it holds no buffers)."""
+    from reporter.extract.gguf_file import read_gguf_header
+
+    if path.is_dir() or path.suffix != ".gguf":
+        raise ModelFileError(
+            f"{loaded.path}: source.load.file: {path} is not a .gguf file. Fix: name the file, "
+            "or use `format: transformers` for a folder"
+        )
+    metadata = read_gguf_header(path).metadata
+    architecture = str(metadata.get("general.architecture", ""))
+    config: dict[str, Any] = {"architecture": architecture or "(not declared)"}
+    if architecture:
+        own = f"{architecture}."
+        config.update({k.removeprefix(own): v for k, v in sorted(metadata.items()) if k.startswith(own)})
+    return RunOutcome(
+        weight_files=[path],
+        parameter_names=None,
+        trainable_names=None,
+        architecture=ArchitectureFacts(source="load", recipe=None, module_class="(GGUF file)", config=config),
+        training=NotReported(not_reported="the model was trained elsewhere; the spec loads a checkpoint"),
+        evaluation_scores=None,
+        inference=NotReported(not_reported=GIVEN_PREDICTIONS),
+    )
 
 
 def _load_own_architecture(

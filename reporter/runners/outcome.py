@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from reporter.facts import ArchitectureFacts, DifferentialPrivacyFacts, InferenceFacts, NotReported, TrainingFacts
+from reporter.runners.language_model import LanguageScoring
 
 
 @dataclass(frozen=True)
@@ -35,3 +36,5 @@ class RunOutcome:
     """Positions of the training rows the model was fitted on (models trained in the build)."""
     guarantee: DifferentialPrivacyFacts | None = None
     """The differential privacy guarantee of a model trained in the build with one."""
+    language: LanguageScoring | None = None
+    """A loaded decoder language model, when the spec asks to measure one (`language_model:`)."""

@@ -1,0 +1,183 @@
+"""Running a decoder language model: log-likelihoods of documents and continuations, and greedy
+completions. The one inference path of every causal LM the build measures, loaded from a GGUF file
+(dequantised by transformers) or from a transformers causal-LM folder.
+
+Every scored text starts with the tokenizer's start token (its BOS, else EOS), so the first word
+of a text is predicted too, and a text's bytes and its predicted tokens cover the same characters.
+Log-probabilities are taken from float32 logits with ``log_softmax`` per position; padded batches
+are right-padded with an attention mask, and the figures equal those of one text at a time (the
+tests check this against a plain forward pass in float64).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from reporter.errors import ModelFileError
+
+
+@dataclass(frozen=True)
+class LanguageScoring:
+    """A loaded causal language model, reduced to what the extractors need (no torch objects)."""
+
+    model_class: str
+    tokenizer: str
+    start_token: str
+    document_losses: Callable[[list[str], int], tuple[np.ndarray, np.ndarray]]
+    """(documents, window) -> negative log-likelihood (nats, float64) and predicted tokens per document."""
+    continuation_log_probabilities: Callable[[list[tuple[str, str]]], np.ndarray]
+    """(prefix, continuation) pairs -> log P(continuation | start token + prefix), float64."""
+    complete: Callable[[list[str]], list[tuple[str, int]]]
+    """prompts -> (greedy completion, tokens generated) each."""
+
+
+def load_causal_lm(path: Path, *, gguf: bool, spec_path: Path, device: str) -> tuple[Any, Any]:
+    """The model (float32, on ``device``, in eval mode) and its tokenizer; never remote code.
+
+    Raises:
+        ModelFileError: the folder or file holds no causal language model or no tokenizer.
+    """
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    folder, options = (path.parent, {"gguf_file": path.name}) if gguf else (path, {})
+    common = {"local_files_only": True, "trust_remote_code": False, **options}
+    try:
+        with _quiet_tqdm():  # transformers' GGUF conversion draws its own bar, ignoring its logging switch
+            tokenizer = AutoTokenizer.from_pretrained(folder, **common)
+            model: Any = AutoModelForCausalLM.from_pretrained(folder, dtype="float32", **common)
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        raise ModelFileError(
+            f"{spec_path}: source.load.file: {path} cannot be loaded as a causal language model "
+            f"({type(exc).__name__}: {exc}). Fix: name a GGUF file of an architecture transformers reads, or a "
+            "folder whose config.json names a ...ForCausalLM architecture, with its tokenizer"
+        ) from None
+    return model.to(device).eval(), tokenizer
+
+
+@contextmanager
+def _quiet_tqdm() -> Iterator[None]:
+    """Silence the bar transformers' GGUF reader draws with tqdm directly: build logs show the
+    build's own progress, and a bar redrawn 272 times would fill them."""
+    import functools
+
+    from transformers import modeling_gguf_pytorch_utils as gguf_utils
+
+    drawn = gguf_utils.tqdm
+    gguf_utils.tqdm = functools.partial(drawn, disable=True)
+    try:
+        yield
+    finally:
+        gguf_utils.tqdm = drawn
+
+
+def start_token_id(tokenizer: Any) -> int:
+    for candidate in (tokenizer.bos_token_id, tokenizer.eos_token_id):
+        if candidate is not None:
+            return int(candidate)
+    raise ModelFileError("the tokenizer declares neither a BOS nor an EOS token. Fix: save it with one")
+
+
+def _token_log_probabilities(model: Any, sequences: list[list[int]], *, batch_size: int) -> list[np.ndarray]:
+    """For each token sequence, log P(token i | tokens < i) for i >= 1, in float64."""
+    import torch
+
+    device = next(model.parameters()).device
+    results: list[np.ndarray] = [np.empty(0)] * len(sequences)
+    order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
+    with torch.inference_mode():
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            longest = max(len(sequences[i]) for i in rows)
+            ids = torch.zeros((len(rows), longest), dtype=torch.long)
+            mask = torch.zeros((len(rows), longest), dtype=torch.long)
+            for row, index in enumerate(rows):
+                ids[row, : len(sequences[index])] = torch.tensor(sequences[index])
+                mask[row, : len(sequences[index])] = 1
+            logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits.float()
+            log_probabilities = torch.log_softmax(logits[:, :-1], dim=-1)
+            chosen = log_probabilities.gather(-1, ids[:, 1:].to(device).unsqueeze(-1)).squeeze(-1).double().cpu()
+            for row, index in enumerate(rows):
+                results[index] = chosen[row, : len(sequences[index]) - 1].numpy()
+    return results
+
+
+def windows_of(ids: list[int], window: int) -> list[list[int]]:
+    """Consecutive windows of at most ``window`` tokens that share one token each, so every token
+    after the first is predicted exactly once and no window sees context from an earlier one."""
+    return [ids[start : start + window] for start in range(0, max(len(ids) - 1, 1), window - 1)]
+
+
+def language_scoring(
+    model: Any, tokenizer: Any, *, batch_size: int, max_new_tokens: int, chat_template: bool
+) -> LanguageScoring:
+    """Bind a loaded model and tokenizer into the functions the extractors call."""
+    start = start_token_id(tokenizer)
+
+    def encode(text: str) -> list[int]:
+        return list(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def document_losses(documents: list[str], window: int) -> tuple[np.ndarray, np.ndarray]:
+        pieces: list[list[int]] = []
+        owners: list[int] = []
+        for index, document in enumerate(documents):
+            for piece in windows_of([start, *encode(document)], window):
+                pieces.append(piece)
+                owners.append(index)
+        losses = np.zeros(len(documents))
+        tokens = np.zeros(len(documents), dtype=np.int64)
+        for owner, values in zip(owners, _token_log_probabilities(model, pieces, batch_size=batch_size), strict=True):
+            losses[owner] -= values.sum()
+            tokens[owner] += values.size
+        return losses, tokens
+
+    def continuation_log_probabilities(pairs: list[tuple[str, str]]) -> np.ndarray:
+        sequences, shared = [], []
+        for prefix, continuation in pairs:
+            head, tail = [start, *encode(prefix)], encode(continuation)
+            sequences.append(head + tail)
+            shared.append(len(tail))
+        found = _token_log_probabilities(model, sequences, batch_size=max(batch_size, 16))
+        return np.array([values[-count:].sum() for values, count in zip(found, shared, strict=True)])
+
+    def complete(prompts: list[str]) -> list[tuple[str, int]]:
+        import torch
+
+        device = next(model.parameters()).device
+        outputs = []
+        for prompt in prompts:
+            if chat_template:
+                text = tokenizer.apply_chat_template(
+                    [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
+                )
+            else:
+                text = prompt
+            ids = torch.tensor([encode(text)], device=device)
+            with torch.inference_mode():
+                generated = model.generate(
+                    input_ids=ids,
+                    attention_mask=torch.ones_like(ids),
+                    do_sample=False,
+                    max_new_tokens=max_new_tokens,
+                    pad_token_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else start,
+                )
+            new = generated[0, ids.shape[1] :].tolist()
+            outputs.append((tokenizer.decode(new, skip_special_tokens=True), len(new)))
+        return outputs
+
+    return LanguageScoring(
+        model_class=type(model).__name__,
+        tokenizer=f"{type(tokenizer).__name__}, {len(tokenizer):,} tokens",
+        start_token=str(tokenizer.convert_ids_to_tokens(start)),
+        document_losses=document_losses,
+        continuation_log_probabilities=continuation_log_probabilities,
+        complete=complete,
+    )
