@@ -32,7 +32,7 @@ def hash_path(path: Path) -> str:
     return digest.hexdigest()
 
 
-FACT_CODE = ("runners", "extract", "datasets.py", "facts.py", "compute.py", "jobs.py", "spec.py")
+FACT_CODE = ("runners", "extract", "datasets.py", "facts.py", "compute.py", "language_job.py", "jobs.py", "spec.py")
 
 
 def reporter_code_hash() -> str:

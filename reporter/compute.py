@@ -31,13 +31,6 @@ from reporter.extract.data import extract_data_source
 from reporter.extract.embedding_bias import WordSets, extract_embedding_bias, read_word_sets, sentences_of
 from reporter.extract.explanations import explained_rows, extract_permutation_importance, headline_metric
 from reporter.extract.fairness import extract_fairness
-from reporter.extract.language import (
-    bias_probe_facts,
-    extract_perplexity,
-    perplexity_method,
-    probe_category,
-    probe_pairs,
-)
 from reporter.extract.membership import extract_membership_inference, row_losses
 from reporter.extract.metrics import Rows, extract_performance
 from reporter.extract.multiclass import ClassPredictions, extract_multiclass_fairness, extract_multiclass_performance
@@ -53,21 +46,18 @@ from reporter.facts import (
     ExplanationFacts,
     FactsRecord,
     LanguageModelFacts,
-    LikelihoodBiasFacts,
     NotReported,
     OpennessFacts,
     Owner,
     PrivacyFacts,
-    SampleOutputFacts,
-    SampleOutputsFacts,
     TokenAttributionFacts,
 )
+from reporter.language_job import language_inputs, language_model_facts
 from reporter.progress import JobProgress
 from reporter.project import Project, resolve_file
-from reporter.runners.language_model import LanguageScoring
 from reporter.runners.outcome import RunOutcome
 from reporter.settings import BuildSettings
-from reporter.spec import Evaluation, LoadedSpec, ModelSpec, Perplexity, SpecFiles, load_file_kind
+from reporter.spec import Evaluation, LoadedSpec, ModelSpec, SpecFiles, load_file_kind
 
 
 def published_artifact(project: Project, settings: BuildSettings, slug: str) -> Path:
@@ -359,137 +349,6 @@ def _token_attributions(
     )
 
 
-NO_LANGUAGE_MODEL = "the spec asks for no language-model measurements (`language_model:`)"
-
-
-def _language_model(
-    project: Project,
-    loaded: LoadedSpec,
-    eval_table: Table | None,
-    outcome: RunOutcome,
-    *,
-    device: str,
-    settings: BuildSettings,
-    progress: JobProgress,
-) -> LanguageModelFacts | NotReported:
-    """Perplexity on the spec's evaluation text, the likelihood bias probe and sample outputs."""
-    options = loaded.spec.language_model
-    scoring = outcome.language
-    if options is None or scoring is None:
-        return NotReported(not_reported=NO_LANGUAGE_MODEL)
-    perplexity: Any = NotReported(not_reported="the spec declares no evaluation text (`language_model.perplexity:`)")
-    if options.perplexity is not None and eval_table is not None:
-        documents, in_file = _documents(loaded, eval_table, options.perplexity)
-        progress.message(f"  {loaded.slug}: perplexity on {len(documents):,} documents")
-        losses, tokens = scoring.document_losses(documents, options.perplexity.window)
-        perplexity = extract_perplexity(
-            losses,
-            tokens,
-            np.array([len(d.encode("utf-8")) for d in documents]),
-            source=f"{eval_table.source.id}, column {options.perplexity.text_column!r}",
-            documents_in_file=in_file,
-            window=options.perplexity.window,
-            method=perplexity_method(scoring.start_token, options.perplexity.window),
-            samples=settings.bootstrap_samples,
-            seed=options.perplexity.seed,
-        )
-    bias_probe: Any = NotReported(not_reported="the spec asks for no bias probe (`language_model.bias_probe:`)")
-    if options.bias_probe is not None:
-        bias_probe = _bias_probe(project, loaded, scoring, settings=settings, progress=progress)
-    samples: Any = NotReported(not_reported="the spec declares no prompts (`language_model.prompts:`)")
-    if options.prompts:
-        progress.message(f"  {loaded.slug}: completing {len(options.prompts)} prompts")
-        wrapped = (
-            "each prompt in the tokenizer's chat template as a user message"
-            if options.chat_template
-            else ("each prompt as written")
-        )
-        samples = SampleOutputsFacts(
-            decoding=f"greedy (the most likely token at each step), at most {options.max_new_tokens} new tokens, "
-            f"{wrapped}; special tokens left out of the text",
-            outputs=[
-                SampleOutputFacts(prompt=prompt, completion=completion, tokens=count)
-                for prompt, (completion, count) in zip(options.prompts, scoring.complete(options.prompts), strict=True)
-            ],
-        )
-    return LanguageModelFacts(
-        model_class=scoring.model_class,
-        tokenizer=scoring.tokenizer,
-        device=device,
-        perplexity=perplexity,
-        bias_probe=bias_probe,
-        samples=samples,
-    )
-
-
-def _documents(loaded: LoadedSpec, table: Table, options: Perplexity) -> tuple[list[str], int]:
-    """The evaluation text's non-empty documents (a seeded sample when the spec caps them), and how
-    many the file holds.
-
-    Raises:
-        DataError: the column is missing or holds no text.
-    """
-    field = "language_model.perplexity.text_column"
-    frame = table.frame
-    if options.text_column not in frame.columns:
-        raise DataError(
-            f"{loaded.path}: {field}: column {options.text_column!r} is not in the evaluation data. "
-            f"Fix: name one of {', '.join(map(str, frame.columns))}"
-        )
-    documents = [str(v) for v in frame[options.text_column].tolist() if isinstance(v, str) and v.strip()]
-    if not documents:
-        raise DataError(f"{loaded.path}: {field}: column {options.text_column!r} holds no text. Fix: fill it")
-    chosen = explained_rows(len(documents), sample=options.max_documents, seed=options.seed)
-    return [documents[i] for i in chosen], len(documents)
-
-
-def _bias_probe(
-    project: Project, loaded: LoadedSpec, scoring: LanguageScoring, *, settings: BuildSettings, progress: JobProgress
-) -> LikelihoodBiasFacts:
-    """Every chosen WEAT test's pairs, scored in one pass."""
-    options = loaded.spec.language_model.bias_probe if loaded.spec.language_model else None
-    assert options is not None
-    field = "language_model.bias_probe.word_sets"
-    path = resolve_file(project, loaded.path, options.word_sets, field=field, kind="file")
-    tests = read_word_sets(path, spec_path=loaded.path, field=field)
-    unknown = sorted(set(options.tests or []) - {t.number for t in tests})
-    if unknown:
-        raise DataError(
-            f"{loaded.path}: language_model.bias_probe.tests: {unknown} are not tests of {path} "
-            f"(it has tests 1 to {len(tests)}). Fix: choose among those"
-        )
-    chosen = [t for t in tests if options.tests is None or t.number in options.tests]
-    built = [probe_pairs(t, options.templates, max_pairs=options.max_pairs, seed=options.seed) for t in chosen]
-    flat = [pair for pairs, _ in built for pair in pairs]
-    progress.message(f"  {loaded.slug}: bias probe, {len(flat):,} sentence pairs")
-    scores = scoring.continuation_log_probabilities(
-        [(prefix, pair.continuation) for pair in flat for prefix in (pair.stereotyped, pair.other)]
-    ).reshape(-1, 2)
-    categories, start = [], 0
-    for test, (pairs, sampled) in zip(chosen, built, strict=True):
-        part = scores[start : start + len(pairs)]
-        start += len(pairs)
-        categories.append(
-            probe_category(
-                test.title,
-                pairs,
-                part[:, 0],
-                part[:, 1],
-                sampled=sampled,
-                permutations=options.permutations,
-                samples=settings.bootstrap_samples,
-                seed=options.seed,
-            )
-        )
-    return bias_probe_facts(
-        categories,
-        source=f"{options.word_sets.describe()} (SHA-256 {sha256_file(path)})",
-        templates=options.templates,
-        max_pairs=options.max_pairs,
-        permutations=options.permutations,
-    )
-
-
 NO_GUARANTEE = "trained without a formal privacy guarantee (no differential privacy)"
 
 
@@ -575,6 +434,7 @@ def _compute_facts(
     def resolve(ref: Any, field_name: str) -> Path:
         return resolve_file(project, loaded.path, ref, field=field_name, kind=kinds.get(field_name))
 
+    language = language_inputs(project, loaded, eval_table)  # checked before a model is loaded
     association_tests = None
     train_data = None
     if spec.source.train and spec.evaluation and train_table is not None:
@@ -630,8 +490,8 @@ def _compute_facts(
 
     data = [extract_data_source(s, tables.get(s.id), spec.evaluation) for s in spec.data]
     embedding_bias = _embedding_bias(loaded, association_tests, outcome.embeddings, settings)
-    language_model = _language_model(
-        project, loaded, eval_table, outcome, device=device, settings=settings, progress=progress
+    language_model = language_model_facts(
+        loaded, language, outcome.language, device=device, settings=settings, progress=progress
     )
     explanations = _explanations(
         loaded,

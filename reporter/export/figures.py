@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reporter.facts import FactsRecord, FairnessFacts, Interval, NotReported
+from reporter.facts import FactsRecord, FairnessFacts, Interval, LanguageModelFacts, NotReported
 
 CONFIDENCE = 0.95
 
@@ -43,7 +43,8 @@ class Figure:
 
 
 def figures_of(facts: FactsRecord) -> list[Figure]:
-    """Every defined figure: performance, per-group metrics, disparities, embedding association tests."""
+    """Every defined figure: performance, per-group metrics, disparities, embedding association tests,
+    and a language model's perplexity and bias probe."""
     figures: list[Figure] = []
     if not isinstance(facts.performance, NotReported):
         figures.extend(_intervals(facts.performance, feature=None, group=None))
@@ -64,6 +65,25 @@ def figures_of(facts: FactsRecord) -> list[Figure]:
         for test in facts.embedding_bias.tests:
             figures.extend(_figure("seat_effect_size", test.effect_size, feature=test.name, group=None))
             figures.append(Figure("seat_p_value", test.p_value, None, None, feature=test.name))
+    if isinstance(facts.language_model, LanguageModelFacts):
+        figures.extend(_language_figures(facts.language_model))
+    return figures
+
+
+def _language_figures(language: LanguageModelFacts) -> list[Figure]:
+    figures = []
+    if not isinstance(language.perplexity, NotReported):
+        figures.extend(_figure("perplexity", language.perplexity.perplexity, feature=None, group=None))
+        figures.extend(_figure("bits_per_byte", language.perplexity.bits_per_byte, feature=None, group=None))
+    if not isinstance(language.bias_probe, NotReported):
+        for category in language.bias_probe.categories:
+            name = category.category
+            figures.extend(_figure("stereotyped_share", category.stereotyped_share, feature=name, group=None))
+            figures.append(Figure("stereotyped_share_p_value", category.share_p_value, None, None, feature=name))
+            figures.extend(
+                _figure("mean_log_probability_difference", category.mean_difference, feature=name, group=None)
+            )
+            figures.append(Figure("mean_difference_p_value", category.difference_p_value, None, None, feature=name))
     return figures
 
 

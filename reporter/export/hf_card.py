@@ -42,6 +42,8 @@ def pipeline_tag_of(facts: FactsRecord) -> str | None:
     performance = facts.performance
     if module.endswith("ForSequenceClassification") or facts.architecture.recipe == "text_classifier":
         return "text-classification"
+    if not isinstance(facts.language_model, NotReported):
+        return "text-generation"
     if not isinstance(performance, NotReported):
         return "tabular-regression" if performance.task == "regression" else "tabular-classification"
     if not isinstance(facts.embedding_bias, NotReported):
@@ -50,7 +52,9 @@ def pipeline_tag_of(facts: FactsRecord) -> str | None:
 
 
 def library_of(facts: FactsRecord) -> str:
-    """`transformers` for checkpoints transformers loads, else plain PyTorch."""
+    """`gguf` for a GGUF file, `transformers` for checkpoints transformers loads, else plain PyTorch."""
+    if not isinstance(facts.weights.quantization, NotReported) and facts.weights.quantization.format.startswith("GGUF"):
+        return "gguf"
     uses_transformers = "model_type" in facts.architecture.config or facts.architecture.recipe == "text_classifier"
     return "transformers" if uses_transformers else "pytorch"
 

@@ -113,6 +113,9 @@ def reading_of(fit: PowerLawFit | NotReported) -> str:
     return "typical"
 
 
+NORM_BLOCK_ROWS = 4096
+
+
 def _as_matrix(tensor: StoredTensor) -> np.ndarray:
     """The tensor as a float32 (float64 if stored so) 2-D array: rows are the first axis, columns the rest."""
     rows = tensor.shape[0]
@@ -121,8 +124,8 @@ def _as_matrix(tensor: StoredTensor) -> np.ndarray:
         values = (values.astype(np.uint32) << 16).view(np.float32)
     elif tensor.dtype == "F64":
         values = values.copy()  # writable, as torch needs: the mapped file is read-only
-    else:
-        values = values.astype(np.float32)  # a private, writable copy even when already float32
+    elif values.dtype != np.float32 or not values.flags.writeable:
+        values = values.astype(np.float32)  # a private, writable copy (torch needs one; a mapped file is read-only)
     return values.reshape(rows, -1)
 
 
@@ -185,7 +188,9 @@ def analyse_spectra(
         layers.extend(_layer(m, values, options) for (m, _), values in zip(pending, eigenvalues, strict=True))
         pending.clear()
 
-    for tensor in sorted(tensors, key=lambda t: depth_key(t.name)):
+    # Tensors are taken one at a time as they come (a dequantised GGUF tensor exists only while it
+    # is measured); the layers are put in depth order at the end.
+    for tensor in tensors:
         if len(tensor.shape) < 2:
             continue
         reason = skip_reason(tensor, options)
@@ -240,7 +245,10 @@ def _measure(tensor: StoredTensor, options: SpectralOptions, device, torch) -> _
     host = _as_matrix(tensor)
     rows, columns = host.shape
     matrix = torch.from_numpy(host).to(device)
-    frobenius_squared = float(torch.linalg.vector_norm(matrix, dtype=torch.float64)) ** 2
+    # Summed over blocks of rows so the float64 copy the norm makes is a block, not the matrix.
+    frobenius_squared = sum(
+        float(torch.linalg.vector_norm(block, dtype=torch.float64)) ** 2 for block in matrix.split(NORM_BLOCK_ROWS)
+    )
     if not math.isfinite(frobenius_squared):
         return None
     zero_rows = int((~matrix.any(dim=1)).sum())

