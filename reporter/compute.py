@@ -467,8 +467,14 @@ def _compute_facts(
             on_progress=lambda done, total: progress.message(f"  {loaded.slug}: scored {done:,} of {total:,} rows"),
         )
 
-    performance: Any = NotReported(not_reported="the spec declares no evaluation data")
-    fairness: Any = NotReported(not_reported="the spec declares no evaluation data")
+    unlabelled = (
+        "a language model is measured by perplexity, a bias probe and sample outputs (see Metrics); "
+        "the spec declares no labelled evaluation data to disaggregate"
+        if spec.language_model
+        else "the spec declares no evaluation data"
+    )
+    performance: Any = NotReported(not_reported=unlabelled)
+    fairness: Any = NotReported(not_reported=unlabelled)
     if evaluation_data is not None and spec.evaluation is not None and eval_table is not None:
         if outcome.evaluation_scores is None and not (
             spec.evaluation.scores_column or spec.evaluation.predictions_column

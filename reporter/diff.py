@@ -25,6 +25,7 @@ from reporter.facts import (
     NotReported,
     PerformanceFacts,
     PermutationImportanceFacts,
+    PerplexityFacts,
     RegressionPerformanceFacts,
     TrainingFacts,
 )
@@ -51,7 +52,8 @@ MULTICLASS_METRICS = (
     "brier_score",
     "expected_calibration_error",
 )
-METRICS = tuple(dict.fromkeys(CLASSIFICATION_METRICS + MULTICLASS_METRICS + REGRESSION_METRICS))
+LANGUAGE_METRICS = ("perplexity", "bits_per_byte")
+METRICS = tuple(dict.fromkeys(CLASSIFICATION_METRICS + MULTICLASS_METRICS + REGRESSION_METRICS + LANGUAGE_METRICS))
 STATUS_RANK = {"not_computed": 0, "pass": 1, "warn": 2, "fail": 3}
 LARGEST_MOVERS = 5
 
@@ -175,7 +177,7 @@ def _diff_model(old: FactsRecord, new: FactsRecord) -> ModelDiff:
         slug=new.slug,
         name=new.card.name,
         status="changed",
-        metrics=_metric_changes(old.performance, new.performance),
+        metrics=_metric_changes(old.performance, new.performance) + _language_changes(old, new),
         importances=_importance_changes(old, new),
         privacy=_privacy_changes(old, new),
         disparities=_disparity_changes(old.fairness, new.fairness),
@@ -256,6 +258,18 @@ def metric_change(name: str, old: Interval, new: Interval) -> MetricChange:
     return MetricChange(
         name=name, base=old.value, head=new.value, delta=delta, low=low, high=high, significant=significant
     )
+
+
+def _language_changes(old: FactsRecord, new: FactsRecord) -> list[MetricChange]:
+    """A language model's perplexity and bits per byte, when both sides measured them on the same text."""
+    a, b = (getattr(f.language_model, "perplexity", None) for f in (old, new))
+    if not (isinstance(a, PerplexityFacts) and isinstance(b, PerplexityFacts)) or a.source != b.source:
+        return []
+    return [
+        metric_change(name, getattr(a, name), getattr(b, name))
+        for name in LANGUAGE_METRICS
+        if getattr(a, name).value != getattr(b, name).value
+    ]
 
 
 PRIVACY_METRICS = {

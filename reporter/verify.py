@@ -4,7 +4,8 @@ the facts record its card was made from.
 The spec names the weights to load (a checkpoint someone downloaded, or `published:` for this
 project's own artifact) and the evaluation data; the model is run again, without the cache, and
 every figure of the published record (weights fingerprint, performance, fairness, embedding bias,
-explanations) must come out equal; a family the record's older schema did not have is skipped.
+explanations, a language model's perplexity, bias probe and sample outputs) must come out equal; a
+family the record's older schema did not have is skipped.
 Machine-dependent figures (timings, provenance) are not compared.
 """
 
@@ -24,7 +25,7 @@ from reporter.pipeline import build_facts
 from reporter.project import Project, load_project_specs
 from reporter.settings import BuildSettings
 
-COMPARED = ("performance", "fairness", "embedding_bias", "explanations")
+COMPARED = ("performance", "fairness", "embedding_bias", "explanations", "language_model")
 TOLERANCE = 1e-9
 
 

@@ -323,3 +323,29 @@ def test_the_privacy_gate_fires_on_a_model_that_leaks_more_than_its_base() -> No
             ]
     with pytest.raises(InputError, match="unknown privacy 'auc'"):
         diff_facts([base], [base], rules=["privacy:auc:+0.02"])
+
+
+def test_a_language_model_perplexity_is_compared_and_gated() -> None:
+    """A quantized rebuild that predicts the same text worse fires a perplexity gate; other text is not compared."""
+    from reporter.facts import FactsRecord
+
+    record = FactsRecord.model_validate_json(
+        (REPO / "tests" / "fixtures" / "facts" / "examples" / "smollm2-135m-instruct.json").read_text()
+    )
+    perplexity = record.language_model.perplexity
+
+    def with_perplexity(value: float, source: str | None = None) -> FactsRecord:
+        moved = perplexity.model_copy(
+            update={
+                "perplexity": Interval(value=value, low=value - 4, high=value + 4),
+                "source": source or perplexity.source,
+            }
+        )
+        language = record.language_model.model_copy(update={"perplexity": moved})
+        return record.model_copy(update={"language_model": language})
+
+    result = diff_facts([with_perplexity(95.0)], [with_perplexity(120.0)], rules=["metric:perplexity:+10"])
+    [change] = result.models[0].metrics
+    assert change.name == "perplexity" and change.delta == pytest.approx(25.0) and change.significant
+    assert result.fired[0].reasons == ["smollm2-135m-instruct: perplexity 95.0000 → 120.0000 (+25.0000)"]
+    assert diff_facts([with_perplexity(95.0)], [with_perplexity(120.0, "other text")]).models[0].metrics == []

@@ -160,6 +160,9 @@ def test_a_causal_lm_folder_is_measured_and_published(tiny_causal_lm: Path, make
     card = (root / "site_src" / "models" / "tiny-lm" / "index.md").read_text()
     assert "<script>" not in card and "&lt;script&gt;alert\\(1\\)&lt;/script&gt; Tell me \\| a story" in card
     assert "**Perplexity** on 2 documents" in card and "Likelihood bias probe" in card
+    published = root / "site" / "models" / "tiny-lm" / "facts.json"
+    verified = reporter("verify", str(root / "models" / "tiny-lm" / "model.yaml"), str(published), cwd=root)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
 def test_the_packaged_smollm2_gguf_answers_and_scores_like_torch() -> None:
