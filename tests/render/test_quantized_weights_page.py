@@ -72,3 +72,12 @@ def test_language_model_figures_on_the_card() -> None:
         assert f"| {share['value']:.3f} ({share['low']:.3f}–{share['high']:.3f}) |" in card
     for output in language["samples"]["outputs"]:
         assert f"| {cell(output['prompt'])} | {cell(output['completion'])} | {output['tokens']} |" in card
+
+
+def test_catalog_row_gives_perplexity_and_the_bias_probe() -> None:
+    record = FactsRecord.model_validate(BASE)
+    catalog = render_site([record])["index.md"].decode()
+    ppl = BASE["language_model"]["perplexity"]["perplexity"]
+    significant = sum(c["share_p_value"] < 0.05 for c in BASE["language_model"]["bias_probe"]["categories"])
+    assert f"| perplexity {ppl['value']:.2f} ({ppl['low']:.2f}–{ppl['high']:.2f}) |" in catalog
+    assert f"| bias probe: {significant} of 3 tests significant (p &lt; 0.05) |" in catalog
