@@ -10,12 +10,14 @@ from pathlib import Path
 import gguf
 import numpy as np
 import pytest
+import torch
 from gguf.quants import dequantize, quantize
 
 from reporter.errors import ModelFileError
 from reporter.extract import weights as w
 from reporter.extract.gguf_file import iter_gguf_tensors, read_gguf_header
 from tests.conftest import SMOLLM2
+from tests.extract.test_weights import reference
 
 Q = gguf.GGMLQuantizationType
 
@@ -94,16 +96,10 @@ def test_dequantised_values_match_gguf(tiny) -> None:
 
 
 def reference_statistics(values: np.ndarray) -> dict[str, float]:
-    x = values.astype(np.float64).ravel()
+    """test_weights' float64 reference, plus the small-value fraction."""
     return {
-        "mean": x.mean(),
-        "std": x.std(),
-        "min": x.min(),
-        "max": x.max(),
-        "abs_max": np.abs(x).max(),
-        "l2_norm": np.sqrt((x**2).sum()),
-        "zero_fraction": (x == 0).sum() / x.size,
-        "small_fraction": (np.abs(x) < 1e-6).sum() / x.size,
+        **reference(torch.from_numpy(np.array(values))),
+        "small_fraction": (np.abs(values) < 1e-6).mean(),
     }
 
 
