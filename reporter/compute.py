@@ -51,6 +51,7 @@ from reporter.facts import (
     Owner,
     PrivacyFacts,
     TokenAttributionFacts,
+    TokenClassificationFacts,
 )
 from reporter.language_job import language_inputs, language_model_facts
 from reporter.progress import JobProgress
@@ -221,6 +222,49 @@ def _predictions_table(project: Project, loaded: LoadedSpec, eval_table: Table |
                 f"Fix: use one of its columns {', '.join(map(str, table.frame.columns))}"
             )
     return table
+
+
+TAGGED_ENTITIES = (
+    "a token classifier is measured on the entities it tags, overall, per type and per group (see Metrics)"
+)
+NOT_FOR_TAGGERS = (
+    "{what} is measured for models that score whole rows; the build does not yet run it for token classifiers"
+)
+
+
+def _token_classification(
+    project: Project,
+    loaded: LoadedSpec,
+    train_table: Table | None,
+    eval_table: Table,
+    *,
+    device: str,
+    settings: BuildSettings,
+    progress: JobProgress,
+    checkpoint_dir: Path,
+    resolve: Callable[[Any, str], Path],
+) -> tuple[RunOutcome, TokenClassificationFacts]:
+    """Train or load a token classifier and measure it on the tagged evaluation sentences."""
+    from reporter.token_job import loaded_tagger, token_classification_facts, token_inputs, trained_tagger
+
+    inputs = token_inputs(project, loaded, train_table, eval_table)  # checked before any model is touched
+    if inputs.train is not None:
+        tagger = trained_tagger(
+            loaded, inputs.train, device=device, checkpoint_dir=checkpoint_dir, resolve=resolve, progress=progress
+        )
+    else:
+        tagger = loaded_tagger(loaded, load_path(project, loaded, settings), device=device, convert_dir=checkpoint_dir)
+    evaluation = loaded.spec.evaluation
+    assert evaluation is not None
+    return token_classification_facts(
+        loaded,
+        inputs,
+        tagger,
+        device=device,
+        settings=settings,
+        progress=progress,
+        source=f"{eval_table.source.id}, tokens {evaluation.tokens_column!r}, tags {evaluation.label!r}",
+    )
 
 
 NO_SEAT = "the spec asks for no embedding association test (`embedding_bias:`)"
@@ -426,7 +470,8 @@ def _compute_facts(
     if spec.evaluation and spec.evaluation.task == "multiclass_classification":
         read = [t for t in (train_table, eval_table, predictions_table) if t is not None]
         classes = class_names(read, spec.evaluation)
-    if spec.evaluation and eval_table is not None:
+    tagging = spec.evaluation is not None and spec.evaluation.task == "token_classification"
+    if spec.evaluation and eval_table is not None and not tagging:
         evaluation_data = label_data(eval_table, spec.evaluation, spec_path=loaded.path, classes=classes)
 
     kinds = {named.field: named.kind for named in SpecFiles.of(loaded).file_refs()}
@@ -437,9 +482,23 @@ def _compute_facts(
     language = language_inputs(project, loaded, eval_table)  # checked before a model is loaded
     association_tests = None
     train_data = None
-    if spec.source.train and spec.evaluation and train_table is not None:
+    if spec.source.train and spec.evaluation and train_table is not None and not tagging:
         train_data = label_data(train_table, spec.evaluation, spec_path=loaded.path, classes=classes)
-    if spec.source.train:
+    token_classification: Any = NotReported(not_reported="the model is not a token classifier")
+    if tagging:
+        assert eval_table is not None
+        outcome, token_classification = _token_classification(
+            project,
+            loaded,
+            train_table,
+            eval_table,
+            device=device,
+            settings=settings,
+            progress=progress,
+            checkpoint_dir=checkpoint_dir,
+            resolve=resolve,
+        )
+    elif spec.source.train:
         from reporter.runners.train import run_training
 
         assert train_data is not None and evaluation_data is not None and spec.evaluation is not None
@@ -471,6 +530,8 @@ def _compute_facts(
         "a language model is measured by perplexity, a bias probe and sample outputs (see Metrics); "
         "the spec declares no labelled evaluation data to disaggregate"
         if spec.language_model
+        else TAGGED_ENTITIES
+        if tagging
         else "the spec declares no evaluation data"
     )
     performance: Any = NotReported(not_reported=unlabelled)
@@ -499,12 +560,16 @@ def _compute_facts(
     language_model = language_model_facts(
         loaded, language, outcome.language, device=device, settings=settings, progress=progress
     )
-    explanations = _explanations(
-        loaded,
-        evaluation_data if not isinstance(performance, NotReported) else None,
-        outcome,
-        settings=settings,
-        progress=progress,
+    explanations = (
+        NotReported(not_reported=NOT_FOR_TAGGERS.format(what="permutation importance and token attributions"))
+        if tagging
+        else _explanations(
+            loaded,
+            evaluation_data if not isinstance(performance, NotReported) else None,
+            outcome,
+            settings=settings,
+            progress=progress,
+        )
     )
     return FactsRecord(
         slug=loaded.slug,
@@ -525,7 +590,9 @@ def _compute_facts(
         inference=outcome.inference,
         embedding_bias=embedding_bias,
         explanations=explanations,
-        privacy=_privacy(
+        privacy=NotReported(not_reported=NOT_FOR_TAGGERS.format(what="the membership-inference audit"))
+        if tagging
+        else _privacy(
             loaded,
             train_data,
             evaluation_data if not isinstance(performance, NotReported) else None,
@@ -533,8 +600,13 @@ def _compute_facts(
             settings=settings,
         ),
         openness=openness_facts(
-            spec, data=data, performance=performance, embedding_bias=embedding_bias, language_model=language_model
+            spec,
+            data=data,
+            performance=performance if not tagging else token_classification,
+            embedding_bias=embedding_bias,
+            language_model=language_model,
         ),
         language_model=language_model,
+        token_classification=token_classification,
         provenance=extract_provenance(device=device, cache_key=key, project_commit=project_commit),
     )

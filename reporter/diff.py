@@ -27,6 +27,7 @@ from reporter.facts import (
     PermutationImportanceFacts,
     PerplexityFacts,
     RegressionPerformanceFacts,
+    TokenClassificationFacts,
     TrainingFacts,
 )
 
@@ -53,7 +54,11 @@ MULTICLASS_METRICS = (
     "expected_calibration_error",
 )
 LANGUAGE_METRICS = ("perplexity", "bits_per_byte")
-METRICS = tuple(dict.fromkeys(CLASSIFICATION_METRICS + MULTICLASS_METRICS + REGRESSION_METRICS + LANGUAGE_METRICS))
+ENTITY_METRICS = ("entity_precision", "entity_recall", "entity_f1")
+"""A token classifier's micro-averaged entity scores in its headline reading."""
+METRICS = tuple(
+    dict.fromkeys(CLASSIFICATION_METRICS + MULTICLASS_METRICS + REGRESSION_METRICS + LANGUAGE_METRICS + ENTITY_METRICS)
+)
 STATUS_RANK = {"not_computed": 0, "pass": 1, "warn": 2, "fail": 3}
 LARGEST_MOVERS = 5
 
@@ -177,7 +182,9 @@ def _diff_model(old: FactsRecord, new: FactsRecord) -> ModelDiff:
         slug=new.slug,
         name=new.card.name,
         status="changed",
-        metrics=_metric_changes(old.performance, new.performance) + _language_changes(old, new),
+        metrics=_metric_changes(old.performance, new.performance)
+        + _language_changes(old, new)
+        + _entity_changes(old, new),
         importances=_importance_changes(old, new),
         privacy=_privacy_changes(old, new),
         disparities=_disparity_changes(old.fairness, new.fairness),
@@ -269,6 +276,21 @@ def _language_changes(old: FactsRecord, new: FactsRecord) -> list[MetricChange]:
         metric_change(name, getattr(a, name), getattr(b, name))
         for name in LANGUAGE_METRICS
         if getattr(a, name).value != getattr(b, name).value
+    ]
+
+
+def _entity_changes(old: FactsRecord, new: FactsRecord) -> list[MetricChange]:
+    """A token classifier's headline entity scores, when both sides tagged the same data in the same reading."""
+    a, b = (f.token_classification for f in (old, new))
+    if not (isinstance(a, TokenClassificationFacts) and isinstance(b, TokenClassificationFacts)):
+        return []
+    if (a.source, a.headline_mode) != (b.source, b.headline_mode):
+        return []
+    before, after = (next(m.micro for m in t.modes if m.mode == t.headline_mode) for t in (a, b))
+    return [
+        metric_change(name, getattr(before, name.removeprefix("entity_")), getattr(after, name.removeprefix("entity_")))
+        for name in ENTITY_METRICS
+        if getattr(before, name.removeprefix("entity_")).value != getattr(after, name.removeprefix("entity_")).value
     ]
 
 

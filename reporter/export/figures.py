@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reporter.facts import FactsRecord, FairnessFacts, Interval, LanguageModelFacts, NotReported
+from reporter.facts import (
+    FactsRecord,
+    FairnessFacts,
+    Interval,
+    LanguageModelFacts,
+    NotReported,
+    TokenClassificationFacts,
+)
 
 CONFIDENCE = 0.95
 
@@ -44,7 +51,7 @@ class Figure:
 
 def figures_of(facts: FactsRecord) -> list[Figure]:
     """Every defined figure: performance, per-group metrics, disparities, embedding association tests,
-    and a language model's perplexity and bias probe."""
+    a language model's perplexity and bias probe, and a token classifier's entity scores."""
     figures: list[Figure] = []
     if not isinstance(facts.performance, NotReported):
         figures.extend(_intervals(facts.performance, feature=None, group=None))
@@ -67,6 +74,35 @@ def figures_of(facts: FactsRecord) -> list[Figure]:
             figures.append(Figure("seat_p_value", test.p_value, None, None, feature=test.name))
     if isinstance(facts.language_model, LanguageModelFacts):
         figures.extend(_language_figures(facts.language_model))
+    if isinstance(facts.token_classification, TokenClassificationFacts):
+        figures.extend(_entity_figures(facts.token_classification))
+    return figures
+
+
+def _entity_figures(tagging: TokenClassificationFacts) -> list[Figure]:
+    """Micro entity scores in both readings, the headline reading's per type and per group, token
+    accuracy and the name probe's recognition rates; metric names carry the reading."""
+    figures = []
+    for mode in tagging.modes:
+        for name in ("precision", "recall", "f1"):
+            metric = f"entity_{name}_{mode.mode}"
+            figures.extend(_figure(metric, getattr(mode.micro, name), feature=None, group=None))
+            if mode.mode == tagging.headline_mode:
+                for scores in mode.types:
+                    figures.extend(_figure(metric, getattr(scores, name), feature="entity_type", group=scores.type))
+    figures.extend(_figure("token_accuracy", tagging.token_accuracy, feature=None, group=None))
+    if not isinstance(tagging.groups, NotReported):
+        for feature in tagging.groups:
+            for group in feature.groups:
+                for name in ("recall", "f1"):
+                    value = getattr(group, name)
+                    if value is not None:
+                        metric = f"entity_{name}_{tagging.headline_mode}"
+                        figures.extend(_figure(metric, value, feature=feature.feature, group=group.group))
+    if not isinstance(tagging.name_probe, NotReported):
+        for probe_group in tagging.name_probe.groups:
+            metric = f"names_recognised_as_{tagging.name_probe.entity_type}"
+            figures.extend(_figure(metric, probe_group.recognised, feature="name_probe", group=probe_group.group))
     return figures
 
 

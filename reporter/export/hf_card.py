@@ -42,6 +42,8 @@ def pipeline_tag_of(facts: FactsRecord) -> str | None:
     performance = facts.performance
     if module.endswith("ForSequenceClassification") or facts.architecture.recipe == "text_classifier":
         return "text-classification"
+    if not isinstance(facts.token_classification, NotReported):
+        return "token-classification"
     if not isinstance(facts.language_model, NotReported):
         return "text-generation"
     if not isinstance(performance, NotReported):

@@ -52,6 +52,9 @@ def _measure(table: Table, evaluation: Evaluation | None) -> DataMeasurements:
     label_balance: dict[str, int] | NotReported
     if evaluation is not None and evaluation.task == "regression":
         label_balance = NotReported(not_reported="the label is a number (regression); the model card gives its mean")
+    elif evaluation is not None and evaluation.task == "token_classification" and evaluation.label in frame.columns:
+        tags = frame[evaluation.label].dropna().astype(str).str.split().explode()
+        label_balance = {str(k): int(v) for k, v in sorted(tags.value_counts().items())}
     elif evaluation is not None and evaluation.label in frame.columns:
         counts = frame[evaluation.label].astype("string").str.strip().fillna("(missing)").value_counts()
         label_balance = {str(k): int(v) for k, v in sorted(counts.items())}

