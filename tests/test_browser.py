@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import HOSTILE_TYPE, REPO
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -126,6 +126,29 @@ def test_a_language_model_card_prints_prompts_and_completions_as_text(browser, l
         assert dialogs == []
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "language-model-card.png"), full_page=True)
+    finally:
+        server.shutdown()
+
+
+def test_a_named_entity_card_shows_entities_and_hostile_tags_as_text(browser, ner_project: Path) -> None:
+    handler = functools.partial(QuietHandler, directory=str(ner_project / "site"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        page = browser.new_page()
+        dialogs: list[str] = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(f"http://127.0.0.1:{server.server_port}/models/test-ner/index.html", wait_until="networkidle")
+        content = page.locator("article")
+        assert content.locator("script").count() == 0 and content.locator("img").count() == 0
+        text = content.inner_text()
+        for phrase in ("Entities, all types", "Per entity type", "Span errors", "Entities by mentions", "Name probe"):
+            assert phrase in text
+        assert HOSTILE_TYPE in text and "<script>alert(1)</script>" in text and "Test <b>NER</b>" in text
+        assert content.locator("table").count() >= 5
+        assert dialogs == []
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "named-entity-card.png"), full_page=True)
     finally:
         server.shutdown()
 

@@ -22,7 +22,15 @@ def write(tmp_path: Path, text: str, slug: str = "model-a") -> Path:
 
 
 @pytest.mark.parametrize(
-    "slug", ["adult-income-mlp", "adult-income-minilm", "adult-hours-mlp", "compas-risk-mlp", "minilm-embeddings"]
+    "slug",
+    [
+        "adult-income-mlp",
+        "adult-income-minilm",
+        "adult-hours-mlp",
+        "compas-risk-mlp",
+        "minilm-embeddings",
+        "wnut16-minilm-ner",
+    ],
 )
 def test_example_specs_load(slug: str) -> None:
     loaded = load_spec(REPO / "models" / slug / "model.yaml")
@@ -204,3 +212,20 @@ def test_repeated_list_entries_are_located(tmp_path: Path, old: str, new: str, f
     problems = problems_of(write(tmp_path, TABULAR_SPEC.replace(old, new, 1)))
     [problem] = [p for p in problems if p.field == field]
     assert "listed more than once" in problem.message and problem.line is not None
+
+
+def test_token_classification_rules_are_located(tmp_path: Path) -> None:
+    ner = (REPO / "models" / "wnut16-minilm-ner" / "model.yaml").read_text()
+    text = ner.replace("  tokens_column: tokens\n", "  threshold: 0.5\n").replace(
+        "    recipe: token_classifier", "    recipe: text_classifier"
+    )
+    found = {p.field: p for p in problems_of(write(tmp_path, text))}
+    assert "needs the column of each sentence" in found["evaluation.tokens_column"].message
+    assert "no threshold" in found["evaluation.threshold"].message
+    assert found["evaluation.threshold"].line is not None
+    text = TABULAR_SPEC + "  tokens_column: words\n"
+    [problem] = problems_of(write(tmp_path, text, slug="model-b"))
+    assert (problem.field, problem.message) == (
+        "evaluation.tokens_column",
+        "only token classification reads a column of tokens",
+    )

