@@ -32,7 +32,17 @@ def hash_path(path: Path) -> str:
     return digest.hexdigest()
 
 
-FACT_CODE = ("runners", "extract", "datasets.py", "facts.py", "compute.py", "language_job.py", "jobs.py", "spec.py")
+FACT_CODE = (
+    "runners",
+    "extract",
+    "datasets.py",
+    "facts.py",
+    "compute.py",
+    "language_job.py",
+    "token_job.py",
+    "jobs.py",
+    "spec.py",
+)
 
 
 def reporter_code_hash() -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from reporter.datasets import MISSING_GROUP, Table
 from reporter.errors import DataError
@@ -79,8 +80,8 @@ def tagged_sentences(table: Table, evaluation: Evaluation, *, spec_path: Path, f
     tokens, tags = [], []
     for row, (words, labels) in enumerate(zip(frame[evaluation.tokens_column], frame[evaluation.label], strict=True)):
         where = f"{table.path}: row {int(table.positions[row]) + 1} ({spec_path}: {field})"
-        split_words = str(words).split() if isinstance(words, str) else []
-        split_tags = str(labels).split() if isinstance(labels, str) else []
+        split_words = [] if pd.isna(words) else str(words).split()  # a lone number is read as one
+        split_tags = [] if pd.isna(labels) else str(labels).split()
         if not split_words:
             raise DataError(f"{where}: the sentence has no tokens. Fix: remove the row or give its tokens")
         if len(split_words) != len(split_tags):
