@@ -164,7 +164,7 @@ def trained_tagger(
     """Fine-tune with the `token_classifier` recipe and publish the model as a transformers folder."""
     from reporter.runners.device import seed_everything
     from reporter.runners.recipes import check_epoch, validate_hyperparameters
-    from reporter.runners.token_classifier import TRAIN_FIGURES, tag_sentences, train
+    from reporter.runners.token_classifier import TRAIN_FIGURES, train
     from reporter.runners.train import plain_hyperparameter, publish
 
     source = loaded.spec.source.train
@@ -214,43 +214,40 @@ def trained_tagger(
         evaluation_scores=None,
         inference=NotReported(not_reported="replaced once the evaluation sentences are tagged"),
     )
-
-    def tag(tokens: list[list[str]], on_progress: Callable[[int, int], None] | None = None) -> Any:
-        return tag_sentences(
-            trained.model,
-            trained.tokenizer,
-            tokens,
-            labels=trained.labels,
-            max_length=params.max_length,
-            batch_size=DEFAULT_BATCH_SIZE,
-            on_progress=on_progress,
-        )
-
+    tag = _tagging(
+        trained.model, trained.tokenizer, trained.labels, max_length=params.max_length, batch_size=DEFAULT_BATCH_SIZE
+    )
     return Tagger(tag=tag, labels=trained.labels, outcome=outcome)
 
 
 def loaded_tagger(loaded: LoadedSpec, folder: Path, *, device: str, convert_dir: Path) -> Tagger:
     """A published `...ForTokenClassification` folder, run the way a trained one is."""
     from reporter.runners.load import input_length, load_token_classifier
-    from reporter.runners.token_classifier import tag_sentences
 
     load = loaded.spec.source.load
     assert load is not None
     found = load_token_classifier(loaded, folder, device=device, convert_dir=convert_dir)
     max_length = input_length(load, found.model, found.tokenizer)
+    tag = _tagging(found.model, found.tokenizer, found.labels, max_length=max_length, batch_size=load.batch_size)
+    return Tagger(tag=tag, labels=found.labels, outcome=found.described)
+
+
+def _tagging(model: Any, tokenizer: Any, labels: list[str], *, max_length: int, batch_size: int) -> Callable[..., Any]:
+    """The one way a job tags sentences with a model, whether trained or loaded."""
+    from reporter.runners.token_classifier import tag_sentences
 
     def tag(tokens: list[list[str]], on_progress: Callable[[int, int], None] | None = None) -> Any:
         return tag_sentences(
-            found.model,
-            found.tokenizer,
+            model,
+            tokenizer,
             tokens,
-            labels=found.labels,
+            labels=labels,
             max_length=max_length,
-            batch_size=load.batch_size,
+            batch_size=batch_size,
             on_progress=on_progress,
         )
 
-    return Tagger(tag=tag, labels=found.labels, outcome=found.described)
+    return tag
 
 
 def token_classification_facts(

@@ -434,3 +434,19 @@ def ner_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert result.returncode == 0, result.stderr
     assert "test-ner: epoch 3/3" in result.stderr
     return root
+
+
+def tag_one_sentence(model: object, tokenizer: object, words: list[str], *, max_length: int | None = None) -> list[str]:
+    """The tagging oracle: one sentence per plain forward pass, each word's tag (from the model's
+    `id2label`) at its first sub-token, words past the input length tagged O."""
+    options = {"max_length": max_length} if max_length else {}
+    encoded = tokenizer(words, is_split_into_words=True, truncation=True, return_tensors="pt", **options)  # type: ignore[operator]
+    with torch.no_grad():
+        best = model(**encoded).logits[0].argmax(dim=-1).tolist()  # type: ignore[operator]
+    tags = ["O"] * len(words)
+    seen: set[int] = set()
+    for position, word in enumerate(encoded.word_ids(0)):
+        if word is not None and word not in seen:
+            seen.add(word)
+            tags[word] = model.config.id2label[best[position]]  # type: ignore[attr-defined]
+    return tags

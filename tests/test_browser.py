@@ -7,6 +7,7 @@ Screenshots are saved under `test-output/screenshots/`.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import os
@@ -109,15 +110,24 @@ def test_untrusted_text_runs_no_script_and_injects_nothing(browser, site_url) ->
     assert dialogs == []
 
 
-def test_a_language_model_card_prints_prompts_and_completions_as_text(browser, lm_project: Path) -> None:
-    handler = functools.partial(QuietHandler, directory=str(lm_project / "site"))
+@contextlib.contextmanager
+def card_of(browser: object, site: Path, slug: str) -> Iterator[tuple[object, list[str]]]:
+    """A model card of a built site served on 127.0.0.1, open in a new page, with the dialogs it raised."""
+    handler = functools.partial(QuietHandler, directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        page = browser.new_page()
+        page = browser.new_page()  # type: ignore[attr-defined]
         dialogs: list[str] = []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.goto(f"http://127.0.0.1:{server.server_port}/models/tiny-lm/index.html", wait_until="networkidle")
+        page.goto(f"http://127.0.0.1:{server.server_port}/models/{slug}/index.html", wait_until="networkidle")
+        yield page, dialogs
+    finally:
+        server.shutdown()
+
+
+def test_a_language_model_card_prints_prompts_and_completions_as_text(browser, lm_project: Path) -> None:
+    with card_of(browser, lm_project / "site", "tiny-lm") as (page, dialogs):
         content = page.locator("article")
         assert content.locator("script").count() == 0 and content.locator("i").count() == 0
         text = content.inner_text()
@@ -126,19 +136,10 @@ def test_a_language_model_card_prints_prompts_and_completions_as_text(browser, l
         assert dialogs == []
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "language-model-card.png"), full_page=True)
-    finally:
-        server.shutdown()
 
 
 def test_a_named_entity_card_shows_entities_and_hostile_tags_as_text(browser, ner_project: Path) -> None:
-    handler = functools.partial(QuietHandler, directory=str(ner_project / "site"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        page = browser.new_page()
-        dialogs: list[str] = []
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.goto(f"http://127.0.0.1:{server.server_port}/models/test-ner/index.html", wait_until="networkidle")
+    with card_of(browser, ner_project / "site", "test-ner") as (page, dialogs):
         content = page.locator("article")
         assert content.locator("script").count() == 0 and content.locator("img").count() == 0
         text = content.inner_text()
@@ -149,8 +150,6 @@ def test_a_named_entity_card_shows_entities_and_hostile_tags_as_text(browser, ne
         assert dialogs == []
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "named-entity-card.png"), full_page=True)
-    finally:
-        server.shutdown()
 
 
 def test_search_finds_a_model_by_name(browser, site_url) -> None:

@@ -12,32 +12,18 @@ import pytest
 from seqeval.metrics import accuracy_score, classification_report
 from seqeval.scheme import IOB2
 
-from tests.conftest import HOSTILE_TYPE, development_tweets, reporter
+from tests.conftest import HOSTILE_TYPE, development_tweets, reporter, tag_one_sentence
 
 pytestmark = pytest.mark.slow
 
 
 def tags_one_by_one(folder: Path, sentences: list[list[str]]) -> list[list[str]]:
-    """The published folder run the plain way: one sentence per forward pass, each word's tag at
-    its first sub-token, words past the tokenizer's length tagged O."""
-    import torch
+    """The published folder run the plain way, one sentence at a time, at its tokenizer's length."""
     from transformers import AutoModelForTokenClassification, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
     model = AutoModelForTokenClassification.from_pretrained(folder, local_files_only=True).eval()
-    tagged = []
-    for words in sentences:
-        encoded = tokenizer(words, is_split_into_words=True, truncation=True, return_tensors="pt")
-        with torch.no_grad():
-            best = model(**encoded).logits[0].argmax(dim=-1).tolist()
-        tags = ["O"] * len(words)
-        seen: set[int] = set()
-        for position, word in enumerate(encoded.word_ids(0)):
-            if word is not None and word not in seen:
-                seen.add(word)
-                tags[word] = model.config.id2label[best[position]]
-        tagged.append(tags)
-    return tagged
+    return [tag_one_sentence(model, tokenizer, words) for words in sentences]
 
 
 def seqeval_report(gold: list[list[str]], predicted: list[list[str]], mode: str) -> dict[str, dict[str, float]]:

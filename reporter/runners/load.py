@@ -324,10 +324,21 @@ def _load_transformers(
         embeddings = embed_texts(
             model, tokenizer, sentences, batch_size=load.batch_size, max_length=input_length(load, model, tokenizer)
         )
+    return replace(
+        _described_folder(folder, files, model),
+        evaluation_scores=scores,
+        inference=inference,
+        embeddings=embeddings,
+        score_rows=score_rows,
+        attribute_rows=attribute_rows,
+    )
+
+
+def _described_folder(folder: Path, files: list[Path], model: Any) -> RunOutcome:
+    """A loaded transformers folder as the extractors see it: its weight files, the stored tensors
+    that are parameters of ``model``, and the architecture its `config.json` declares."""
     raw = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-    parameters = dict(model.named_parameters())
-    prefix = getattr(model, "base_model_prefix", "")
-    names = _parameter_names(files, set(parameters), prefix)
+    names = _parameter_names(files, {n for n, _ in model.named_parameters()}, getattr(model, "base_model_prefix", ""))
     return RunOutcome(
         weight_files=files,
         parameter_names=names,
@@ -341,11 +352,8 @@ def _load_transformers(
         training=NotReported(
             not_reported="the model was trained elsewhere; see its data sources for what its authors published"
         ),
-        evaluation_scores=scores,
-        inference=inference,
-        embeddings=embeddings,
-        score_rows=score_rows,
-        attribute_rows=attribute_rows,
+        evaluation_scores=None,
+        inference=NotReported(not_reported="not run yet"),
     )
 
 
@@ -544,24 +552,7 @@ def load_token_classifier(loaded: LoadedSpec, folder: Path, *, device: str, conv
     model = AutoModelForTokenClassification.from_pretrained(
         folder, config=config, local_files_only=True, trust_remote_code=False, use_safetensors=files[0].parent == folder
     ).to(device)
-    raw = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-    names = _parameter_names(files, {n for n, _ in model.named_parameters()}, getattr(model, "base_model_prefix", ""))
-    described = RunOutcome(
-        weight_files=files,
-        parameter_names=names,
-        trainable_names=names,
-        architecture=ArchitectureFacts(
-            source="load",
-            recipe=None,
-            module_class=type(model).__name__,
-            config={k: _plain(raw[k]) for k in CONFIG_KEYS if k in raw},
-        ),
-        training=NotReported(
-            not_reported="the model was trained elsewhere; see its data sources for what its authors published"
-        ),
-        evaluation_scores=None,
-        inference=NotReported(not_reported="the model tags the evaluation sentences (see Entities)"),
-    )
+    described = _described_folder(folder, files, model)
     tokenizer = fast_tokenizer(folder, spec_path=loaded.path, field="source.load")
     return LoadedTagger(model=model, tokenizer=tokenizer, labels=labels, described=described)
 

@@ -7,7 +7,9 @@ folder only (never a hub), with remote code disabled.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -128,30 +130,15 @@ def train(context: TrainingContext) -> TrainedModel:
     config = network.config
     config.id2label = dict(enumerate(context.label_names or ["negative", "positive"]))
     config.label2id = {name: code for code, name in config.id2label.items()}
-    tokenizer.model_max_length = params.max_length  # so the published folder is run as it was evaluated
-
-    def save(folder: Path) -> None:
-        network.save_pretrained(folder, safe_serialization=True)
-        tokenizer.save_pretrained(folder)
 
     return TrainedModel(
-        save=save,
+        save=published_folder(network, tokenizer, max_length=params.max_length),
         attribute_rows=text_attributor(
             network, tokenizer, max_length=params.max_length, texts_and_spans=rows_as_text_with_spans, positive=1
         ),
         module=network,
         predict_scores=predict_scores,
-        architecture={
-            "base_model": params.base_model.describe(),
-            "model_type": config.model_type,
-            "hidden_size": config.hidden_size,
-            "num_hidden_layers": config.num_hidden_layers,
-            "num_attention_heads": config.num_attention_heads,
-            "intermediate_size": config.intermediate_size,
-            "vocab_size": config.vocab_size,
-            "max_length": params.max_length,
-            "head": "sequence classification, 2 labels",
-        },
+        architecture=encoder_architecture(network, params, head="sequence classification, 2 labels"),
         optimizer=f"AdamW (lr={params.learning_rate}, weight_decay={params.weight_decay})",
         schedule=f"linear warm-up over {params.warmup_fraction:.0%} of {steps} steps, then linear decay",
         validation_rows=len(val_idx),
@@ -159,3 +146,31 @@ def train(context: TrainingContext) -> TrainedModel:
         trained_rows=np.sort(train_idx),
         train_figures="running mean over each epoch's batches",
     )
+
+
+def encoder_architecture(network: Any, params: TextClassifierHyperparameters, *, head: str) -> dict[str, Any]:
+    """How a fine-tuned encoder is built: its base model, size and input length, and its head."""
+    config = network.config
+    return {
+        "base_model": params.base_model.describe(),
+        "model_type": config.model_type,
+        "hidden_size": config.hidden_size,
+        "num_hidden_layers": config.num_hidden_layers,
+        "num_attention_heads": config.num_attention_heads,
+        "intermediate_size": config.intermediate_size,
+        "vocab_size": config.vocab_size,
+        "max_length": params.max_length,
+        "head": head,
+    }
+
+
+def published_folder(network: Any, tokenizer: Any, *, max_length: int) -> Callable[[Path], None]:
+    """Saving a fine-tuned model as a transformers folder (safetensors weights and tokenizer), whose
+    tokenizer keeps the input length it was evaluated with, so the folder is run as it was."""
+    tokenizer.model_max_length = max_length
+
+    def save(folder: Path) -> None:
+        network.save_pretrained(folder, safe_serialization=True)
+        tokenizer.save_pretrained(folder)
+
+    return save

@@ -21,6 +21,7 @@ from reporter.errors import ModelFileError
 from reporter.extract.entities import OUTSIDE
 from reporter.facts import EpochFacts
 from reporter.runners.hyperparameters import TokenClassifierHyperparameters
+from reporter.runners.text_classifier import encoder_architecture, published_folder
 
 if TYPE_CHECKING:
     import torch
@@ -278,33 +279,16 @@ def train(
             )
         )
     network.eval()
-    tokenizer.model_max_length = params.max_length  # so the published folder is run as it was evaluated
-    config = network.config
-
-    def save(folder: Path) -> None:
-        network.save_pretrained(folder, safe_serialization=True)
-        tokenizer.save_pretrained(folder)
-
     return TrainedTagger(
         model=network,
         tokenizer=tokenizer,
         labels=labels,
-        architecture={
-            "base_model": params.base_model.describe(),
-            "model_type": config.model_type,
-            "hidden_size": config.hidden_size,
-            "num_hidden_layers": config.num_hidden_layers,
-            "num_attention_heads": config.num_attention_heads,
-            "intermediate_size": config.intermediate_size,
-            "vocab_size": config.vocab_size,
-            "max_length": params.max_length,
-            "head": f"token classification, {len(labels)} IOB2 tags",
-        },
+        architecture=encoder_architecture(network, params, head=f"token classification, {len(labels)} IOB2 tags"),
         optimizer=f"AdamW (lr={params.learning_rate}, weight_decay={params.weight_decay})"
         + (f", head lr={params.head_learning_rate}" if params.head_learning_rate else "")
         + (", embedding layer frozen" if params.freeze_embeddings else ""),
         schedule=f"linear warm-up over {params.warmup_fraction:.0%} of {steps} steps, then linear decay",
         train_rows=len(train_idx),
         validation_rows=len(val_idx),
-        save=save,
+        save=published_folder(network, tokenizer, max_length=params.max_length),
     )

