@@ -349,3 +349,34 @@ def test_a_language_model_perplexity_is_compared_and_gated() -> None:
     assert change.name == "perplexity" and change.delta == pytest.approx(25.0) and change.significant
     assert result.fired[0].reasons == ["smollm2-135m-instruct: perplexity 95.0000 → 120.0000 (+25.0000)"]
     assert diff_facts([with_perplexity(95.0)], [with_perplexity(120.0, "other text")]).models[0].metrics == []
+
+
+def test_a_named_entity_recognisers_entity_f1_is_compared_and_gated() -> None:
+    """A rebuild that finds fewer entities fires an entity-F1 gate; figures of another reading are not compared."""
+    from reporter.facts import FactsRecord
+
+    record = FactsRecord.model_validate_json(
+        (REPO / "tests" / "fixtures" / "facts" / "examples" / "wnut16-minilm-ner.json").read_text()
+    )
+    tagging = record.token_classification
+
+    def with_f1(value: float, headline: str = "conlleval") -> FactsRecord:
+        modes = [
+            m.model_copy(
+                update={
+                    "micro": m.micro.model_copy(
+                        update={"f1": Interval(value=value, low=value - 0.03, high=value + 0.03)}
+                    )
+                }
+            )
+            for m in tagging.modes
+        ]
+        return record.model_copy(
+            update={"token_classification": tagging.model_copy(update={"modes": modes, "headline_mode": headline})}
+        )
+
+    result = diff_facts([with_f1(0.21)], [with_f1(0.11)], rules=["metric:entity_f1:-0.05"])
+    [change] = result.models[0].metrics
+    assert change.name == "entity_f1" and change.delta == pytest.approx(-0.10) and change.significant
+    assert result.fired[0].reasons == ["wnut16-minilm-ner: entity_f1 0.2100 → 0.1100 (-0.1000)"]
+    assert diff_facts([with_f1(0.21)], [with_f1(0.11, headline="strict")]).models[0].metrics == []
