@@ -227,8 +227,13 @@ def _predictions_table(project: Project, loaded: LoadedSpec, eval_table: Table |
 TAGGED_ENTITIES = (
     "a token classifier is measured on the entities it tags, overall, per type and per group (see Metrics)"
 )
-NOT_FOR_TAGGERS = (
-    "{what} is measured for models that score whole rows; the build does not yet run it for token classifiers"
+NOT_EXPLAINED_TAGGER = (
+    "permutation importance and token attributions are measured on whole rows; "
+    "the build does not yet compute them for token classifiers"
+)
+NOT_AUDITED_TAGGER = (
+    "the membership-inference audit compares the losses of whole rows; "
+    "the build does not yet run it for token classifiers"
 )
 
 
@@ -561,7 +566,7 @@ def _compute_facts(
         loaded, language, outcome.language, device=device, settings=settings, progress=progress
     )
     explanations = (
-        NotReported(not_reported=NOT_FOR_TAGGERS.format(what="permutation importance and token attributions"))
+        NotReported(not_reported=NOT_EXPLAINED_TAGGER)
         if tagging
         else _explanations(
             loaded,
@@ -590,7 +595,7 @@ def _compute_facts(
         inference=outcome.inference,
         embedding_bias=embedding_bias,
         explanations=explanations,
-        privacy=NotReported(not_reported=NOT_FOR_TAGGERS.format(what="the membership-inference audit"))
+        privacy=NotReported(not_reported=NOT_AUDITED_TAGGER)
         if tagging
         else _privacy(
             loaded,
