@@ -38,10 +38,9 @@ from reporter.extract.openness import assess_openness
 from reporter.extract.provenance import extract_provenance
 from reporter.extract.proxies import PROXY_THRESHOLD, extract_proxies
 from reporter.extract.regression import Predictions, extract_regression_fairness, extract_regression_performance
-from reporter.extract.weights import extract_weights, sha256_file
+from reporter.extract.weights import extract_weights, sha256_file, with_spec_license
 from reporter.facts import (
     CardFacts,
-    DataSourceFacts,
     EmbeddingBiasFacts,
     ExplanationFacts,
     FactsRecord,
@@ -57,6 +56,7 @@ from reporter.language_job import language_inputs, language_model_facts
 from reporter.progress import JobProgress
 from reporter.project import Project, resolve_file
 from reporter.runners.outcome import RunOutcome
+from reporter.runners.returned import checked_attributions
 from reporter.settings import BuildSettings
 from reporter.spec import Evaluation, LoadedSpec, ModelSpec, SpecFiles, load_file_kind
 
@@ -96,31 +96,46 @@ def card_facts(spec: ModelSpec) -> CardFacts:
     )
 
 
-def openness_facts(
-    spec: ModelSpec,
-    *,
-    data: list[DataSourceFacts],
-    performance: object,
-    embedding_bias: object,
-    language_model: LanguageModelFacts | NotReported,
-) -> OpennessFacts:
-    """The openness class, from what the spec declares released and what the build publishes
-    (evaluation results: performance figures, the embedding association tests, or a language
-    model's perplexity or bias probe; sample outputs)."""
+def openness_facts(spec: ModelSpec, facts: FactsRecord) -> OpennessFacts:
+    """The openness class, from what the spec declares released and what the record publishes.
+
+    Evaluation results are published when any family of the record holds measured figures:
+    performance, entity scores, the embedding association tests, or a language model's
+    perplexity or bias probe. The one place this is decided, for fresh and cached facts alike.
+    """
+    language = facts.language_model
     language_evaluated = samples = False
-    if isinstance(language_model, LanguageModelFacts):
+    if isinstance(language, LanguageModelFacts):
         language_evaluated = not (
-            isinstance(language_model.perplexity, NotReported) and isinstance(language_model.bias_probe, NotReported)
+            isinstance(language.perplexity, NotReported) and isinstance(language.bias_probe, NotReported)
         )
-        samples = not isinstance(language_model.samples, NotReported)
+        samples = not isinstance(language.samples, NotReported)
+    measured = (facts.performance, facts.token_classification, facts.embedding_bias)
     return assess_openness(
         declared=spec.openness,
         model_license=spec.license,
-        data=data,
-        evaluation_reported=language_evaluated
-        or not (isinstance(performance, NotReported) and isinstance(embedding_bias, NotReported)),
+        data=facts.data,
+        evaluation_reported=language_evaluated or any(not isinstance(f, NotReported) for f in measured),
         samples_published=samples,
     )
+
+
+def with_declarations(facts: FactsRecord, spec: ModelSpec) -> FactsRecord:
+    """Facts with the spec's current card prose, openness and license check (a weight file's
+    declared license against the spec's), read back through JSON so that fresh and cached facts
+    serialise alike.
+
+    A model job and the driver's cache both end here: editing an intended use or a released
+    component must not retrain a model that took minutes to train, and the figures the openness
+    class is assessed from must be the record's own.
+    """
+    update = {
+        "card": card_facts(spec),
+        "weights": with_spec_license(facts.weights, spec.license),
+    }
+    declared = facts.model_copy(update=update)
+    declared = declared.model_copy(update={"openness": openness_facts(spec, declared)})
+    return FactsRecord.model_validate_json(declared.to_json())
 
 
 def compute_facts(project: Project, loaded: LoadedSpec, **options: Any) -> FactsRecord:
@@ -383,7 +398,12 @@ def _token_attributions(
     if options.attribution_rows == 0:
         return NotReported(not_reported="the spec sets `explanations.attribution_rows: 0`")
     chosen = explained_rows(len(data.labels), sample=options.attribution_rows, seed=options.seed)
-    found = outcome.attribute_rows(data.features.iloc[chosen])
+    found = checked_attributions(
+        outcome.attribute_rows(data.features.iloc[chosen]),
+        rows=len(chosen),
+        columns=len(data.features.columns),
+        where=f"{loaded.path}: {'source.train.recipe' if loaded.spec.source.train else 'source.load'}",
+    )
     if isinstance(found, NotReported):
         return found
     return extract_token_attributions(
@@ -576,7 +596,7 @@ def _compute_facts(
             progress=progress,
         )
     )
-    return FactsRecord(
+    record = FactsRecord(
         slug=loaded.slug,
         card=card_facts(spec),
         architecture=outcome.architecture,
@@ -604,14 +624,9 @@ def _compute_facts(
             outcome,
             settings=settings,
         ),
-        openness=openness_facts(
-            spec,
-            data=data,
-            performance=performance if not tagging else token_classification,
-            embedding_bias=embedding_bias,
-            language_model=language_model,
-        ),
+        openness=NotReported(not_reported="assessed from the record's own figures (with_declarations)"),
         language_model=language_model,
         token_classification=token_classification,
         provenance=extract_provenance(device=device, cache_key=key, project_commit=project_commit),
     )
+    return with_declarations(record, spec)

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reporter.cache import FactsCache, cache_key
-from reporter.compute import card_facts, load_path, openness_facts, published_artifact
+from reporter.compute import load_path, published_artifact, with_declarations
 from reporter.executors import Executor, choose_executor
 from reporter.extract.provenance import project_commit
-from reporter.extract.weights import with_spec_license
 from reporter.facts import CardFacts, FactsRecord
 from reporter.files import write_atomically
 from reporter.jobs import ModelJob
@@ -94,7 +93,7 @@ class _Driver:
             facts = None  # cached facts, but the artifact another spec loads was deleted: rebuild it
         if facts is not None:
             progress.model_started(loaded.slug, cached=True, training=False, epochs=None)
-            self.records[loaded.slug] = _with_declarations_of(facts, loaded.spec)
+            self.records[loaded.slug] = with_declarations(facts, loaded.spec)
             progress.model_done(loaded.slug)
             return
         executor.submit(
@@ -118,27 +117,10 @@ def computed_part(spec: ModelSpec) -> bytes:
 
     Editing an intended use, a limitation, a released component (or a comment) must not retrain a
     model that took minutes to train; the card prose and the openness class are taken from the
-    spec on every build instead (`_with_declarations_of`).
+    spec on every build instead (`reporter.compute.with_declarations`).
     """
     declared = set(CardFacts.model_fields) | {"openness"}
     return json.dumps(spec.model_dump(mode="json", exclude=declared), sort_keys=True).encode()
-
-
-def _with_declarations_of(facts: FactsRecord, spec: ModelSpec) -> FactsRecord:
-    """Cached facts with the spec's current card prose, openness and license check (a weight
-    file's declared license against the spec's), read back through JSON like fresh facts."""
-    update = {
-        "card": card_facts(spec),
-        "openness": openness_facts(
-            spec,
-            data=facts.data,
-            performance=facts.performance,
-            embedding_bias=facts.embedding_bias,
-            language_model=facts.language_model,
-        ),
-        "weights": with_spec_license(facts.weights, spec.license),
-    }
-    return FactsRecord.model_validate_json(facts.model_copy(update=update).to_json())
 
 
 def _declared_epochs(loaded: LoadedSpec) -> int | None:

@@ -450,3 +450,34 @@ def tag_one_sentence(model: object, tokenizer: object, words: list[str], *, max_
             seen.add(word)
             tags[word] = model.config.id2label[best[position]]  # type: ignore[attr-defined]
     return tags
+
+
+TINY_BERT_WORDS = "ann lives in paris hello there the a of and is was to at on for with by from".split()
+
+
+def save_tiny_bert(folder: Path, *, head: str, labels: list[str]) -> Path:
+    """A small random BERT with a real WordPiece vocabulary, saved as transformers saves a model
+    (config, safetensors weights, fast tokenizer files): the folder the model-folder checks and
+    the bad-input corpus damage one file at a time. ``head``: "token" or "sequence"."""
+    from transformers import BertConfig, BertForSequenceClassification, BertForTokenClassification, BertTokenizerFast
+
+    folder.mkdir(parents=True, exist_ok=True)
+    vocabulary = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *TINY_BERT_WORDS, *"abcdefghijklmnopqrstuvwxyz"]
+    vocabulary += [f"##{c}" for c in "abcdefghijklmnopqrstuvwxyz"]
+    (folder / "vocab.txt").write_text("\n".join(vocabulary) + "\n", encoding="utf-8")
+    tokenizer = BertTokenizerFast(vocab_file=str(folder / "vocab.txt"))
+    config = BertConfig(
+        vocab_size=len(vocabulary),
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=64,
+        id2label=dict(enumerate(labels)),
+        label2id={label: i for i, label in enumerate(labels)},
+    )
+    torch.manual_seed(0)
+    network = (BertForTokenClassification if head == "token" else BertForSequenceClassification)(config)
+    network.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder

@@ -21,7 +21,7 @@ import torch
 import yaml
 from safetensors.torch import save_file
 
-from tests.conftest import FIXTURES, read_adult, reporter, scaffold_project, tree_digest
+from tests.conftest import FIXTURES, read_adult, reporter, save_tiny_bert, scaffold_project, tree_digest
 
 pytestmark = pytest.mark.slow
 
@@ -93,6 +93,21 @@ def base_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def lay_tiny_bert(root: Path, options: dict | None) -> None:
+    """A tiny BERT folder the case's files are then laid over (`tiny_bert: {path, head, labels}`)."""
+    if options:
+        save_tiny_bert(root / options["path"], head=options["head"], labels=options["labels"])
+
+
+def damage_files(root: Path, expect: dict) -> None:
+    """`remove: [paths]` deletes files; `truncate: {path: bytes}` cuts a file to its first bytes."""
+    for relative in expect.get("remove") or []:
+        (root / relative).unlink()
+    for relative, size in (expect.get("truncate") or {}).items():
+        path = root / relative
+        path.write_bytes(path.read_bytes()[:size])
+
+
 def test_the_corpus_is_large_enough() -> None:
     assert len(CASES) >= 40
 
@@ -103,6 +118,7 @@ def test_bad_input_is_refused_cleanly(case: str, base_project: Path, tmp_path: P
     expect = yaml.safe_load((source / "expect.yaml").read_text())
     root = tmp_path / "project"
     shutil.copytree(base_project, root, symlinks=True)
+    lay_tiny_bert(root, expect.get("tiny_bert"))
     for path in sorted(source.rglob("*")):
         relative = path.relative_to(source)
         if path.is_dir() or relative.as_posix() == "expect.yaml":
@@ -113,6 +129,7 @@ def test_bad_input_is_refused_cleanly(case: str, base_project: Path, tmp_path: P
         kind = content.decode(errors="replace").strip()
         target.write_bytes(placeholder(kind).encode() if kind in PLACEHOLDERS else content)
     [case_model] = [p for p in (root / "models").iterdir() if p.name != "base"]
+    damage_files(root, expect)
     for link, pointee in (expect.get("symlink") or {}).items():
         (case_model / link).symlink_to(pointee)
     options = dict(expect.get("plugin_options") or {})

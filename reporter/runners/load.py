@@ -6,7 +6,6 @@ they are loaded with ``weights_only=True`` and converted to safetensors before a
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -17,10 +16,12 @@ import pandas as pd
 
 from reporter.datasets import LabelledData
 from reporter.errors import DataError, ModelFileError, RecipeError
-from reporter.extract.safetensors_file import weight_files_in
+from reporter.extract.safetensors_file import read_header
 from reporter.facts import ArchitectureFacts, InferenceFacts, NotReported
+from reporter.formats.transformers_folder import TransformersFolder, checked_folder
 from reporter.runners.attributions import Attributor
 from reporter.runners.outcome import RunOutcome
+from reporter.runners.pretrained import check_vocabulary, from_pretrained, load_tokenizer
 from reporter.spec import Evaluation, LoadedSpec, LoadSource
 
 CONFIG_KEYS = (
@@ -102,13 +103,10 @@ def _load_language_model(loaded: LoadedSpec, path: Path, *, device: str, convert
     if gguf:
         described = _load_gguf(loaded, path)  # the header is checked before transformers reads the file
     else:
-        if not (path / "config.json").is_file():
-            raise ModelFileError(
-                f"{loaded.path}: source.load.file: {path} has no config.json. Fix: point at a transformers model folder"
-            )
-        raw = json.loads((path / "config.json").read_text(encoding="utf-8"))
+        folder = checked_folder(path, where=f"{loaded.path}: source.load.file")
+        raw = folder.config
         described = RunOutcome(
-            weight_files=weight_files_in(path) or [_convert_pickle(loaded, path, convert_dir)],
+            weight_files=folder.weight_files or [_convert_pickle(loaded, path, convert_dir)],
             parameter_names=None,
             trainable_names=None,
             architecture=ArchitectureFacts(
@@ -197,6 +195,12 @@ def _load_own_architecture(
             f"{loaded.path}: {field}: {load.module!r} returned {type(built).__name__}. "
             "Fix: return reporter.runners.recipes.LoadedModule(module=..., predict_scores=...)"
         )
+    if not (isinstance(built.architecture, dict) and all(isinstance(k, str) for k in built.architecture)):
+        raise RecipeError(
+            f"{loaded.path}: {field}: {load.module!r} returned an architecture that is a "
+            f"{type(built.architecture).__name__}. Fix: return a dict with text keys"
+        )
+    read_header(path)  # the file's layout is checked before safetensors allocates anything
     state = load_file(str(path))
     expected = built.module.state_dict()
     missing = sorted(set(expected) - set(state))
@@ -275,14 +279,10 @@ def _load_transformers(
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
-    if not (folder / "config.json").is_file():
-        raise ModelFileError(
-            f"{loaded.path}: source.load.file: {folder} has no config.json. Fix: point at a transformers model folder"
-        )
-    files = weight_files_in(folder)
-    if not files:
-        files = [_convert_pickle(loaded, folder, convert_dir)]
-    config = AutoConfig.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
+    where = f"{loaded.path}: source.load.file"
+    checked = checked_folder(folder, where=where)
+    files = checked.weight_files or [_convert_pickle(loaded, folder, convert_dir)]
+    config = from_pretrained(AutoConfig, folder, where=where)
     classifier = any(name.endswith("ForSequenceClassification") for name in config.architectures or [])
     spec_evaluation = loaded.spec.evaluation
     given = spec_evaluation is not None and bool(spec_evaluation.scores_column or spec_evaluation.predictions_column)
@@ -294,13 +294,9 @@ def _load_transformers(
             "`predictions_column:` holding predictions computed elsewhere"
         )
     auto = AutoModelForSequenceClassification if classifier else AutoModel
-    model = auto.from_pretrained(
-        folder,
-        config=config,
-        local_files_only=True,
-        trust_remote_code=False,
-        use_safetensors=files[0].parent == folder,
-    ).to(device)
+    model = from_pretrained(auto, folder, where=where, config=config, use_safetensors=files[0].parent == folder).to(
+        device
+    )
     scores: np.ndarray | None = None
     score_rows = attribute_rows = None
     inference: InferenceFacts | NotReported = NotReported(
@@ -318,14 +314,14 @@ def _load_transformers(
     if sentences:
         from reporter.runners.inference import embed_texts
 
-        tokenizer = _tokenizer(loaded, folder)
+        tokenizer = _checked_tokenizer(loaded, folder, model)
         load = loaded.spec.source.load
         assert load is not None
         embeddings = embed_texts(
             model, tokenizer, sentences, batch_size=load.batch_size, max_length=input_length(load, model, tokenizer)
         )
     return replace(
-        _described_folder(folder, files, model),
+        _described_folder(checked, files, model),
         evaluation_scores=scores,
         inference=inference,
         embeddings=embeddings,
@@ -334,10 +330,10 @@ def _load_transformers(
     )
 
 
-def _described_folder(folder: Path, files: list[Path], model: Any) -> RunOutcome:
+def _described_folder(folder: TransformersFolder, files: list[Path], model: Any) -> RunOutcome:
     """A loaded transformers folder as the extractors see it: its weight files, the stored tensors
     that are parameters of ``model``, and the architecture its `config.json` declares."""
-    raw = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    raw = folder.config
     names = _parameter_names(files, {n for n, _ in model.named_parameters()}, getattr(model, "base_model_prefix", ""))
     return RunOutcome(
         weight_files=files,
@@ -376,7 +372,7 @@ def _evaluate(
 
     load = loaded.spec.source.load
     assert load is not None
-    tokenizer = _tokenizer(loaded, folder)
+    tokenizer = _checked_tokenizer(loaded, folder, model)
     labels = label_mapping(loaded, model.config.id2label, spec_evaluation, evaluation.classes)
     column = spec_evaluation.text_column
     if column is not None and column not in evaluation.features.columns:
@@ -434,16 +430,12 @@ def _evaluate(
     )
 
 
-def _tokenizer(loaded: LoadedSpec, folder: Path) -> Any:
-    from transformers import AutoTokenizer
-
-    try:
-        return AutoTokenizer.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
-    except (OSError, ValueError) as exc:
-        raise ModelFileError(
-            f"{loaded.path}: source.load.file: {folder} has no usable tokenizer ({exc}). "
-            "Fix: save the tokenizer into the folder (tokenizer.save_pretrained)"
-        ) from None
+def _checked_tokenizer(loaded: LoadedSpec, folder: Path, model: Any) -> Any:
+    """The folder's tokenizer, checked to be the model's (a real vocabulary that fits its embedding)."""
+    where = f"{loaded.path}: source.load.file"
+    tokenizer = load_tokenizer(folder, where=where)
+    check_vocabulary(tokenizer, model, where=where)
+    return tokenizer
 
 
 def input_length(load: LoadSource, model: Any, tokenizer: Any) -> int:
@@ -527,15 +519,12 @@ def load_token_classifier(loaded: LoadedSpec, folder: Path, *, device: str, conv
     from transformers import AutoConfig, AutoModelForTokenClassification
     from transformers.utils import logging as hf_logging
 
-    from reporter.runners.token_classifier import fast_tokenizer
-
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
     where = f"{loaded.path}: source.load"
-    if not (folder / "config.json").is_file():
-        raise ModelFileError(f"{where}: {folder} has no config.json. Fix: point at a transformers model folder")
-    files = weight_files_in(folder) or [_convert_pickle(loaded, folder, convert_dir)]
-    config = AutoConfig.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
+    checked = checked_folder(folder, where=where)
+    files = checked.weight_files or [_convert_pickle(loaded, folder, convert_dir)]
+    config = from_pretrained(AutoConfig, folder, where=where)
     if not any(name.endswith("ForTokenClassification") for name in config.architectures or []):
         raise ModelFileError(
             f"{where}: {folder}/config.json names {', '.join(config.architectures or ['no'])} architecture, "
@@ -549,11 +538,12 @@ def load_token_classifier(loaded: LoadedSpec, folder: Path, *, device: str, conv
             f"{where}: {folder}/config.json: the labels {', '.join(map(repr, bad))} are not IOB2 tags (O, B-type, "
             "I-type). Fix: map them to the data's tags in `evaluation.model_labels`"
         )
-    model = AutoModelForTokenClassification.from_pretrained(
-        folder, config=config, local_files_only=True, trust_remote_code=False, use_safetensors=files[0].parent == folder
+    model = from_pretrained(
+        AutoModelForTokenClassification, folder, where=where, config=config, use_safetensors=files[0].parent == folder
     ).to(device)
-    described = _described_folder(folder, files, model)
-    tokenizer = fast_tokenizer(folder, spec_path=loaded.path, field="source.load")
+    described = _described_folder(checked, files, model)
+    tokenizer = load_tokenizer(folder, where=where, fast=True)
+    check_vocabulary(tokenizer, model, where=where)
     return LoadedTagger(model=model, tokenizer=tokenizer, labels=labels, described=described)
 
 

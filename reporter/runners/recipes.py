@@ -191,6 +191,16 @@ def find_recipe(loaded: LoadedSpec) -> Callable[[TrainingContext], TrainedModel]
     return import_user_function(loaded, train.recipe, field="source.train.recipe", signature="(context)")
 
 
+def recipe_location(loaded: LoadedSpec) -> str:
+    """Where the spec's recipe lives, for messages: `recipe.py, function train` (or the built-in's name)."""
+    train = loaded.spec.source.train
+    assert train is not None
+    if ":" not in train.recipe:
+        return f"the built-in recipe {train.recipe!r}"
+    module, function = train.recipe.split(":", 1)
+    return f"{loaded.folder / (module.replace('.', '/') + '.py')}, function {function}"
+
+
 def import_user_function(loaded: LoadedSpec, reference: str, *, field: str, signature: str) -> Callable[..., Any]:
     """The function ``module:function`` of a Python file in the model folder (trusted code, like a
     recipe: it runs with the build's rights).

@@ -16,9 +16,11 @@ import pandas as pd
 import torch
 
 from reporter.facts import EpochFacts
+from reporter.formats.transformers_folder import checked_folder
 from reporter.runners.attributions import text_attributor
 from reporter.runners.hyperparameters import TextClassifierHyperparameters
 from reporter.runners.inference import classify_texts
+from reporter.runners.pretrained import check_vocabulary, from_pretrained, load_tokenizer
 from reporter.runners.recipes import TrainedModel, TrainingContext
 
 SEPARATOR = "; "
@@ -51,7 +53,7 @@ def rows_as_text_with_spans(frame: pd.DataFrame) -> tuple[list[str], list[list[t
 
 def train(context: TrainingContext) -> TrainedModel:
     """Fine-tune with AdamW and a linear warm-up/decay schedule, reporting each epoch."""
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
+    from transformers import AutoModelForSequenceClassification, get_linear_schedule_with_warmup
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
@@ -69,10 +71,13 @@ def train(context: TrainingContext) -> TrainedModel:
     texts = rows_as_text(context.train.features)
     labels = torch.from_numpy(context.train.labels.astype(np.int64))
 
-    tokenizer = AutoTokenizer.from_pretrained(base_path, local_files_only=True)
-    network = AutoModelForSequenceClassification.from_pretrained(
-        base_path, num_labels=2, local_files_only=True, trust_remote_code=False, use_safetensors=True
+    where = f"{context.spec_path}: source.train.hyperparameters.base_model"
+    checked_folder(base_path, where=where)
+    tokenizer = load_tokenizer(base_path, where=where)
+    network = from_pretrained(
+        AutoModelForSequenceClassification, base_path, where=where, num_labels=2, use_safetensors=True
     ).to(device)
+    check_vocabulary(tokenizer, network, where=where)
 
     def encode(indices: np.ndarray) -> dict[str, torch.Tensor]:
         return tokenizer(

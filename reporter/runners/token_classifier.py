@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from reporter.errors import ModelFileError
 from reporter.extract.entities import OUTSIDE
 from reporter.facts import EpochFacts
+from reporter.formats.transformers_folder import checked_folder
 from reporter.runners.hyperparameters import TokenClassifierHyperparameters
+from reporter.runners.pretrained import check_vocabulary, from_pretrained, load_tokenizer
 from reporter.runners.text_classifier import encoder_architecture, published_folder
 
 if TYPE_CHECKING:
@@ -46,29 +47,6 @@ def tag_set(tags: list[list[str]]) -> list[str]:
     """The labels a model learns from training tags: ``O``, then B- and I- of every type, sorted."""
     types = sorted({tag[2:] for sentence in tags for tag in sentence if tag != OUTSIDE})
     return [OUTSIDE, *(f"{prefix}-{kind}" for kind in types for prefix in ("B", "I"))]
-
-
-def fast_tokenizer(folder: Path, *, spec_path: Path, field: str) -> Any:
-    """A folder's tokenizer, which must be a fast one: only those say which word each token is from.
-
-    Raises:
-        ModelFileError: the folder has no tokenizer, or only a slow one.
-    """
-    from transformers import AutoTokenizer
-
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
-    except (OSError, ValueError) as exc:
-        raise ModelFileError(
-            f"{spec_path}: {field}: {folder} has no usable tokenizer ({exc}). "
-            "Fix: save the tokenizer into the folder (tokenizer.save_pretrained)"
-        ) from None
-    if not tokenizer.is_fast:
-        raise ModelFileError(
-            f"{spec_path}: {field}: {folder} has only a slow tokenizer, which cannot map sub-word tokens to words. "
-            "Fix: save a fast tokenizer (tokenizer.json) into the folder"
-        )
-    return tokenizer
 
 
 @dataclass(frozen=True)
@@ -211,17 +189,19 @@ def train(
     n_validation = max(1, round(len(order) * params.validation_fraction))
     val_idx, train_idx = order[:n_validation], order[n_validation:]
 
-    field = "source.train.hyperparameters.base_model"
-    tokenizer = fast_tokenizer(base_model, spec_path=spec_path, field=field)
-    network = AutoModelForTokenClassification.from_pretrained(
+    where = f"{spec_path}: source.train.hyperparameters.base_model"
+    checked_folder(base_model, where=where)
+    tokenizer = load_tokenizer(base_model, where=where, fast=True)
+    network = from_pretrained(
+        AutoModelForTokenClassification,
         base_model,
+        where=where,
         num_labels=len(labels),
         id2label=dict(enumerate(labels)),
         label2id=code,
-        local_files_only=True,
-        trust_remote_code=False,
         use_safetensors=True,
     ).to(torch.device(device))
+    check_vocabulary(tokenizer, network, where=where)
     if params.freeze_embeddings:
         network.base_model.embeddings.requires_grad_(False)
     encoded = _encode(tokenizer, sentences, max_length=params.max_length)

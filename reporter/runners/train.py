@@ -16,7 +16,14 @@ from reporter.errors import RecipeError
 from reporter.facts import ArchitectureFacts, EpochFacts, NotReported, TrainingFacts
 from reporter.runners.device import seed_everything
 from reporter.runners.outcome import RunOutcome
-from reporter.runners.recipes import TrainedModel, TrainingContext, find_recipe, validate_hyperparameters
+from reporter.runners.recipes import (
+    TrainedModel,
+    TrainingContext,
+    find_recipe,
+    recipe_location,
+    validate_hyperparameters,
+)
+from reporter.runners.returned import check_trained_model
 from reporter.spec import LoadedSpec
 
 
@@ -70,6 +77,9 @@ def run_training(
             "not a TrainedModel "
             "holding a torch.nn.Module. Fix: return reporter.runners.recipes.TrainedModel(...)"
         )
+    trained_rows = check_trained_model(
+        trained, training_rows=len(train.labels), where=f"{loaded.path}: source.train.recipe: {recipe_location(loaded)}"
+    )
     if not context.history:
         raise RecipeError(
             f"{loaded.path}: recipe {source.recipe!r} reported no epochs. "
@@ -108,7 +118,7 @@ def run_training(
         inference=NotReported(not_reported="the model was trained in the build and scored by its recipe"),
         score_rows=trained.predict_scores,
         attribute_rows=trained.attribute_rows,
-        trained_rows=np.arange(len(train.labels)) if trained.trained_rows is None else trained.trained_rows,
+        trained_rows=trained_rows,
         guarantee=trained.guarantee,
     )
 
