@@ -1,7 +1,7 @@
 """A transformers model folder, checked file by file before transformers reads any of it.
 
 A folder from a stranger is no more trusted than a lone weight file: its `config.json` and every
-other JSON file (generation config, tokenizer, shard index) must parse as JSON objects, and every
+other JSON file transformers reads (generation config, tokenizer, shard index) must parse as JSON objects, and every
 weight file gets the same strict safetensors header checks as `format: safetensors` (ranges that
 tile the data section, dtype × shape). transformers' own errors for such files are tracebacks
 (`SafetensorError`, `OSError`) that name neither the file nor a fix.
@@ -27,6 +27,18 @@ TOKENIZER_VOCABULARY_FILES = (
 )
 """Files a transformers tokenizer takes its vocabulary from; a folder with none of them gets a
 tokenizer of special tokens only, which turns every word into the unknown token."""
+
+TRANSFORMERS_JSON_FILES = (
+    "generation_config.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "added_tokens.json",
+    "preprocessor_config.json",
+)
+"""The JSON files besides `config.json` that transformers reads, each a JSON object. Other JSON
+files (a sentence-transformers folder's `data_config.json` is a list) are not transformers' and
+are left alone."""
 
 
 @dataclass(frozen=True)
@@ -60,9 +72,9 @@ def checked_folder(folder: Path, *, where: str) -> TransformersFolder:
     if not config_path.is_file():
         raise ModelFileError(f"{where}: {folder} has no config.json. Fix: point at a transformers model folder")
     config = json_object(config_path, where=where)
-    for path in sorted(folder.glob("*.json")):
-        if path != config_path:
-            json_object(path, where=where)
+    for name in TRANSFORMERS_JSON_FILES:
+        if (folder / name).is_file():
+            json_object(folder / name, where=where)
     files = weight_files_in(folder)
     for path in files:
         read_header(path)

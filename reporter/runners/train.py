@@ -12,7 +12,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from reporter.datasets import LabelledData
-from reporter.errors import RecipeError
+from reporter.errors import InputError, RecipeError
 from reporter.facts import ArchitectureFacts, EpochFacts, NotReported, TrainingFacts
 from reporter.runners.device import seed_everything
 from reporter.runners.outcome import RunOutcome
@@ -63,7 +63,7 @@ def run_training(
     started = time.perf_counter()
     try:
         trained = recipe(context)
-    except RecipeError:
+    except InputError:  # a located error of its own (a bad base-model folder, a refused value)
         raise
     except Exception as exc:  # user recipes may fail in any way; name the recipe and the error
         raise RecipeError(

@@ -1,0 +1,87 @@
+"""Every example of this repository, built twice: cold (each model's facts computed by its job)
+and again with nothing changed (each served from the cache).
+
+Each fact must be computed in one place. A record the driver writes must equal the one its job
+returned (the cache stores the job's record as it came back), and a record served from the cache
+must equal a fresh build's, timings aside: the named-entity example once published its entity
+scores while the cached path, recomputing openness from `performance`, said "Evaluation results:
+not released".
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO, reporter
+
+pytestmark = pytest.mark.slow
+
+EXAMPLES = sorted(p.parent.name for p in (REPO / "models").glob("*/model.yaml"))
+TIMINGS = {"seconds", "rows_per_second", "wall_seconds"}
+
+
+def without_timings(value: Any) -> Any:
+    """A facts record with how long things took left out: the only figures two builds may differ in."""
+    if isinstance(value, dict):
+        return {k: without_timings(v) for k, v in value.items() if k not in TIMINGS}
+    if isinstance(value, list):
+        return [without_timings(v) for v in value]
+    return value
+
+
+def read_facts(folder: Path) -> dict[str, dict]:
+    return {path.stem: json.loads(path.read_text()) for path in sorted(folder.glob("*.json"))}
+
+
+@pytest.fixture(scope="module")
+def example_builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, dict], dict[str, dict]]:
+    """The repository's examples built cold, then again from the cache, in a copy of the project."""
+    root = tmp_path_factory.mktemp("examples") / "project"
+    root.mkdir()
+    shutil.copy(REPO / "mkdocs.yml", root)
+    shutil.copytree(REPO / "models", root / "models")
+    shutil.copytree(REPO / "site_src", root / "site_src", ignore=shutil.ignore_patterns(".reporter-generated.json"))
+    cold = reporter("build", str(root), cwd=root)
+    assert cold.returncode == 0, cold.stderr
+    fresh = read_facts(root / "build" / "facts")
+    warm = reporter("build", str(root), cwd=root)
+    assert warm.returncode == 0, warm.stderr
+    assert warm.stderr.count("cached facts") == len(EXAMPLES), warm.stderr
+    return root, fresh, read_facts(root / "build" / "facts")
+
+
+def test_every_example_is_built(example_builds) -> None:
+    _, fresh, cached = example_builds
+    assert sorted(fresh) == sorted(cached) == EXAMPLES
+
+
+@pytest.mark.parametrize("slug", EXAMPLES)
+def test_the_driver_writes_what_the_job_returned(slug: str, example_builds) -> None:
+    root, fresh, _ = example_builds
+    [entry] = (root / "build" / "cache" / slug).glob("*.json")
+    returned = json.loads(json.loads(entry.read_text())["facts"])
+    assert returned == fresh[slug]
+
+
+@pytest.mark.parametrize("slug", EXAMPLES)
+def test_cached_facts_equal_fresh_facts(slug: str, example_builds) -> None:
+    _, fresh, cached = example_builds
+    assert without_timings(cached[slug]) == without_timings(fresh[slug])
+
+
+@pytest.mark.parametrize("slug", EXAMPLES)
+def test_openness_says_evaluation_results_are_released_exactly_when_figures_are(slug: str, example_builds) -> None:
+    facts = example_builds[1][slug]
+    language = facts["language_model"]
+    measured = any(
+        "not_reported" not in facts[family] for family in ("performance", "token_classification", "embedding_bias")
+    ) or (
+        "not_reported" not in language and any("not_reported" not in language[k] for k in ("perplexity", "bias_probe"))
+    )
+    [component] = [c for c in facts["openness"]["components"] if c["key"] == "evaluation_results"]
+    assert (component["status"] != "not_released") == measured, component
