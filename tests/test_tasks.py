@@ -1,0 +1,61 @@
+"""The task registry: built-in tasks in their fixed order, each record's tasks and figures, and a
+task another package declares through the `reporter.tasks` entry-point group."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from reporter.facts import FactsRecord
+from reporter.tasks import BUILT_IN, figures_of, registered_tasks, tasks_of
+from tests.conftest import FIXTURES, REPO
+
+EXAMPLES = sorted((FIXTURES / "facts" / "examples").glob("*.json"))
+EXPECTED_TASKS = {
+    "adult-hours-mlp": ["regression"],
+    "adult-income-minilm": ["binary_classification"],
+    "adult-income-mlp": ["binary_classification"],
+    "adult-income-mlp-dp": ["binary_classification"],
+    "compas-risk-mlp": ["multiclass_classification"],
+    "minilm-embeddings": ["sentence_embedding"],
+    "smollm2-135m-instruct": ["text_generation"],
+    "wnut16-minilm-ner": ["token_classification"],
+}
+
+
+def test_built_in_tasks_come_first_in_their_order() -> None:
+    assert [task.name for task in registered_tasks()][: len(BUILT_IN)] == list(BUILT_IN)
+    for task in registered_tasks():
+        assert (REPO / "templates" / task.partial).is_file(), task.partial
+        assert (task.explanation_metric is None) != (task.not_explained is None)
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_each_example_record_carries_its_task_and_its_figures_are_unique(path) -> None:
+    facts = FactsRecord.model_validate_json(path.read_text())
+    assert [task.name for task in tasks_of(facts)] == EXPECTED_TASKS[path.stem]
+    figures = figures_of(facts)
+    assert figures and all(f.value == f.value for f in figures)  # no NaN published
+    identifiers = [f.unique_identifier() for f in figures]
+    assert len(identifiers) == len(set(identifiers)), "a figure identifier is not unique"
+
+
+def test_a_task_declared_by_another_package_is_found_through_its_entry_point() -> None:
+    script = (
+        "import json, sys\n"
+        f"sys.path.insert(0, {str(FIXTURES / 'toy_task_package')!r})\n"
+        "from reporter.facts import FactsRecord\n"
+        "from reporter.tasks import figures_of, registered_tasks, tasks_of\n"
+        f"facts = FactsRecord.model_validate_json(open({str(EXAMPLES[0])!r}).read())\n"
+        "print(json.dumps({'tasks': [t.name for t in registered_tasks()], 'carried': [t.name for t in tasks_of(facts)],"
+        " 'rows': [f.value for f in figures_of(facts) if f.metric == 'evaluation_rows']}))\n"
+    )
+    found = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=REPO)
+    answer = json.loads(found.stdout)
+    assert answer["tasks"] == [*BUILT_IN, "row_count"]
+    facts = json.loads(EXAMPLES[0].read_text())
+    assert answer["carried"] == ["regression", "row_count"]
+    assert answer["rows"] == [float(facts["performance"]["rows"])]
