@@ -52,7 +52,7 @@ from reporter.facts import (
     TokenAttributionFacts,
     TokenClassificationFacts,
 )
-from reporter.language_job import language_inputs, language_model_facts
+from reporter.language_job import LanguageInputs, language_inputs, language_model_facts
 from reporter.progress import JobProgress
 from reporter.project import Project, resolve_file
 from reporter.runners.outcome import RunOutcome
@@ -460,6 +460,168 @@ def _read_role(project: Project, loaded: LoadedSpec, role: str) -> Table | None:
     return None
 
 
+@dataclass(frozen=True)
+class _Job:
+    """What every step of one model's computation needs."""
+
+    project: Project
+    loaded: LoadedSpec
+    device: str
+    settings: BuildSettings
+    progress: JobProgress
+    checkpoint_dir: Path
+
+    def resolve(self, ref: Any, field_name: str) -> Path:
+        """A file the spec names, confined to the project (or its package)."""
+        kinds = {named.field: named.kind for named in SpecFiles.of(self.loaded).file_refs()}
+        return resolve_file(self.project, self.loaded.path, ref, field=field_name, kind=kinds.get(field_name))
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """A model's data, read and checked before any model is touched."""
+
+    train_table: Table | None
+    eval_table: Table | None
+    predictions_table: Table | None
+    train_data: LabelledData | None
+    """Labelled training rows (a model trained in the build on labelled rows)."""
+    evaluation_data: LabelledData | None
+    """Labelled evaluation rows (a classifier or regressor)."""
+    language: LanguageInputs | None
+
+
+@dataclass(frozen=True)
+class _Run:
+    """The model trained or loaded, and what the run itself measured (a tagger's entities)."""
+
+    outcome: RunOutcome
+    token_classification: TokenClassificationFacts | NotReported
+    association_tests: _AssociationTests | None
+
+
+def _tags_words(spec: ModelSpec) -> bool:
+    """A token classifier: its rows are tagged sentences, not labelled rows."""
+    return spec.evaluation is not None and spec.evaluation.task == TokenClassificationTask.name
+
+
+def _read_inputs(job: _Job) -> _Inputs:
+    """The spec's tables, labelled rows (classes found across every file) and language inputs."""
+    loaded, spec = job.loaded, job.loaded.spec
+    train_table = _read_role(job.project, loaded, "train")
+    eval_table = _read_role(job.project, loaded, "evaluation")
+    predictions_table = _predictions_table(job.project, loaded, eval_table)
+    classes = None
+    if spec.evaluation and spec.evaluation.task == "multiclass_classification":
+        read = [t for t in (train_table, eval_table, predictions_table) if t is not None]
+        classes = class_names(read, spec.evaluation)
+
+    def labelled(table: Table | None, wanted: bool) -> LabelledData | None:
+        if not wanted or table is None or spec.evaluation is None or _tags_words(spec):
+            return None
+        return label_data(table, spec.evaluation, spec_path=loaded.path, classes=classes)
+
+    evaluation_data = labelled(eval_table, True)
+    language = language_inputs(job.project, loaded, eval_table)
+    return _Inputs(
+        train_table=train_table,
+        eval_table=eval_table,
+        predictions_table=predictions_table,
+        train_data=labelled(train_table, spec.source.train is not None),
+        evaluation_data=evaluation_data,
+        language=language,
+    )
+
+
+def _run_model(job: _Job, inputs: _Inputs) -> _Run:
+    """Train or load the model the spec names (a tagger is measured by its own runner)."""
+    loaded, spec = job.loaded, job.loaded.spec
+    if _tags_words(spec):
+        assert inputs.eval_table is not None
+        outcome, entities = _token_classification(
+            job.project,
+            loaded,
+            inputs.train_table,
+            inputs.eval_table,
+            device=job.device,
+            settings=job.settings,
+            progress=job.progress,
+            checkpoint_dir=job.checkpoint_dir,
+            resolve=job.resolve,
+        )
+        return _Run(outcome=outcome, token_classification=entities, association_tests=None)
+    not_tagger = NotReported(not_reported="the model is not a token classifier")
+    if spec.source.train:
+        from reporter.runners.train import run_training
+
+        assert inputs.train_data is not None and inputs.evaluation_data is not None
+        outcome = run_training(
+            loaded,
+            train=inputs.train_data,
+            evaluation=inputs.evaluation_data,
+            device=job.device,
+            checkpoint_dir=job.checkpoint_dir,
+            resolve=job.resolve,
+            on_epoch=job.progress.epoch,
+        )
+        return _Run(outcome=outcome, token_classification=not_tagger, association_tests=None)
+    from reporter.runners.load import run_load
+
+    association_tests = _association_tests(job.project, loaded)
+    outcome = run_load(
+        loaded,
+        path=load_path(job.project, loaded, job.settings),
+        device=job.device,
+        convert_dir=job.checkpoint_dir,
+        evaluation=inputs.evaluation_data,
+        sentences=association_tests.sentences if association_tests else None,
+        on_progress=lambda done, total: job.progress.message(f"  {loaded.slug}: scored {done:,} of {total:,} rows"),
+    )
+    return _Run(outcome=outcome, token_classification=not_tagger, association_tests=association_tests)
+
+
+def _labelled_facts(job: _Job, inputs: _Inputs, outcome: RunOutcome) -> tuple[Any, Any]:
+    """Performance and fairness on labelled evaluation rows, or why there are none."""
+    spec = job.loaded.spec
+    unlabelled = (
+        "a language model is measured by perplexity, a bias probe and sample outputs (see Metrics); "
+        "the spec declares no labelled evaluation data to disaggregate"
+        if spec.language_model
+        else TAGGED_ENTITIES
+        if _tags_words(spec)
+        else "the spec declares no evaluation data"
+    )
+    data, evaluation, table = inputs.evaluation_data, spec.evaluation, inputs.eval_table
+    if data is None or evaluation is None or table is None:
+        return NotReported(not_reported=unlabelled), NotReported(not_reported=unlabelled)
+    if outcome.evaluation_scores is None and not (evaluation.scores_column or evaluation.predictions_column):
+        raise DataError(f"{job.loaded.path}: the model produced no evaluation scores. Fix: check the recipe")
+    evaluate = {
+        "binary_classification": _evaluate_classification,
+        "multiclass_classification": _evaluate_multiclass,
+        "regression": _evaluate_regression,
+    }[evaluation.task]
+    performance, fairness_of = evaluate(
+        job.loaded, inputs.predictions_table or table, data, outcome.evaluation_scores, job.settings
+    )
+    if not evaluation.sensitive_features:
+        return performance, NotReported(not_reported="the spec names no sensitive features")
+    return performance, fairness_of(_group_rules(evaluation, job.settings))
+
+
+def _audits(job: _Job, inputs: _Inputs, outcome: RunOutcome, *, evaluated: bool) -> tuple[Any, Any]:
+    """Explanations and the membership-inference audit, each run on the evaluation rows that were
+    measured (``evaluated``), or why it is not run."""
+    if _tags_words(job.loaded.spec):
+        return (
+            NotReported(not_reported=str(TokenClassificationTask.not_explained)),
+            NotReported(not_reported=str(TokenClassificationTask.not_audited)),
+        )
+    measured = inputs.evaluation_data if evaluated else None
+    explanations = _explanations(job.loaded, measured, outcome, settings=job.settings, progress=job.progress)
+    return explanations, _privacy(job.loaded, inputs.train_data, measured, outcome, settings=job.settings)
+
+
 def _compute_facts(
     project: Project,
     loaded: LoadedSpec,
@@ -471,117 +633,15 @@ def _compute_facts(
     checkpoint_dir: Path,
     project_commit: str | None,
 ) -> FactsRecord:
+    """Read the inputs, run the model, measure it, and assemble the record."""
     spec = loaded.spec
-    train_table = _read_role(project, loaded, "train")
-    eval_table = _read_role(project, loaded, "evaluation")
-    tables = {t.source.id: t for t in (train_table, eval_table) if t is not None}
-    predictions_table = _predictions_table(project, loaded, eval_table)
-    evaluation_data: LabelledData | None = None
-    classes = None
-    if spec.evaluation and spec.evaluation.task == "multiclass_classification":
-        read = [t for t in (train_table, eval_table, predictions_table) if t is not None]
-        classes = class_names(read, spec.evaluation)
-    tagging = spec.evaluation is not None and spec.evaluation.task == "token_classification"
-    if spec.evaluation and eval_table is not None and not tagging:
-        evaluation_data = label_data(eval_table, spec.evaluation, spec_path=loaded.path, classes=classes)
-
-    kinds = {named.field: named.kind for named in SpecFiles.of(loaded).file_refs()}
-
-    def resolve(ref: Any, field_name: str) -> Path:
-        return resolve_file(project, loaded.path, ref, field=field_name, kind=kinds.get(field_name))
-
-    language = language_inputs(project, loaded, eval_table)  # checked before a model is loaded
-    association_tests = None
-    train_data = None
-    if spec.source.train and spec.evaluation and train_table is not None and not tagging:
-        train_data = label_data(train_table, spec.evaluation, spec_path=loaded.path, classes=classes)
-    token_classification: Any = NotReported(not_reported="the model is not a token classifier")
-    if tagging:
-        assert eval_table is not None
-        outcome, token_classification = _token_classification(
-            project,
-            loaded,
-            train_table,
-            eval_table,
-            device=device,
-            settings=settings,
-            progress=progress,
-            checkpoint_dir=checkpoint_dir,
-            resolve=resolve,
-        )
-    elif spec.source.train:
-        from reporter.runners.train import run_training
-
-        assert train_data is not None and evaluation_data is not None and spec.evaluation is not None
-        outcome = run_training(
-            loaded,
-            train=train_data,
-            evaluation=evaluation_data,
-            device=device,
-            checkpoint_dir=checkpoint_dir,
-            resolve=resolve,
-            on_epoch=progress.epoch,
-        )
-    else:
-        from reporter.runners.load import run_load
-
-        assert spec.source.load is not None
-        association_tests = _association_tests(project, loaded)
-        outcome = run_load(
-            loaded,
-            path=load_path(project, loaded, settings),
-            device=device,
-            convert_dir=checkpoint_dir,
-            evaluation=evaluation_data,
-            sentences=association_tests.sentences if association_tests else None,
-            on_progress=lambda done, total: progress.message(f"  {loaded.slug}: scored {done:,} of {total:,} rows"),
-        )
-
-    unlabelled = (
-        "a language model is measured by perplexity, a bias probe and sample outputs (see Metrics); "
-        "the spec declares no labelled evaluation data to disaggregate"
-        if spec.language_model
-        else TAGGED_ENTITIES
-        if tagging
-        else "the spec declares no evaluation data"
-    )
-    performance: Any = NotReported(not_reported=unlabelled)
-    fairness: Any = NotReported(not_reported=unlabelled)
-    if evaluation_data is not None and spec.evaluation is not None and eval_table is not None:
-        if outcome.evaluation_scores is None and not (
-            spec.evaluation.scores_column or spec.evaluation.predictions_column
-        ):
-            raise DataError(f"{loaded.path}: the model produced no evaluation scores. Fix: check the recipe")
-        evaluate = {
-            "binary_classification": _evaluate_classification,
-            "multiclass_classification": _evaluate_multiclass,
-            "regression": _evaluate_regression,
-        }[spec.evaluation.task]
-        performance, fairness_of = evaluate(
-            loaded, predictions_table or eval_table, evaluation_data, outcome.evaluation_scores, settings
-        )
-        fairness = (
-            fairness_of(_group_rules(spec.evaluation, settings))
-            if spec.evaluation.sensitive_features
-            else NotReported(not_reported="the spec names no sensitive features")
-        )
-
-    data = [extract_data_source(s, tables.get(s.id), spec.evaluation) for s in spec.data]
-    embedding_bias = _embedding_bias(loaded, association_tests, outcome.embeddings, settings)
-    language_model = language_model_facts(
-        loaded, language, outcome.language, device=device, settings=settings, progress=progress
-    )
-    explanations = (
-        NotReported(not_reported=str(TokenClassificationTask.not_explained))
-        if tagging
-        else _explanations(
-            loaded,
-            evaluation_data if not isinstance(performance, NotReported) else None,
-            outcome,
-            settings=settings,
-            progress=progress,
-        )
-    )
+    job = _Job(project, loaded, device, settings, progress, checkpoint_dir)
+    inputs = _read_inputs(job)
+    run = _run_model(job, inputs)
+    outcome = run.outcome
+    performance, fairness = _labelled_facts(job, inputs, outcome)
+    explanations, privacy = _audits(job, inputs, outcome, evaluated=not isinstance(performance, NotReported))
+    tables = {t.source.id: t for t in (inputs.train_table, inputs.eval_table) if t is not None}
     record = FactsRecord(
         slug=loaded.slug,
         card=card_facts(spec),
@@ -594,25 +654,19 @@ def _compute_facts(
             options=settings.weight_options(device),
             spec_license=spec.license,
         ),
-        data=data,
+        data=[extract_data_source(s, tables.get(s.id), spec.evaluation) for s in spec.data],
         sensitive_features=spec.evaluation.sensitive_features if spec.evaluation else [],
         performance=performance,
         fairness=fairness,
         inference=outcome.inference,
-        embedding_bias=embedding_bias,
+        embedding_bias=_embedding_bias(loaded, run.association_tests, outcome.embeddings, settings),
         explanations=explanations,
-        privacy=NotReported(not_reported=str(TokenClassificationTask.not_audited))
-        if tagging
-        else _privacy(
-            loaded,
-            train_data,
-            evaluation_data if not isinstance(performance, NotReported) else None,
-            outcome,
-            settings=settings,
-        ),
+        privacy=privacy,
         openness=NotReported(not_reported="assessed from the record's own figures (with_declarations)"),
-        language_model=language_model,
-        token_classification=token_classification,
+        language_model=language_model_facts(
+            loaded, inputs.language, outcome.language, device=device, settings=settings, progress=progress
+        ),
+        token_classification=run.token_classification,
         provenance=extract_provenance(device=device, cache_key=key, project_commit=project_commit),
     )
     return with_declarations(record, spec)

@@ -202,20 +202,7 @@ def _load_own_architecture(
         )
     read_header(path)  # the file's layout is checked before safetensors allocates anything
     state = load_file(str(path))
-    expected = built.module.state_dict()
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    reshaped = sorted(k for k in set(state) & set(expected) if state[k].shape != expected[k].shape)
-    if missing or unexpected or reshaped:
-        parts = [
-            f"{what}: {', '.join(names[:5])}{' …' if len(names) > 5 else ''}"
-            for what, names in (("missing", missing), ("unexpected", unexpected), ("shape differs", reshaped))
-            if names
-        ]
-        raise ModelFileError(
-            f"{path}: the tensors do not fit the network {load.module!r} builds ({'; '.join(parts)}). "
-            "Fix: build the architecture the checkpoint was saved from, or load the matching checkpoint"
-        )
+    _check_fits(path, state, built.module.state_dict(), builder=load.module)
     built.module.load_state_dict(state, strict=True)
     module = built.module.to(device).eval()
     scores = None
@@ -250,6 +237,27 @@ def _load_own_architecture(
         inference=inference,
         score_rows=_without_gradients(built.predict_scores),
     )
+
+
+def _check_fits(path: Path, state: dict[str, Any], expected: dict[str, Any], *, builder: str) -> None:
+    """The checkpoint's tensors are exactly the network's, shape for shape.
+
+    Raises:
+        ModelFileError: naming the missing, unexpected and reshaped tensors (the first five of each).
+    """
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    reshaped = sorted(k for k in set(state) & set(expected) if state[k].shape != expected[k].shape)
+    if missing or unexpected or reshaped:
+        parts = [
+            f"{what}: {', '.join(names[:5])}{' …' if len(names) > 5 else ''}"
+            for what, names in (("missing", missing), ("unexpected", unexpected), ("shape differs", reshaped))
+            if names
+        ]
+        raise ModelFileError(
+            f"{path}: the tensors do not fit the network {builder!r} builds ({'; '.join(parts)}). "
+            "Fix: build the architecture the checkpoint was saved from, or load the matching checkpoint"
+        )
 
 
 def _without_gradients(predict_scores: Callable[[Any], Any]) -> Callable[[Any], np.ndarray]:

@@ -42,7 +42,6 @@ def run_training(
     Raises:
         RecipeError: the recipe raised, returned the wrong type, diverged or gave bad scores.
     """
-    import torch
 
     source = loaded.spec.source.train
     assert source is not None
@@ -61,22 +60,8 @@ def run_training(
         label_names=_label_names(loaded, train),
     )
     started = time.perf_counter()
-    try:
-        trained = recipe(context)
-    except InputError:  # a located error of its own (a bad base-model folder, a refused value)
-        raise
-    except Exception as exc:  # user recipes may fail in any way; name the recipe and the error
-        raise RecipeError(
-            f"{loaded.path}: source.train.recipe: {source.recipe!r} raised {type(exc).__name__}: {exc}. "
-            "Fix: correct the recipe or its hyperparameters"
-        ) from exc
+    trained = _run_recipe(loaded, recipe, context)
     wall = time.perf_counter() - started
-    if not isinstance(trained, TrainedModel) or not isinstance(trained.module, torch.nn.Module):
-        raise RecipeError(
-            f"{loaded.path}: source.train.recipe: {source.recipe!r} returned {type(trained).__name__}, "
-            "not a TrainedModel "
-            "holding a torch.nn.Module. Fix: return reporter.runners.recipes.TrainedModel(...)"
-        )
     trained_rows = check_trained_model(
         trained, training_rows=len(train.labels), where=f"{loaded.path}: source.train.recipe: {recipe_location(loaded)}"
     )
@@ -121,6 +106,30 @@ def run_training(
         trained_rows=trained_rows,
         guarantee=trained.guarantee,
     )
+
+
+def _run_recipe(loaded: LoadedSpec, recipe: Callable[[TrainingContext], Any], context: TrainingContext) -> TrainedModel:
+    """Call the recipe; whatever it raises or returns that is not a TrainedModel is a located error."""
+    import torch
+
+    source = loaded.spec.source.train
+    assert source is not None
+    try:
+        trained = recipe(context)
+    except InputError:  # a located error of its own (a bad base-model folder, a refused value)
+        raise
+    except Exception as exc:  # user recipes may fail in any way; name the recipe and the error
+        raise RecipeError(
+            f"{loaded.path}: source.train.recipe: {source.recipe!r} raised {type(exc).__name__}: {exc}. "
+            "Fix: correct the recipe or its hyperparameters"
+        ) from exc
+    if not isinstance(trained, TrainedModel) or not isinstance(trained.module, torch.nn.Module):
+        raise RecipeError(
+            f"{loaded.path}: source.train.recipe: {source.recipe!r} returned {type(trained).__name__}, "
+            "not a TrainedModel "
+            "holding a torch.nn.Module. Fix: return reporter.runners.recipes.TrainedModel(...)"
+        )
+    return trained
 
 
 def _label_names(loaded: LoadedSpec, train: LabelledData) -> list[str]:
