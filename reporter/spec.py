@@ -596,6 +596,10 @@ class ModelSpec(SpecModel):
     )
 
 
+Add = Callable[[tuple[str | int, ...], str, str], None]
+"""Records a problem at a field (its path), with its message and fix."""
+
+
 def _cross_field_problems(path: Path, root: yaml.Node | None, spec: ModelSpec) -> list[Problem]:
     """Rules that span sections, each reported at the field where it is fixed."""
     problems = []
@@ -610,6 +614,22 @@ def _cross_field_problems(path: Path, root: yaml.Node | None, spec: ModelSpec) -
         if ids.index(source.id) != index:
             add(("data", index, "id"), f"data source id {source.id!r} is used twice", "give each source its own id")
     problems.extend(_shared_file_problems(path, root, spec.data))
+    _add_role_problems(spec, add)
+    if spec.evaluation is not None:
+        problems.extend(_task_problems(path, root, spec.evaluation))
+    _add_model_kind_problems(spec, add)
+    _add_token_classification_problems(spec, add)
+    _add_prediction_problems(spec, add)
+    return problems
+
+
+def _given_columns(evaluation: Evaluation | None) -> list[str]:
+    """The evaluation fields naming predictions computed elsewhere."""
+    return [name for name in ("scores_column", "predictions_column") if evaluation and getattr(evaluation, name)]
+
+
+def _add_role_problems(spec: ModelSpec, add: Add) -> None:
+    """One file per data role, and the roles that evaluation and training need."""
     with_file = [d.role for d in spec.data if d.file is not None]
     for role in ("train", "evaluation"):
         if with_file.count(role) > 1:
@@ -637,12 +657,18 @@ def _cross_field_problems(path: Path, root: yaml.Node | None, spec: ModelSpec) -
                 "training needs to know the label",
                 "add an `evaluation:` section with `label:` and `positive_label:`",
             )
-    evaluation = spec.evaluation
-    if evaluation is not None:
-        problems.extend(_task_problems(path, root, evaluation))
-    given = [name for name in ("scores_column", "predictions_column") if evaluation and getattr(evaluation, name)]
-    load = spec.source.load
-    if load and load.format in WEIGHTS_ONLY_FORMATS and load.module is None and evaluation and not given:
+
+
+def _add_model_kind_problems(spec: ModelSpec, add: Add) -> None:
+    """What each kind of measurement needs of the model: a way to run it, or predictions made elsewhere."""
+    evaluation, load = spec.evaluation, spec.source.load
+    if (
+        load
+        and load.format in WEIGHTS_ONLY_FORMATS
+        and load.module is None
+        and evaluation
+        and not _given_columns(evaluation)
+    ):
         add(
             ("evaluation",),
             f"a {load.format} file holds weights but no way to run them here, so a model loaded from one is "
@@ -651,7 +677,7 @@ def _cross_field_problems(path: Path, root: yaml.Node | None, spec: ModelSpec) -
             "naming a column of the evaluation data, name the network's builder in `source.load.module:`, "
             "load a transformers folder instead, or remove `evaluation:`",
         )
-    if spec.embedding_bias and not (spec.source.load and spec.source.load.format == "transformers"):
+    if spec.embedding_bias and not (load and load.format == "transformers"):
         add(
             ("embedding_bias",),
             "SEAT embeds sentences with the model, which only a loaded transformers encoder can do here",
@@ -665,19 +691,28 @@ def _cross_field_problems(path: Path, root: yaml.Node | None, spec: ModelSpec) -
             "load it with `source.load: {format: gguf, ...}` or `{format: transformers, ...}`, or remove "
             "`language_model:`",
         )
-    if spec.language_model and spec.language_model.perplexity and "evaluation" not in with_file:
+    if (
+        spec.language_model
+        and spec.language_model.perplexity
+        and "evaluation" not in [d.role for d in spec.data if d.file is not None]
+    ):
         add(
             ("language_model", "perplexity"),
             "perplexity needs evaluation text",
             "add a data source with `role: evaluation` and a `file:` whose `text_column` holds the documents",
         )
-    if spec.language_model and spec.evaluation:
+    if spec.language_model and evaluation:
         add(
             ("evaluation",),
             "a language model is measured by `language_model:`; `evaluation:` is for classifiers and regressors",
             "remove `evaluation:`",
         )
-    _add_token_classification_problems(spec, add)
+
+
+def _add_prediction_problems(spec: ModelSpec, add: Add) -> None:
+    """Inputs, labels and predictions the spec may name only for a model loaded from elsewhere."""
+    evaluation = spec.evaluation
+    given = _given_columns(evaluation)
     for name in ("text_column", "model_labels"):
         if spec.source.train and evaluation and name in evaluation.model_fields_set:
             add(
@@ -705,10 +740,9 @@ def _cross_field_problems(path: Path, root: yaml.Node | None, spec: ModelSpec) -
             "a model trained in the build is scored by the build",
             f"remove `{name}:` (it is for models loaded from elsewhere)",
         )
-    return problems
 
 
-def _add_token_classification_problems(spec: ModelSpec, add: Callable[[tuple[str | int, ...], str, str], None]) -> None:
+def _add_token_classification_problems(spec: ModelSpec, add: Add) -> None:
     """A token classifier is trained with `token_classifier` or loaded from a transformers folder,
     and only it takes the name probe; each problem is reported through ``add``."""
     tagging = spec.evaluation is not None and spec.evaluation.task == "token_classification"

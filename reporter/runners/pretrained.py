@@ -28,6 +28,10 @@ def from_pretrained(auto: Any, folder: Path, *, where: str, **options: Any) -> A
     Raises:
         ModelFileError: transformers could not build the model, config or tokenizer from the files.
     """
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()  # the build shows its own progress and errors
+    hf_logging.disable_progress_bar()
     try:
         return auto.from_pretrained(folder, local_files_only=True, trust_remote_code=False, **options)
     except Exception as exc:  # files from a stranger make transformers fail in many ways
@@ -80,3 +84,17 @@ def check_vocabulary(tokenizer: Any, model: Any, *, where: str) -> None:
             "so it is not the tokenizer the model was trained with. Fix: save the model's own tokenizer into "
             "the folder (tokenizer.save_pretrained)"
         )
+
+
+def load_base_model(
+    auto: Any, folder: Path, *, where: str, device: str, fast: bool = False, **options: Any
+) -> tuple[Any, Any]:
+    """A base model to fine-tune and its tokenizer, from a checked folder: the tokenizer checked
+    to be the model's, the model on ``device``."""
+    from reporter.formats.transformers_folder import checked_folder
+
+    checked_folder(folder, where=where)
+    tokenizer = load_tokenizer(folder, where=where, fast=fast)
+    network = from_pretrained(auto, folder, where=where, use_safetensors=True, **options).to(device)
+    check_vocabulary(tokenizer, network, where=where)
+    return tokenizer, network

@@ -7,7 +7,7 @@ folder only (never a hub), with remote code disabled.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +16,10 @@ import pandas as pd
 import torch
 
 from reporter.facts import EpochFacts
-from reporter.formats.transformers_folder import checked_folder
 from reporter.runners.attributions import text_attributor
 from reporter.runners.hyperparameters import TextClassifierHyperparameters
 from reporter.runners.inference import classify_texts
-from reporter.runners.pretrained import check_vocabulary, from_pretrained, load_tokenizer
+from reporter.runners.pretrained import load_base_model
 from reporter.runners.recipes import TrainedModel, TrainingContext
 
 SEPARATOR = "; "
@@ -54,40 +53,23 @@ def rows_as_text_with_spans(frame: pd.DataFrame) -> tuple[list[str], list[list[t
 def train(context: TrainingContext) -> TrainedModel:
     """Fine-tune with AdamW and a linear warm-up/decay schedule, reporting each epoch."""
     from transformers import AutoModelForSequenceClassification, get_linear_schedule_with_warmup
-    from transformers.utils import logging as hf_logging
 
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
     params: TextClassifierHyperparameters = context.hyperparameters
     base_path = context.resolve(params.base_model, "source.train.hyperparameters.base_model")
     device = torch.device(context.device)
 
-    rng = np.random.default_rng(context.seed)
-    order = rng.permutation(len(context.train.labels))
-    if params.max_train_rows is not None:
-        order = order[: params.max_train_rows]
-    n_validation = max(1, round(len(order) * params.validation_fraction))
-    val_idx, train_idx = order[:n_validation], order[n_validation:]
+    val_idx, train_idx = split_rows(len(context.train.labels), params, seed=context.seed)
     texts = rows_as_text(context.train.features)
     labels = torch.from_numpy(context.train.labels.astype(np.int64))
+    tokenizer, network = load_base_model(
+        AutoModelForSequenceClassification,
+        base_path,
+        where=f"{context.spec_path}: source.train.hyperparameters.base_model",
+        device=context.device,
+        num_labels=2,
+    )
 
-    where = f"{context.spec_path}: source.train.hyperparameters.base_model"
-    checked_folder(base_path, where=where)
-    tokenizer = load_tokenizer(base_path, where=where)
-    network = from_pretrained(
-        AutoModelForSequenceClassification, base_path, where=where, num_labels=2, use_safetensors=True
-    ).to(device)
-    check_vocabulary(tokenizer, network, where=where)
-
-    def encode(indices: np.ndarray) -> dict[str, torch.Tensor]:
-        return tokenizer(
-            [texts[i] for i in indices],
-            padding=True,
-            truncation=True,
-            max_length=params.max_length,
-            return_tensors="pt",
-        ).to(device)
-
+    encode = _row_encoder(tokenizer, texts, max_length=params.max_length, device=device)
     steps = params.epochs * -(-len(train_idx) // params.batch_size)
     optimizer = torch.optim.AdamW(network.parameters(), lr=params.learning_rate, weight_decay=params.weight_decay)
     scheduler = get_linear_schedule_with_warmup(optimizer, round(steps * params.warmup_fraction), steps)
@@ -104,20 +86,13 @@ def train(context: TrainingContext) -> TrainedModel:
         return loss, float(((scores > 0.5).double() == y).double().mean())
 
     for epoch in range(1, params.epochs + 1):
-        network.train()
         permutation = train_idx[torch.randperm(len(train_idx), generator=generator).numpy()]
-        loss_sum, correct = 0.0, 0
-        for start in range(0, len(permutation), params.batch_size):
-            batch = permutation[start : start + params.batch_size]
-            batch_labels = labels[batch].to(device)
-            output = network(**encode(batch), labels=batch_labels)
-            output.loss.backward()
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad()
-            loss_sum += float(output.loss.detach()) * len(batch)
-            correct += int((output.logits.argmax(dim=1) == batch_labels).sum())
-        train_loss, train_acc = loss_sum / len(permutation), correct / len(permutation)
+        train_loss, train_acc = _train_epoch(
+            network,
+            ((encode(batch), labels[batch].to(device)) for batch in _batches(permutation, params.batch_size)),
+            optimizer=optimizer,
+            scheduler=scheduler,
+        )
         val_loss, val_acc = loss_and_accuracy(val_idx)
         context.report_epoch(
             EpochFacts(
@@ -132,9 +107,8 @@ def train(context: TrainingContext) -> TrainedModel:
     def predict_scores(frame: pd.DataFrame) -> np.ndarray:
         return scores_for(rows_as_text(frame)).numpy()
 
-    config = network.config
-    config.id2label = dict(enumerate(context.label_names or ["negative", "positive"]))
-    config.label2id = {name: code for code, name in config.id2label.items()}
+    network.config.id2label = dict(enumerate(context.label_names or ["negative", "positive"]))
+    network.config.label2id = {name: code for code, name in network.config.id2label.items()}
 
     return TrainedModel(
         save=published_folder(network, tokenizer, max_length=params.max_length),
@@ -151,6 +125,52 @@ def train(context: TrainingContext) -> TrainedModel:
         trained_rows=np.sort(train_idx),
         train_figures="running mean over each epoch's batches",
     )
+
+
+def _row_encoder(
+    tokenizer: Any, texts: list[str], *, max_length: int, device: torch.device
+) -> Callable[[np.ndarray], Any]:
+    """The model's inputs for rows given by position: their texts, padded and truncated, on ``device``."""
+
+    def encode(indices: np.ndarray) -> Any:
+        return tokenizer(
+            [texts[i] for i in indices], padding=True, truncation=True, max_length=max_length, return_tensors="pt"
+        ).to(device)
+
+    return encode
+
+
+def _batches(rows: np.ndarray, size: int) -> list[np.ndarray]:
+    return [rows[start : start + size] for start in range(0, len(rows), size)]
+
+
+def _train_epoch(
+    network: Any, batches: Iterable[tuple[Any, Any]], *, optimizer: Any, scheduler: Any
+) -> tuple[float, float]:
+    """One optimiser step per (inputs, labels) batch, in order (each encoded as it is reached): the
+    mean loss and accuracy over the epoch's rows (a running mean over its batches)."""
+    network.train()
+    loss_sum, correct, rows = 0.0, 0, 0
+    for inputs, batch_labels in batches:
+        output = network(**inputs, labels=batch_labels)
+        output.loss.backward()
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad()
+        loss_sum += float(output.loss.detach()) * len(batch_labels)
+        correct += int((output.logits.argmax(dim=1) == batch_labels).sum())
+        rows += len(batch_labels)
+    return loss_sum / rows, correct / rows
+
+
+def split_rows(rows: int, params: Any, *, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Validation and training positions: a seeded permutation, cut to `max_train_rows`, whose
+    first `validation_fraction` (at least one row) is held out."""
+    order = np.random.default_rng(seed).permutation(rows)
+    if params.max_train_rows is not None:
+        order = order[: params.max_train_rows]
+    n_validation = max(1, round(len(order) * params.validation_fraction))
+    return order[:n_validation], order[n_validation:]
 
 
 def encoder_architecture(network: Any, params: TextClassifierHyperparameters, *, head: str) -> dict[str, Any]:

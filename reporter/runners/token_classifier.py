@@ -19,10 +19,9 @@ import numpy as np
 
 from reporter.extract.entities import OUTSIDE
 from reporter.facts import EpochFacts
-from reporter.formats.transformers_folder import checked_folder
 from reporter.runners.hyperparameters import TokenClassifierHyperparameters
-from reporter.runners.pretrained import check_vocabulary, from_pretrained, load_tokenizer
-from reporter.runners.text_classifier import encoder_architecture, published_folder
+from reporter.runners.pretrained import load_base_model
+from reporter.runners.text_classifier import encoder_architecture, published_folder, split_rows
 
 if TYPE_CHECKING:
     import torch
@@ -55,6 +54,66 @@ class _Encoded:
 
     features: list[dict[str, list[int]]]
     first_token: list[np.ndarray]
+
+
+def _optimizer(network: Any, params: TokenClassifierHyperparameters) -> Any:
+    """AdamW with the head on its own learning rate (`head_learning_rate`, else the body's)."""
+    import torch
+
+    head = {id(p) for p in network.classifier.parameters()}
+    body = [p for p in network.parameters() if p.requires_grad and id(p) not in head]
+    return torch.optim.AdamW(
+        [
+            {"params": body, "lr": params.learning_rate},
+            {"params": list(network.classifier.parameters()), "lr": params.head_learning_rate or params.learning_rate},
+        ],
+        weight_decay=params.weight_decay,
+    )
+
+
+def _tally(output: Any, targets: Any) -> tuple[float, int, int]:
+    """(summed loss, words right, words) of one batch."""
+    kept = targets != IGNORED
+    words = int(kept.sum())
+    right = int((output.logits.argmax(dim=-1)[kept] == targets[kept]).sum())
+    return float(output.loss.detach()) * words, right, words
+
+
+def _epoch(
+    epoch: int,
+    network: Any,
+    forward: Callable[[np.ndarray], tuple[Any, Any]],
+    *,
+    batches: list[np.ndarray],
+    generator: Any,
+    validation: list[np.ndarray],
+    optimizer: Any,
+    scheduler: Any,
+) -> EpochFacts:
+    """One pass over the training batches in a seeded order, then the held-out sentences."""
+    import torch
+
+    network.train()
+    totals = np.zeros(3)
+    for index in torch.randperm(len(batches), generator=generator).tolist():
+        output, targets = forward(batches[index])
+        output.loss.backward()
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad()
+        totals += _tally(output, targets)
+    network.eval()
+    held_out = np.zeros(3)
+    with torch.inference_mode():
+        for rows in validation:
+            held_out += _tally(*forward(rows))
+    return EpochFacts(
+        epoch=epoch,
+        train_loss=totals[0] / max(totals[2], 1),
+        train_accuracy=totals[1] / max(totals[2], 1),
+        validation_loss=held_out[0] / max(held_out[2], 1),
+        validation_accuracy=held_out[1] / max(held_out[2], 1),
+    )
 
 
 def _encode(tokenizer: Any, sentences: list[list[str]], *, max_length: int) -> _Encoded:
@@ -176,32 +235,21 @@ def train(
     decay, seeded shuffles, a held-out share of the sentences for the per-epoch validation figures."""
     import torch
     from transformers import AutoModelForTokenClassification, get_linear_schedule_with_warmup
-    from transformers.utils import logging as hf_logging
 
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
     params = hyperparameters
     labels = tag_set(tags)
     code = {label: i for i, label in enumerate(labels)}
-    order = np.random.default_rng(seed).permutation(len(sentences))
-    if params.max_train_rows is not None:
-        order = order[: params.max_train_rows]
-    n_validation = max(1, round(len(order) * params.validation_fraction))
-    val_idx, train_idx = order[:n_validation], order[n_validation:]
-
-    where = f"{spec_path}: source.train.hyperparameters.base_model"
-    checked_folder(base_model, where=where)
-    tokenizer = load_tokenizer(base_model, where=where, fast=True)
-    network = from_pretrained(
+    val_idx, train_idx = split_rows(len(sentences), params, seed=seed)
+    tokenizer, network = load_base_model(
         AutoModelForTokenClassification,
         base_model,
-        where=where,
+        where=f"{spec_path}: source.train.hyperparameters.base_model",
+        device=device,
+        fast=True,
         num_labels=len(labels),
         id2label=dict(enumerate(labels)),
         label2id=code,
-        use_safetensors=True,
-    ).to(torch.device(device))
-    check_vocabulary(tokenizer, network, where=where)
+    )
     if params.freeze_embeddings:
         network.base_model.embeddings.requires_grad_(False)
     encoded = _encode(tokenizer, sentences, max_length=params.max_length)
@@ -212,50 +260,26 @@ def train(
         targets = torch.from_numpy(_label_rows(encoded, rows, codes, batch["input_ids"].shape[1])).to(network.device)
         return network(**batch, labels=targets), targets
 
-    def tally(output: Any, targets: torch.Tensor) -> tuple[float, int, int]:
-        """(summed loss, words right, words) of one batch."""
-        kept = targets != IGNORED
-        words = int(kept.sum())
-        right = int((output.logits.argmax(dim=-1)[kept] == targets[kept]).sum())
-        return float(output.loss.detach()) * words, right, words
-
     steps = params.epochs * -(-len(train_idx) // params.batch_size)
-    head = {id(p) for p in network.classifier.parameters()}
-    body = [p for p in network.parameters() if p.requires_grad and id(p) not in head]
-    optimizer = torch.optim.AdamW(
-        [
-            {"params": body, "lr": params.learning_rate},
-            {"params": list(network.classifier.parameters()), "lr": params.head_learning_rate or params.learning_rate},
-        ],
-        weight_decay=params.weight_decay,
-    )
+    optimizer = _optimizer(network, params)
     scheduler = get_linear_schedule_with_warmup(optimizer, round(steps * params.warmup_fraction), steps)
     generator = torch.Generator().manual_seed(seed)
     lengths = np.array([len(f["input_ids"]) for f in encoded.features])
     for epoch in range(1, params.epochs + 1):
-        network.train()
-        permutation = train_idx[torch.randperm(len(train_idx), generator=generator).numpy()]
-        batches = _length_buckets(permutation, lengths, batch_size=params.batch_size)
-        totals = np.zeros(3)
-        for index in torch.randperm(len(batches), generator=generator).tolist():
-            output, targets = forward(batches[index])
-            output.loss.backward()
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad()
-            totals += tally(output, targets)
-        network.eval()
-        validation = np.zeros(3)
-        with torch.inference_mode():
-            for start in range(0, len(val_idx), params.batch_size):
-                validation += tally(*forward(val_idx[start : start + params.batch_size]))
         report_epoch(
-            EpochFacts(
-                epoch=epoch,
-                train_loss=totals[0] / max(totals[2], 1),
-                train_accuracy=totals[1] / max(totals[2], 1),
-                validation_loss=validation[0] / max(validation[2], 1),
-                validation_accuracy=validation[1] / max(validation[2], 1),
+            _epoch(
+                epoch,
+                network,
+                forward,
+                batches=_length_buckets(
+                    train_idx[torch.randperm(len(train_idx), generator=generator).numpy()],
+                    lengths,
+                    batch_size=params.batch_size,
+                ),
+                generator=generator,
+                validation=[val_idx[i : i + params.batch_size] for i in range(0, len(val_idx), params.batch_size)],
+                optimizer=optimizer,
+                scheduler=scheduler,
             )
         )
     network.eval()
