@@ -4,8 +4,27 @@ from the fairness record."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from reporter.facts import FactsRecord, FairnessFacts, NotReported
 from reporter.tasks.figures import Figure, figure, interval_figures, metric_name
+
+
+class LabelledRowsTask:
+    """The common part of the tasks measured on labelled rows; each names itself, its partial and
+    its explanation metric. The membership audit runs on their models."""
+
+    name: ClassVar[str]
+    partial: ClassVar[str]
+    explanation_metric: ClassVar[str | None]
+    not_explained: ClassVar[str | None] = None
+    not_audited: ClassVar[str | None] = None
+
+    def carried_by(self, facts: FactsRecord) -> bool:
+        return labelled_rows_carried(facts, self.name)
+
+    def figures(self, facts: FactsRecord) -> list[Figure]:
+        return labelled_rows_figures(facts)
 
 
 def labelled_rows_carried(facts: FactsRecord, task: str) -> bool:
