@@ -59,3 +59,11 @@ def test_a_task_declared_by_another_package_is_found_through_its_entry_point() -
     facts = json.loads(EXAMPLES[0].read_text())
     assert answer["carried"] == ["regression", "row_count"]
     assert answer["rows"] == [float(facts["performance"]["rows"])]
+
+
+def test_a_task_names_the_metric_its_models_are_explained_on() -> None:
+    from reporter.extract.explanations import headline_metric
+
+    for task in registered_tasks():
+        if task.explanation_metric is not None:
+            assert headline_metric(task.name, ["a", "b"]).name == task.explanation_metric
