@@ -58,7 +58,7 @@ from reporter.project import Project, resolve_file
 from reporter.runners.outcome import RunOutcome
 from reporter.runners.returned import checked_attributions
 from reporter.settings import BuildSettings
-from reporter.spec import Evaluation, LoadedSpec, ModelSpec, SpecFiles, load_file_kind
+from reporter.spec import Evaluation, LoadedSpec, ModelSpec, SpecFiles, load_file_kind, needed_capabilities
 from reporter.tasks.token_classification import TokenClassificationTask
 
 
@@ -76,7 +76,7 @@ def load_path(project: Project, loaded: LoadedSpec, settings: BuildSettings) -> 
         return resolve_file(project, loaded.path, load.file, field="source.load.file", kind=load_file_kind(load))
     assert load.published is not None
     folder = published_artifact(project, settings, load.published)
-    return folder / "model.safetensors" if load.format == "safetensors" else folder
+    return folder if load_file_kind(load) == "folder" else folder / "model.safetensors"
 
 
 def card_facts(spec: ModelSpec) -> CardFacts:
@@ -565,14 +565,15 @@ def _run_model(job: _Job, inputs: _Inputs) -> _Run:
             on_epoch=job.progress.epoch,
         )
         return _Run(outcome=outcome, token_classification=not_tagger, association_tests=None)
-    from reporter.runners.load import run_load
+    from reporter.loaders.base import load_model
 
     association_tests = _association_tests(job.project, loaded)
-    outcome = run_load(
+    outcome = load_model(
         loaded,
         path=load_path(job.project, loaded, job.settings),
         device=job.device,
         convert_dir=job.checkpoint_dir,
+        needs=needed_capabilities(loaded.spec),
         evaluation=inputs.evaluation_data,
         sentences=association_tests.sentences if association_tests else None,
         on_progress=lambda done, total: job.progress.message(f"  {loaded.slug}: scored {done:,} of {total:,} rows"),

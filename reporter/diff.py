@@ -9,145 +9,33 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-
+from reporter.diff_result import (
+    DisparityChange,
+    ExportChange,
+    FactsDiff,
+    GateResult,
+    MetricChange,
+    ModelDiff,
+    TensorChange,
+    ValueChange,
+)
 from reporter.errors import InputError
-from reporter.extract.regression import REGRESSION_METRICS
 from reporter.facts import (
     DataMeasurements,
     FactsRecord,
     FairnessFacts,
     Interval,
     MembershipFacts,
-    MulticlassPerformanceFacts,
     NotReported,
-    PerformanceFacts,
     PermutationImportanceFacts,
-    PerplexityFacts,
-    RegressionPerformanceFacts,
-    TokenClassificationFacts,
     TrainingFacts,
 )
+from reporter.tasks import registered_tasks, tasks_of
+from reporter.tasks.figures import Figure
 
-CLASSIFICATION_METRICS = (
-    "accuracy",
-    "balanced_accuracy",
-    "precision",
-    "recall",
-    "f1",
-    "roc_auc",
-    "log_loss",
-    "brier_score",
-    "expected_calibration_error",
-)
-MULTICLASS_METRICS = (
-    "accuracy",
-    "balanced_accuracy",
-    "macro_precision",
-    "macro_recall",
-    "macro_f1",
-    "roc_auc",
-    "log_loss",
-    "brier_score",
-    "expected_calibration_error",
-)
-LANGUAGE_METRICS = ("perplexity", "bits_per_byte")
-ENTITY_METRICS = ("entity_precision", "entity_recall", "entity_f1")
-"""A token classifier's micro-averaged entity scores in its headline reading."""
-METRICS = tuple(
-    dict.fromkeys(CLASSIFICATION_METRICS + MULTICLASS_METRICS + REGRESSION_METRICS + LANGUAGE_METRICS + ENTITY_METRICS)
-)
 STATUS_RANK = {"not_computed": 0, "pass": 1, "warn": 2, "fail": 3}
 LARGEST_MOVERS = 5
-
-
-class Change(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-
-class MetricChange(Change):
-    """A metric whose value moved, with a conservative 95 % interval of the change."""
-
-    name: str
-    base: float | None
-    head: float | None
-    delta: float | None
-    low: float | None
-    high: float | None
-    significant: bool
-
-
-class DisparityChange(Change):
-    feature: str
-    name: str
-    base: float | None
-    head: float | None
-    delta: float | None
-    base_status: str
-    head_status: str
-    worse: bool
-
-
-class ValueChange(Change):
-    field: str
-    base: str
-    head: str
-
-
-class TensorChange(Change):
-    name: str
-    base_norm: float | None
-    head_norm: float | None
-    relative_change: float | None
-
-
-class ExportChange(Change):
-    """An export whose bytes differ: the format's file and the lines removed and added."""
-
-    file: str
-    removed_lines: int
-    added_lines: int
-
-
-class ModelDiff(Change):
-    slug: str
-    name: str
-    status: Literal["added", "removed", "changed", "unchanged"]
-    metrics: list[MetricChange] = []
-    importances: list[MetricChange] = []
-    """Permutation importance of each input column that moved (same headline metric on both sides)."""
-    privacy: list[MetricChange] = []
-    """Membership-attack figures that moved (overall)."""
-    disparities: list[DisparityChange] = []
-    hyperparameters: list[ValueChange] = []
-    data: list[ValueChange] = []
-    weights: list[ValueChange] = []
-    largest_movers: list[TensorChange] = []
-    text: list[ValueChange] = []
-    exports: list[ExportChange] = []
-
-
-class GateResult(Change):
-    rule: str
-    fired: bool
-    reasons: list[str]
-
-
-class FactsDiff(Change):
-    """The whole comparison: per model, and the gates evaluated on it."""
-
-    models: list[ModelDiff]
-    gates: list[GateResult] = []
-
-    @property
-    def empty(self) -> bool:
-        return all(m.status == "unchanged" for m in self.models)
-
-    @property
-    def fired(self) -> list[GateResult]:
-        return [g for g in self.gates if g.fired]
 
 
 def diff_facts(base: Iterable[FactsRecord], head: Iterable[FactsRecord], *, rules: Iterable[str] = ()) -> FactsDiff:
@@ -182,9 +70,7 @@ def _diff_model(old: FactsRecord, new: FactsRecord) -> ModelDiff:
         slug=new.slug,
         name=new.card.name,
         status="changed",
-        metrics=_metric_changes(old.performance, new.performance)
-        + _language_changes(old, new)
-        + _entity_changes(old, new),
+        metrics=_figure_changes(old, new),
         importances=_importance_changes(old, new),
         privacy=_privacy_changes(old, new),
         disparities=_disparity_changes(old.fairness, new.fairness),
@@ -239,23 +125,28 @@ def change_interval(old: Interval, new: Interval) -> tuple[float | None, float |
     return delta, delta - half, delta + half
 
 
-def _metric_changes(old: object, new: object) -> list[MetricChange]:
-    """Metrics of the same task that moved (a model that changed task has no comparable metrics)."""
-    names_by_kind: dict[type, tuple[str, ...]] = {
-        PerformanceFacts: CLASSIFICATION_METRICS,
-        MulticlassPerformanceFacts: MULTICLASS_METRICS,
-        RegressionPerformanceFacts: REGRESSION_METRICS,
-    }
-    if type(old) not in names_by_kind or type(old) is not type(new):
-        return []
-    names = names_by_kind[type(old)]
+def _figure_changes(old: FactsRecord, new: FactsRecord) -> list[MetricChange]:
+    """The overall figures that moved, for each task both records carry (a model that changed
+    task has no comparable metrics): read from each task's figures, the list the card and the
+    exports publish, so the diff compares exactly what is published."""
+    carried = [task.name for task in tasks_of(new)]
     changes = []
-    for name in names:
-        a, b = getattr(old, name), getattr(new, name)
-        if not (isinstance(a, Interval) and isinstance(b, Interval)) or a.value == b.value:
+    for task in tasks_of(old):
+        if task.name not in carried:
             continue
-        changes.append(metric_change(name, a, b))
+        before, after = (
+            {f.metric: f for f in task.figures(record) if f.feature is None and f.metric in task.overall_metrics}
+            for record in (old, new)
+        )
+        for metric, figure in after.items():
+            base = before.get(metric)
+            if base is not None and base.value != figure.value:
+                changes.append(metric_change(metric, _interval(base), _interval(figure)))
     return changes
+
+
+def _interval(figure: Figure) -> Interval:
+    return Interval(value=figure.value, low=figure.low, high=figure.high)
 
 
 def metric_change(name: str, old: Interval, new: Interval) -> MetricChange:
@@ -265,33 +156,6 @@ def metric_change(name: str, old: Interval, new: Interval) -> MetricChange:
     return MetricChange(
         name=name, base=old.value, head=new.value, delta=delta, low=low, high=high, significant=significant
     )
-
-
-def _language_changes(old: FactsRecord, new: FactsRecord) -> list[MetricChange]:
-    """A language model's perplexity and bits per byte, when both sides measured them on the same text."""
-    a, b = (getattr(f.language_model, "perplexity", None) for f in (old, new))
-    if not (isinstance(a, PerplexityFacts) and isinstance(b, PerplexityFacts)) or a.source != b.source:
-        return []
-    return [
-        metric_change(name, getattr(a, name), getattr(b, name))
-        for name in LANGUAGE_METRICS
-        if getattr(a, name).value != getattr(b, name).value
-    ]
-
-
-def _entity_changes(old: FactsRecord, new: FactsRecord) -> list[MetricChange]:
-    """A token classifier's headline entity scores, when both sides tagged the same data in the same reading."""
-    a, b = (f.token_classification for f in (old, new))
-    if not (isinstance(a, TokenClassificationFacts) and isinstance(b, TokenClassificationFacts)):
-        return []
-    if (a.source, a.headline_mode) != (b.source, b.headline_mode):
-        return []
-    before, after = (next(m.micro for m in t.modes if m.mode == t.headline_mode) for t in (a, b))
-    return [
-        metric_change(name, getattr(before, name.removeprefix("entity_")), getattr(after, name.removeprefix("entity_")))
-        for name in ENTITY_METRICS
-        if getattr(before, name.removeprefix("entity_")).value != getattr(after, name.removeprefix("entity_")).value
-    ]
 
 
 PRIVACY_METRICS = {
@@ -462,6 +326,11 @@ GATE_HELP = (
 )
 
 
+def gate_metrics() -> list[str]:
+    """The metrics a `metric:NAME:DELTA` gate may name: every task's overall metrics, once each."""
+    return list(dict.fromkeys(metric for task in registered_tasks() for metric in task.overall_metrics))
+
+
 def evaluate_gate(rule: str, result: FactsDiff) -> GateResult:
     """Evaluate one `--fail-on` rule.
 
@@ -477,7 +346,7 @@ def evaluate_gate(rule: str, result: FactsDiff) -> GateResult:
                     reasons.append(f"{model.slug}: {d.feature} {d.name} {d.base_status} → {d.head_status}")
     elif rule.startswith(("metric:", "privacy:")):
         kind = rule.split(":")[0]
-        known = list(METRICS) if kind == "metric" else list(PRIVACY_METRICS.values())
+        known = gate_metrics() if kind == "metric" else list(PRIVACY_METRICS.values())
         example = "metric:accuracy:-0.01" if kind == "metric" else "privacy:mia-auc:+0.02"
         parts = rule.split(":")
         try:

@@ -21,6 +21,8 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from reporter.errors import Problem, SpecError, problem_error
+from reporter.formats import format_named, registered_formats
+from reporter.formats.declaration import Capability, PathKind
 
 SPEC_FILENAME = "model.yaml"
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -196,9 +198,12 @@ class LoadSource(SpecModel):
     A transformers folder whose `config.json` names a sequence-classification architecture is run
     over the evaluation rows in the build, like a model trained in the build. A GGUF file
     (llama.cpp's format, often quantized) is described: its weights, quantization and metadata.
+    The formats are plug-ins (`reporter.formats`); what each can do decides which tasks it serves.
     """
 
-    format: Literal["transformers", "safetensors", "gguf"]
+    format: str = Field(
+        description="The model's file format: transformers, safetensors, gguf, or one another package registers."
+    )
     file: FileRef | None = Field(
         default=None, description="A transformers folder, a `.safetensors` file or a `.gguf` file."
     )
@@ -219,14 +224,28 @@ class LoadSource(SpecModel):
         default=None, ge=1, description="Longest input in tokens (default: the tokenizer's `model_max_length`)."
     )
 
+    @field_validator("format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        known = registered_formats()
+        if value not in known:
+            raise ValueError(f"unknown model format {value!r}; the formats this build knows: {', '.join(known)}")
+        return value
+
     @model_validator(mode="after")
     def _one_location(self) -> LoadSource:
         if (self.file is None) == (self.published is None):
             raise ValueError("give exactly one of `file:` or `published:` (a model of this project)")
-        if self.module is not None and self.format != "safetensors":
-            raise ValueError("`module:` builds the network for a safetensors file; a transformers folder has its own")
-        if self.published is not None and self.format == "gguf":
-            raise ValueError("the models this project trains are published as safetensors; name a GGUF file in `file:`")
+        model_format = format_named(self.format)
+        if self.module is not None and not model_format.takes_module:
+            takers = [name for name, known in registered_formats().items() if known.takes_module]
+            raise ValueError(
+                f"`module:` builds the network for a {' or '.join(takers)} file; a {self.format} model has its own"
+            )
+        if self.published is not None and not model_format.publishable:
+            raise ValueError(
+                f"the models this project trains are published as safetensors; name a {self.format} file in `file:`"
+            )
         return self
 
 
@@ -659,16 +678,37 @@ def _add_role_problems(spec: ModelSpec, add: Add) -> None:
             )
 
 
+def needed_capabilities(spec: ModelSpec) -> frozenset[Capability]:
+    """What the spec's task asks of a loaded model: tag words, score and generate text, embed
+    sentences, or score the evaluation rows (unless their predictions were computed elsewhere)."""
+    evaluation = spec.evaluation
+    if spec.language_model is not None:
+        return frozenset({"language_model"})
+    if evaluation is not None and evaluation.task == "token_classification":
+        return frozenset({"tag_words"})
+    needs: set[Capability] = set()
+    if spec.embedding_bias is not None:
+        needs.add("embed_text")
+    if evaluation is not None and not _given_columns(evaluation):
+        needs.add("score_rows")
+    return frozenset(needs)
+
+
+def _formats_offering(capability: Capability, load: LoadSource) -> str:
+    """The formats that can do ``capability``, as a spec would name them."""
+    able = [name for name, known in registered_formats().items() if capability in known.offers(module=load.module)]
+    return " or ".join(f"`format: {name}`" for name in able)
+
+
 def _add_model_kind_problems(spec: ModelSpec, add: Add) -> None:
-    """What each kind of measurement needs of the model: a way to run it, or predictions made elsewhere."""
-    evaluation, load = spec.evaluation, spec.source.load
-    if (
-        load
-        and load.format in WEIGHTS_ONLY_FORMATS
-        and load.module is None
-        and evaluation
-        and not _given_columns(evaluation)
-    ):
+    """What each kind of measurement needs of the model: a format that can run it for the task, or
+    predictions made elsewhere."""
+    load = spec.source.load
+    if load is None:
+        _add_trained_kind_problems(spec, add)
+        return
+    missing = needed_capabilities(spec) - format_named(load.format).offers(module=load.module)
+    if "score_rows" in missing:
         add(
             ("evaluation",),
             f"a {load.format} file holds weights but no way to run them here, so a model loaded from one is "
@@ -677,13 +717,38 @@ def _add_model_kind_problems(spec: ModelSpec, add: Add) -> None:
             "naming a column of the evaluation data, name the network's builder in `source.load.module:`, "
             "load a transformers folder instead, or remove `evaluation:`",
         )
-    if spec.embedding_bias and not (load and load.format == "transformers"):
+    if "embed_text" in missing:
+        add(
+            ("embedding_bias",),
+            f"SEAT embeds sentences with the model, which a {load.format} model cannot do here",
+            f"load the encoder with {_formats_offering('embed_text', load)} under `source.load:`, "
+            "or remove `embedding_bias:`",
+        )
+    if "language_model" in missing:
+        add(
+            ("language_model",),
+            f"a language model is measured by running it, which the build cannot do for a {load.format} model",
+            f"load it with {_formats_offering('language_model', load)} under `source.load:`, "
+            "or remove `language_model:`",
+        )
+    if "tag_words" in missing:
+        add(
+            ("source", "load", "format"),
+            f"a token classifier is run from a transformers folder; a {load.format} file cannot be run here",
+            "save the model with `save_pretrained` and write `format: transformers`",
+        )
+    _add_language_data_problems(spec, add)
+
+
+def _add_trained_kind_problems(spec: ModelSpec, add: Add) -> None:
+    """A model trained in the build is not loaded, so what only a loaded model can do is refused."""
+    if spec.embedding_bias:
         add(
             ("embedding_bias",),
             "SEAT embeds sentences with the model, which only a loaded transformers encoder can do here",
             "load the encoder with `source.load: {format: transformers, ...}`, or remove `embedding_bias:`",
         )
-    if spec.language_model and not (load and load.format in ("gguf", "transformers")):
+    if spec.language_model:
         add(
             ("language_model",),
             "a language model is measured by running it, which the build does for a GGUF file or a "
@@ -691,6 +756,11 @@ def _add_model_kind_problems(spec: ModelSpec, add: Add) -> None:
             "load it with `source.load: {format: gguf, ...}` or `{format: transformers, ...}`, or remove "
             "`language_model:`",
         )
+    _add_language_data_problems(spec, add)
+
+
+def _add_language_data_problems(spec: ModelSpec, add: Add) -> None:
+    """A language model's perplexity needs evaluation text."""
     if (
         spec.language_model
         and spec.language_model.perplexity
@@ -701,7 +771,7 @@ def _add_model_kind_problems(spec: ModelSpec, add: Add) -> None:
             "perplexity needs evaluation text",
             "add a data source with `role: evaluation` and a `file:` whose `text_column` holds the documents",
         )
-    if spec.language_model and evaluation:
+    if spec.language_model and spec.evaluation:
         add(
             ("evaluation",),
             "a language model is measured by `language_model:`; `evaluation:` is for classifiers and regressors",
@@ -754,18 +824,12 @@ def _add_token_classification_problems(spec: ModelSpec, add: Add) -> None:
         )
     if not tagging:
         return
-    train, load = spec.source.train, spec.source.load
+    train = spec.source.train
     if train and ":" in train.recipe:
         add(
             ("source", "train", "recipe"),
             "a token classifier is trained by the built-in recipe, which aligns tags to sub-word tokens",
             "write `recipe: token_classifier`",
-        )
-    if load and load.format != "transformers":
-        add(
-            ("source", "load", "format"),
-            f"a token classifier is run from a transformers folder; a {load.format} file cannot be run here",
-            "save the model with `save_pretrained` and write `format: transformers`",
         )
     for name in ("language_model", "embedding_bias"):
         if getattr(spec, name) is not None:
@@ -942,14 +1006,9 @@ def _bias_probe(spec: ModelSpec) -> BiasProbe | None:
     return spec.language_model.bias_probe if spec.language_model else None
 
 
-PathKind = Literal["file", "folder"]
-WEIGHTS_ONLY_FORMATS = ("safetensors", "gguf")
-"""Formats loaded as weights (a single file) that the build does not run without more help."""
-
-
 def load_file_kind(load: LoadSource) -> PathKind:
-    """A transformers model is a folder; the other formats are single files."""
-    return "folder" if load.format == "transformers" else "file"
+    """Whether the spec's format loads a folder (transformers) or a single file."""
+    return format_named(load.format).path_kind
 
 
 # File-valued hyperparameters of the built-in recipes that must be folders; a user recipe's own

@@ -25,6 +25,7 @@ from reporter.extract.entities import (
     entity_counts,
     entity_type,
     group_facts,
+    is_iob2_tag,
     mode_facts,
     sentence_weights,
     span_errors,
@@ -43,7 +44,6 @@ from reporter.facts import (
 from reporter.language_job import chosen_word_sets
 from reporter.progress import JobProgress
 from reporter.project import Project
-from reporter.runners.load import is_iob2_tag
 from reporter.runners.outcome import RunOutcome
 from reporter.settings import BuildSettings
 from reporter.spec import Evaluation, LoadedSpec
@@ -164,7 +164,7 @@ def trained_tagger(
     """Fine-tune with the `token_classifier` recipe and publish the model as a transformers folder."""
     from reporter.runners.device import seed_everything
     from reporter.runners.recipes import check_epoch, validate_hyperparameters
-    from reporter.runners.token_classifier import TRAIN_FIGURES, train
+    from reporter.runners.token_classifier import TRAIN_FIGURES, tagging_function, train
     from reporter.runners.train import plain_hyperparameter, publish
 
     source = loaded.spec.source.train
@@ -214,40 +214,19 @@ def trained_tagger(
         evaluation_scores=None,
         inference=NotReported(not_reported="replaced once the evaluation sentences are tagged"),
     )
-    tag = _tagging(
+    tag = tagging_function(
         trained.model, trained.tokenizer, trained.labels, max_length=params.max_length, batch_size=DEFAULT_BATCH_SIZE
     )
     return Tagger(tag=tag, labels=trained.labels, outcome=outcome)
 
 
 def loaded_tagger(loaded: LoadedSpec, folder: Path, *, device: str, convert_dir: Path) -> Tagger:
-    """A published `...ForTokenClassification` folder, run the way a trained one is."""
-    from reporter.runners.load import input_length, load_token_classifier
+    """A published token classifier, loaded by its format and run the way a trained one is."""
+    from reporter.loaders.base import load_model
 
-    load = loaded.spec.source.load
-    assert load is not None
-    found = load_token_classifier(loaded, folder, device=device, convert_dir=convert_dir)
-    max_length = input_length(load, found.model, found.tokenizer)
-    tag = _tagging(found.model, found.tokenizer, found.labels, max_length=max_length, batch_size=load.batch_size)
-    return Tagger(tag=tag, labels=found.labels, outcome=found.described)
-
-
-def _tagging(model: Any, tokenizer: Any, labels: list[str], *, max_length: int, batch_size: int) -> Callable[..., Any]:
-    """The one way a job tags sentences with a model, whether trained or loaded."""
-    from reporter.runners.token_classifier import tag_sentences
-
-    def tag(tokens: list[list[str]], on_progress: Callable[[int, int], None] | None = None) -> Any:
-        return tag_sentences(
-            model,
-            tokenizer,
-            tokens,
-            labels=labels,
-            max_length=max_length,
-            batch_size=batch_size,
-            on_progress=on_progress,
-        )
-
-    return tag
+    outcome = load_model(loaded, path=folder, device=device, convert_dir=convert_dir, needs=frozenset({"tag_words"}))
+    assert outcome.tag_words is not None
+    return Tagger(tag=outcome.tag_words.tag, labels=outcome.tag_words.labels, outcome=outcome)
 
 
 def token_classification_facts(

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reporter.diff import FactsDiff, change_interval, diff_facts
+from reporter.diff import change_interval, diff_facts
+from reporter.diff_result import FactsDiff
 from reporter.errors import InputError
 from reporter.facts import Interval
 from tests.conftest import REPO, TABULAR_SPEC, reporter, scaffold_project
@@ -326,7 +327,9 @@ def test_the_privacy_gate_fires_on_a_model_that_leaks_more_than_its_base() -> No
 
 
 def test_a_language_model_perplexity_is_compared_and_gated() -> None:
-    """A quantized rebuild that predicts the same text worse fires a perplexity gate; other text is not compared."""
+    """A quantized rebuild that predicts the same text worse fires a perplexity gate. Figures are
+    compared whenever both records carry the task, whatever data they were measured on: a gate
+    must not go quiet because the evaluation data changed in the same pull request."""
     from reporter.facts import FactsRecord
 
     record = FactsRecord.model_validate_json(
@@ -348,11 +351,13 @@ def test_a_language_model_perplexity_is_compared_and_gated() -> None:
     [change] = result.models[0].metrics
     assert change.name == "perplexity" and change.delta == pytest.approx(25.0) and change.significant
     assert result.fired[0].reasons == ["smollm2-135m-instruct: perplexity 95.0000 → 120.0000 (+25.0000)"]
-    assert diff_facts([with_perplexity(95.0)], [with_perplexity(120.0, "other text")]).models[0].metrics == []
+    [moved] = diff_facts([with_perplexity(95.0)], [with_perplexity(120.0, "other text")]).models[0].metrics
+    assert moved.name == "perplexity"
 
 
 def test_a_named_entity_recognisers_entity_f1_is_compared_and_gated() -> None:
-    """A rebuild that finds fewer entities fires an entity-F1 gate; figures of another reading are not compared."""
+    """A rebuild that finds fewer entities fires an entity-F1 gate; each reading (conlleval, strict)
+    is its own published figure, compared with the same reading only."""
     from reporter.facts import FactsRecord
 
     record = FactsRecord.model_validate_json(
@@ -360,7 +365,7 @@ def test_a_named_entity_recognisers_entity_f1_is_compared_and_gated() -> None:
     )
     tagging = record.token_classification
 
-    def with_f1(value: float, headline: str = "conlleval") -> FactsRecord:
+    def with_f1(value: float, mode: str) -> FactsRecord:
         modes = [
             m.model_copy(
                 update={
@@ -369,14 +374,16 @@ def test_a_named_entity_recognisers_entity_f1_is_compared_and_gated() -> None:
                     )
                 }
             )
+            if m.mode == mode
+            else m
             for m in tagging.modes
         ]
-        return record.model_copy(
-            update={"token_classification": tagging.model_copy(update={"modes": modes, "headline_mode": headline})}
-        )
+        return record.model_copy(update={"token_classification": tagging.model_copy(update={"modes": modes})})
 
-    result = diff_facts([with_f1(0.21)], [with_f1(0.11)], rules=["metric:entity_f1:-0.05"])
+    rules = ["metric:entity_f1_conlleval:-0.05"]
+    result = diff_facts([with_f1(0.21, "conlleval")], [with_f1(0.11, "conlleval")], rules=rules)
     [change] = result.models[0].metrics
-    assert change.name == "entity_f1" and change.delta == pytest.approx(-0.10) and change.significant
-    assert result.fired[0].reasons == ["wnut16-minilm-ner: entity_f1 0.2100 → 0.1100 (-0.1000)"]
-    assert diff_facts([with_f1(0.21)], [with_f1(0.11, headline="strict")]).models[0].metrics == []
+    assert change.name == "entity_f1_conlleval" and change.delta == pytest.approx(-0.10) and change.significant
+    assert result.fired[0].reasons == ["wnut16-minilm-ner: entity_f1_conlleval 0.2100 → 0.1100 (-0.1000)"]
+    strict = diff_facts([with_f1(0.21, "strict")], [with_f1(0.11, "strict")], rules=rules)
+    assert [c.name for c in strict.models[0].metrics] == ["entity_f1_strict"] and not strict.fired

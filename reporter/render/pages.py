@@ -8,12 +8,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reporter.diff import FactsDiff
+from reporter.diff_result import FactsDiff
 from reporter.export import EXPORT_FILES, document_date, render_export, report_url_of
 from reporter.facts import FactsRecord
 from reporter.files import write_atomically
-from reporter.render.environment import make_environment, render_template
+from reporter.render.environment import make_environment
 from reporter.render.plot_cache import PARALLEL_FROM, PlotDrawing
+from reporter.templating import render_template
 
 MANIFEST = ".reporter-generated.json"
 MODEL_PAGES = (

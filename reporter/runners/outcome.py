@@ -15,6 +15,15 @@ from reporter.runners.language_model import LanguageScoring
 
 
 @dataclass(frozen=True)
+class WordTagger:
+    """A loaded token classifier as a function: ``(sentences, on_progress=None) -> Tagged``, and
+    the data's IOB2 tag of each of its label ids."""
+
+    tag: Callable[..., Any]
+    labels: list[str]
+
+
+@dataclass(frozen=True)
 class RunOutcome:
     """A trained or loaded model, reduced to what the extractors need (no torch objects: the model
     itself reaches them only as ``score_rows``, a function of evaluation rows)."""
@@ -38,3 +47,23 @@ class RunOutcome:
     """The differential privacy guarantee of a model trained in the build with one."""
     language: LanguageScoring | None = None
     """A loaded decoder language model, when the spec asks to measure one (`language_model:`)."""
+    tag_words: WordTagger | None = None
+    """A loaded token classifier, when the task tags words."""
+
+
+TRAINED_ELSEWHERE = "the model was trained elsewhere; the spec loads a checkpoint"
+GIVEN_PREDICTIONS = "the build does not run this model: its predictions were computed elsewhere"
+
+
+def described_file(path: Path, architecture: ArchitectureFacts) -> RunOutcome:
+    """A loaded weight file the build describes but does not run (predictions, if any, were
+    computed elsewhere)."""
+    return RunOutcome(
+        weight_files=[path],
+        parameter_names=None,
+        trainable_names=None,
+        architecture=architecture,
+        training=NotReported(not_reported=TRAINED_ELSEWHERE),
+        evaluation_scores=None,
+        inference=NotReported(not_reported=GIVEN_PREDICTIONS),
+    )

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from reporter.errors import ModelFileError
-from reporter.formats.transformers_folder import TOKENIZER_VOCABULARY_FILES
+from reporter.extract.transformers_folder import TOKENIZER_VOCABULARY_FILES
 
 MIN_VOCABULARY_SHARE = 0.5
 """A tokenizer must cover at least this share of the model's embedding rows. Real checkpoints pad
@@ -91,7 +91,7 @@ def load_base_model(
 ) -> tuple[Any, Any]:
     """A base model to fine-tune and its tokenizer, from a checked folder: the tokenizer checked
     to be the model's, the model on ``device``."""
-    from reporter.formats.transformers_folder import checked_folder
+    from reporter.extract.transformers_folder import checked_folder
 
     checked_folder(folder, where=where)
     tokenizer = load_tokenizer(folder, where=where, fast=fast)

@@ -143,6 +143,26 @@ def _batch(tokenizer: Any, encoded: _Encoded, rows: np.ndarray, device: Any) -> 
     return tokenizer.pad([encoded.features[i] for i in rows], return_tensors="pt").to(device)
 
 
+def tagging_function(
+    model: PreTrainedModel, tokenizer: Any, labels: list[str], *, max_length: int, batch_size: int
+) -> Callable[..., Tagged]:
+    """The one way the build tags sentences with a model, whether trained or loaded:
+    ``(sentences, on_progress=None) -> Tagged``."""
+
+    def tag(tokens: list[list[str]], on_progress: Callable[[int, int], None] | None = None) -> Tagged:
+        return tag_sentences(
+            model,
+            tokenizer,
+            tokens,
+            labels=labels,
+            max_length=max_length,
+            batch_size=batch_size,
+            on_progress=on_progress,
+        )
+
+    return tag
+
+
 def tag_sentences(
     model: PreTrainedModel,
     tokenizer: Any,

@@ -17,6 +17,7 @@ class LabelledRowsTask:
     name: ClassVar[str]
     partial: ClassVar[str]
     explanation_metric: ClassVar[str | None]
+    overall_metrics: ClassVar[tuple[str, ...]]
     not_explained: ClassVar[str | None] = None
     not_audited: ClassVar[str | None] = None
 

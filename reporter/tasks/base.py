@@ -27,6 +27,9 @@ class Task(Protocol):
     """Why the build does not explain this task's models (None when it does)."""
     not_audited: ClassVar[str | None]
     """Why the build runs no membership-inference audit on this task's models (None when it does)."""
+    overall_metrics: ClassVar[tuple[str, ...]]
+    """The metrics of the figures it publishes over all the evaluation data: what `reporter diff`
+    compares between two builds and what a `metric:NAME:DELTA` gate may name."""
 
     def carried_by(self, facts: FactsRecord) -> bool:
         """Whether the record holds this task's measured facts."""

@@ -12,3 +12,14 @@ class BinaryTask(LabelledRowsTask):
     name: ClassVar[str] = "binary_classification"
     partial: ClassVar[str] = "partials/tasks/binary_classification.md.j2"
     explanation_metric: ClassVar[str | None] = "roc_auc"
+    overall_metrics: ClassVar[tuple[str, ...]] = (
+        "accuracy",
+        "balanced_accuracy",
+        "precision",
+        "recall",
+        "f1",
+        "roc_auc",
+        "log_loss",
+        "brier_score",
+        "expected_calibration_error",
+    )

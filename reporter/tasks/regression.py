@@ -12,3 +12,11 @@ class RegressionTask(LabelledRowsTask):
     name: ClassVar[str] = "regression"
     partial: ClassVar[str] = "partials/tasks/regression.md.j2"
     explanation_metric: ClassVar[str | None] = "mean_absolute_error"
+    overall_metrics: ClassVar[tuple[str, ...]] = (
+        "mean_absolute_error",
+        "root_mean_squared_error",
+        "r2",
+        "mean_error",
+        "mean_label",
+        "mean_prediction",
+    )

@@ -13,6 +13,8 @@ class SentenceEmbeddingTask:
     name: ClassVar[str] = "sentence_embedding"
     partial: ClassVar[str] = "partials/embedding_bias.md.j2"
     explanation_metric: ClassVar[str | None] = None
+    overall_metrics: ClassVar[tuple[str, ...]] = ()
+    """Every figure is about one association test; none is over all the data."""
     not_explained: ClassVar[str | None] = "the spec declares no labelled evaluation data"
     not_audited: ClassVar[str | None] = "the model is loaded, not trained in the build"
 

@@ -13,6 +13,7 @@ class TextGenerationTask:
     name: ClassVar[str] = "text_generation"
     partial: ClassVar[str] = "partials/language_model.md.j2"
     explanation_metric: ClassVar[str | None] = None
+    overall_metrics: ClassVar[tuple[str, ...]] = ("perplexity", "bits_per_byte")
     not_explained: ClassVar[str | None] = "the spec declares no labelled evaluation data"
     not_audited: ClassVar[str | None] = "the model is loaded, not trained in the build"
 

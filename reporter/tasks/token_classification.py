@@ -14,6 +14,10 @@ class TokenClassificationTask:
     name: ClassVar[str] = "token_classification"
     partial: ClassVar[str] = "partials/token_classification.md.j2"
     explanation_metric: ClassVar[str | None] = None
+    overall_metrics: ClassVar[tuple[str, ...]] = (
+        *(f"entity_{name}_{mode}" for mode in ("conlleval", "strict") for name in ("precision", "recall", "f1")),
+        "token_accuracy",
+    )
     not_explained: ClassVar[str | None] = (
         "permutation importance and token attributions are measured on whole rows; "
         "the build does not yet compute them for token classifiers"

@@ -8,7 +8,8 @@ import markdown
 import pytest
 
 from reporter.errors import TemplateError
-from reporter.render.environment import code, escape_text, make_environment, render_template
+from reporter.render.environment import code, escape_text, make_environment
+from reporter.templating import render_template
 
 HOSTILE = [
     "<script>alert(1)</script>",

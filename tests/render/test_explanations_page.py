@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 
 from reporter.facts import FactsRecord
-from reporter.render.environment import cell, make_environment, render_template
+from reporter.render.environment import cell, make_environment
 from reporter.render.plots import plot_plan
+from reporter.templating import render_template
 from tests.conftest import FIXTURES
 
 EXAMPLE = json.loads((FIXTURES / "facts" / "examples" / "adult-income-mlp.json").read_text())

@@ -6,7 +6,8 @@ import copy
 import json
 
 from reporter.facts import FactsRecord
-from reporter.render.environment import make_environment, render_template
+from reporter.render.environment import make_environment
+from reporter.templating import render_template
 from tests.conftest import FIXTURES
 
 BASE = json.loads((FIXTURES / "facts" / "adult-income-mlp.json").read_text())

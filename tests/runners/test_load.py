@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from reporter.errors import DataError
-from reporter.runners.load import label_mapping
+from reporter.loaders.transformers_scoring import label_mapping
 from reporter.spec import Evaluation, LoadedSpec, ModelSpec
 from tests.conftest import PUBLISHED_SPEC, read_adult
 

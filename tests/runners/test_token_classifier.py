@@ -66,7 +66,7 @@ def test_the_label_set_has_both_prefixes_of_every_type() -> None:
 
 
 def test_recipe_trains_reports_epochs_and_its_folder_reloads_with_the_same_tags(tmp_path: Path) -> None:
-    from reporter.runners.load import load_token_classifier
+    from reporter.loaders.transformers import load_token_classifier
     from reporter.spec import LoadedSpec, ModelSpec
 
     sentences, tags = wnut_sentences("train.csv", 64)

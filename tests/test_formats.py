@@ -1,0 +1,153 @@
+"""The model format registry: built-in formats, the spec rules that follow from what each format
+can do, and a format another package declares through the `reporter.formats` entry-point group,
+used in a real build without touching `reporter/`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from reporter.errors import ModelFileError, SpecError
+from reporter.formats import BUILT_IN, registered_formats
+from reporter.formats.declaration import CAPABILITY_TEXT
+from reporter.loaders.base import load_model
+from reporter.spec import load_spec
+from tests.conftest import FIXTURES, scaffold_project
+
+TOY_FORMAT = FIXTURES / "toy_format_package"
+
+HEAD = """\
+name: A loaded model
+version: "1"
+task: demonstration
+description: Loaded for a test.
+owners: [{name: tests}]
+license: MIT
+intended_uses: [tests]
+out_of_scope_uses: [everything else]
+limitations: [none measured]
+"""
+
+SEAT = "embedding_bias: {word_sets: {path: weat.json}}\n"
+
+
+def write_spec(folder: Path, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "model.yaml").write_text(HEAD + text, encoding="utf-8")
+    return folder / "model.yaml"
+
+
+def problems_of(path: Path) -> str:
+    with pytest.raises(SpecError) as caught:
+        load_spec(path)
+    return str(caught.value)
+
+
+def test_built_in_formats_come_first_and_declare_consistently() -> None:
+    formats = registered_formats()
+    assert list(formats)[: len(BUILT_IN)] == list(BUILT_IN)
+    for name, model_format in formats.items():
+        assert model_format.name == name
+        assert (model_format.suffix is None) == (model_format.path_kind == "folder")
+    assert {"tag_words", "language_model"} <= set(CAPABILITY_TEXT)
+
+
+def test_an_unknown_format_is_refused_naming_the_known_ones(tmp_path: Path) -> None:
+    message = problems_of(write_spec(tmp_path, "source:\n  load: {format: onnx, file: {path: model.onnx}}\n"))
+    assert "source.load.format" in message
+    assert "unknown model format 'onnx'" in message
+    assert "transformers, safetensors, gguf" in message
+
+
+def test_a_task_needing_what_the_format_cannot_do_names_the_formats_that_can(tmp_path: Path) -> None:
+    gguf = "source:\n  load: {format: gguf, file: {path: model.gguf}}\n"
+    message = problems_of(write_spec(tmp_path / "seat", gguf + SEAT))
+    assert "embedding_bias" in message and "a gguf model cannot do here" in message
+    assert "`format: transformers` under `source.load:`" in message
+    lm = "source:\n  load: {format: safetensors, file: {path: model.safetensors}}\nlanguage_model: {}\n"
+    message = problems_of(write_spec(tmp_path / "lm", lm))
+    assert "`format: transformers` or `format: gguf` under `source.load:`" in message
+
+
+def test_module_and_published_follow_the_format_declarations(tmp_path: Path) -> None:
+    module = "source:\n  load: {format: transformers, file: {path: folder}, module: 'net:build'}\n"
+    assert "`module:` builds the network for a safetensors file" in problems_of(write_spec(tmp_path / "m", module))
+    published = "source:\n  load: {format: gguf, published: other}\n"
+    assert "name a gguf file in `file:`" in problems_of(write_spec(tmp_path / "p", published))
+
+
+def test_loading_refuses_a_need_the_format_does_not_offer(tmp_path: Path) -> None:
+    """Spec validation refuses such specs first; the loader still guards formats from other packages."""
+    loaded = load_spec(write_spec(tmp_path / "lm", "source:\n  load: {format: gguf, file: {path: model.gguf}}\n"))
+    with pytest.raises(ModelFileError, match="a gguf model cannot score the evaluation rows"):
+        load_model(
+            loaded, path=tmp_path / "model.gguf", device="cpu", convert_dir=tmp_path, needs=frozenset({"score_rows"})
+        )
+
+
+NPZ_SPEC = """\
+source:
+  load: {format: npz, file: {path: weights.npz}}
+data:
+  - {id: eval, role: evaluation, file: {path: eval.csv}, license: CC0-1.0, description: Generated rows.}
+evaluation:
+  label: income
+  positive_label: [">50K"]
+  scores_column: score
+  sensitive_features: [sex]
+  min_group_size: 2
+"""
+
+
+def npz_project(root: Path) -> tuple[Path, dict[str, np.ndarray]]:
+    scaffold_project(root)
+    config = (root / "mkdocs.yml").read_text()
+    (root / "mkdocs.yml").write_text(config.replace("bootstrap_samples: 1000", "bootstrap_samples: 20"))
+    folder = root / "models" / "npz-model"
+    write_spec(folder, NPZ_SPEC)
+    generator = np.random.default_rng(0)
+    arrays = {"layer.weight": generator.normal(size=(8, 4)).astype(np.float32), "layer.bias": np.arange(8.0)}
+    np.savez(folder / "weights.npz", **arrays)
+    rows = ["income,score,sex"] + [f"{'>50K' if i % 3 else '<=50K'},{i / 40:.3f},{'FM'[i % 2]}" for i in range(40)]
+    (folder / "eval.csv").write_text("\n".join(rows) + "\n")
+    return root, arrays
+
+
+def reporter_with(root: Path, *args: str, plugin: bool) -> subprocess.CompletedProcess[str]:
+    path = os.pathsep.join(p for p in (str(TOY_FORMAT) if plugin else "", os.environ.get("PYTHONPATH", "")) if p)
+    return subprocess.run(
+        [sys.executable, "-m", "reporter.cli", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env={**os.environ, "PYTHONPATH": path},
+    )
+
+
+@pytest.mark.slow
+def test_a_format_from_another_package_builds_a_model_card(tmp_path: Path) -> None:
+    root, arrays = npz_project(tmp_path / "project")
+    refused = reporter_with(root, "check", str(root), plugin=False)
+    assert refused.returncode == 2, refused.stderr
+    assert "unknown model format 'npz'" in refused.stderr
+    built = reporter_with(root, "build", str(root), plugin=True)
+    assert built.returncode == 0, built.stderr
+    facts = json.loads((root / "build" / "facts" / "npz-model.json").read_text())
+    assert facts["architecture"]["module_class"] == "(NumPy .npz file)"
+    weights = facts["weights"]
+    assert weights["parameters_total"] == sum(a.size for a in arrays.values())
+    tensors = {t["name"]: t for t in weights["tensors"]}
+    assert sorted(tensors) == sorted(arrays)
+    for name, array in arrays.items():
+        reference = float(np.linalg.norm(array.astype(np.float64)))
+        assert tensors[name]["l2_norm"] == pytest.approx(reference, rel=1e-6)
+        assert tensors[name]["dtype"] == str(array.dtype)
+    assert facts["performance"]["rows"] == 40
