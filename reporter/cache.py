@@ -34,6 +34,9 @@ def hash_path(path: Path) -> str:
 
 FACT_CODE = (
     "runners",
+    "loaders",
+    "formats",
+    "tasks",
     "extract",
     "datasets.py",
     "facts.py",
@@ -59,7 +62,26 @@ def reporter_code_hash() -> str:
     ]
     for source in sorted(sources):
         digest.update(source.relative_to(package).as_posix().encode() + b"\0" + source.read_bytes())
+    for plugin in plugin_versions():
+        digest.update(plugin.encode() + b"\0")
     return digest.hexdigest()
+
+
+PLUGIN_GROUPS = ("reporter.formats", "reporter.tasks")
+
+
+def plugin_versions() -> list[str]:
+    """Each format and task another package adds, with that package's name and version: a new
+    version of a plug-in may compute other facts, so it must not be served from the cache."""
+    from importlib.metadata import entry_points
+
+    found = []
+    for group in PLUGIN_GROUPS:
+        for point in entry_points(group=group):
+            dist = point.dist
+            release = f"{dist.name} {dist.version}" if dist is not None else "unknown distribution"
+            found.append(f"{group}:{point.name}={point.value} ({release})")
+    return sorted(found)
 
 
 def cache_key(

@@ -151,3 +151,19 @@ def test_a_format_from_another_package_builds_a_model_card(tmp_path: Path) -> No
         assert tensors[name]["l2_norm"] == pytest.approx(reference, rel=1e-6)
         assert tensors[name]["dtype"] == str(array.dtype)
     assert facts["performance"]["rows"] == 40
+
+
+def test_a_plug_in_and_its_version_are_part_of_the_cache_key() -> None:
+    """Facts computed with another package's format must not be served once that package changes."""
+    script = (
+        "import json, sys\n"
+        "from reporter.cache import plugin_versions, reporter_code_hash\n"
+        "before = reporter_code_hash()\n"
+        f"sys.path.insert(0, {str(TOY_FORMAT)!r})\n"
+        "import importlib; importlib.invalidate_caches()\n"
+        "print(json.dumps({'plugins': plugin_versions(), 'changed': reporter_code_hash() != before}))\n"
+    )
+    found = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    answer = json.loads(found.stdout)
+    assert "reporter.formats:npz=toy_format:NpzFormat (toy-format 0.1)" in answer["plugins"]
+    assert answer["changed"]
