@@ -19,8 +19,6 @@ from reporter.datasets import (
     LabelledData,
     Table,
     class_names,
-    given_predictions,
-    given_scores,
     label_data,
     prediction_columns,
     read_table,
@@ -30,14 +28,10 @@ from reporter.extract.attributions import extract_token_attributions
 from reporter.extract.data import extract_data_source
 from reporter.extract.embedding_bias import WordSets, extract_embedding_bias, read_word_sets, sentences_of
 from reporter.extract.explanations import explained_rows, extract_permutation_importance, headline_metric
-from reporter.extract.fairness import extract_fairness
 from reporter.extract.membership import extract_membership_inference, row_losses
-from reporter.extract.metrics import Rows, extract_performance
-from reporter.extract.multiclass import ClassPredictions, extract_multiclass_fairness, extract_multiclass_performance
 from reporter.extract.openness import assess_openness
 from reporter.extract.provenance import extract_provenance
 from reporter.extract.proxies import PROXY_THRESHOLD, extract_proxies
-from reporter.extract.regression import Predictions, extract_regression_fairness, extract_regression_performance
 from reporter.extract.weights import extract_weights, sha256_file, with_spec_license
 from reporter.facts import (
     CardFacts,
@@ -59,6 +53,8 @@ from reporter.runners.outcome import RunOutcome
 from reporter.runners.returned import checked_attributions
 from reporter.settings import BuildSettings
 from reporter.spec import Evaluation, LoadedSpec, ModelSpec, SpecFiles, load_file_kind, needed_capabilities
+from reporter.tasks import labelled_task
+from reporter.tasks._grouped import ScoredRows
 from reporter.tasks.token_classification import TokenClassificationTask
 
 
@@ -143,9 +139,6 @@ def compute_facts(project: Project, loaded: LoadedSpec, **options: Any) -> Facts
         raise ModelFileError(f"{loaded.path}: {field}: {exc}") from None
 
 
-Evaluated = tuple[Any, Callable[[dict[str, Any]], Any]]  # performance facts, fairness from the group rules
-
-
 def _group_rules(evaluation: Evaluation, settings: BuildSettings) -> dict[str, Any]:
     """The group-size rules, thresholds and bootstrap size every fairness extractor takes."""
     return {
@@ -155,60 +148,6 @@ def _group_rules(evaluation: Evaluation, settings: BuildSettings) -> dict[str, A
         "reference_groups": evaluation.reference_groups,
         "samples": settings.bootstrap_samples,
     }
-
-
-def _evaluate_classification(
-    loaded: LoadedSpec, table: Table, data: LabelledData, scores: np.ndarray | None, settings: BuildSettings
-) -> Evaluated:
-    """Performance of a binary classifier, from its scores or predicted labels, and its fairness."""
-    evaluation = loaded.spec.evaluation
-    assert evaluation is not None
-    scored = True
-    if evaluation.scores_column:
-        scores = given_scores(table, evaluation, spec_path=loaded.path)
-    elif evaluation.predictions_column:
-        predicted = given_predictions(table, evaluation, spec_path=loaded.path)
-        scores, scored = predicted.astype(np.float64), False  # decisions are scores >= 0.5
-    assert scores is not None
-    rows = Rows(labels=data.labels, scores=scores, threshold=evaluation.threshold if scored else 0.5, scored=scored)
-    return extract_performance(rows, samples=settings.bootstrap_samples), lambda rules: extract_fairness(
-        data.sensitive, rows, difference_threshold=evaluation.difference_threshold, **rules
-    )
-
-
-def _evaluate_multiclass(
-    loaded: LoadedSpec, table: Table, data: LabelledData, probabilities: np.ndarray | None, settings: BuildSettings
-) -> Evaluated:
-    """Performance of a multiclass classifier, from its class probabilities (the predicted class is
-    the most probable) or its predicted labels, and its fairness."""
-    evaluation = loaded.spec.evaluation
-    assert evaluation is not None and data.classes is not None
-    if evaluation.predictions_column:
-        predicted, probabilities = given_predictions(table, evaluation, spec_path=loaded.path), None
-    else:
-        assert probabilities is not None
-        predicted = probabilities.argmax(axis=1)
-    predictions = ClassPredictions(
-        labels=data.labels, predicted=predicted, classes=data.classes, probabilities=probabilities
-    )
-    performance = extract_multiclass_performance(predictions, samples=settings.bootstrap_samples)
-    return performance, lambda rules: extract_multiclass_fairness(
-        data.sensitive, predictions, difference_threshold=evaluation.difference_threshold, **rules
-    )
-
-
-def _evaluate_regression(
-    loaded: LoadedSpec, table: Table, data: LabelledData, predicted: np.ndarray | None, settings: BuildSettings
-) -> Evaluated:
-    """Performance of a regression model, from its predictions, and its fairness."""
-    evaluation = loaded.spec.evaluation
-    assert evaluation is not None
-    if evaluation.predictions_column:
-        predicted = given_predictions(table, evaluation, spec_path=loaded.path)
-    assert predicted is not None
-    predictions = Predictions(labels=data.labels.astype(np.float64), predicted=predicted)
-    performance = extract_regression_performance(predictions, samples=settings.bootstrap_samples)
-    return performance, lambda rules: extract_regression_fairness(data.sensitive, predictions, **rules)
 
 
 def _predictions_table(project: Project, loaded: LoadedSpec, eval_table: Table | None) -> Table | None:
@@ -597,14 +536,16 @@ def _labelled_facts(job: _Job, inputs: _Inputs, outcome: RunOutcome) -> tuple[An
         return NotReported(not_reported=unlabelled), NotReported(not_reported=unlabelled)
     if outcome.evaluation_scores is None and not (evaluation.scores_column or evaluation.predictions_column):
         raise DataError(f"{job.loaded.path}: the model produced no evaluation scores. Fix: check the recipe")
-    evaluate = {
-        "binary_classification": _evaluate_classification,
-        "multiclass_classification": _evaluate_multiclass,
-        "regression": _evaluate_regression,
-    }[evaluation.task]
-    performance, fairness_of = evaluate(
-        job.loaded, inputs.predictions_table or table, data, outcome.evaluation_scores, job.settings
+    task = labelled_task(evaluation.task)
+    rows = ScoredRows(
+        spec_path=job.loaded.path,
+        evaluation=evaluation,
+        table=inputs.predictions_table or table,
+        data=data,
+        outputs=outcome.evaluation_scores,
+        samples=job.settings.bootstrap_samples,
     )
+    performance, fairness_of = task.evaluate(rows)
     if not evaluation.sensitive_features:
         return performance, NotReported(not_reported="the spec names no sensitive features")
     return performance, fairness_of(_group_rules(evaluation, job.settings))

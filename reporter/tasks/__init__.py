@@ -12,6 +12,7 @@ from importlib import import_module
 from importlib.metadata import entry_points
 
 from reporter.facts import FactsRecord
+from reporter.tasks._grouped import LabelledRowsTask
 from reporter.tasks.base import Task
 from reporter.tasks.figures import Figure
 
@@ -52,3 +53,15 @@ def figures_of(facts: FactsRecord) -> list[Figure]:
     """Every number the record publishes: each of its tasks' figures, in registry order. The one
     list the exports, the openness check and other readers of a model's figures take."""
     return [figure for task in tasks_of(facts) for figure in task.figures(facts)]
+
+
+def labelled_task(name: str) -> LabelledRowsTask:
+    """The task called ``name`` that evaluates labelled rows (a spec's `evaluation.task`).
+
+    Raises:
+        KeyError: no such task is registered (spec validation refuses such specs first).
+    """
+    for task in registered_tasks():
+        if task.name == name and isinstance(task, LabelledRowsTask):
+            return task
+    raise KeyError(name)

@@ -1,13 +1,40 @@
-"""Figures shared by the tasks measured on labelled rows (binary, multiclass, regression): the
-performance record's intervals, and each reported group's intervals and each feature's disparities
-from the fairness record."""
+"""What the tasks measured on labelled rows (binary, multiclass, regression) share: the rows and
+model outputs they evaluate, and their figures (the performance record's intervals, and each
+reported group's intervals and each feature's disparities from the fairness record)."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
 
+import numpy as np
+
+from reporter.datasets import LabelledData, Table
 from reporter.facts import FactsRecord, FairnessFacts, NotReported
+from reporter.spec import Evaluation
 from reporter.tasks.figures import Figure, figure, interval_figures, metric_name
+
+Evaluated = tuple[Any, Callable[[dict[str, Any]], Any]]
+"""A labelled task's performance facts, and its fairness facts as a function of the group rules."""
+
+
+@dataclass(frozen=True)
+class ScoredRows:
+    """The labelled evaluation rows and what the model gave for them: everything a labelled task
+    evaluates, with no model in it (a task never runs the model, so it is tested with arrays)."""
+
+    spec_path: Path
+    evaluation: Evaluation
+    table: Table
+    """The table given predictions are read from (`scores_column:`, `predictions_column:`)."""
+    data: LabelledData
+    outputs: np.ndarray | None
+    """The model's outputs in the task's shape (scores, class probabilities or predictions); None
+    when the predictions were computed elsewhere and are read from ``table``."""
+    samples: int
+    """Bootstrap resamples for every interval."""
 
 
 class LabelledRowsTask:
@@ -26,6 +53,10 @@ class LabelledRowsTask:
 
     def figures(self, facts: FactsRecord) -> list[Figure]:
         return labelled_rows_figures(facts)
+
+    def evaluate(self, rows: ScoredRows) -> Evaluated:
+        """Performance overall and, given the group rules, fairness per sensitive feature."""
+        raise NotImplementedError(f"the {self.name} task does not evaluate labelled rows")
 
 
 def labelled_rows_carried(facts: FactsRecord, task: str) -> bool:

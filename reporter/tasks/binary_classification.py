@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from reporter.tasks._grouped import LabelledRowsTask
+import numpy as np
+
+from reporter.datasets import given_predictions, given_scores
+from reporter.extract.fairness import extract_fairness
+from reporter.extract.metrics import Rows, extract_performance
+from reporter.tasks._grouped import Evaluated, LabelledRowsTask, ScoredRows
 
 
 class BinaryTask(LabelledRowsTask):
@@ -23,3 +28,19 @@ class BinaryTask(LabelledRowsTask):
         "brier_score",
         "expected_calibration_error",
     )
+
+    def evaluate(self, rows: ScoredRows) -> Evaluated:
+        """From the positive-class scores (thresholded at `threshold`) or from predicted labels
+        (decisions, which are scores of 0 or 1 thresholded at 0.5)."""
+        evaluation, scores, scored = rows.evaluation, rows.outputs, True
+        if evaluation.scores_column:
+            scores = given_scores(rows.table, evaluation, spec_path=rows.spec_path)
+        elif evaluation.predictions_column:
+            predicted = given_predictions(rows.table, evaluation, spec_path=rows.spec_path)
+            scores, scored = predicted.astype(np.float64), False
+        assert scores is not None
+        threshold = evaluation.threshold if scored else 0.5
+        measured = Rows(labels=rows.data.labels, scores=scores, threshold=threshold, scored=scored)
+        return extract_performance(measured, samples=rows.samples), lambda rules: extract_fairness(
+            rows.data.sensitive, measured, difference_threshold=evaluation.difference_threshold, **rules
+        )

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from reporter.tasks._grouped import LabelledRowsTask
+from reporter.datasets import given_predictions
+from reporter.extract.multiclass import ClassPredictions, extract_multiclass_fairness, extract_multiclass_performance
+from reporter.tasks._grouped import Evaluated, LabelledRowsTask, ScoredRows
 
 
 class MulticlassTask(LabelledRowsTask):
@@ -23,3 +25,21 @@ class MulticlassTask(LabelledRowsTask):
         "brier_score",
         "expected_calibration_error",
     )
+
+    def evaluate(self, rows: ScoredRows) -> Evaluated:
+        """From the class probabilities (the predicted class is the most probable) or from
+        predicted labels."""
+        evaluation, probabilities, classes = rows.evaluation, rows.outputs, rows.data.classes
+        assert classes is not None
+        if evaluation.predictions_column:
+            predicted, probabilities = given_predictions(rows.table, evaluation, spec_path=rows.spec_path), None
+        else:
+            assert probabilities is not None
+            predicted = probabilities.argmax(axis=1)
+        predictions = ClassPredictions(
+            labels=rows.data.labels, predicted=predicted, classes=classes, probabilities=probabilities
+        )
+        performance = extract_multiclass_performance(predictions, samples=rows.samples)
+        return performance, lambda rules: extract_multiclass_fairness(
+            rows.data.sensitive, predictions, difference_threshold=evaluation.difference_threshold, **rules
+        )

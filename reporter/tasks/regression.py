@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from reporter.tasks._grouped import LabelledRowsTask
+import numpy as np
+
+from reporter.datasets import given_predictions
+from reporter.extract.regression import Predictions, extract_regression_fairness, extract_regression_performance
+from reporter.tasks._grouped import Evaluated, LabelledRowsTask, ScoredRows
 
 
 class RegressionTask(LabelledRowsTask):
@@ -20,3 +24,13 @@ class RegressionTask(LabelledRowsTask):
         "mean_label",
         "mean_prediction",
     )
+
+    def evaluate(self, rows: ScoredRows) -> Evaluated:
+        """From the model's predictions, or predictions computed elsewhere."""
+        predicted = rows.outputs
+        if rows.evaluation.predictions_column:
+            predicted = given_predictions(rows.table, rows.evaluation, spec_path=rows.spec_path)
+        assert predicted is not None
+        predictions = Predictions(labels=rows.data.labels.astype(np.float64), predicted=predicted)
+        performance = extract_regression_performance(predictions, samples=rows.samples)
+        return performance, lambda rules: extract_regression_fairness(rows.data.sensitive, predictions, **rules)
