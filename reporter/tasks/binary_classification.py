@@ -9,7 +9,7 @@ import numpy as np
 
 from reporter.datasets import given_predictions, given_scores
 from reporter.extract.fairness import extract_fairness
-from reporter.extract.metrics import Rows, extract_performance
+from reporter.extract.metrics import PERFORMANCE_METRICS, Rows, extract_performance
 from reporter.tasks._grouped import Evaluated, LabelledRowsTask, ScoredRows
 
 
@@ -17,17 +17,7 @@ class BinaryTask(LabelledRowsTask):
     name: ClassVar[str] = "binary_classification"
     partial: ClassVar[str] = "partials/tasks/binary_classification.md.j2"
     explanation_metric: ClassVar[str | None] = "roc_auc"
-    overall_metrics: ClassVar[tuple[str, ...]] = (
-        "accuracy",
-        "balanced_accuracy",
-        "precision",
-        "recall",
-        "f1",
-        "roc_auc",
-        "log_loss",
-        "brier_score",
-        "expected_calibration_error",
-    )
+    overall_metrics: ClassVar[tuple[str, ...]] = tuple(PERFORMANCE_METRICS)
 
     def evaluate(self, rows: ScoredRows) -> Evaluated:
         """From the positive-class scores (thresholded at `threshold`) or from predicted labels

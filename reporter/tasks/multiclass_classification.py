@@ -6,7 +6,13 @@ from __future__ import annotations
 from typing import ClassVar
 
 from reporter.datasets import given_predictions
-from reporter.extract.multiclass import ClassPredictions, extract_multiclass_fairness, extract_multiclass_performance
+from reporter.extract.multiclass import (
+    LABEL_METRICS,
+    SCORE_METRICS,
+    ClassPredictions,
+    extract_multiclass_fairness,
+    extract_multiclass_performance,
+)
 from reporter.tasks._grouped import Evaluated, LabelledRowsTask, ScoredRows
 
 
@@ -14,17 +20,7 @@ class MulticlassTask(LabelledRowsTask):
     name: ClassVar[str] = "multiclass_classification"
     partial: ClassVar[str] = "partials/tasks/multiclass_classification.md.j2"
     explanation_metric: ClassVar[str | None] = "macro_f1"
-    overall_metrics: ClassVar[tuple[str, ...]] = (
-        "accuracy",
-        "balanced_accuracy",
-        "macro_precision",
-        "macro_recall",
-        "macro_f1",
-        "roc_auc",
-        "log_loss",
-        "brier_score",
-        "expected_calibration_error",
-    )
+    overall_metrics: ClassVar[tuple[str, ...]] = LABEL_METRICS + SCORE_METRICS
 
     def evaluate(self, rows: ScoredRows) -> Evaluated:
         """From the class probabilities (the predicted class is the most probable) or from

@@ -8,7 +8,12 @@ from typing import ClassVar
 import numpy as np
 
 from reporter.datasets import given_predictions
-from reporter.extract.regression import Predictions, extract_regression_fairness, extract_regression_performance
+from reporter.extract.regression import (
+    REGRESSION_METRICS,
+    Predictions,
+    extract_regression_fairness,
+    extract_regression_performance,
+)
 from reporter.tasks._grouped import Evaluated, LabelledRowsTask, ScoredRows
 
 
@@ -16,14 +21,7 @@ class RegressionTask(LabelledRowsTask):
     name: ClassVar[str] = "regression"
     partial: ClassVar[str] = "partials/tasks/regression.md.j2"
     explanation_metric: ClassVar[str | None] = "mean_absolute_error"
-    overall_metrics: ClassVar[tuple[str, ...]] = (
-        "mean_absolute_error",
-        "root_mean_squared_error",
-        "r2",
-        "mean_error",
-        "mean_label",
-        "mean_prediction",
-    )
+    overall_metrics: ClassVar[tuple[str, ...]] = REGRESSION_METRICS
 
     def evaluate(self, rows: ScoredRows) -> Evaluated:
         """From the model's predictions, or predictions computed elsewhere."""
