@@ -39,12 +39,12 @@ FACT_CODE = (
     "tasks",
     "extract",
     "datasets.py",
-    "facts.py",
+    "facts",
     "compute.py",
     "language_job.py",
     "token_job.py",
     "jobs.py",
-    "spec.py",
+    "spec",
 )
 
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from reporter.errors import Problem, SpecError, problem_error
-from reporter.spec import SPEC_FILENAME, FileRef, LoadedSpec, PathKind, SpecFiles, load_spec, yaml_line, yaml_tree
+from reporter.formats.declaration import PathKind
+from reporter.spec import SPEC_FILENAME, FileRef, LoadedSpec, SpecFiles, load_spec, yaml_line, yaml_tree
 
 
 @dataclass(frozen=True)

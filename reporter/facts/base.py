@@ -1,0 +1,35 @@
+"""The building blocks of every fact: a frozen model, a fact not reported (with the reason),
+and a point estimate with its bootstrap interval; the schema version they belong to."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION: Final = "1.7.0"
+EARLIER_VERSIONS: Final = ("1.2.0", "1.3.0", "1.4.0", "1.5.0", "1.6.0")
+"""Schema versions `reporter diff` still reads (a base built before an upgrade): what they lack is
+filled in as not reported, with the reason."""
+NOT_RECORDED: Final = "not recorded:"
+"""How the reason of a fact family missing from an older record starts."""
+
+
+class Fact(BaseModel):
+    """Base for every fact family: immutable, and unknown fields are rejected when read back."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class NotReported(Fact):
+    """A fact that could not be computed, and why."""
+
+    not_reported: str = Field(description="Why the fact is missing, written for the reader.")
+
+
+class Interval(Fact):
+    """A point estimate with its seeded bootstrap 95 % percentile interval."""
+
+    value: float | None = Field(description="Point estimate; null when undefined for the data.")
+    low: float | None = Field(default=None, description="2.5th bootstrap percentile.")
+    high: float | None = Field(default=None, description="97.5th bootstrap percentile.")

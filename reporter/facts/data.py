@@ -1,0 +1,63 @@
+"""Each data source: what its spec declares and what the build measured in it."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from reporter.facts.base import Fact, NotReported
+
+
+class ColumnFacts(Fact):
+    name: str
+    dtype: str
+    missing: int
+
+
+class IdentifierFinding(Fact):
+    """A column that looks like a direct identifier (its values are never published)."""
+
+    column: str
+    kind: str = Field(description="What its values look like (e.g. 'e-mail address'), or 'named as an identifier'.")
+    share: float | None = Field(description="Share of its non-missing values that match; null when flagged by name.")
+
+
+class DataMeasurements(Fact):
+    """What the build measured in a data file."""
+
+    sha256: str
+    rows_in_file: int
+    rows_used: int
+    columns: list[ColumnFacts]
+    label_balance: dict[str, int] | NotReported = Field(
+        description="Rows per label value; not reported when the spec names no label."
+    )
+    group_counts: dict[str, dict[str, int]] = Field(
+        description="Rows per group of each sensitive feature; groups below the privacy threshold are "
+        "left out and counted under `suppressed_groups`."
+    )
+    suppressed_groups: dict[str, int] = Field(description="Per sensitive feature, groups too small to publish.")
+    identifiers: list[IdentifierFinding] | NotReported = Field(
+        default_factory=lambda: NotReported(not_reported="not recorded: these facts predate the identifier check"),
+        description="Columns that look like direct identifiers, by the rule in `identifier_rule`.",
+    )
+    identifier_rule: str | None = Field(default=None, description="The rule the identifier check applied.")
+
+
+class DataSourceFacts(Fact):
+    """A data source: what the author declares and, when the file is at hand, what the build measured."""
+
+    id: str
+    role: Literal["train", "evaluation"]
+    location: str | None
+    license: str
+    origin_url: str | None
+    description: str
+    collection: str | None
+    preprocessing: str | None
+    rows_declared: int | None
+    row_selection: str | None = Field(
+        description="How the build chose rows from the file (split, sample), as the spec declares; null: every row."
+    )
+    measurements: DataMeasurements | NotReported

@@ -1,0 +1,177 @@
+"""Performance and fairness of a model measured on labelled rows: binary and multiclass
+classification and regression, overall and per group."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from reporter.facts.base import Fact, Interval, NotReported
+
+
+class ConfusionFacts(Fact):
+    true_positive: int
+    false_positive: int
+    true_negative: int
+    false_negative: int
+
+
+class CalibrationBin(Fact):
+    lower: float
+    upper: float
+    count: int
+    mean_score: float | None
+    positive_fraction: float | None
+
+
+class PerformanceFacts(Fact):
+    """Overall performance of a binary classifier on the held-out evaluation data."""
+
+    task: Literal["binary_classification"] = "binary_classification"
+    rows: int
+    predictions: Literal["scores", "labels"] = Field(
+        description="What the model's predictions were: probabilities, or labels only (then the "
+        "score-based metrics are not reported)."
+    )
+    threshold: float | None = Field(description="Decision threshold on scores; null for label predictions.")
+    accuracy: Interval
+    balanced_accuracy: Interval
+    precision: Interval
+    recall: Interval
+    f1: Interval
+    roc_auc: Interval | NotReported
+    log_loss: Interval | NotReported
+    brier_score: Interval | NotReported
+    expected_calibration_error: Interval | NotReported
+    confusion: ConfusionFacts
+    calibration: list[CalibrationBin] = Field(description="Reliability bins; empty for label predictions.")
+
+
+class ClassFacts(Fact):
+    """How well a multiclass model recognises one class."""
+
+    label: str
+    support: int = Field(description="Evaluation rows whose true label is this class.")
+    predicted: int = Field(description="Evaluation rows predicted as this class.")
+    precision: Interval
+    recall: Interval
+    f1: Interval
+
+
+class MulticlassPerformanceFacts(Fact):
+    """Overall performance of a multiclass classifier on the held-out evaluation data."""
+
+    task: Literal["multiclass_classification"] = "multiclass_classification"
+    rows: int
+    predictions: Literal["scores", "labels"] = Field(
+        description="Class probabilities, or predicted labels only (then the score-based metrics are not reported)."
+    )
+    classes: list[str] = Field(description="The classes, in the order of the confusion matrix.")
+    accuracy: Interval
+    balanced_accuracy: Interval = Field(description="Mean recall over the classes present among the true labels.")
+    macro_precision: Interval = Field(description="Unweighted mean over classes; a class never predicted counts 0.")
+    macro_recall: Interval
+    macro_f1: Interval
+    roc_auc: Interval | NotReported = Field(description="Macro average of the one-vs-rest AUCs.")
+    log_loss: Interval | NotReported
+    brier_score: Interval | NotReported = Field(
+        description="Mean over rows of the sum over classes of (p - 1[true])^2."
+    )
+    expected_calibration_error: Interval | NotReported = Field(
+        description="Top-label: confidence in the predicted class against whether it was right, ten equal bins."
+    )
+    confusion: list[list[int]] = Field(description="Rows are true classes, columns predicted classes.")
+    per_class: list[ClassFacts]
+    calibration: list[CalibrationBin] = Field(
+        description="Top-label reliability bins (mean_score is the confidence, positive_fraction the share right)."
+    )
+
+
+class RegressionBin(Fact):
+    """Rows whose prediction falls in one decile of the predictions: does the mean label follow?"""
+
+    lower: float
+    upper: float
+    count: int
+    mean_prediction: float
+    mean_label: float
+
+
+class RegressionPerformanceFacts(Fact):
+    """Overall performance of a regression model on the held-out evaluation data."""
+
+    task: Literal["regression"] = "regression"
+    rows: int
+    mean_absolute_error: Interval
+    root_mean_squared_error: Interval
+    r2: Interval = Field(description="Coefficient of determination, as scikit-learn's r2_score.")
+    mean_error: Interval = Field(description="Mean of prediction minus label: positive when the model over-predicts.")
+    mean_label: Interval
+    mean_prediction: Interval
+    calibration: list[RegressionBin] = Field(description="Mean label per decile of the predictions.")
+
+
+class GroupFacts(Fact):
+    """Metrics for one group of one sensitive feature (or intersection of features).
+
+    Classification fills the rate fields and regression the error fields; the others stay null.
+    """
+
+    group: str
+    count: int
+    status: Literal["reported", "insufficient_data"]
+    base_rate: Interval | None = None
+    selection_rate: Interval | None = None
+    true_positive_rate: Interval | None = None
+    false_positive_rate: Interval | None = None
+    false_negative_rate: Interval | None = None
+    precision: Interval | None = None
+    accuracy: Interval | None = None
+    roc_auc: Interval | NotReported | None = None
+    balanced_accuracy: Interval | None = None
+    macro_f1: Interval | None = None
+    class_selection_rates: dict[str, Interval] = Field(
+        default_factory=dict, description="Multiclass: the share of the group's rows predicted as each class."
+    )
+    mean_label: Interval | None = None
+    mean_prediction: Interval | None = None
+    mean_error: Interval | None = None
+    mean_absolute_error: Interval | None = None
+    root_mean_squared_error: Interval | None = None
+    r2: Interval | None = None
+    ratios_to_reference: dict[str, Interval] = Field(
+        description="Binary classification: selection rate and true positive rate divided by the reference "
+        "group's; multiclass: accuracy; regression: mean absolute error."
+    )
+    calibration: list[CalibrationBin] = Field(
+        default_factory=list, description="Reliability bins of this group (empty if not reported or regression)."
+    )
+
+
+class DisparityFacts(Fact):
+    """One fairlearn-named disparity across the reported groups of a feature."""
+
+    name: str
+    value: Interval
+    threshold: float
+    kind: Literal["difference", "ratio"]
+    status: Literal["pass", "warn", "fail", "not_computed"]
+
+
+class FeatureFairnessFacts(Fact):
+    """Disaggregated metrics and disparities for one sensitive feature or intersection."""
+
+    feature: str = Field(description="Column name, or names joined by ' × ' for intersections.")
+    groups: list[GroupFacts]
+    suppressed_groups: int = Field(description="Groups smaller than the privacy threshold, hidden.")
+    reference_group: str | None
+    disparities: list[DisparityFacts]
+
+
+class FairnessFacts(Fact):
+    min_group_size: int
+    privacy_threshold: int
+    bootstrap_samples: int
+    features: list[FeatureFairnessFacts]
+    status: Literal["pass", "warn", "fail", "not_computed"]

@@ -1,0 +1,72 @@
+"""A decoder language model: perplexity, the likelihood bias probe and sample outputs."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from reporter.facts.base import Fact, Interval, NotReported
+
+
+class PerplexityFacts(Fact):
+    """How well a language model predicts the spec's evaluation text, with intervals over documents."""
+
+    source: str = Field(description="The data source and column holding the documents.")
+    documents: int = Field(description="Documents scored.")
+    documents_in_file: int
+    sampled: bool = Field(description="Whether the documents are a seeded sample of the file's.")
+    tokens: int = Field(description="Tokens predicted (every token of every scored document).")
+    bytes: int = Field(description="UTF-8 bytes of the scored documents.")
+    window: int = Field(description="Tokens per window, the start token included.")
+    method: str = Field(description="How the documents were cut into windows and scored, in words.")
+    perplexity: Interval = Field(description="exp(total negative log-likelihood / tokens), 95 % bootstrap interval.")
+    bits_per_byte: Interval = Field(description="Total negative log-likelihood in bits / UTF-8 bytes.")
+
+
+class BiasCategoryFacts(Fact):
+    """One category of sentence pairs that differ only in a group term (one WEAT test)."""
+
+    category: str
+    pairs: int
+    sampled: bool = Field(description="Whether the pairs are a seeded sample of those the templates make.")
+    stereotyped_share: Interval = Field(description="Share of pairs where the stereotyped sentence is more likely.")
+    share_p_value: float = Field(description="Two-sided exact sign test of the share against one half.")
+    mean_difference: Interval = Field(
+        description="Mean of log P(stereotyped) - log P(other), in nats, of the shared continuation."
+    )
+    difference_p_value: float = Field(description="Two-sided sign-flip permutation test of the mean against 0.")
+    example: list[str] = Field(description="One pair: the stereotyped sentence, then the other.")
+
+
+class LikelihoodBiasFacts(Fact):
+    """A likelihood-based bias probe: which of two sentences differing only in a group term the model prefers."""
+
+    source: str = Field(description="The word-set file and its SHA-256.")
+    templates: list[str]
+    method: str = Field(description="How pairs are built and scored, in words.")
+    max_pairs: int = Field(description="Pairs per category at most (a seeded sample above).")
+    permutations: int
+    categories: list[BiasCategoryFacts]
+
+
+class SampleOutputFacts(Fact):
+    prompt: str
+    completion: str = Field(description="The model's greedy completion, as generated (shown escaped).")
+    tokens: int = Field(description="Tokens generated.")
+
+
+class SampleOutputsFacts(Fact):
+    """Deterministic completions of the prompts the spec declares (a Model Openness Framework component)."""
+
+    decoding: str = Field(description="How the completions were generated.")
+    outputs: list[SampleOutputFacts]
+
+
+class LanguageModelFacts(Fact):
+    """A decoder language model run by the build: perplexity, a bias probe and sample outputs."""
+
+    model_class: str
+    tokenizer: str = Field(description="Tokenizer class and vocabulary size.")
+    device: str
+    perplexity: PerplexityFacts | NotReported
+    bias_probe: LikelihoodBiasFacts | NotReported
+    samples: SampleOutputsFacts | NotReported

@@ -1,0 +1,120 @@
+"""The files a spec names, kept even when other sections are invalid, so one `reporter check`
+reports missing files alongside every other mistake."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from reporter.formats import format_named
+from reporter.formats.declaration import PathKind
+from reporter.spec.measurements import BiasProbe
+from reporter.spec.model import LoadedSpec, ModelSpec
+from reporter.spec.sections import DataSource, FileRef, LoadSource, Source
+from reporter.spec.yaml_source import StrictSafeLoader
+
+
+@dataclass(frozen=True)
+class SpecFiles:
+    """The sections of a spec that name files, kept even when other sections are invalid so one
+    `reporter check` reports missing files and bad hyperparameters alongside other mistakes."""
+
+    path: Path
+    data: list[tuple[int, DataSource]]
+    source: Source | None
+    task: str | None = None
+    predictions_file: FileRef | None = None
+    word_sets: FileRef | None = None
+    probe_word_sets: FileRef | None = None
+    name_word_sets: FileRef | None = None
+
+    @classmethod
+    def of(cls, loaded: LoadedSpec) -> SpecFiles:
+        evaluation = loaded.spec.evaluation
+        return cls(
+            path=loaded.path,
+            data=list(enumerate(loaded.spec.data)),
+            source=loaded.spec.source,
+            task=evaluation.task if evaluation else None,
+            predictions_file=evaluation.predictions_file if evaluation else None,
+            word_sets=loaded.spec.embedding_bias.word_sets if loaded.spec.embedding_bias else None,
+            probe_word_sets=probe.word_sets if (probe := _bias_probe(loaded.spec)) else None,
+            name_word_sets=loaded.spec.name_probe.word_sets if loaded.spec.name_probe else None,
+        )
+
+    @classmethod
+    def salvage(cls, path: Path) -> SpecFiles:
+        """Validate the file-naming sections of an invalid spec one by one, keeping the valid ones."""
+        try:
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=StrictSafeLoader)
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            data = None
+        if not isinstance(data, dict):
+            return cls(path=path, data=[], source=None)
+        sources = []
+        for index, item in enumerate(data.get("data") or [] if isinstance(data.get("data"), list) else []):
+            try:
+                sources.append((index, DataSource.model_validate(item)))
+            except ValidationError:
+                continue
+        try:
+            source = Source.model_validate(data.get("source"))
+        except ValidationError:
+            source = None
+        return cls(path=path, data=sources, source=source)
+
+    def file_refs(self) -> list[NamedFile]:
+        """Every file the spec names, with the field that names it (data, weights, base models)."""
+        refs = [NamedFile(f"data.{i}.file", d.file, "file") for i, d in self.data if d.file is not None]
+        if self.predictions_file is not None:
+            refs.append(NamedFile("evaluation.predictions_file", self.predictions_file, "file"))
+        if self.word_sets is not None:
+            refs.append(NamedFile("embedding_bias.word_sets", self.word_sets, "file"))
+        if self.probe_word_sets is not None:
+            refs.append(NamedFile("language_model.bias_probe.word_sets", self.probe_word_sets, "file"))
+        if self.name_word_sets is not None:
+            refs.append(NamedFile("name_probe.word_sets", self.name_word_sets, "file"))
+        if self.source and self.source.load and self.source.load.file:
+            load = self.source.load
+            assert load.file is not None
+            refs.append(NamedFile("source.load.file", load.file, load_file_kind(load)))
+        if self.source and self.source.train:
+            for name, value in sorted(self.source.train.hyperparameters.items()):
+                if isinstance(value, dict) and "path" in value:
+                    try:
+                        ref = FileRef.model_validate(value)
+                    except ValidationError:
+                        continue  # reported by the recipe's own hyperparameter validation
+                    kind = HYPERPARAMETER_FOLDERS.get(self.source.train.recipe, {}).get(name)
+                    refs.append(NamedFile(f"source.train.hyperparameters.{name}", ref, kind))
+        return refs
+
+
+def _bias_probe(spec: ModelSpec) -> BiasProbe | None:
+    return spec.language_model.bias_probe if spec.language_model else None
+
+
+def load_file_kind(load: LoadSource) -> PathKind:
+    """Whether the spec's format loads a folder (transformers) or a single file."""
+    return format_named(load.format).path_kind
+
+
+# File-valued hyperparameters of the built-in recipes that must be folders; a user recipe's own
+# file hyperparameters may be either.
+HYPERPARAMETER_FOLDERS: dict[str, dict[str, PathKind]] = {
+    "text_classifier": {"base_model": "folder"},
+    "token_classifier": {"base_model": "folder"},
+}
+
+
+@dataclass(frozen=True)
+class NamedFile:
+    """A file reference in a spec, the field that holds it, and what kind of object it must be."""
+
+    field: str
+    ref: FileRef
+    kind: PathKind | None
+    """A regular file, a folder, or None when either is fine."""

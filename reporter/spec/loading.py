@@ -1,0 +1,160 @@
+"""Reading one spec file: YAML, then validation, then the cross-section rules, with every problem
+turned into a :class:`~reporter.errors.Problem` naming the file, the line, the field and the fix."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from reporter.errors import Problem, SpecError, problem_error
+from reporter.spec.model import LoadedSpec, ModelSpec
+from reporter.spec.rules import cross_field_problems
+from reporter.spec.sections import SLUG_PATTERN
+from reporter.spec.yaml_source import StrictSafeLoader, yaml_line
+
+
+def load_spec(path: Path) -> LoadedSpec:
+    """Read and validate one spec file.
+
+    Raises:
+        SpecError: with one problem per mistake, each naming file, line, field and fix.
+    """
+    slug = path.parent.name
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise problem_error(path, f"cannot read the spec ({exc})", "save it as UTF-8 text") from None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.load(text, Loader=StrictSafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise problem_error(path, f"YAML syntax error: {reason}", "correct the YAML at that line", line=line) from None
+    problems: list[Problem] = []
+    if not SLUG_PATTERN.match(slug):
+        problems.append(
+            Problem(
+                file=path,
+                message=f"the folder name {slug!r} is not a URL-safe slug",
+                fix="rename the folder to lowercase letters, digits and dashes (e.g. 'my-model')",
+            )
+        )
+    if data is None:
+        raise SpecError([*problems, Problem(path, "the spec is empty", "start from an example in models/")])
+    if not isinstance(data, dict):
+        raise SpecError([*problems, Problem(path, "the spec must be a mapping of fields", "write `name: ...`")])
+    try:
+        spec = ModelSpec.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(validation_problems(path, root, exc, model=ModelSpec))
+    else:
+        problems.extend(cross_field_problems(path, root, spec))
+    if problems:
+        raise SpecError(problems)
+    return LoadedSpec(slug=slug, path=path, spec=spec)
+
+
+def validation_problems(
+    path: Path,
+    root: yaml.Node | None,
+    exc: ValidationError,
+    *,
+    model: type[BaseModel],
+    prefix: tuple[str, ...] = (),
+) -> list[Problem]:
+    """Turn pydantic errors for ``model`` (found at ``prefix`` in the YAML) into problems."""
+    problems = []
+    for error in exc.errors():
+        loc = tuple(error["loc"])
+        field = ".".join(str(p) for p in prefix + loc) or None
+        problems.append(
+            Problem(
+                file=path,
+                field=field,
+                line=yaml_line(root, prefix + loc),
+                message=_clean_message(error["msg"]),
+                fix=_fix_for(error, loc, model),
+            )
+        )
+    return problems
+
+
+def _clean_message(message: str) -> str:
+    return message.removeprefix("Value error, ")
+
+
+TYPE_FIXES = {
+    "int_parsing": "write a whole number, e.g. 8",
+    "int_type": "write a whole number, e.g. 8",
+    "int_from_float": "write a whole number, e.g. 8",
+    "float_parsing": "write a number, e.g. 0.001",
+    "float_type": "write a number, e.g. 0.001",
+    "bool_parsing": "write true or false",
+    "bool_type": "write true or false",
+    "string_type": "write text (quote it if YAML reads it as something else)",
+    "list_type": "write a list, e.g. [a, b] or one '- item' per line",
+    "dict_type": "write a mapping of `key: value` lines",
+    "model_type": "write a mapping of `key: value` lines",
+}
+
+
+def _fix_for(error: Any, loc: tuple[Any, ...], model: type[BaseModel]) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        name = str(loc[-1])
+        allowed = _allowed_fields(model, loc[:-1])
+        close = difflib.get_close_matches(name, allowed, n=1)
+        hint = f"did you mean `{close[0]}`? " if close else ""
+        return f"{hint}remove `{name}` or use one of: {', '.join(sorted(allowed))}"
+    if kind == "missing":
+        return f"add `{loc[-1]}:` ({_field_description(model, loc) or 'see the spec reference in README.md'})"
+    if kind == "literal_error":
+        return f"write one of {error['ctx']['expected']}"
+    if kind in TYPE_FIXES:
+        return TYPE_FIXES[kind]
+    if kind.endswith("_type") or kind.endswith("_parsing"):
+        return "write a value of the type the message names"
+    if kind == "string_pattern_mismatch":
+        return "use lowercase letters, digits, '-' and '_' only"
+    return "change the value as the message says"
+
+
+def _section_model(root: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """Follow a validation location through the spec models to the section it points into."""
+    model: type[BaseModel] | None = root
+    for part in loc:
+        if model is None or isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return None
+        model = _model_in(field.annotation)
+    return model
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _allowed_fields(root: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    model = _section_model(root, loc)
+    return list(model.model_fields) if model else []
+
+
+def _field_description(root: type[BaseModel], loc: tuple[Any, ...]) -> str | None:
+    model = _section_model(root, loc[:-1])
+    if model is None or str(loc[-1]) not in model.model_fields:
+        return None
+    return model.model_fields[str(loc[-1])].description

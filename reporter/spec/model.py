@@ -1,0 +1,99 @@
+"""The whole spec of one model, and a validated spec together with where it came from."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from reporter.spec.measurements import EmbeddingBias, Explanations, LanguageModel, NameProbe, Openness, Privacy
+from reporter.spec.sections import SLUG_PATTERN, DataSource, Distinct, Evaluation, Owner, Source, SpecModel
+
+
+class ModelSpec(SpecModel):
+    """Everything the author declares about one model."""
+
+    name: str = Field(min_length=1, max_length=200)
+    version: str = Field(min_length=1)
+    date: datetime.date | None = Field(default=None, description="Release date of this version (YYYY-MM-DD).")
+    description: str = Field(min_length=1)
+    owners: Annotated[list[Owner], Distinct] = Field(min_length=1)
+    license: str = Field(min_length=1)
+    intended_uses: Annotated[list[str], Distinct] = Field(min_length=1)
+    out_of_scope_uses: Annotated[list[str], Distinct] = Field(min_length=1)
+    limitations: Annotated[list[str], Distinct] = Field(min_length=1)
+    ethical_considerations: Annotated[list[str], Distinct] = Field(default_factory=list)
+    intended_users: Annotated[list[str], Distinct] = Field(
+        default_factory=list, description="Who the model is for (e.g. 'fairness researchers')."
+    )
+    task: str = Field(min_length=1, description="What the model does, in a few words.")
+    source: Source
+    data: list[DataSource] = Field(default_factory=list)
+    evaluation: Evaluation | None = None
+    embedding_bias: EmbeddingBias | None = Field(
+        default=None, description="For a loaded encoder: measure social bias in its embeddings (SEAT)."
+    )
+    privacy: Privacy = Field(
+        default_factory=Privacy, description="Membership-inference audit settings for a model trained in the build."
+    )
+    explanations: Explanations = Field(
+        default_factory=Explanations,
+        description="Permutation importance settings (rows sampled, repeats, seed) for a model the build runs.",
+    )
+    language_model: LanguageModel | None = Field(
+        default=None, description="For a loaded decoder language model (GGUF or a causal-LM folder): what to measure."
+    )
+    name_probe: NameProbe | None = Field(
+        default=None, description="For a token classifier: the name-template probe of NER bias."
+    )
+    allow_pickle: bool = Field(default=False, description="Allow PyTorch pickle checkpoints (loaded weights-only).")
+    openness: Openness = Field(
+        default_factory=Openness, description="Released components and their licenses (Model Openness Framework)."
+    )
+
+
+Slug = Annotated[str, Field(pattern=SLUG_PATTERN.pattern)]
+
+
+class LoadedSpec(BaseModel):
+    """A validated spec together with where it came from."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    slug: Slug
+    path: Path
+    spec: ModelSpec
+
+    @property
+    def folder(self) -> Path:
+        """The model's folder, which relative paths in the spec start from."""
+        return self.path.parent
+
+
+PROJECT_WIDE_EVALUATION_FIELDS = ("min_group_size", "privacy_threshold", "ratio_threshold", "difference_threshold")
+
+
+class FairnessDefaults(SpecModel):
+    """Project-wide defaults (the plugin's `fairness:` option) for what a spec's evaluation leaves unset."""
+
+    min_group_size: int | None = Field(default=None, ge=1)
+    privacy_threshold: int | None = Field(default=None, ge=1)
+    ratio_threshold: float | None = Field(default=None, gt=0, le=1)
+    difference_threshold: float | None = Field(default=None, gt=0, le=1)
+
+    def apply_to(self, loaded: LoadedSpec) -> LoadedSpec:
+        """The spec with every threshold its evaluation does not set itself taken from these defaults."""
+        evaluation = loaded.spec.evaluation
+        if evaluation is None:
+            return loaded
+        unset = {
+            name: getattr(self, name)
+            for name in PROJECT_WIDE_EVALUATION_FIELDS
+            if name not in evaluation.model_fields_set and getattr(self, name) is not None
+        }
+        if not unset:
+            return loaded
+        merged = Evaluation.model_validate({**evaluation.model_dump(exclude_unset=True), **unset})
+        return loaded.model_copy(update={"spec": loaded.spec.model_copy(update={"evaluation": merged})})

