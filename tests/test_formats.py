@@ -21,6 +21,7 @@ from reporter.spec import load_spec
 from tests.conftest import FIXTURES, scaffold_project
 
 TOY_FORMAT = FIXTURES / "toy_format_package"
+TOY_TASK = FIXTURES / "toy_task_package"
 
 HEAD = """\
 name: A loaded model
@@ -120,7 +121,8 @@ def npz_project(root: Path) -> tuple[Path, dict[str, np.ndarray]]:
 
 
 def reporter_with(root: Path, *args: str, plugin: bool) -> subprocess.CompletedProcess[str]:
-    path = os.pathsep.join(p for p in (str(TOY_FORMAT) if plugin else "", os.environ.get("PYTHONPATH", "")) if p)
+    plugins = [str(TOY_FORMAT), str(TOY_TASK)] if plugin else []
+    path = os.pathsep.join(p for p in (*plugins, os.environ.get("PYTHONPATH", "")) if p)
     return subprocess.run(
         [sys.executable, "-m", "reporter.cli", *args],
         cwd=root,
@@ -133,7 +135,9 @@ def reporter_with(root: Path, *args: str, plugin: bool) -> subprocess.CompletedP
 
 
 @pytest.mark.slow
-def test_a_format_from_another_package_builds_a_model_card(tmp_path: Path) -> None:
+def test_a_format_and_a_task_from_other_packages_build_a_model_card(tmp_path: Path) -> None:
+    """The toy format loads the weights and the toy task publishes its figure, with no file of
+    `reporter/` changed: both are found through their packages' entry points."""
     root, arrays = npz_project(tmp_path / "project")
     refused = reporter_with(root, "check", str(root), plugin=False)
     assert refused.returncode == 2, refused.stderr
@@ -151,6 +155,8 @@ def test_a_format_from_another_package_builds_a_model_card(tmp_path: Path) -> No
         assert tensors[name]["l2_norm"] == pytest.approx(reference, rel=1e-6)
         assert tensors[name]["dtype"] == str(array.dtype)
     assert facts["performance"]["rows"] == 40
+    hf_card = (root / "site" / "models" / "npz-model" / "README.md").read_text()
+    assert "evaluation_rows" in hf_card  # the toy task's figure, in the model-index the exports read
 
 
 def test_a_plug_in_and_its_version_are_part_of_the_cache_key() -> None:
