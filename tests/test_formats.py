@@ -64,6 +64,7 @@ def test_an_unknown_format_is_refused_naming_the_known_ones(tmp_path: Path) -> N
     assert "source.load.format" in message
     assert "unknown model format 'onnx'" in message
     assert "transformers, safetensors, gguf" in message
+    assert "Fix: convert the model to a format this build knows" in message and "save_pretrained" in message
 
 
 def test_a_task_needing_what_the_format_cannot_do_names_the_formats_that_can(tmp_path: Path) -> None:

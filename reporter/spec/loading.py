@@ -106,6 +106,9 @@ TYPE_FIXES = {
 
 def _fix_for(error: Any, loc: tuple[Any, ...], model: type[BaseModel]) -> str:
     kind = error["type"]
+    context = error.get("ctx")
+    if isinstance(context, dict) and isinstance(context.get("fix"), str):
+        return str(context["fix"])  # a validator that knows the fix says it (PydanticCustomError)
     if kind == "extra_forbidden":
         name = str(loc[-1])
         allowed = _allowed_fields(model, loc[:-1])

@@ -8,6 +8,7 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from reporter.formats import format_named, registered_formats
 
@@ -154,6 +155,14 @@ class TrainSource(SpecModel):
         return value
 
 
+UNKNOWN_FORMAT_FIX = (
+    "convert the model to a format this build knows: a transformers model with `save_pretrained` "
+    "(`format: transformers`), a PyTorch network's weights with `safetensors.torch.save_file` "
+    "(`format: safetensors`, with `module:` naming the function that builds the network), a llama.cpp "
+    "model as GGUF (`format: gguf`); or install the package that adds the format (see docs/adding-a-format.md)"
+)
+
+
 class LoadSource(SpecModel):
     """Load a model that was trained elsewhere.
 
@@ -191,7 +200,11 @@ class LoadSource(SpecModel):
     def _known_format(cls, value: str) -> str:
         known = registered_formats()
         if value not in known:
-            raise ValueError(f"unknown model format {value!r}; the formats this build knows: {', '.join(known)}")
+            raise PydanticCustomError(
+                "unknown_format",
+                f"unknown model format {value!r}; the formats this build knows: {', '.join(known)}".replace("{", "{{"),
+                {"fix": UNKNOWN_FORMAT_FIX},
+            )
         return value
 
     @model_validator(mode="after")
