@@ -79,9 +79,12 @@ def test_a_task_needing_what_the_format_cannot_do_names_the_formats_that_can(tmp
 
 def test_module_and_published_follow_the_format_declarations(tmp_path: Path) -> None:
     module = "source:\n  load: {format: transformers, file: {path: folder}, module: 'net:build'}\n"
-    assert "`module:` builds the network for a safetensors file" in problems_of(write_spec(tmp_path / "m", module))
+    message = problems_of(write_spec(tmp_path / "m", module))
+    assert "`module:` builds the network for a safetensors file" in message and "Fix: remove `module:`" in message
     published = "source:\n  load: {format: gguf, published: other}\n"
-    assert "name a gguf file in `file:`" in problems_of(write_spec(tmp_path / "p", published))
+    assert "Fix: name the gguf file in `file:` instead of `published:`" in problems_of(
+        write_spec(tmp_path / "p", published)
+    )
 
 
 def test_loading_refuses_a_need_the_format_does_not_offer(tmp_path: Path) -> None:

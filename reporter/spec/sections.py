@@ -30,6 +30,11 @@ Distinct = AfterValidator(_distinct)
 """Validator of every list field of the spec whose entries must differ (all but hyperparameters)."""
 
 
+def spec_error(message: str, *, fix: str) -> PydanticCustomError:
+    """A validation error that carries its own fix, which the spec's problem report shows as given."""
+    return PydanticCustomError("spec_rule", message, {"fix": fix})  # braces stay as written: only `{fix}` is filled
+
+
 class SpecModel(BaseModel):
     """Base for every spec section: frozen, and unknown fields are errors (typos must not pass)."""
 
@@ -200,26 +205,31 @@ class LoadSource(SpecModel):
     def _known_format(cls, value: str) -> str:
         known = registered_formats()
         if value not in known:
-            raise PydanticCustomError(
-                "unknown_format",
-                f"unknown model format {value!r}; the formats this build knows: {', '.join(known)}".replace("{", "{{"),
-                {"fix": UNKNOWN_FORMAT_FIX},
+            raise spec_error(
+                f"unknown model format {value!r}; the formats this build knows: {', '.join(known)}",
+                fix=UNKNOWN_FORMAT_FIX,
             )
         return value
 
     @model_validator(mode="after")
     def _one_location(self) -> LoadSource:
         if (self.file is None) == (self.published is None):
-            raise ValueError("give exactly one of `file:` or `published:` (a model of this project)")
+            raise spec_error(
+                "give exactly one of `file:` or `published:` (a model of this project)",
+                fix="keep `file:` for weights on disk, or `published:` naming a model this project trains",
+            )
         model_format = format_named(self.format)
         if self.module is not None and not model_format.takes_module:
             takers = [name for name, known in registered_formats().items() if known.takes_module]
-            raise ValueError(
-                f"`module:` builds the network for a {' or '.join(takers)} file; a {self.format} model has its own"
+            raise spec_error(
+                f"`module:` builds the network for a {' or '.join(takers)} file; a {self.format} model has its own",
+                fix="remove `module:`",
             )
         if self.published is not None and not model_format.publishable:
-            raise ValueError(
-                f"the models this project trains are published as safetensors; name a {self.format} file in `file:`"
+            raise spec_error(
+                "the models this project trains are published as safetensors files and transformers folders, "
+                f"not as {self.format} files",
+                fix=f"name the {self.format} file in `file:` instead of `published:`",
             )
         return self
 
