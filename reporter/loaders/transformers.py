@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from reporter.errors import ModelFileError
-from reporter.extract.entities import is_iob2_tag
 from reporter.extract.transformers_folder import checked_folder
 from reporter.formats.declaration import Capability, PathKind
 from reporter.loaders.base import LoadRequest
@@ -64,6 +63,7 @@ def load_token_classifier(loaded: LoadedSpec, path: Path, *, device: str, conver
     """
     from transformers import AutoConfig, AutoModelForTokenClassification
 
+    from reporter.extract.entities import is_iob2_tag
     from reporter.runners.pretrained import check_vocabulary, from_pretrained, load_tokenizer
 
     where = f"{loaded.path}: source.load"
