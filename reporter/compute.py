@@ -34,10 +34,13 @@ from reporter.extract.provenance import extract_provenance
 from reporter.extract.proxies import PROXY_THRESHOLD, extract_proxies
 from reporter.extract.weights import extract_weights, sha256_file, with_spec_license
 from reporter.facts import (
+    LABELLED_KINDS,
     CardFacts,
     EmbeddingBiasFacts,
+    EvaluationFacts,
     ExplanationFacts,
     FactsRecord,
+    LabelledEvaluation,
     LanguageModelFacts,
     NotReported,
     OpennessFacts,
@@ -172,11 +175,6 @@ def _predictions_table(project: Project, loaded: LoadedSpec, eval_table: Table |
     return table
 
 
-TAGGED_ENTITIES = (
-    "a token classifier is measured on the entities it tags, overall, per type and per group (see Metrics)"
-)
-
-
 def _token_classification(
     project: Project,
     loaded: LoadedSpec,
@@ -212,9 +210,6 @@ def _token_classification(
     )
 
 
-NO_SEAT = "the spec asks for no embedding association test (`embedding_bias:`)"
-
-
 @dataclass(frozen=True)
 class _AssociationTests:
     """A spec's SEAT tests, their sentences (each embedded once) and where each set's rows are."""
@@ -244,12 +239,13 @@ def _association_tests(project: Project, loaded: LoadedSpec) -> _AssociationTest
 
 def _embedding_bias(
     loaded: LoadedSpec, tests: _AssociationTests | None, embeddings: np.ndarray | None, settings: BuildSettings
-) -> EmbeddingBiasFacts | NotReported:
+) -> EmbeddingBiasFacts | None:
+    """SEAT on the encoder's sentence embeddings; None when the spec asks for no association test."""
     from reporter.runners.inference import MEAN_POOLING
 
     bias = loaded.spec.embedding_bias
     if bias is None or tests is None or embeddings is None:
-        return NotReported(not_reported=NO_SEAT)
+        return None
     return extract_embedding_bias(
         tests.tests,
         [[embeddings[set_rows] for set_rows in test_rows] for test_rows in tests.rows],
@@ -435,7 +431,7 @@ class _Run:
     """The model trained or loaded, and what the run itself measured (a tagger's entities)."""
 
     outcome: RunOutcome
-    token_classification: TokenClassificationFacts | NotReported
+    token_classification: TokenClassificationFacts | None
     association_tests: _AssociationTests | None
 
 
@@ -489,7 +485,6 @@ def _run_model(job: _Job, inputs: _Inputs) -> _Run:
             resolve=job.resolve,
         )
         return _Run(outcome=outcome, token_classification=entities, association_tests=None)
-    not_tagger = NotReported(not_reported="the model is not a token classifier")
     if spec.source.train:
         from reporter.runners.train import run_training
 
@@ -503,7 +498,7 @@ def _run_model(job: _Job, inputs: _Inputs) -> _Run:
             resolve=job.resolve,
             on_epoch=job.progress.epoch,
         )
-        return _Run(outcome=outcome, token_classification=not_tagger, association_tests=None)
+        return _Run(outcome=outcome, token_classification=None, association_tests=None)
     from reporter.loaders.base import load_model
 
     association_tests = _association_tests(job.project, loaded)
@@ -517,26 +512,16 @@ def _run_model(job: _Job, inputs: _Inputs) -> _Run:
         sentences=association_tests.sentences if association_tests else None,
         on_progress=lambda done, total: job.progress.message(f"  {loaded.slug}: scored {done:,} of {total:,} rows"),
     )
-    return _Run(outcome=outcome, token_classification=not_tagger, association_tests=association_tests)
+    return _Run(outcome=outcome, token_classification=None, association_tests=association_tests)
 
 
-def _labelled_facts(job: _Job, inputs: _Inputs, outcome: RunOutcome) -> tuple[Any, Any]:
-    """Performance and fairness on labelled evaluation rows, or why there are none."""
-    spec = job.loaded.spec
-    unlabelled = (
-        "a language model is measured by perplexity, a bias probe and sample outputs (see Metrics); "
-        "the spec declares no labelled evaluation data to disaggregate"
-        if spec.language_model
-        else TAGGED_ENTITIES
-        if _tags_words(spec)
-        else "the spec declares no evaluation data"
-    )
-    data, evaluation, table = inputs.evaluation_data, spec.evaluation, inputs.eval_table
+def _labelled_evaluation(job: _Job, inputs: _Inputs, outcome: RunOutcome) -> LabelledEvaluation | None:
+    """Performance and fairness on labelled evaluation rows; None when the model has none."""
+    data, evaluation, table = inputs.evaluation_data, job.loaded.spec.evaluation, inputs.eval_table
     if data is None or evaluation is None or table is None:
-        return NotReported(not_reported=unlabelled), NotReported(not_reported=unlabelled)
+        return None
     if outcome.evaluation_scores is None and not (evaluation.scores_column or evaluation.predictions_column):
         raise DataError(f"{job.loaded.path}: the model produced no evaluation scores. Fix: check the recipe")
-    task = labelled_task(evaluation.task)
     rows = ScoredRows(
         spec_path=job.loaded.path,
         evaluation=evaluation,
@@ -544,11 +529,28 @@ def _labelled_facts(job: _Job, inputs: _Inputs, outcome: RunOutcome) -> tuple[An
         data=data,
         outputs=outcome.evaluation_scores,
         samples=job.settings.bootstrap_samples,
+        group_rules=_group_rules(evaluation, job.settings) if evaluation.sensitive_features else None,
     )
-    performance, fairness_of = task.evaluate(rows)
-    if not evaluation.sensitive_features:
-        return performance, NotReported(not_reported="the spec names no sensitive features")
-    return performance, fairness_of(_group_rules(evaluation, job.settings))
+    return labelled_task(evaluation.task).evaluate(rows)
+
+
+def _evaluations(job: _Job, inputs: _Inputs, run: _Run) -> list[EvaluationFacts]:
+    """Every task's evaluation of the model, in the task registry's order."""
+    outcome = run.outcome
+    found: list[EvaluationFacts | None] = [
+        _labelled_evaluation(job, inputs, outcome),
+        run.token_classification,
+        _embedding_bias(job.loaded, run.association_tests, outcome.embeddings, job.settings),
+        language_model_facts(
+            job.loaded,
+            inputs.language,
+            outcome.language,
+            device=job.device,
+            settings=job.settings,
+            progress=job.progress,
+        ),
+    ]
+    return [evaluation for evaluation in found if evaluation is not None]
 
 
 def _audits(job: _Job, inputs: _Inputs, outcome: RunOutcome, *, evaluated: bool) -> tuple[Any, Any]:
@@ -581,8 +583,9 @@ def _compute_facts(
     inputs = _read_inputs(job)
     run = _run_model(job, inputs)
     outcome = run.outcome
-    performance, fairness = _labelled_facts(job, inputs, outcome)
-    explanations, privacy = _audits(job, inputs, outcome, evaluated=not isinstance(performance, NotReported))
+    evaluations = _evaluations(job, inputs, run)
+    labelled = any(evaluation.kind in LABELLED_KINDS for evaluation in evaluations)
+    explanations, privacy = _audits(job, inputs, outcome, evaluated=labelled)
     tables = {t.source.id: t for t in (inputs.train_table, inputs.eval_table) if t is not None}
     record = FactsRecord(
         slug=loaded.slug,
@@ -598,17 +601,11 @@ def _compute_facts(
         ),
         data=[extract_data_source(s, tables.get(s.id), spec.evaluation) for s in spec.data],
         sensitive_features=spec.evaluation.sensitive_features if spec.evaluation else [],
-        performance=performance,
-        fairness=fairness,
+        evaluations=evaluations,
         inference=outcome.inference,
-        embedding_bias=_embedding_bias(loaded, run.association_tests, outcome.embeddings, settings),
         explanations=explanations,
         privacy=privacy,
         openness=NotReported(not_reported="assessed from the record's own figures (with_declarations)"),
-        language_model=language_model_facts(
-            loaded, inputs.language, outcome.language, device=device, settings=settings, progress=progress
-        ),
-        token_classification=run.token_classification,
         provenance=extract_provenance(device=device, cache_key=key, project_commit=project_commit),
     )
     return with_declarations(record, spec)

@@ -39,8 +39,6 @@ from reporter.runners.language_model import LanguageScoring
 from reporter.settings import BuildSettings
 from reporter.spec import FileRef, LoadedSpec, Perplexity
 
-NO_LANGUAGE_MODEL = "the spec asks for no language-model measurements (`language_model:`)"
-
 
 @dataclass(frozen=True)
 class ProbeTest:
@@ -134,11 +132,12 @@ def language_model_facts(
     device: str,
     settings: BuildSettings,
     progress: JobProgress,
-) -> LanguageModelFacts | NotReported:
-    """Perplexity on the spec's evaluation text, the likelihood bias probe and sample outputs."""
+) -> LanguageModelFacts | None:
+    """Perplexity on the spec's evaluation text, the likelihood bias probe and sample outputs;
+    None when the spec asks for no language-model measurement."""
     options = loaded.spec.language_model
     if options is None or inputs is None or scoring is None:
-        return NotReported(not_reported=NO_LANGUAGE_MODEL)
+        return None
     perplexity: PerplexityFacts | NotReported = NotReported(
         not_reported="the spec declares no evaluation text (`language_model.perplexity:`)"
     )

@@ -20,12 +20,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from reporter.errors import InputError
-from reporter.facts import NOT_RECORDED, FactsRecord, NotReported
+from reporter.facts import NOT_RECORDED, FactsRecord
 from reporter.pipeline import build_facts
 from reporter.project import Project, load_project_specs
 from reporter.settings import BuildSettings
 
-COMPARED = ("performance", "fairness", "embedding_bias", "explanations", "language_model", "token_classification")
+COMPARED = ("evaluations", "explanations")
+"""The record's measured families: every task's evaluation, and what the model relies on."""
 TOLERANCE = 1e-9
 
 
@@ -86,18 +87,26 @@ def verify_model(spec_path: Path, published: FactsRecord, settings: BuildSetting
         )
     figures = 1
     for family in COMPARED:
-        if isinstance(getattr(published, family), NotReported) and getattr(published, family).not_reported.startswith(
-            NOT_RECORDED
-        ):
+        expected, found = _family_numbers(published, family), _family_numbers(recomputed, family)
+        if expected is None:
             continue
-        expected = _numbers(getattr(published, family).model_dump(mode="json"), family)
-        found = _numbers(getattr(recomputed, family).model_dump(mode="json"), family)
         figures += len(expected)
-        for name in sorted(expected.keys() | found.keys()):
-            a, b = expected.get(name, "absent"), found.get(name, "absent")
+        for name in sorted(expected.keys() | (found or {}).keys()):
+            a, b = expected.get(name, "absent"), (found or {}).get(name, "absent")
             if not _equal(a, b):
                 differences.append(f"{name}: published {a}, recomputed {b}")
     return Verification(slug=loaded.slug, figures=figures, differences=differences)
+
+
+def _family_numbers(facts: FactsRecord, family: str) -> dict[str, Any] | None:
+    """Every leaf of one family by its path, evaluations keyed by their kind; None for a family
+    that a record of an older schema did not record."""
+    value = facts.model_dump(mode="json")[family]
+    if isinstance(value, dict) and str(value.get("not_reported", "")).startswith(NOT_RECORDED):
+        return None
+    if family == "evaluations":
+        value = {evaluation["kind"]: evaluation for evaluation in value}
+    return _numbers(value, family)
 
 
 def _numbers(node: Any, path: str) -> dict[str, Any]:

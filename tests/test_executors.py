@@ -151,7 +151,7 @@ def test_a_worker_killed_mid_job_is_retried_once(make_project, tmp_path: Path) -
     assert (tmp_path / "deaths.txt").read_text() == "1"
     assert "test-mlp-dying: training again (worker process" in result.stderr
     facts = facts_without_timing(root / "build" / "facts")
-    assert facts["test-mlp-dying"]["performance"] == facts["test-mlp"]["performance"]  # same model, same seed
+    assert facts["test-mlp-dying"]["evaluations"] == facts["test-mlp"]["evaluations"]  # same model, same seed
 
 
 @pytest.mark.slow

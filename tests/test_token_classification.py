@@ -12,7 +12,7 @@ import pytest
 from seqeval.metrics import accuracy_score, classification_report
 from seqeval.scheme import IOB2
 
-from tests.conftest import HOSTILE_TYPE, development_tweets, reporter, tag_one_sentence
+from tests.conftest import HOSTILE_TYPE, development_tweets, evaluation_of, reporter, tag_one_sentence
 
 pytestmark = pytest.mark.slow
 
@@ -42,7 +42,7 @@ def assert_scores_equal(scores: dict[str, object], expected: dict[str, float]) -
 
 def test_every_entity_figure_equals_seqeval(ner_project: Path) -> None:
     facts = json.loads((ner_project / "build" / "facts" / "test-ner.json").read_text())
-    tagging = facts["token_classification"]
+    tagging = evaluation_of(facts, "token_classification")
     frame = development_tweets()
     gold = [s.split() for s in frame["tags"]]
     predicted = tags_one_by_one(
@@ -85,8 +85,14 @@ def test_the_loaded_folder_reproduces_the_trained_models_figures(ner_project: Pa
         for slug in ("test-ner", "test-ner-loaded")
     )
     assert loaded["architecture"]["module_class"] == "BertForTokenClassification"
-    assert loaded["token_classification"]["modes"] == trained["token_classification"]["modes"]
-    assert loaded["token_classification"]["groups"] == trained["token_classification"]["groups"]
+    assert (
+        evaluation_of(loaded, "token_classification")["modes"]
+        == evaluation_of(trained, "token_classification")["modes"]
+    )
+    assert (
+        evaluation_of(loaded, "token_classification")["groups"]
+        == evaluation_of(trained, "token_classification")["groups"]
+    )
     assert loaded["inference"]["input"].startswith("the tokens of column 'tokens'")
     verified = reporter(
         "verify", "models/test-ner-loaded/model.yaml", "build/facts/test-ner-loaded.json", cwd=ner_project

@@ -119,14 +119,14 @@ def _model_card(facts: FactsRecord, data_refs: dict[str, str]) -> dict[str, Any]
 
 
 def _output_format(facts: FactsRecord) -> str:
-    performance = facts.performance
-    if isinstance(performance, NotReported):
+    kind = facts.labelled_kind
+    if kind is None:
         return "embedding vectors" if not isinstance(facts.embedding_bias, NotReported) else "model outputs"
     return {
         "binary_classification": "score of the positive class",
         "multiclass_classification": "class probabilities",
         "regression": "predicted value",
-    }[performance.task]
+    }[kind]
 
 
 def _metric(figure: Figure) -> dict[str, Any]:

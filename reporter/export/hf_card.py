@@ -48,7 +48,7 @@ def pipeline_tag_of(facts: FactsRecord) -> str | None:
     if not isinstance(facts.language_model, NotReported):
         return "text-generation"
     if not isinstance(performance, NotReported):
-        return "tabular-regression" if performance.task == "regression" else "tabular-classification"
+        return "tabular-regression" if facts.labelled_kind == "regression" else "tabular-classification"
     if not isinstance(facts.embedding_bias, NotReported):
         return "feature-extraction"
     return None

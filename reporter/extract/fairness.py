@@ -12,7 +12,7 @@ evaluation data, as its point estimate reflects the data itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -38,7 +38,15 @@ from reporter.extract.metrics import (
     selection_rate,
     true_positive_rate,
 )
-from reporter.facts import DisparityFacts, FairnessFacts, FeatureFairnessFacts, GroupFacts, Interval, NotReported
+from reporter.facts import (
+    BinaryGroupFacts,
+    DisparityFacts,
+    FairnessFacts,
+    FeatureFairnessFacts,
+    GroupFacts,
+    Interval,
+    NotReported,
+)
 
 GROUP_METRICS: dict[str, Metric] = {
     "base_rate": base_rate,
@@ -202,7 +210,7 @@ class Visibility:
     suppressed: int
 
     def facts(
-        self, grouping: Grouping, groups: list[GroupFacts], disparities: list[DisparityFacts]
+        self, grouping: Grouping, groups: Sequence[GroupFacts], disparities: list[DisparityFacts]
     ) -> FeatureFairnessFacts:
         return FeatureFairnessFacts(
             feature=grouping.feature,
@@ -276,7 +284,7 @@ def extract_feature_fairness(
     for g, c in visible:
         if g not in reportable:
             group_facts.append(
-                GroupFacts(
+                BinaryGroupFacts(
                     group=g,
                     count=c,
                     status="insufficient_data",
@@ -301,7 +309,7 @@ def extract_feature_fairness(
         }
         calibration = calibration_bins(rows.subset(grouping.codes == codes[i])) if rows.scored else []
         group_facts.append(
-            GroupFacts(
+            BinaryGroupFacts(
                 group=g, count=c, status="reported", **metrics, ratios_to_reference=ratios, calibration=calibration
             )
         )

@@ -41,8 +41,8 @@ from reporter.facts import (
     ClassFacts,
     FairnessFacts,
     FeatureFairnessFacts,
-    GroupFacts,
     Interval,
+    MulticlassGroupFacts,
     MulticlassPerformanceFacts,
     NotReported,
 )
@@ -304,7 +304,9 @@ def _feature_fairness(
     group_facts = []
     for name, count in visible:
         if name not in reportable:
-            group_facts.append(GroupFacts(group=name, count=count, status="insufficient_data", ratios_to_reference={}))
+            group_facts.append(
+                MulticlassGroupFacts(group=name, count=count, status="insufficient_data", ratios_to_reference={})
+            )
             continue
         i = reportable.index(name)
         metrics = {m: interval(float(table.points[m][i]), reps[m][:, i] if reps else None) for m in GROUP_METRICS}
@@ -320,7 +322,7 @@ def _feature_fairness(
             for k, label in enumerate(p.classes)
         }
         group_facts.append(
-            GroupFacts(
+            MulticlassGroupFacts(
                 group=name,
                 count=count,
                 status="reported",

@@ -23,9 +23,9 @@ from reporter.extract.metrics import BOOTSTRAP_SAMPLES, interval, row_bootstrap_
 from reporter.facts import (
     FairnessFacts,
     FeatureFairnessFacts,
-    GroupFacts,
     Interval,
     RegressionBin,
+    RegressionGroupFacts,
     RegressionPerformanceFacts,
 )
 
@@ -167,7 +167,9 @@ def _feature_fairness(
     for name, count in visible:
         code = grouping.names.index(name)
         if name not in reportable:
-            group_facts.append(GroupFacts(group=name, count=count, status="insufficient_data", ratios_to_reference={}))
+            group_facts.append(
+                RegressionGroupFacts(group=name, count=count, status="insufficient_data", ratios_to_reference={})
+            )
             continue
         mae = "mean_absolute_error"
         ratio = interval(
@@ -175,7 +177,7 @@ def _feature_fairness(
             safe_divide(table.replicates[mae][:, code], table.replicates[mae][:, ref]) if table.replicates else None,
         )
         group_facts.append(
-            GroupFacts(
+            RegressionGroupFacts(
                 group=name,
                 count=count,
                 status="reported",

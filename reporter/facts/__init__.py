@@ -5,9 +5,11 @@ that publishes (templates, diff, exports). The site shows only what is here. A f
 be computed is a :class:`NotReported` with a reason, never a silent blank.
 
 Change the schema only together with :data:`SCHEMA_VERSION` and the committed JSON Schema file
-(`reporter/schema/facts.schema.json`, regenerated with `reporter schema`). One module per family:
-the building blocks, the model and its run, weights, data, labelled-row performance and fairness,
-embedding bias, explanations and privacy, openness, language models, entities, and the record.
+(`schema/facts-<version>.schema.json`, printed by `reporter schema`). One module per family: the
+building blocks, the model and its run, weights, data, labelled-row performance and fairness,
+embedding bias, explanations and privacy, openness, language models, entities; then the
+evaluations a model carries (one per task, schema 2.0), the upgrade of older records, and the
+record.
 """
 
 from __future__ import annotations
@@ -43,7 +45,10 @@ from reporter.facts.entities import (
     SpanErrorFacts,
     TokenClassificationFacts,
 )
+from reporter.facts.evaluations import LABELLED_KINDS, EvaluationFacts
 from reporter.facts.labelled import (
+    BinaryEvaluation,
+    BinaryGroupFacts,
     CalibrationBin,
     ClassFacts,
     ConfusionFacts,
@@ -51,9 +56,14 @@ from reporter.facts.labelled import (
     FairnessFacts,
     FeatureFairnessFacts,
     GroupFacts,
+    LabelledEvaluation,
+    MulticlassEvaluation,
+    MulticlassGroupFacts,
     MulticlassPerformanceFacts,
     PerformanceFacts,
     RegressionBin,
+    RegressionEvaluation,
+    RegressionGroupFacts,
     RegressionPerformanceFacts,
 )
 from reporter.facts.language import (
@@ -81,6 +91,15 @@ from reporter.facts.weights import (
 )
 
 __all__ = [
+    "BinaryEvaluation",
+    "BinaryGroupFacts",
+    "EvaluationFacts",
+    "LABELLED_KINDS",
+    "LabelledEvaluation",
+    "MulticlassEvaluation",
+    "MulticlassGroupFacts",
+    "RegressionEvaluation",
+    "RegressionGroupFacts",
     "ArchitectureFacts",
     "AssociationTestFacts",
     "AttackFacts",

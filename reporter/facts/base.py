@@ -7,10 +7,11 @@ from typing import Final
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION: Final = "1.7.0"
-EARLIER_VERSIONS: Final = ("1.2.0", "1.3.0", "1.4.0", "1.5.0", "1.6.0")
+SCHEMA_VERSION: Final = "2.0.0"
+EARLIER_VERSIONS: Final = ("1.2.0", "1.3.0", "1.4.0", "1.5.0", "1.6.0", "1.7.0")
 """Schema versions `reporter diff` still reads (a base built before an upgrade): what they lack is
-filled in as not reported, with the reason."""
+filled in as not reported, with the reason, and their figures are moved to where schema 2.0 keeps
+them."""
 NOT_RECORDED: Final = "not recorded:"
 """How the reason of a fact family missing from an older record starts."""
 

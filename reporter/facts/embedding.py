@@ -31,6 +31,7 @@ class AssociationTestFacts(Fact):
 class EmbeddingBiasFacts(Fact):
     """Social bias in an encoder's sentence embeddings, measured in the build."""
 
+    kind: Literal["sentence_embedding"] = "sentence_embedding"
     method: str
     word_sets: str = Field(description="Where the word sets were read from, with the file's SHA-256.")
     templates: list[str]

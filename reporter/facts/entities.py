@@ -101,6 +101,7 @@ class NameProbeFacts(Fact):
 class TokenClassificationFacts(Fact):
     """A token classifier (named-entity recogniser) evaluated at the entity level."""
 
+    kind: Literal["token_classification"] = "token_classification"
     source: str = Field(description="The evaluation data and its token and tag columns.")
     sentences: int
     tokens: int

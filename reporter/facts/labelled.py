@@ -3,7 +3,7 @@ classification and regression, overall and per group."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 from pydantic import Field
 
@@ -28,7 +28,6 @@ class CalibrationBin(Fact):
 class PerformanceFacts(Fact):
     """Overall performance of a binary classifier on the held-out evaluation data."""
 
-    task: Literal["binary_classification"] = "binary_classification"
     rows: int
     predictions: Literal["scores", "labels"] = Field(
         description="What the model's predictions were: probabilities, or labels only (then the "
@@ -62,7 +61,6 @@ class ClassFacts(Fact):
 class MulticlassPerformanceFacts(Fact):
     """Overall performance of a multiclass classifier on the held-out evaluation data."""
 
-    task: Literal["multiclass_classification"] = "multiclass_classification"
     rows: int
     predictions: Literal["scores", "labels"] = Field(
         description="Class probabilities, or predicted labels only (then the score-based metrics are not reported)."
@@ -101,7 +99,6 @@ class RegressionBin(Fact):
 class RegressionPerformanceFacts(Fact):
     """Overall performance of a regression model on the held-out evaluation data."""
 
-    task: Literal["regression"] = "regression"
     rows: int
     mean_absolute_error: Interval
     root_mean_squared_error: Interval
@@ -113,14 +110,24 @@ class RegressionPerformanceFacts(Fact):
 
 
 class GroupFacts(Fact):
-    """Metrics for one group of one sensitive feature (or intersection of features).
+    """What every task's record of one group of a sensitive feature (or intersection) holds.
 
-    Classification fills the rate fields and regression the error fields; the others stay null.
+    Each labelled task has its own group record with only its own metrics; a metric is null when
+    the group has too few rows to report (``status`` says so).
     """
 
     group: str
     count: int
     status: Literal["reported", "insufficient_data"]
+    ratios_to_reference: dict[str, Interval] = Field(
+        description="Binary classification: selection rate and true positive rate divided by the reference "
+        "group's; multiclass: accuracy; regression: mean absolute error."
+    )
+
+
+class BinaryGroupFacts(GroupFacts):
+    """A binary classifier's rates for one group."""
+
     base_rate: Interval | None = None
     selection_rate: Interval | None = None
     true_positive_rate: Interval | None = None
@@ -129,24 +136,38 @@ class GroupFacts(Fact):
     precision: Interval | None = None
     accuracy: Interval | None = None
     roc_auc: Interval | NotReported | None = None
+    calibration: list[CalibrationBin] = Field(
+        default_factory=list, description="Reliability bins of this group (empty if not reported)."
+    )
+
+
+class MulticlassGroupFacts(GroupFacts):
+    """A multiclass classifier's accuracy and predicted-class shares for one group."""
+
+    accuracy: Interval | None = None
     balanced_accuracy: Interval | None = None
     macro_f1: Interval | None = None
     class_selection_rates: dict[str, Interval] = Field(
-        default_factory=dict, description="Multiclass: the share of the group's rows predicted as each class."
+        default_factory=dict, description="The share of the group's rows predicted as each class."
     )
+    calibration: list[CalibrationBin] = Field(
+        default_factory=list, description="Top-label reliability bins of this group (empty if not reported)."
+    )
+
+
+class RegressionGroupFacts(GroupFacts):
+    """A regression model's errors for one group."""
+
     mean_label: Interval | None = None
     mean_prediction: Interval | None = None
     mean_error: Interval | None = None
     mean_absolute_error: Interval | None = None
     root_mean_squared_error: Interval | None = None
     r2: Interval | None = None
-    ratios_to_reference: dict[str, Interval] = Field(
-        description="Binary classification: selection rate and true positive rate divided by the reference "
-        "group's; multiclass: accuracy; regression: mean absolute error."
-    )
-    calibration: list[CalibrationBin] = Field(
-        default_factory=list, description="Reliability bins of this group (empty if not reported or regression)."
-    )
+
+
+AnyGroupFacts = TypeVar("AnyGroupFacts", bound=GroupFacts)
+"""The group record of one task: every feature of a model's fairness facts holds the same kind."""
 
 
 class DisparityFacts(Fact):
@@ -159,19 +180,49 @@ class DisparityFacts(Fact):
     status: Literal["pass", "warn", "fail", "not_computed"]
 
 
-class FeatureFairnessFacts(Fact):
+class FeatureFairnessFacts(Fact, Generic[AnyGroupFacts]):
     """Disaggregated metrics and disparities for one sensitive feature or intersection."""
 
     feature: str = Field(description="Column name, or names joined by ' × ' for intersections.")
-    groups: list[GroupFacts]
+    groups: list[AnyGroupFacts]
     suppressed_groups: int = Field(description="Groups smaller than the privacy threshold, hidden.")
     reference_group: str | None
     disparities: list[DisparityFacts]
 
 
-class FairnessFacts(Fact):
+class FairnessFacts(Fact, Generic[AnyGroupFacts]):
+    """Every sensitive feature's groups and disparities; the status is the worst disparity's."""
+
     min_group_size: int
     privacy_threshold: int
     bootstrap_samples: int
-    features: list[FeatureFairnessFacts]
+    features: list[FeatureFairnessFacts[AnyGroupFacts]]
     status: Literal["pass", "warn", "fail", "not_computed"]
+
+
+class BinaryEvaluation(Fact):
+    """A binary classifier measured on labelled rows: overall, and per group when features are named."""
+
+    kind: Literal["binary_classification"] = "binary_classification"
+    performance: PerformanceFacts
+    fairness: FairnessFacts[BinaryGroupFacts] | NotReported
+
+
+class MulticlassEvaluation(Fact):
+    """A multiclass classifier measured on labelled rows."""
+
+    kind: Literal["multiclass_classification"] = "multiclass_classification"
+    performance: MulticlassPerformanceFacts
+    fairness: FairnessFacts[MulticlassGroupFacts] | NotReported
+
+
+class RegressionEvaluation(Fact):
+    """A regression model measured on labelled rows."""
+
+    kind: Literal["regression"] = "regression"
+    performance: RegressionPerformanceFacts
+    fairness: FairnessFacts[RegressionGroupFacts] | NotReported
+
+
+LabelledEvaluation = BinaryEvaluation | MulticlassEvaluation | RegressionEvaluation
+"""What a model evaluated on labelled rows (classification or regression) publishes."""

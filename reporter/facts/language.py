@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from reporter.facts.base import Fact, Interval, NotReported
@@ -64,6 +66,7 @@ class SampleOutputsFacts(Fact):
 class LanguageModelFacts(Fact):
     """A decoder language model run by the build: perplexity, a bias probe and sample outputs."""
 
+    kind: Literal["text_generation"] = "text_generation"
     model_class: str
     tokenizer: str = Field(description="Tokenizer class and vocabulary size.")
     device: str

@@ -9,19 +9,12 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from reporter.facts.audits import ExplanationFacts, PrivacyFacts
-from reporter.facts.base import EARLIER_VERSIONS, NOT_RECORDED, SCHEMA_VERSION, Fact, NotReported
+from reporter.facts.base import SCHEMA_VERSION, Fact, NotReported
 from reporter.facts.data import DataSourceFacts
-from reporter.facts.embedding import EmbeddingBiasFacts
-from reporter.facts.entities import TokenClassificationFacts
-from reporter.facts.labelled import (
-    FairnessFacts,
-    MulticlassPerformanceFacts,
-    PerformanceFacts,
-    RegressionPerformanceFacts,
-)
-from reporter.facts.language import LanguageModelFacts
+from reporter.facts.evaluations import EvaluationFacts, EvaluationViews, at_most_one_of_each
 from reporter.facts.model import ArchitectureFacts, CardFacts, InferenceFacts, TrainingFacts
 from reporter.facts.openness import OpennessFacts
+from reporter.facts.upgrade import upgraded
 from reporter.facts.weights import WeightFacts
 
 
@@ -36,10 +29,10 @@ class ProvenanceFacts(Fact):
     project_commit: str | None
 
 
-class FactsRecord(Fact):
+class FactsRecord(EvaluationViews, Fact):
     """Everything reporter knows about one model."""
 
-    schema_version: Literal["1.2.0", "1.3.0", "1.4.0", "1.5.0", "1.6.0", "1.7.0"] = SCHEMA_VERSION
+    schema_version: Literal["1.2.0", "1.3.0", "1.4.0", "1.5.0", "1.6.0", "1.7.0", "2.0.0"] = SCHEMA_VERSION
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="URL-safe model identifier.")
     card: CardFacts
     architecture: ArchitectureFacts
@@ -47,37 +40,29 @@ class FactsRecord(Fact):
     weights: WeightFacts
     data: list[DataSourceFacts]
     sensitive_features: list[str]
-    performance: PerformanceFacts | MulticlassPerformanceFacts | RegressionPerformanceFacts | NotReported
-    fairness: FairnessFacts | NotReported
+    evaluations: list[EvaluationFacts] = Field(
+        description="What the model was measured on: one evaluation per task it carries, in the task "
+        "registry's order (a classifier or regressor, a token classifier or a language model, and an "
+        "encoder's embedding bias); empty when the spec asks for no measurement."
+    )
     inference: InferenceFacts | NotReported
-    embedding_bias: EmbeddingBiasFacts | NotReported
     explanations: ExplanationFacts | NotReported
     privacy: PrivacyFacts | NotReported
     openness: OpennessFacts | NotReported
-    language_model: LanguageModelFacts | NotReported
-    token_classification: TokenClassificationFacts | NotReported
     provenance: ProvenanceFacts
 
     @model_validator(mode="before")
     @classmethod
     def _upgrade(cls, data: Any) -> Any:
-        """Facts of an earlier schema version, with the fact families it did not have marked as such."""
-        if isinstance(data, dict) and data.get("schema_version") in EARLIER_VERSIONS:
-            missing = {"not_reported": f"{NOT_RECORDED} these facts were written with schema {data['schema_version']}"}
-            data = {
-                "inference": missing,
-                "embedding_bias": missing,
-                "openness": missing,
-                "explanations": missing,
-                "privacy": missing,
-                "language_model": missing,
-                "token_classification": missing,
-                **data,
-            }
-            data["card"] = {"intended_users": [], **data.get("card", {})}
-            if isinstance(data.get("weights"), dict):
-                data["weights"] = {"quantization": missing, "file_metadata": missing, **data["weights"]}
-        return data
+        """A record of an earlier schema version in today's shape (see :mod:`reporter.facts.upgrade`)."""
+        return upgraded(data)
+
+    @model_validator(mode="after")
+    def _one_evaluation_per_task(self) -> FactsRecord:
+        problems = at_most_one_of_each(self.evaluations)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     def to_json(self) -> str:
         """Serialise deterministically: sorted keys, fixed indentation, trailing newline."""

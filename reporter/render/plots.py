@@ -154,7 +154,12 @@ def reliability_diagram(performance: PerformanceFacts | MulticlassPerformanceFac
             color=PALETTE[0],
             label="model",
         )
-        axes.set(**RELIABILITY_AXES[performance.task], xlim=(0, 1), ylim=(0, 1))
+        task = (
+            "multiclass_classification"
+            if isinstance(performance, MulticlassPerformanceFacts)
+            else "binary_classification"
+        )
+        axes.set(**RELIABILITY_AXES[task], xlim=(0, 1), ylim=(0, 1))
         legend_above(axes)
 
     return _figure(draw, width=4.8, height=4.0)
@@ -465,7 +470,7 @@ def plot_plan(facts: FactsRecord) -> dict[str, Callable[[], bytes]]:
         plan["weights-histograms.svg"] = partial(weight_histograms, largest_tensors(facts.weights))
     if facts.weights.layers:
         plan["weights-depth.svg"] = partial(weights_over_depth, facts.weights)
-    task = getattr(facts.performance, "task", "binary_classification")
+    task = facts.labelled_kind or "binary_classification"
     if isinstance(facts.performance, (PerformanceFacts, MulticlassPerformanceFacts)) and facts.performance.calibration:
         plan["reliability.svg"] = partial(reliability_diagram, facts.performance)
     if isinstance(facts.performance, RegressionPerformanceFacts) and facts.performance.calibration:

@@ -12,12 +12,11 @@ from typing import Any, ClassVar
 import numpy as np
 
 from reporter.datasets import LabelledData, Table
-from reporter.facts import FactsRecord, FairnessFacts, NotReported
+from reporter.facts import FactsRecord, FairnessFacts, LabelledEvaluation, NotReported
 from reporter.spec import Evaluation
 from reporter.tasks.figures import Figure, figure, interval_figures, metric_name
 
-Evaluated = tuple[Any, Callable[[dict[str, Any]], Any]]
-"""A labelled task's performance facts, and its fairness facts as a function of the group rules."""
+NO_SENSITIVE_FEATURES = "the spec names no sensitive features"
 
 
 @dataclass(frozen=True)
@@ -35,6 +34,15 @@ class ScoredRows:
     when the predictions were computed elsewhere and are read from ``table``."""
     samples: int
     """Bootstrap resamples for every interval."""
+    group_rules: dict[str, Any] | None
+    """The group-size rules, thresholds, reference groups and bootstrap size of the fairness
+    facts; None when the spec names no sensitive feature."""
+
+    def fairness(self, extract: Callable[..., FairnessFacts]) -> FairnessFacts | NotReported:
+        """``extract(sensitive, **group_rules)``, or why there are no groups to measure."""
+        if self.group_rules is None:
+            return NotReported(not_reported=NO_SENSITIVE_FEATURES)
+        return extract(self.data.sensitive, **self.group_rules)
 
 
 class LabelledRowsTask:
@@ -54,27 +62,28 @@ class LabelledRowsTask:
     def figures(self, facts: FactsRecord) -> list[Figure]:
         return labelled_rows_figures(facts)
 
-    def evaluate(self, rows: ScoredRows) -> Evaluated:
-        """Performance overall and, given the group rules, fairness per sensitive feature."""
+    def evaluate(self, rows: ScoredRows) -> LabelledEvaluation:
+        """Performance overall and fairness per sensitive feature."""
         raise NotImplementedError(f"the {self.name} task does not evaluate labelled rows")
 
 
 def labelled_rows_carried(facts: FactsRecord, task: str) -> bool:
-    """The record's performance facts are of ``task``."""
-    return not isinstance(facts.performance, NotReported) and facts.performance.task == task
+    """The record's evaluation on labelled rows is of ``task``."""
+    return facts.labelled_kind == task
 
 
 def labelled_rows_figures(facts: FactsRecord) -> list[Figure]:
     """Performance overall, then per reported group (with class selection rates) and the disparities."""
-    if isinstance(facts.performance, NotReported):
+    labelled = facts.labelled
+    if labelled is None:
         return []
-    figures = interval_figures(facts.performance, feature=None, group=None)
-    if isinstance(facts.fairness, FairnessFacts):
-        for feature in facts.fairness.features:
+    figures = interval_figures(labelled.performance, feature=None, group=None)
+    if isinstance(labelled.fairness, FairnessFacts):
+        for feature in labelled.fairness.features:
             for group in feature.groups:
                 if group.status == "reported":
                     figures.extend(interval_figures(group, feature=feature.feature, group=group.group))
-                    for label, rate in sorted(group.class_selection_rates.items()):
+                    for label, rate in sorted(getattr(group, "class_selection_rates", {}).items()):
                         figures.extend(
                             figure(f"selection_rate_{label}", rate, feature=feature.feature, group=group.group)
                         )

@@ -3,6 +3,7 @@ predicted label), measured on labelled rows overall and per group."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import ClassVar
 
 import numpy as np
@@ -10,7 +11,8 @@ import numpy as np
 from reporter.datasets import given_predictions, given_scores
 from reporter.extract.fairness import extract_fairness
 from reporter.extract.metrics import PERFORMANCE_METRICS, Rows, extract_performance
-from reporter.tasks._grouped import Evaluated, LabelledRowsTask, ScoredRows
+from reporter.facts import BinaryEvaluation
+from reporter.tasks._grouped import LabelledRowsTask, ScoredRows
 
 
 class BinaryTask(LabelledRowsTask):
@@ -19,7 +21,7 @@ class BinaryTask(LabelledRowsTask):
     explanation_metric: ClassVar[str | None] = "roc_auc"
     overall_metrics: ClassVar[tuple[str, ...]] = tuple(PERFORMANCE_METRICS)
 
-    def evaluate(self, rows: ScoredRows) -> Evaluated:
+    def evaluate(self, rows: ScoredRows) -> BinaryEvaluation:
         """From the positive-class scores (thresholded at `threshold`) or from predicted labels
         (decisions, which are scores of 0 or 1 thresholded at 0.5)."""
         evaluation, scores, scored = rows.evaluation, rows.outputs, True
@@ -31,6 +33,9 @@ class BinaryTask(LabelledRowsTask):
         assert scores is not None
         threshold = evaluation.threshold if scored else 0.5
         measured = Rows(labels=rows.data.labels, scores=scores, threshold=threshold, scored=scored)
-        return extract_performance(measured, samples=rows.samples), lambda rules: extract_fairness(
-            rows.data.sensitive, measured, difference_threshold=evaluation.difference_threshold, **rules
+        return BinaryEvaluation(
+            performance=extract_performance(measured, samples=rows.samples),
+            fairness=rows.fairness(
+                partial(extract_fairness, rows=measured, difference_threshold=evaluation.difference_threshold)
+            ),
         )

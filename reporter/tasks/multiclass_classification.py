@@ -3,6 +3,7 @@ class), measured on labelled rows overall and per group."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import ClassVar
 
 from reporter.datasets import given_predictions
@@ -13,7 +14,8 @@ from reporter.extract.multiclass import (
     extract_multiclass_fairness,
     extract_multiclass_performance,
 )
-from reporter.tasks._grouped import Evaluated, LabelledRowsTask, ScoredRows
+from reporter.facts import MulticlassEvaluation
+from reporter.tasks._grouped import LabelledRowsTask, ScoredRows
 
 
 class MulticlassTask(LabelledRowsTask):
@@ -22,7 +24,7 @@ class MulticlassTask(LabelledRowsTask):
     explanation_metric: ClassVar[str | None] = "macro_f1"
     overall_metrics: ClassVar[tuple[str, ...]] = LABEL_METRICS + SCORE_METRICS
 
-    def evaluate(self, rows: ScoredRows) -> Evaluated:
+    def evaluate(self, rows: ScoredRows) -> MulticlassEvaluation:
         """From the class probabilities (the predicted class is the most probable) or from
         predicted labels."""
         evaluation, probabilities, classes = rows.evaluation, rows.outputs, rows.data.classes
@@ -35,7 +37,13 @@ class MulticlassTask(LabelledRowsTask):
         predictions = ClassPredictions(
             labels=rows.data.labels, predicted=predicted, classes=classes, probabilities=probabilities
         )
-        performance = extract_multiclass_performance(predictions, samples=rows.samples)
-        return performance, lambda rules: extract_multiclass_fairness(
-            rows.data.sensitive, predictions, difference_threshold=evaluation.difference_threshold, **rules
+        return MulticlassEvaluation(
+            performance=extract_multiclass_performance(predictions, samples=rows.samples),
+            fairness=rows.fairness(
+                partial(
+                    extract_multiclass_fairness,
+                    p=predictions,
+                    difference_threshold=evaluation.difference_threshold,
+                )
+            ),
         )

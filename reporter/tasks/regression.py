@@ -3,6 +3,7 @@ group."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import ClassVar
 
 import numpy as np
@@ -14,7 +15,8 @@ from reporter.extract.regression import (
     extract_regression_fairness,
     extract_regression_performance,
 )
-from reporter.tasks._grouped import Evaluated, LabelledRowsTask, ScoredRows
+from reporter.facts import RegressionEvaluation
+from reporter.tasks._grouped import LabelledRowsTask, ScoredRows
 
 
 class RegressionTask(LabelledRowsTask):
@@ -23,12 +25,14 @@ class RegressionTask(LabelledRowsTask):
     explanation_metric: ClassVar[str | None] = "mean_absolute_error"
     overall_metrics: ClassVar[tuple[str, ...]] = REGRESSION_METRICS
 
-    def evaluate(self, rows: ScoredRows) -> Evaluated:
+    def evaluate(self, rows: ScoredRows) -> RegressionEvaluation:
         """From the model's predictions, or predictions computed elsewhere."""
         predicted = rows.outputs
         if rows.evaluation.predictions_column:
             predicted = given_predictions(rows.table, rows.evaluation, spec_path=rows.spec_path)
         assert predicted is not None
         predictions = Predictions(labels=rows.data.labels.astype(np.float64), predicted=predicted)
-        performance = extract_regression_performance(predictions, samples=rows.samples)
-        return performance, lambda rules: extract_regression_fairness(rows.data.sensitive, predictions, **rules)
+        return RegressionEvaluation(
+            performance=extract_regression_performance(predictions, samples=rows.samples),
+            fairness=rows.fairness(partial(extract_regression_fairness, predictions=predictions)),
+        )

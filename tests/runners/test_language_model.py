@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from reporter.runners.language_model import language_scoring, load_causal_lm, windows_of
-from tests.conftest import DOCUMENTS, SMOLLM2, reporter
+from tests.conftest import DOCUMENTS, SMOLLM2, evaluation_of, reporter
 
 pytestmark = pytest.mark.slow
 
@@ -87,7 +87,7 @@ def test_continuations_and_greedy_completions(loaded_tiny) -> None:
 def test_a_causal_lm_folder_is_measured_and_published(lm_project: Path) -> None:
     root = lm_project
     facts = json.loads((root / "build" / "facts" / "tiny-lm.json").read_text())
-    lm = facts["language_model"]
+    lm = evaluation_of(facts, "text_generation")
     assert lm["model_class"] == "LlamaForCausalLM" and facts["architecture"]["module_class"] == "LlamaForCausalLM"
     ppl = lm["perplexity"]
     assert (ppl["documents"], ppl["documents_in_file"], ppl["sampled"], ppl["window"]) == (2, 3, True, 16)

@@ -14,7 +14,7 @@ import pytest
 from reporter.errors import DataError
 from reporter.loaders.transformers_scoring import label_mapping
 from reporter.spec import Evaluation, LoadedSpec, ModelSpec
-from tests.conftest import PUBLISHED_SPEC, read_adult
+from tests.conftest import PUBLISHED_SPEC, evaluation_of, read_adult
 
 pytestmark = pytest.mark.slow
 
@@ -37,13 +37,13 @@ def test_published_artifact_reproduces_every_figure_of_the_trained_model(built) 
     trained, loaded = facts_of(root, "test-minilm"), facts_of(root, "test-minilm-published")
     assert loaded["weights"]["fingerprint"] == trained["weights"]["fingerprint"]
     assert loaded["architecture"]["source"] == "load"
-    for family in ("performance", "fairness", "explanations"):
+    for family in ("evaluations", "explanations"):
         expected, found = intervals(trained[family]), intervals(loaded[family])
         assert expected.keys() == found.keys() and len(expected) > 50
         for name, value in expected.items():
             assert found[name] == pytest.approx(value, abs=1e-9, rel=0), f"{family}{name}"
     inference = loaded["inference"]
-    assert inference["rows"] == trained["performance"]["rows"] == 150
+    assert inference["rows"] == evaluation_of(trained)["performance"]["rows"] == 150
     assert inference["labels"] == {">50K": ">50K", "not >50K": "not >50K"}
     assert inference["max_length"] == 48 and inference["batch_size"] == 32
     assert inference["rows_per_second"] > 0 and inference["device"] == "cpu"
@@ -179,7 +179,7 @@ def test_verify_reproduces_the_trained_card_from_the_published_weights(built, tm
     assert "reproduced from the weights" in result.stdout
 
     tampered = json.loads(trained.read_text())
-    tampered["performance"]["accuracy"]["value"] += 0.01
+    evaluation_of(tampered)["performance"]["accuracy"]["value"] += 0.01
     forged = tmp_path / "forged.json"
     forged.write_text(json.dumps(tampered))
     result = reporter("verify", str(spec), str(forged), cwd=root)
@@ -247,7 +247,7 @@ def test_a_loaded_multiclass_classifier_is_scored_in_the_data_class_order(make_p
     result = reporter("build", str(root), cwd=root)
     assert result.returncode == 0, result.stderr
     facts = json.loads((root / "build" / "facts" / "three.json").read_text())
-    performance = facts["performance"]
+    performance = evaluation_of(facts)["performance"]
     assert performance["classes"] == ["High", "Low", "Medium"]
     attributed = facts["explanations"]["attributions"]  # each row's predicted class, by the model's own name
     assert attributed["rows"] == 2 and {e["target"] for e in attributed["examples"]} <= {"Medium", "risk-high", "Low"}

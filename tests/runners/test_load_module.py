@@ -13,7 +13,7 @@ import torch
 from safetensors.torch import save_file
 from sklearn.metrics import accuracy_score, roc_auc_score
 
-from tests.conftest import read_adult, reporter
+from tests.conftest import evaluation_of, read_adult, reporter
 
 pytestmark = pytest.mark.slow
 
@@ -88,10 +88,10 @@ def test_own_architecture_is_loaded_and_evaluated_like_a_trained_model(project: 
     x = (rows[["age", "hours-per-week"]].to_numpy(dtype=np.float64) - [38.6, 40.4]) / [13.6, 12.3]
     scores = 1 / (1 + np.exp(-(x @ np.array([1.1, 0.7]) - 1.3)))
     labels = (rows["income"] == ">50K").to_numpy()
-    performance = facts["performance"]
+    performance = evaluation_of(facts)["performance"]
     assert performance["roc_auc"]["value"] == pytest.approx(roc_auc_score(labels, scores), abs=1e-6)
     assert performance["accuracy"]["value"] == pytest.approx(accuracy_score(labels, scores >= 0.5), abs=1e-12)
-    assert facts["fairness"]["features"][0]["feature"] == "sex"
+    assert evaluation_of(facts)["fairness"]["features"][0]["feature"] == "sex"
     assert facts["architecture"]["module_class"] == "Logistic" and facts["weights"]["parameters_total"] == 3
     assert facts["inference"]["rows"] == 800 and facts["inference"]["batch_size"] is None
 

@@ -261,7 +261,7 @@ def test_a_regression_model_trained_in_the_build_is_reported(make_project) -> No
     root = make_project({"hours": REGRESSION_SPEC})
     [facts] = build(root)
     performance = facts.performance
-    assert performance.task == "regression" and performance.rows == 800
+    assert facts.labelled_kind == "regression" and performance.rows == 800
     assert all(h.train_accuracy is None and h.validation_accuracy is None for h in facts.training.history)
     assert "mean squared error" in facts.training.optimizer
     assert performance.mean_error.value == pytest.approx(
@@ -371,7 +371,7 @@ def test_a_multiclass_model_trained_in_the_build_on_a_split_file_is_reported(mak
     assert "default_rng(seed 3).permutation, the first 25% held out" in facts.data[1].row_selection
     assert facts.data[0].row_selection.startswith("The rows left after holding out")
     performance = facts.performance
-    assert performance.task == "multiclass_classification" and performance.predictions == "scores"
+    assert facts.labelled_kind == "multiclass_classification" and performance.predictions == "scores"
     assert performance.classes == ["High", "Low", "Medium"]
     assert sum(map(sum, performance.confusion)) == evaluation.rows_used
     assert [c.support for c in performance.per_class] == [sum(row) for row in performance.confusion]

@@ -38,7 +38,13 @@ def rows_of(
         classes=["a", "b", "c"] if task == "multiclass_classification" else None,
     )
     return ScoredRows(
-        spec_path=Path("model.yaml"), evaluation=evaluation, table=table, data=data, outputs=outputs, samples=30
+        spec_path=Path("model.yaml"),
+        evaluation=evaluation,
+        table=table,
+        data=data,
+        outputs=outputs,
+        samples=30,
+        group_rules=RULES,
     )
 
 
@@ -53,13 +59,16 @@ def test_binary_figures_equal_scikit_learn_and_fairlearn(frame: pd.DataFrame) ->
     labels = generator.integers(0, 2, size=ROWS).astype(np.int8)
     scores = np.clip(0.35 * labels + generator.uniform(0, 0.65, size=ROWS), 0, 1)
     rows = rows_of("binary_classification", labels, scores, frame, positive_label=["1"], threshold=0.5)
-    performance, fairness_of = labelled_task("binary_classification").evaluate(rows)
+    evaluated = labelled_task("binary_classification").evaluate(rows)
+    assert evaluated.kind == "binary_classification"
+    performance, fairness = evaluated.performance, evaluated.fairness
     predicted = (scores >= 0.5).astype(int)
     assert performance.accuracy.value == pytest.approx(metrics.accuracy_score(labels, predicted), abs=1e-12)
     assert performance.roc_auc.value == pytest.approx(metrics.roc_auc_score(labels, scores), abs=1e-12)
     assert performance.log_loss.value == pytest.approx(metrics.log_loss(labels, scores), abs=1e-12)
     assert performance.accuracy.low <= performance.accuracy.value <= performance.accuracy.high
-    [feature] = [f for f in fairness_of(RULES).features if f.feature == "group"]
+    [feature] = [f for f in fairness.features if f.feature == "group"]
+    assert {type(g).__name__ for g in feature.groups} == {"BinaryGroupFacts"}
     disparities = {d.name: d.value.value for d in feature.disparities}
     groups = frame["group"]
     assert disparities["demographic_parity_difference"] == pytest.approx(
@@ -74,7 +83,7 @@ def test_binary_from_predicted_labels_in_the_data(frame: pd.DataFrame) -> None:
     labels = (frame["x"] > 0).astype(np.int8).to_numpy()
     given = frame.assign(prediction=np.where(frame["x"] > 0.3, "1", "0"))
     rows = rows_of("binary_classification", labels, None, given, positive_label=["1"], predictions_column="prediction")
-    performance, _ = labelled_task("binary_classification").evaluate(rows)
+    performance = labelled_task("binary_classification").evaluate(rows).performance
     predicted = (frame["x"] > 0.3).astype(int)
     assert performance.accuracy.value == pytest.approx(metrics.accuracy_score(labels, predicted), abs=1e-12)
     assert performance.recall.value == pytest.approx(metrics.recall_score(labels, predicted), abs=1e-12)
@@ -87,12 +96,14 @@ def test_multiclass_figures_equal_scikit_learn(frame: pd.DataFrame) -> None:
     probabilities[np.arange(ROWS), labels] += 0.4
     probabilities /= probabilities.sum(axis=1, keepdims=True)
     rows = rows_of("multiclass_classification", labels, probabilities, frame)
-    performance, fairness_of = labelled_task("multiclass_classification").evaluate(rows)
+    evaluated = labelled_task("multiclass_classification").evaluate(rows)
+    performance, fairness = evaluated.performance, evaluated.fairness
     predicted = probabilities.argmax(axis=1)
     assert performance.accuracy.value == pytest.approx(metrics.accuracy_score(labels, predicted), abs=1e-12)
     assert performance.macro_f1.value == pytest.approx(metrics.f1_score(labels, predicted, average="macro"), abs=1e-12)
     assert performance.log_loss.value == pytest.approx(metrics.log_loss(labels, probabilities), abs=1e-12)
-    assert any(f.feature == "group" for f in fairness_of(RULES).features)
+    [feature] = fairness.features
+    assert feature.feature == "group" and {type(g).__name__ for g in feature.groups} == {"MulticlassGroupFacts"}
 
 
 def test_regression_figures_equal_scikit_learn(frame: pd.DataFrame) -> None:
@@ -100,7 +111,9 @@ def test_regression_figures_equal_scikit_learn(frame: pd.DataFrame) -> None:
     labels = 40 + 10 * frame["x"].to_numpy()
     predicted = labels + generator.normal(scale=4, size=ROWS)
     rows = rows_of("regression", labels, predicted, frame)
-    performance, _ = labelled_task("regression").evaluate(rows)
+    evaluated = labelled_task("regression").evaluate(rows)
+    performance = evaluated.performance
+    assert {type(g).__name__ for g in evaluated.fairness.features[0].groups} == {"RegressionGroupFacts"}
     assert performance.mean_absolute_error.value == pytest.approx(
         metrics.mean_absolute_error(labels, predicted), abs=1e-12
     )
@@ -108,6 +121,16 @@ def test_regression_figures_equal_scikit_learn(frame: pd.DataFrame) -> None:
         metrics.root_mean_squared_error(labels, predicted), abs=1e-12
     )
     assert performance.r2.value == pytest.approx(metrics.r2_score(labels, predicted), abs=1e-12)
+
+
+def test_without_sensitive_features_a_task_says_why_there_are_no_groups(frame: pd.DataFrame) -> None:
+    from dataclasses import replace
+
+    labels = 40 + 10 * frame["x"].to_numpy()
+    rows = replace(rows_of("regression", labels, labels + 1.0, frame), group_rules=None)
+    evaluated = labelled_task("regression").evaluate(rows)
+    assert evaluated.performance.mean_error.value == pytest.approx(1.0, abs=1e-12)
+    assert evaluated.fairness.not_reported == "the spec names no sensitive features"  # type: ignore[union-attr]
 
 
 def test_a_labelled_task_is_evaluated_without_importing_a_framework() -> None:

@@ -58,7 +58,7 @@ def test_a_task_declared_by_another_package_is_found_through_its_entry_point() -
     assert answer["tasks"] == [*BUILT_IN, "row_count"]
     facts = json.loads(EXAMPLES[0].read_text())
     assert answer["carried"] == ["regression", "row_count"]
-    assert answer["rows"] == [float(facts["performance"]["rows"])]
+    assert answer["rows"] == [float(facts["performance"]["rows"])]  # a committed record of schema 1.7
 
 
 def test_a_task_names_the_metric_its_models_are_explained_on() -> None:
