@@ -479,7 +479,7 @@ def plot_plan(facts: FactsRecord) -> dict[str, Callable[[], bytes]]:
         for index, feature in enumerate(facts.fairness.features):
             if any(g.status == "reported" for g in feature.groups):
                 plan[f"fairness-{index}.svg"] = partial(group_rates, feature, task=task)
-                if any(g.calibration for g in feature.groups):
+                if any(getattr(g, "calibration", None) for g in feature.groups):  # regression has none
                     plan[f"fairness-{index}-calibration.svg"] = partial(calibration_by_group, feature, task=task)
             if feature.feature.count(INTERSECTION_SEPARATOR) == 1:
                 plan[f"fairness-{index}-heatmap.svg"] = partial(

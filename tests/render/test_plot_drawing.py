@@ -116,3 +116,15 @@ def _alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return "State:\tZ" not in status
+
+
+def test_every_example_record_has_a_plot_plan_that_reads_only_its_tasks_group_fields() -> None:
+    """Each task's group record has only its own fields: a regression group has no calibration,
+    so the plan must not ask for one (the plan builds no drawing: milliseconds)."""
+    from reporter.render.plots import plot_plan
+
+    for path in sorted((FIXTURES / "facts" / "examples").glob("*.json")):
+        record = FactsRecord.model_validate_json(path.read_text())
+        plan = plot_plan(record)
+        calibrated = [name for name in plan if name.endswith("-calibration.svg")]
+        assert bool(calibrated) == (record.labelled_kind in ("binary_classification", "multiclass_classification"))
