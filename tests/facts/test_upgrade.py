@@ -106,27 +106,16 @@ def test_a_group_record_holds_only_its_tasks_metrics() -> None:
 
 
 def test_a_record_carries_each_task_once() -> None:
-    data = json.loads(
-        FactsRecord.model_validate_json(
-            (FIXTURES / "facts" / "examples" / "adult-income-mlp.json").read_text()
-        ).to_json()
-    )
+    def built(slug: str) -> dict[str, Any]:
+        return json.loads((TWO / f"{slug}.json").read_text())
+
+    data, regression, seat = built("adult-income-mlp"), built("adult-hours-mlp"), built("minilm-embeddings")
     twice = {**data, "evaluations": data["evaluations"] * 2}
     with pytest.raises(ValidationError, match="'binary_classification' appears 2 times"):
         FactsRecord.model_validate(twice)
-    regression = json.loads(
-        FactsRecord.model_validate_json(
-            (FIXTURES / "facts" / "examples" / "adult-hours-mlp.json").read_text()
-        ).to_json()
-    )
     both = {**data, "evaluations": data["evaluations"] + regression["evaluations"]}
     with pytest.raises(ValidationError, match="not several"):
         FactsRecord.model_validate(both)
-    seat = json.loads(
-        FactsRecord.model_validate_json(
-            (FIXTURES / "facts" / "examples" / "minilm-embeddings.json").read_text()
-        ).to_json()
-    )
     classifier_and_encoder = FactsRecord.model_validate(
         {**data, "evaluations": data["evaluations"] + seat["evaluations"]}
     )
