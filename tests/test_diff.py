@@ -16,7 +16,7 @@ from reporter.diff import change_interval, diff_facts
 from reporter.diff_result import FactsDiff
 from reporter.errors import InputError
 from reporter.facts import Interval
-from tests.conftest import REPO, TABULAR_SPEC, reporter, scaffold_project
+from tests.conftest import REPO, TABULAR_SPEC, evaluation_of, reporter, scaffold_project
 
 pytestmark = pytest.mark.slow
 
@@ -74,7 +74,7 @@ def test_diff_shows_the_metric_fairness_and_hyperparameter_changes(two_builds: P
     accuracy = next(m for m in model.metrics if m.name == "accuracy")
     assert accuracy.delta < 0 and accuracy.significant and accuracy.high < 0
     base = json.loads((two_builds / "base-facts" / "mlp.json").read_text())
-    assert accuracy.base == base["performance"]["accuracy"]["value"]
+    assert accuracy.base == evaluation_of(base)["performance"]["accuracy"]["value"]
     assert model.disparities, "fairness figures moved"
     assert {c.field for c in model.hyperparameters} >= {"epochs", "learning_rate"}
     assert any(c.field == "fingerprint" for c in model.weights)
@@ -220,7 +220,7 @@ def test_unknown_metric_in_a_gate_is_bad_input() -> None:
 
 def test_regression_metrics_are_compared_and_gated() -> None:
     """Error metrics of a regression model move like any metric; a model that changed task has no comparable metrics."""
-    from reporter.facts import FactsRecord, RegressionPerformanceFacts
+    from reporter.facts import FactsRecord, NotReported, RegressionEvaluation, RegressionPerformanceFacts
 
     record = FactsRecord.model_validate_json(
         (REPO / "tests" / "fixtures" / "facts" / "adult-income-mlp.json").read_text()
@@ -238,7 +238,8 @@ def test_regression_metrics_are_compared_and_gated() -> None:
             mean_prediction=fixed,
             calibration=[],
         )
-        return record.model_copy(update={"performance": performance})
+        regression = RegressionEvaluation(performance=performance, fairness=NotReported(not_reported="no groups"))
+        return record.model_copy(update={"evaluations": [regression]})
 
     result = diff_facts([with_mae(7.0)], [with_mae(7.8)], rules=["metric:mean_absolute_error:+0.5"])
     [change] = result.models[0].metrics

@@ -184,7 +184,8 @@ def test_verify_reproduces_the_trained_card_from_the_published_weights(built, tm
     forged.write_text(json.dumps(tampered))
     result = reporter("verify", str(spec), str(forged), cwd=root)
     assert result.returncode == 1
-    assert "differs: performance.accuracy.value" in result.stderr and "1 of" in result.stderr
+    assert "differs: evaluations.binary_classification.performance.accuracy.value" in result.stderr
+    assert "1 of" in result.stderr
 
     tampered = json.loads(trained.read_text())
     tampered["explanations"]["importance"]["columns"][0]["importance"]["value"] += 0.01
