@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -21,15 +22,57 @@ from reporter.extract.weights import sha256_file
 from reporter.facts import SCHEMA_VERSION, FactsRecord
 from reporter.files import write_atomically
 
+RACY_SECONDS = 2.0
+"""A file changed this recently before it was hashed is not remembered: a write within the file
+system's timestamp granularity could leave its signature unchanged (git's "racily clean" rule)."""
 
-def hash_path(path: Path) -> str:
-    """SHA-256 of a file, or of every file in a folder (relative names and contents, sorted)."""
-    if path.is_file():
-        return sha256_file(path)
-    digest = hashlib.sha256()
-    for child in sorted(p for p in path.rglob("*") if p.is_file()):
-        digest.update(child.relative_to(path).as_posix().encode() + b"\0" + sha256_file(child).encode())
-    return digest.hexdigest()
+
+class FileHashes:
+    """SHA-256 of input files, remembered between builds by each file's stat signature.
+
+    A build served from the cache would otherwise read every file its specs name (hundreds of
+    megabytes of weights) only to learn that nothing changed. As in git's index, a file whose size,
+    inode and modification and change times (nanoseconds) are the ones recorded is taken to hold
+    the recorded bytes: an edit, a copy over it or `touch` changes one of them.
+    """
+
+    def __init__(self, memo: Path | None) -> None:
+        self.memo, self.changed = memo, False
+        self.known: dict[str, list[object]] = {}
+        if memo is not None:
+            try:
+                loaded = json.loads(memo.read_text(encoding="utf-8"))
+                self.known = loaded if isinstance(loaded, dict) else {}
+            except (OSError, ValueError):
+                self.known = {}
+
+    def file(self, path: Path) -> str:
+        """SHA-256 of one file's bytes."""
+        stat = path.stat()
+        signature: list[object] = [stat.st_size, stat.st_ino, stat.st_mtime_ns, stat.st_ctime_ns]
+        key = str(path.resolve())
+        remembered = self.known.get(key)
+        if isinstance(remembered, list) and remembered[:-1] == signature:
+            return str(remembered[-1])
+        digest = sha256_file(path)
+        if time.time_ns() - stat.st_mtime_ns > RACY_SECONDS * 1e9:
+            self.known[key], self.changed = [*signature, digest], True
+        return digest
+
+    def path(self, path: Path) -> str:
+        """SHA-256 of a file, or of every file in a folder (relative names and contents, sorted)."""
+        if path.is_file():
+            return self.file(path)
+        digest = hashlib.sha256()
+        for child in sorted(p for p in path.rglob("*") if p.is_file()):
+            digest.update(child.relative_to(path).as_posix().encode() + b"\0" + self.file(child).encode())
+        return digest.hexdigest()
+
+    def save(self) -> None:
+        """Write what was learnt, for the next build (nothing when nothing new was hashed)."""
+        if self.memo is not None and self.changed:
+            write_atomically(self.memo, json.dumps(self.known, sort_keys=True).encode())
+            self.changed = False
 
 
 FACT_CODE = (
@@ -85,15 +128,22 @@ def plugin_versions() -> list[str]:
 
 
 def cache_key(
-    *, spec_bytes: bytes, input_files: list[Path], extra_code: list[Path], device: str, settings: dict[str, object]
+    *,
+    spec_bytes: bytes,
+    input_files: list[Path],
+    extra_code: list[Path],
+    device: str,
+    settings: dict[str, object],
+    hashes: FileHashes | None = None,
 ) -> str:
     """The content hash that identifies one model's facts."""
+    hashes = hashes or FileHashes(None)
     parts = {
         "schema": SCHEMA_VERSION,
         "spec": hashlib.sha256(spec_bytes).hexdigest(),
-        "inputs": [hash_path(p) for p in input_files],
+        "inputs": [hashes.path(p) for p in input_files],
         "code": reporter_code_hash(),
-        "user_code": [hash_path(p) for p in extra_code],
+        "user_code": [hashes.path(p) for p in extra_code],
         "libraries": library_versions(),
         "device": device,
         "settings": settings,

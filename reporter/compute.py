@@ -160,7 +160,7 @@ def _predictions_table(project: Project, loaded: LoadedSpec, eval_table: Table |
     Raises:
         DataError: its rows do not match the evaluation file's, or it lacks the named column.
     """
-    evaluation = loaded.spec.evaluation
+    evaluation = loaded.spec.labelled_evaluation
     if evaluation is None or evaluation.predictions_file is None or eval_table is None:
         return None
     field = "evaluation.predictions_file"
@@ -197,7 +197,7 @@ def _token_classification(
         )
     else:
         tagger = loaded_tagger(loaded, load_path(project, loaded, settings), device=device, convert_dir=checkpoint_dir)
-    evaluation = loaded.spec.evaluation
+    evaluation = loaded.spec.labelled_evaluation
     assert evaluation is not None
     return token_classification_facts(
         loaded,
@@ -225,7 +225,7 @@ def _association_tests(project: Project, loaded: LoadedSpec) -> _AssociationTest
     bias = loaded.spec.embedding_bias
     if bias is None:
         return None
-    field = "embedding_bias.word_sets"
+    field = f"{loaded.spec.section_field(bias)}.word_sets"
     path = resolve_file(project, loaded.path, bias.word_sets, field=field, kind="file")
     tests = read_word_sets(path, spec_path=loaded.path, field=field)
     index: dict[str, int] = {}
@@ -274,7 +274,7 @@ def _explanations(
     """Permutation importance of every input column (overall and per group) on the spec's sample
     of evaluation rows, the proxies of each sensitive feature among the inputs (all rows), and a
     text model's token attributions per column (its own sample)."""
-    evaluation = loaded.spec.evaluation
+    evaluation = loaded.spec.labelled_evaluation
     if data is None or evaluation is None:
         return NotReported(not_reported="the spec declares no labelled evaluation data")
     options = loaded.spec.explanations
@@ -352,7 +352,7 @@ def _privacy(
 ) -> PrivacyFacts | NotReported:
     """The loss-threshold membership attack: the model's losses on a sample of the rows it was
     fitted on against as many held-out evaluation rows (whose scores the build already has)."""
-    spec_evaluation = loaded.spec.evaluation
+    spec_evaluation = loaded.spec.labelled_evaluation
     if loaded.spec.source.train is None:
         return NotReported(
             not_reported="the model is loaded, not trained in the build: "
@@ -437,7 +437,7 @@ class _Run:
 
 def _tags_words(spec: ModelSpec) -> bool:
     """A token classifier: its rows are tagged sentences, not labelled rows."""
-    return spec.evaluation is not None and spec.evaluation.task == TokenClassificationTask.name
+    return spec.labelled_evaluation is not None and spec.labelled_evaluation.task == TokenClassificationTask.name
 
 
 def _read_inputs(job: _Job) -> _Inputs:
@@ -447,14 +447,14 @@ def _read_inputs(job: _Job) -> _Inputs:
     eval_table = _read_role(job.project, loaded, "evaluation")
     predictions_table = _predictions_table(job.project, loaded, eval_table)
     classes = None
-    if spec.evaluation and spec.evaluation.task == "multiclass_classification":
+    if spec.labelled_evaluation and spec.labelled_evaluation.task == "multiclass_classification":
         read = [t for t in (train_table, eval_table, predictions_table) if t is not None]
-        classes = class_names(read, spec.evaluation)
+        classes = class_names(read, spec.labelled_evaluation)
 
     def labelled(table: Table | None, wanted: bool) -> LabelledData | None:
-        if not wanted or table is None or spec.evaluation is None or _tags_words(spec):
+        if not wanted or table is None or spec.labelled_evaluation is None or _tags_words(spec):
             return None
-        return label_data(table, spec.evaluation, spec_path=loaded.path, classes=classes)
+        return label_data(table, spec.labelled_evaluation, spec_path=loaded.path, classes=classes)
 
     evaluation_data = labelled(eval_table, True)
     language = language_inputs(job.project, loaded, eval_table)
@@ -517,7 +517,7 @@ def _run_model(job: _Job, inputs: _Inputs) -> _Run:
 
 def _labelled_evaluation(job: _Job, inputs: _Inputs, outcome: RunOutcome) -> LabelledEvaluation | None:
     """Performance and fairness on labelled evaluation rows; None when the model has none."""
-    data, evaluation, table = inputs.evaluation_data, job.loaded.spec.evaluation, inputs.eval_table
+    data, evaluation, table = inputs.evaluation_data, job.loaded.spec.labelled_evaluation, inputs.eval_table
     if data is None or evaluation is None or table is None:
         return None
     if outcome.evaluation_scores is None and not (evaluation.scores_column or evaluation.predictions_column):
@@ -599,8 +599,8 @@ def _compute_facts(
             options=settings.weight_options(device),
             spec_license=spec.license,
         ),
-        data=[extract_data_source(s, tables.get(s.id), spec.evaluation) for s in spec.data],
-        sensitive_features=spec.evaluation.sensitive_features if spec.evaluation else [],
+        data=[extract_data_source(s, tables.get(s.id), spec.labelled_evaluation) for s in spec.data],
+        sensitive_features=spec.labelled_evaluation.sensitive_features if spec.labelled_evaluation else [],
         evaluations=evaluations,
         inference=outcome.inference,
         explanations=explanations,

@@ -77,7 +77,7 @@ def language_inputs(project: Project, loaded: LoadedSpec, eval_table: Table | No
     if options.bias_probe is not None:
         bias = options.bias_probe
         tests, probe_source = chosen_word_sets(
-            project, loaded, bias.word_sets, bias.tests, field="language_model.bias_probe"
+            project, loaded, bias.word_sets, bias.tests, field=f"{loaded.spec.section_field(options)}.bias_probe"
         )
         probe = [
             ProbeTest(test, *probe_pairs(test, bias.templates, max_pairs=bias.max_pairs, seed=bias.seed))
@@ -110,7 +110,7 @@ def chosen_word_sets(
 def _documents(loaded: LoadedSpec, table: Table, options: Perplexity) -> tuple[list[str], int]:
     """The evaluation text's non-empty documents (a seeded sample when the spec caps them), and how
     many the file holds."""
-    field = "language_model.perplexity.text_column"
+    field = f"{loaded.spec.section_field(loaded.spec.language_model)}.perplexity.text_column"
     frame = table.frame
     if options.text_column not in frame.columns:
         raise DataError(
@@ -139,7 +139,7 @@ def language_model_facts(
     if options is None or inputs is None or scoring is None:
         return None
     perplexity: PerplexityFacts | NotReported = NotReported(
-        not_reported="the spec declares no evaluation text (`language_model.perplexity:`)"
+        not_reported="the spec declares no evaluation text (`perplexity:` of its `text_generation` evaluation)"
     )
     if options.perplexity is not None and inputs.documents is not None:
         progress.message(f"  {loaded.slug}: perplexity on {len(inputs.documents):,} documents")
@@ -156,12 +156,12 @@ def language_model_facts(
             seed=options.perplexity.seed,
         )
     bias_probe: LikelihoodBiasFacts | NotReported = NotReported(
-        not_reported="the spec asks for no bias probe (`language_model.bias_probe:`)"
+        not_reported="the spec asks for no bias probe (`bias_probe:` of its `text_generation` evaluation)"
     )
     if options.bias_probe is not None and inputs.probe is not None:
         bias_probe = _bias_probe(loaded, inputs, scoring, settings=settings, progress=progress)
     samples: SampleOutputsFacts | NotReported = NotReported(
-        not_reported="the spec declares no prompts (`language_model.prompts:`)"
+        not_reported="the spec declares no prompts (`prompts:` of its `text_generation` evaluation)"
     )
     if options.prompts:
         progress.message(f"  {loaded.slug}: completing {len(options.prompts)} prompts")

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from reporter.cache import FactsCache, cache_key
+from reporter.cache import FactsCache, FileHashes, cache_key
 from reporter.compute import load_path, published_artifact, with_declarations
 from reporter.executors import Executor, choose_executor
 from reporter.extract.provenance import project_commit
@@ -34,6 +34,7 @@ def build_facts(project: Project, specs: list[LoadedSpec], settings: BuildSettin
     with BuildProgress(len(specs), quiet=settings.quiet) as progress:
         with choose_executor(settings, device=device, progress=progress) as executor:
             driver.run(executor, progress)
+    driver.hashes.save()
     facts_dir = settings.facts_path(project)
     for spec in specs:
         write_atomically(facts_dir / f"{spec.slug}.json", driver.records[spec.slug].to_json().encode())
@@ -50,6 +51,7 @@ class _Driver:
     def __init__(self, project: Project, specs: list[LoadedSpec], settings: BuildSettings, *, device: str) -> None:
         self.project, self.specs, self.settings, self.device = project, specs, settings, device
         self.cache = FactsCache(settings.cache_path(project))
+        self.hashes = FileHashes(settings.cache_path(project) / "file-hashes.json")
         self.commit = project_commit(project.root)
         self.records: dict[str, FactsRecord] = {}
         self.loaded_by_others = {load.published for s in specs if (load := s.spec.source.load) and load.published}
@@ -87,7 +89,7 @@ class _Driver:
         project, settings = self.project, self.settings
         loaded = settings.fairness_defaults.apply_to(declared)
         inputs = _JobInputs.of(project, loaded, settings)
-        key = inputs.key(loaded, device=self.device, settings=settings)
+        key = inputs.key(loaded, device=self.device, settings=settings, hashes=self.hashes)
         facts = self.cache.get(loaded.slug, key) if settings.use_cache else None
         if loaded.slug in self.loaded_by_others and not published_artifact(project, settings, loaded.slug).is_dir():
             facts = None  # cached facts, but the artifact another spec loads was deleted: rebuild it
@@ -156,8 +158,9 @@ class _JobInputs:
             user_code = sorted(loaded.folder.glob("*.py"))
         return cls(files=files, user_code=user_code)
 
-    def key(self, loaded: LoadedSpec, *, device: str, settings: BuildSettings) -> str:
+    def key(self, loaded: LoadedSpec, *, device: str, settings: BuildSettings, hashes: FileHashes) -> str:
         return cache_key(
+            hashes=hashes,
             spec_bytes=computed_part(loaded.spec),
             input_files=self.files,
             extra_code=self.user_code,

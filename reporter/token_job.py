@@ -113,7 +113,7 @@ def token_inputs(project: Project, loaded: LoadedSpec, train_table: Table | None
     Raises:
         DataError: a column, row, tag or word-set test is wrong.
     """
-    evaluation = loaded.spec.evaluation
+    evaluation = loaded.spec.labelled_evaluation
     assert evaluation is not None
     groups = {}
     for feature in evaluation.sensitive_features:
@@ -126,7 +126,13 @@ def token_inputs(project: Project, loaded: LoadedSpec, train_table: Table | None
     probe = None
     if loaded.spec.name_probe is not None:
         options = loaded.spec.name_probe
-        tests, source = chosen_word_sets(project, loaded, options.word_sets, options.tests, field="name_probe")
+        tests, source = chosen_word_sets(
+            project,
+            loaded,
+            options.word_sets,
+            options.tests,
+            field=f"{loaded.spec.section_field(evaluation)}.name_probe",
+        )
         probe = (probe_groups(tests), f"{options.source}: {source}")
     index = {source.id: i for i, source in enumerate(loaded.spec.data)}
     return TokenInputs(
@@ -240,7 +246,7 @@ def token_classification_facts(
     source: str,
 ) -> tuple[RunOutcome, TokenClassificationFacts]:
     """Tag the evaluation sentences and measure them; the run facts gain how they were tagged."""
-    evaluation = loaded.spec.evaluation
+    evaluation = loaded.spec.labelled_evaluation
     assert evaluation is not None
     gold = inputs.evaluation
     tagged = tagger.tag(
@@ -313,13 +319,14 @@ def _name_probe(
     groups, source = inputs.probe
     if f"B-{options.entity_type}" not in tagger.labels:
         types = sorted({label[2:] for label in tagger.labels if label != "O"})
+        field = f"{loaded.spec.section_field(loaded.spec.labelled_evaluation)}.name_probe.entity_type"
         raise DataError(
-            f"{loaded.path}: name_probe.entity_type: the model has no tag B-{options.entity_type}. "
+            f"{loaded.path}: {field}: the model has no tag B-{options.entity_type}. "
             f"Fix: choose one of its entity types: {', '.join(types) or '(none)'}"
         )
     sentences = probe_sentences(groups, options.templates)
     tagged = tagger.tag([s.tokens for s in sentences])
-    evaluation = loaded.spec.evaluation
+    evaluation = loaded.spec.labelled_evaluation
     assert evaluation is not None
     return name_probe_facts(
         groups,

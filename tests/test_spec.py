@@ -111,7 +111,7 @@ def test_task_specific_fields_are_checked_where_they_are_written(tmp_path: Path)
         assert problem.fix.startswith("remove it")
 
     clean = regression.replace('  positive_label: [">50K", ">50K."]\n', "").replace("  threshold: 0.4\n", "")
-    assert load_spec(write(tmp_path, clean, "clean")).spec.evaluation.task == "regression"
+    assert load_spec(write(tmp_path, clean, "clean")).spec.labelled_evaluation.task == "regression"
 
 
 def test_training_and_evaluation_share_a_file_only_through_the_same_split(tmp_path: Path) -> None:
@@ -153,7 +153,7 @@ def test_project_wide_fairness_defaults_fill_only_what_the_spec_leaves_unset(tmp
     path = write(tmp_path, text)
     loaded = load_spec(path)
     defaults = FairnessDefaults(min_group_size=100, ratio_threshold=0.9)
-    evaluation = defaults.apply_to(loaded).spec.evaluation
+    evaluation = defaults.apply_to(loaded).spec.labelled_evaluation
     assert evaluation.min_group_size == 40  # the spec's own value wins
     assert evaluation.ratio_threshold == 0.9  # the project's default fills the gap
     assert evaluation.difference_threshold == 0.1 and evaluation.privacy_threshold == 10  # built-in defaults
@@ -171,27 +171,42 @@ def test_bad_project_wide_fairness_option_names_mkdocs_yml_and_the_field(tmp_pat
 
 
 def _list_fields(model: type[BaseModel], prefix: str = "") -> list[tuple[str, object]]:
-    """Every list-typed field of the spec and its sections, with its annotation's metadata."""
+    """Every list-typed field of the spec and its sections (the task sections of `evaluation:`
+    included), with its annotation's metadata."""
     found = []
     for name, field in model.model_fields.items():
-        annotation = field.annotation
-        union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
-        for arg in typing.get_args(annotation) if union else (annotation,):
-            if typing.get_origin(arg) is typing.Annotated:
-                arg = typing.get_args(arg)[0]
-            if typing.get_origin(arg) is list:
-                found.append((prefix + name, field))
-            for inner in typing.get_args(arg) or (arg,):
-                if isinstance(inner, type) and issubclass(inner, BaseModel):
-                    found.extend(_list_fields(inner, f"{prefix}{name}."))
+        if _is_list(field.annotation):
+            found.append((prefix + name, field))
+        for inner in sorted(_models_in(field.annotation), key=lambda m: m.__name__):
+            found.extend(_list_fields(inner, f"{prefix}{name}."))
     return found
+
+
+def _bare(annotation: object) -> object:
+    return typing.get_args(annotation)[0] if typing.get_origin(annotation) is typing.Annotated else annotation
+
+
+def _is_list(annotation: object) -> bool:
+    annotation = _bare(annotation)
+    union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+    members = typing.get_args(annotation) if union else (annotation,)
+    return any(typing.get_origin(_bare(arg)) is list for arg in members)
+
+
+def _models_in(annotation: object) -> set[type[BaseModel]]:
+    """The spec sections an annotation holds, through optionals, lists, unions and Annotated."""
+    annotation = _bare(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return {annotation}
+    return {model for arg in typing.get_args(annotation) for model in _models_in(arg)}
 
 
 def test_every_list_field_of_the_spec_refuses_repeated_entries() -> None:
     fields = _list_fields(ModelSpec)
-    assert {"owners", "evaluation.sensitive_features", "data.format.column_names"} <= {name for name, _ in fields}
+    names = {name for name, _ in fields}
+    assert {"owners", "evaluation.sensitive_features", "data.format.column_names", "evaluation.templates"} <= names
     for name, field in fields:
-        if name == "data":  # sources are told apart by id, which has its own located rule
+        if name in ("data", "evaluation"):  # sources are told apart by id, sections by task: each has its own rule
             continue
         # The validator sits in the field's metadata, or in the Annotated member of an optional type.
         annotated = [m for arg in typing.get_args(field.annotation) for m in getattr(arg, "__metadata__", ())]

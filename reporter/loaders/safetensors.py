@@ -120,7 +120,7 @@ def _scored(described: RunOutcome, request: LoadRequest, predict_scores: Callabl
 
     from reporter.runners.train import checked_scores
 
-    evaluation, spec_evaluation = request.evaluation, request.loaded.spec.evaluation
+    evaluation, spec_evaluation = request.evaluation, request.loaded.spec.labelled_evaluation
     assert evaluation is not None
     task = spec_evaluation.task if spec_evaluation else "binary_classification"
     started = time.perf_counter()

@@ -75,7 +75,7 @@ def load_token_classifier(loaded: LoadedSpec, path: Path, *, device: str, conver
             f"{where}: {path}/config.json names {', '.join(config.architectures or ['no'])} architecture, "
             "not a token classifier. Fix: load a ...ForTokenClassification checkpoint"
         )
-    mapping = loaded.spec.evaluation.model_labels if loaded.spec.evaluation else {}
+    mapping = loaded.spec.labelled_evaluation.model_labels if loaded.spec.labelled_evaluation else {}
     labels = [mapping.get(str(config.id2label[i]), str(config.id2label[i])) for i in range(config.num_labels)]
     bad = [label for label in labels if not is_iob2_tag(label)]
     if bad:

@@ -35,7 +35,7 @@ def classifier_or_encoder(request: LoadRequest, folder: TransformersFolder, file
     loaded, path, where = request.loaded, request.path, f"{request.loaded.path}: source.load.file"
     config = from_pretrained(AutoConfig, path, where=where)
     classifier = any(name.endswith("ForSequenceClassification") for name in config.architectures or [])
-    spec_evaluation = loaded.spec.evaluation
+    spec_evaluation = loaded.spec.labelled_evaluation
     given = spec_evaluation is not None and bool(spec_evaluation.scores_column or spec_evaluation.predictions_column)
     if request.evaluation is not None and not given and not classifier:
         raise DataError(

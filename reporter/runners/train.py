@@ -50,7 +50,7 @@ def run_training(
     seed_everything(source.seed)
     context = TrainingContext(
         spec_path=loaded.path,
-        task=loaded.spec.evaluation.task if loaded.spec.evaluation else "binary_classification",
+        task=loaded.spec.labelled_evaluation.task if loaded.spec.labelled_evaluation else "binary_classification",
         train=train,
         hyperparameters=hyperparameters,
         seed=source.seed,
@@ -134,7 +134,7 @@ def _run_recipe(loaded: LoadedSpec, recipe: Callable[[TrainingContext], Any], co
 
 def _label_names(loaded: LoadedSpec, train: LabelledData) -> list[str]:
     """A name per label code: the classes (multiclass), or 'not P' and P for the first positive label P."""
-    evaluation = loaded.spec.evaluation
+    evaluation = loaded.spec.labelled_evaluation
     if evaluation is None or evaluation.task == "regression":
         return []
     if evaluation.task == "multiclass_classification":

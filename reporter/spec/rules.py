@@ -11,8 +11,9 @@ import yaml
 from reporter.errors import Problem
 from reporter.formats import format_named, registered_formats
 from reporter.formats.declaration import Capability
+from reporter.spec.evaluation import Evaluation
 from reporter.spec.model import ModelSpec
-from reporter.spec.sections import DataSource, Evaluation, LoadSource
+from reporter.spec.sections import DataSource, LoadSource, SpecModel
 from reporter.spec.yaml_source import yaml_line
 
 Add = Callable[[tuple[str | int, ...], str, str], None]
@@ -34,12 +35,19 @@ def cross_field_problems(path: Path, root: yaml.Node | None, spec: ModelSpec) ->
             add(("data", index, "id"), f"data source id {source.id!r} is used twice", "give each source its own id")
     problems.extend(_shared_file_problems(path, root, spec.data))
     _add_role_problems(spec, add)
-    if spec.evaluation is not None:
-        problems.extend(_task_problems(path, root, spec.evaluation))
+    if spec.labelled_evaluation is not None:
+        at = _at(spec, spec.labelled_evaluation)
+        problems.extend(_task_problems(path, root, spec.labelled_evaluation, at=at))
     _add_model_kind_problems(spec, add)
     _add_token_classification_problems(spec, add)
     _add_prediction_problems(spec, add)
     return problems
+
+
+def _at(spec: ModelSpec, section: SpecModel | None, *rest: str) -> tuple[str | int, ...]:
+    """The path of a field of one task's section: under `evaluation`, or `evaluation.N` in a list."""
+    written = tuple(int(p) if p.isdigit() else p for p in spec.section_field(section).split("."))
+    return (*written, *rest)
 
 
 def _given_columns(evaluation: Evaluation | None) -> list[str]:
@@ -57,7 +65,7 @@ def _add_role_problems(spec: ModelSpec, add: Add) -> None:
                 f"{with_file.count(role)} data sources with `role: {role}` have a file",
                 "give one file per role (merge the files), or drop `file:` from sources only described",
             )
-    if spec.evaluation and "evaluation" not in with_file:
+    if spec.labelled_evaluation and "evaluation" not in with_file:
         add(
             ("evaluation",),
             "`evaluation:` needs evaluation data",
@@ -70,7 +78,7 @@ def _add_role_problems(spec: ModelSpec, add: Add) -> None:
                 "training needs training data",
                 "add a data source with `role: train` and a `file:`",
             )
-        if spec.evaluation is None:
+        if spec.labelled_evaluation is None:
             add(
                 ("source", "train"),
                 "training needs to know the label",
@@ -81,7 +89,7 @@ def _add_role_problems(spec: ModelSpec, add: Add) -> None:
 def needed_capabilities(spec: ModelSpec) -> frozenset[Capability]:
     """What the spec's task asks of a loaded model: tag words, score and generate text, embed
     sentences, or score the evaluation rows (unless their predictions were computed elsewhere)."""
-    evaluation = spec.evaluation
+    evaluation = spec.labelled_evaluation
     if spec.language_model is not None:
         return frozenset({"language_model"})
     if evaluation is not None and evaluation.task == "token_classification":
@@ -110,26 +118,26 @@ def _add_model_kind_problems(spec: ModelSpec, add: Add) -> None:
     missing = needed_capabilities(spec) - format_named(load.format).offers(module=load.module)
     if "score_rows" in missing:
         add(
-            ("evaluation",),
+            _at(spec, spec.labelled_evaluation),
             f"a {load.format} file holds weights but no way to run them here, so a model loaded from one is "
             "evaluated from predictions computed elsewhere, and none are named",
             "add `scores_column:` (positive-class probabilities) or `predictions_column:` (predicted labels) "
             "naming a column of the evaluation data, name the network's builder in `source.load.module:`, "
-            "load a transformers folder instead, or remove `evaluation:`",
+            "load a transformers folder instead, or remove the evaluation section",
         )
     if "embed_text" in missing:
         add(
-            ("embedding_bias",),
+            _at(spec, spec.embedding_bias, "task"),
             f"SEAT embeds sentences with the model, which a {load.format} model cannot do here",
             f"load the encoder with {_formats_offering('embed_text', load)} under `source.load:`, "
-            "or remove `embedding_bias:`",
+            "or remove the `task: sentence_embedding` section",
         )
     if "language_model" in missing:
         add(
-            ("language_model",),
+            _at(spec, spec.language_model, "task"),
             f"a language model is measured by running it, which the build cannot do for a {load.format} model",
             f"load it with {_formats_offering('language_model', load)} under `source.load:`, "
-            "or remove `language_model:`",
+            "or remove the `task: text_generation` section",
         )
     if "tag_words" in missing:
         add(
@@ -144,17 +152,18 @@ def _add_trained_kind_problems(spec: ModelSpec, add: Add) -> None:
     """A model trained in the build is not loaded, so what only a loaded model can do is refused."""
     if spec.embedding_bias:
         add(
-            ("embedding_bias",),
+            _at(spec, spec.embedding_bias, "task"),
             "SEAT embeds sentences with the model, which only a loaded transformers encoder can do here",
-            "load the encoder with `source.load: {format: transformers, ...}`, or remove `embedding_bias:`",
+            "load the encoder with `source.load: {format: transformers, ...}`, or remove the "
+            "`task: sentence_embedding` section",
         )
     if spec.language_model:
         add(
-            ("language_model",),
+            _at(spec, spec.language_model, "task"),
             "a language model is measured by running it, which the build does for a GGUF file or a "
             "transformers causal-LM folder",
             "load it with `source.load: {format: gguf, ...}` or `{format: transformers, ...}`, or remove "
-            "`language_model:`",
+            "the `task: text_generation` section",
         )
     _add_language_data_problems(spec, add)
 
@@ -167,38 +176,32 @@ def _add_language_data_problems(spec: ModelSpec, add: Add) -> None:
         and "evaluation" not in [d.role for d in spec.data if d.file is not None]
     ):
         add(
-            ("language_model", "perplexity"),
+            _at(spec, spec.language_model, "perplexity"),
             "perplexity needs evaluation text",
             "add a data source with `role: evaluation` and a `file:` whose `text_column` holds the documents",
-        )
-    if spec.language_model and spec.evaluation:
-        add(
-            ("evaluation",),
-            "a language model is measured by `language_model:`; `evaluation:` is for classifiers and regressors",
-            "remove `evaluation:`",
         )
 
 
 def _add_prediction_problems(spec: ModelSpec, add: Add) -> None:
     """Inputs, labels and predictions the spec may name only for a model loaded from elsewhere."""
-    evaluation = spec.evaluation
+    evaluation = spec.labelled_evaluation
     given = _given_columns(evaluation)
     for name in ("text_column", "model_labels"):
         if spec.source.train and evaluation and name in evaluation.model_fields_set:
             add(
-                ("evaluation", name),
+                _at(spec, evaluation, name),
                 f"`{name}:` describes a loaded text classifier; a recipe decides its own inputs and labels",
                 f"remove `{name}:`",
             )
     if spec.source.load and len(given) == 2:
         add(
-            ("evaluation", "predictions_column"),
+            _at(spec, evaluation, "predictions_column"),
             "scores and predicted labels are both named; the labels would be ignored",
             "keep only `scores_column:` (labels follow from the scores and `threshold:`)",
         )
     if evaluation and evaluation.predictions_file and not given:
         add(
-            ("evaluation", "predictions_file"),
+            _at(spec, evaluation, "predictions_file"),
             "the predictions file is named but not the column to read from it",
             "add `scores_column:` or `predictions_column:` naming its column",
         )
@@ -206,22 +209,15 @@ def _add_prediction_problems(spec: ModelSpec, add: Add) -> None:
         given.append("predictions_file")
     for name in given if spec.source.train else []:
         add(
-            ("evaluation", name),
+            _at(spec, evaluation, name),
             "a model trained in the build is scored by the build",
             f"remove `{name}:` (it is for models loaded from elsewhere)",
         )
 
 
 def _add_token_classification_problems(spec: ModelSpec, add: Add) -> None:
-    """A token classifier is trained with `token_classifier` or loaded from a transformers folder,
-    and only it takes the name probe; each problem is reported through ``add``."""
-    tagging = spec.evaluation is not None and spec.evaluation.task == "token_classification"
-    if spec.name_probe and not tagging:
-        add(
-            ("name_probe",),
-            "the name probe runs a token classifier",
-            "set `evaluation.task: token_classification`, or remove `name_probe:`",
-        )
+    """A token classifier is trained by the built-in recipe that aligns tags to sub-word tokens."""
+    tagging = spec.labelled_evaluation is not None and spec.labelled_evaluation.task == "token_classification"
     if not tagging:
         return
     train = spec.source.train
@@ -231,20 +227,27 @@ def _add_token_classification_problems(spec: ModelSpec, add: Add) -> None:
             "a token classifier is trained by the built-in recipe, which aligns tags to sub-word tokens",
             "write `recipe: token_classifier`",
         )
-    for name in ("language_model", "embedding_bias"):
-        if getattr(spec, name) is not None:
-            add((name,), f"`{name}:` measures other kinds of model than a token classifier", f"remove `{name}:`")
 
 
-def _task_problems(path: Path, root: yaml.Node | None, evaluation: Evaluation) -> list[Problem]:
+def _task_problems(
+    path: Path, root: yaml.Node | None, evaluation: Evaluation, *, at: tuple[str | int, ...]
+) -> list[Problem]:
     """Fields that belong to one task type only, reported where they are written (or missing)."""
 
     def problem(field: str, message: str, fix: str) -> Problem:
-        loc = ("evaluation", field)
-        return Problem(file=path, field=".".join(loc), line=yaml_line(root, loc), message=message, fix=fix)
+        loc = (*at, field)
+        return Problem(file=path, field=".".join(map(str, loc)), line=yaml_line(root, loc), message=message, fix=fix)
 
     if evaluation.task != "token_classification" and evaluation.tokens_column is not None:
         return [problem("tokens_column", "only token classification reads a column of tokens", "remove it")]
+    if evaluation.task != "token_classification" and evaluation.name_probe is not None:
+        return [
+            problem(
+                "name_probe",
+                "the name probe runs a token classifier",
+                "set `task: token_classification` in this section, or remove `name_probe:`",
+            )
+        ]
     if evaluation.task == "binary_classification":
         if evaluation.positive_label is None:
             return [

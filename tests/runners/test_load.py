@@ -133,9 +133,9 @@ def spec_with(evaluation: dict) -> LoadedSpec:
 )
 def test_binary_labels_are_mapped_to_the_positive_class(id2label, given, positive) -> None:
     loaded = spec_with({"model_labels": given})
-    assert loaded.spec.evaluation is not None
-    names = label_mapping(loaded, id2label, loaded.spec.evaluation, None)
-    assert [i for i, n in names.items() if n in loaded.spec.evaluation.positive_label] == [positive]
+    assert loaded.spec.labelled_evaluation is not None
+    names = label_mapping(loaded, id2label, loaded.spec.labelled_evaluation, None)
+    assert [i for i, n in names.items() if n in loaded.spec.labelled_evaluation.positive_label] == [positive]
 
 
 @pytest.mark.parametrize(
@@ -148,9 +148,9 @@ def test_binary_labels_are_mapped_to_the_positive_class(id2label, given, positiv
 )
 def test_labels_that_cannot_be_placed_are_located(id2label, given, message) -> None:
     loaded = spec_with({"model_labels": given})
-    assert loaded.spec.evaluation is not None
+    assert loaded.spec.labelled_evaluation is not None
     with pytest.raises(DataError, match="evaluation.model_labels") as caught:
-        label_mapping(loaded, id2label, loaded.spec.evaluation, None)
+        label_mapping(loaded, id2label, loaded.spec.labelled_evaluation, None)
     assert message in str(caught.value) and "Fix:" in str(caught.value)
 
 

