@@ -138,6 +138,21 @@ def task_partials(facts: FactsRecord) -> list[str]:
     return [task.partial for task in tasks_of(facts)]
 
 
+def catalog_partial(facts: FactsRecord) -> str:
+    """The catalog cells' partial of the first task the record carries (the card's headline task)."""
+    from reporter.tasks import tasks_of
+
+    carried = tasks_of(facts)
+    return carried[0].catalog_partial if carried else "partials/catalog/none.md.j2"
+
+
+def fairness_partial(facts: FactsRecord) -> str:
+    """The fairness page's per-feature partial of the record's task of labelled rows."""
+    from reporter.tasks import LabelledRowsTask, tasks_of
+
+    return next(task.fairness_partial for task in tasks_of(facts) if isinstance(task, LabelledRowsTask))
+
+
 def make_environment(override_dir: Path | None = None) -> jinja2.Environment:
     """A strict environment reading project overrides first, then the built-in templates."""
     search = [str(override_dir)] if override_dir else []
@@ -164,6 +179,8 @@ def make_environment(override_dir: Path | None = None) -> jinja2.Environment:
         coverage=documentation_coverage,
         coverage_status=coverage_status,
         task_partials=task_partials,
+        catalog_partial=catalog_partial,
+        fairness_partial=fairness_partial,
     )
     env.tests["reported"] = is_reported
     return env

@@ -51,6 +51,10 @@ class LabelledRowsTask:
 
     name: ClassVar[str]
     partial: ClassVar[str]
+    catalog_partial: ClassVar[str]
+    fairness_partial: ClassVar[str]
+    """The fairness page's body for one sensitive feature: its groups' table, the ratios to the
+    reference group, a reading and the plots (the page around it is the same for every task)."""
     explanation_metric: ClassVar[str | None]
     overall_metrics: ClassVar[tuple[str, ...]]
     not_explained: ClassVar[str | None] = None

@@ -21,6 +21,9 @@ class Task(Protocol):
     """The value that names the task in a spec (`evaluation.task`) and in a facts record."""
     partial: ClassVar[str]
     """The card's template partial for this task's facts (under the templates folder)."""
+    catalog_partial: ClassVar[str]
+    """The catalog's two cells for a model of this task, its headline figure and its fairness
+    status, as one line: `headline | status` (under the templates folder)."""
     explanation_metric: ClassVar[str | None]
     """The metric permutation importance is measured on; None when the task has none."""
     not_explained: ClassVar[str | None]

@@ -18,6 +18,8 @@ from reporter.tasks._grouped import LabelledRowsTask, ScoredRows
 class BinaryTask(LabelledRowsTask):
     name: ClassVar[str] = "binary_classification"
     partial: ClassVar[str] = "partials/tasks/binary_classification.md.j2"
+    catalog_partial: ClassVar[str] = "partials/catalog/classification.md.j2"
+    fairness_partial: ClassVar[str] = "partials/fairness/binary_classification.md.j2"
     explanation_metric: ClassVar[str | None] = "roc_auc"
     overall_metrics: ClassVar[tuple[str, ...]] = tuple(PERFORMANCE_METRICS)
 

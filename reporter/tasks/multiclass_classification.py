@@ -21,6 +21,8 @@ from reporter.tasks._grouped import LabelledRowsTask, ScoredRows
 class MulticlassTask(LabelledRowsTask):
     name: ClassVar[str] = "multiclass_classification"
     partial: ClassVar[str] = "partials/tasks/multiclass_classification.md.j2"
+    catalog_partial: ClassVar[str] = "partials/catalog/classification.md.j2"
+    fairness_partial: ClassVar[str] = "partials/fairness/multiclass_classification.md.j2"
     explanation_metric: ClassVar[str | None] = "macro_f1"
     overall_metrics: ClassVar[tuple[str, ...]] = LABEL_METRICS + SCORE_METRICS
 

@@ -22,6 +22,8 @@ from reporter.tasks._grouped import LabelledRowsTask, ScoredRows
 class RegressionTask(LabelledRowsTask):
     name: ClassVar[str] = "regression"
     partial: ClassVar[str] = "partials/tasks/regression.md.j2"
+    catalog_partial: ClassVar[str] = "partials/catalog/regression.md.j2"
+    fairness_partial: ClassVar[str] = "partials/fairness/regression.md.j2"
     explanation_metric: ClassVar[str | None] = "mean_absolute_error"
     overall_metrics: ClassVar[tuple[str, ...]] = REGRESSION_METRICS
 

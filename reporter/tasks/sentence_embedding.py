@@ -12,6 +12,7 @@ from reporter.tasks.figures import Figure, figure
 class SentenceEmbeddingTask:
     name: ClassVar[str] = "sentence_embedding"
     partial: ClassVar[str] = "partials/embedding_bias.md.j2"
+    catalog_partial: ClassVar[str] = "partials/catalog/sentence_embedding.md.j2"
     explanation_metric: ClassVar[str | None] = None
     overall_metrics: ClassVar[tuple[str, ...]] = ()
     """Every figure is about one association test; none is over all the data."""

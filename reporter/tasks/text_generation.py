@@ -12,6 +12,7 @@ from reporter.tasks.figures import Figure, figure
 class TextGenerationTask:
     name: ClassVar[str] = "text_generation"
     partial: ClassVar[str] = "partials/language_model.md.j2"
+    catalog_partial: ClassVar[str] = "partials/catalog/text_generation.md.j2"
     explanation_metric: ClassVar[str | None] = None
     overall_metrics: ClassVar[tuple[str, ...]] = ("perplexity", "bits_per_byte")
     not_explained: ClassVar[str | None] = "the spec declares no labelled evaluation data"

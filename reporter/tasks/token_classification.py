@@ -13,6 +13,7 @@ from reporter.tasks.figures import Figure, figure
 class TokenClassificationTask:
     name: ClassVar[str] = "token_classification"
     partial: ClassVar[str] = "partials/token_classification.md.j2"
+    catalog_partial: ClassVar[str] = "partials/catalog/token_classification.md.j2"
     explanation_metric: ClassVar[str | None] = None
     overall_metrics: ClassVar[tuple[str, ...]] = (
         *(f"entity_{name}_{mode}" for mode in ("conlleval", "strict") for name in ("precision", "recall", "f1")),

@@ -29,7 +29,8 @@ EXPECTED_TASKS = {
 def test_built_in_tasks_come_first_in_their_order() -> None:
     assert [task.name for task in registered_tasks()][: len(BUILT_IN)] == list(BUILT_IN)
     for task in registered_tasks():
-        assert (REPO / "templates" / task.partial).is_file(), task.partial
+        for partial in (task.partial, task.catalog_partial, getattr(task, "fairness_partial", task.partial)):
+            assert (REPO / "templates" / partial).is_file(), partial
         assert (task.explanation_metric is None) != (task.not_explained is None)
 
 
