@@ -19,6 +19,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from reporter.extract.groups import GroupEstimates, MetricTable, estimate_groups
 from reporter.extract.metrics import (
     BOOTSTRAP_SAMPLES,
     LABELS_ONLY,
@@ -235,50 +236,36 @@ def group_visibility(
     return Visibility(visible=visible, reportable=reportable, reference=reference, suppressed=suppressed)
 
 
-def _replicate_table(
-    units: Rows, unit_codes: np.ndarray, codes: list[int], weights: np.ndarray
-) -> dict[str, np.ndarray]:
-    """Every group metric for the given groups on bootstrap weights: arrays of shape (groups, B)."""
-    table: dict[str, list[np.ndarray]] = {m: [] for m in GROUP_METRICS}
-    for code in codes:
-        mask = unit_codes == code
-        subset = units.subset(mask)
-        for metric, function in GROUP_METRICS.items():
-            table[metric].append(function(subset, weights[:, mask]))
-    return {m: np.stack(v) for m, v in table.items()}
+def _binary_table(units: Rows, unit_codes: np.ndarray, codes: list[int]) -> MetricTable:
+    """The group metrics of the given groups on bootstrap weights over the sampling units."""
+    masks = [unit_codes == code for code in codes]
+    subsets = [units.subset(mask) for mask in masks]
+
+    def table(weights: np.ndarray) -> dict[str, np.ndarray]:
+        if not masks:
+            return {m: np.zeros((weights.shape[0], 0)) for m in GROUP_METRICS}
+        return {
+            m: np.stack([function(subset, weights[:, mask]) for mask, subset in zip(masks, subsets, strict=True)], 1)
+            for m, function in GROUP_METRICS.items()
+        }
+
+    return table
 
 
 def extract_feature_fairness(
     grouping: Grouping,
     rows: Rows,
+    estimates: GroupEstimates,
     *,
-    units: Rows,
-    unit_codes: np.ndarray,
-    reference: str | None,
-    min_group_size: int,
-    privacy_threshold: int,
+    shown: Visibility,
     ratio_threshold: float,
     difference_threshold: float,
-    samples: int,
-    seed: int,
 ) -> FeatureFairnessFacts:
-    """Metrics per group of one feature, ratios to the reference group, and the disparities
-    between the reportable groups."""
-    shown = group_visibility(
-        grouping, reference=reference, min_group_size=min_group_size, privacy_threshold=privacy_threshold
-    )
+    """Metrics per group of one feature (``estimates``: its reportable groups, in order), ratios to
+    the reference group, and the disparities between the reportable groups."""
     visible, reportable, reference = shown.visible, shown.reportable, shown.reference
     codes = [grouping.names.index(g) for g in reportable]
-
-    every_group = group_point_metrics(rows, grouping.codes, len(grouping.names))
-    points = {m: values[codes][:, None] for m, values in every_group.items()}
-    replicates: dict[str, list[np.ndarray]] = {m: [] for m in GROUP_METRICS}
-    if samples and reportable:
-        for w in bootstrap_weights(units, samples=samples, seed=seed):
-            for metric, values in _replicate_table(units, unit_codes, codes, w).items():
-                replicates[metric].append(values)
-    reps = {m: np.concatenate(v, axis=1) for m, v in replicates.items() if v}
-
+    points, reps = estimates.points, estimates.replicates
     group_facts = []
     ref = reportable.index(reference) if reference is not None else None
     for g, c in visible:
@@ -295,15 +282,13 @@ def extract_feature_fairness(
             )
             continue
         i = reportable.index(g)
-        metrics: dict[str, object] = {
-            m: interval(float(points[m][i, 0]), reps[m][i] if m in reps else None) for m in GROUP_METRICS
-        }
+        metrics: dict[str, object] = {m: estimates.estimate(m, i) for m in GROUP_METRICS}
         if not rows.scored:
             metrics["roc_auc"] = NotReported(not_reported=LABELS_ONLY)
         ratios = {
             m: interval(
-                float(safe_divide(points[m][i, 0], points[m][ref, 0])),
-                safe_divide(reps[m][i], reps[m][ref]) if m in reps else None,
+                float(safe_divide(points[m][i], points[m][ref])),
+                safe_divide(reps[m][:, i], reps[m][:, ref]) if reps else None,
             )
             for m in RATIO_METRICS
         }
@@ -313,15 +298,11 @@ def extract_feature_fairness(
                 group=g, count=c, status="reported", **metrics, ratios_to_reference=ratios, calibration=calibration
             )
         )
-
     disparities = []
     if len(reportable) >= 2:
-        point_sets = _disparities(points, ratio_threshold=ratio_threshold, difference_threshold=difference_threshold)
-        rep_sets = (
-            _disparities(reps, ratio_threshold=ratio_threshold, difference_threshold=difference_threshold)
-            if reps
-            else [None] * len(point_sets)
-        )
+        rules = {"ratio_threshold": ratio_threshold, "difference_threshold": difference_threshold}
+        point_sets = _disparities({m: v[:, None] for m, v in points.items()}, **rules)
+        rep_sets = _disparities({m: v.T for m, v in reps.items()}, **rules) if reps else [None] * len(point_sets)
         disparities = [
             disparity_facts(name, value[0], rep[1] if rep is not None else None, kind=kind, threshold=threshold)
             for (name, value, kind, threshold), rep in zip(point_sets, rep_sets, strict=True)
@@ -349,26 +330,37 @@ def extract_fairness(
     samples: int = BOOTSTRAP_SAMPLES,
     seed: int = 0,
 ) -> FairnessFacts:
-    """Fairness facts for every sensitive feature and their intersection."""
+    """Fairness facts for every sensitive feature and their intersection, every feature on the
+    same replicates (drawn over rows, or over cells of rows within the intersection groups)."""
     features = groupings(sensitive)
     finest = features[-1]  # the intersection, or the only feature: every group is a union of these
     units, unit_strata = sampling_units(rows, finest.codes) if samples else (rows, finest.codes)
     representative = np.zeros(len(finest.names), dtype=np.int64)
     representative[finest.codes] = np.arange(finest.codes.size)  # one row of each stratum
+    rules = {"min_group_size": min_group_size, "privacy_threshold": privacy_threshold}
+    reportable = {
+        g.feature: [g.names.index(n) for n in group_visibility(g, reference=None, **rules).reportable] for g in features
+    }
+    tables = [_binary_table(units, g.codes[representative[unit_strata]], reportable[g.feature]) for g in features]
+    points = []
+    for grouping in features:
+        every_group = group_point_metrics(rows, grouping.codes, len(grouping.names))
+        points.append({m: values[reportable[grouping.feature]] for m, values in every_group.items()})
+    drawn = samples and any(reportable.values())
+    draws = bootstrap_weights(units, samples=samples, seed=seed) if drawn else ()
+    estimates = dict(
+        zip([g.feature for g in features], estimate_groups(tables, points=points, replicate_weights=draws), strict=True)
+    )
 
     def feature_facts(grouping: Grouping, reference: str | None) -> FeatureFairnessFacts:
+        shown = group_visibility(grouping, reference=reference, **rules)
         return extract_feature_fairness(
             grouping,
             rows,
-            units=units,
-            unit_codes=grouping.codes[representative[unit_strata]],
-            reference=reference,
-            min_group_size=min_group_size,
-            privacy_threshold=privacy_threshold,
+            estimates[grouping.feature],
+            shown=shown,
             ratio_threshold=ratio_threshold,
             difference_threshold=difference_threshold,
-            samples=samples,
-            seed=seed,
         )
 
     return fairness_over_features(

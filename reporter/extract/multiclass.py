@@ -17,7 +17,6 @@ parity of the one-vs-rest predictions (``demographic_parity_ratio[High]`` is ``d
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -25,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from reporter.extract.fairness import Grouping, disparity_facts, fairness_over_features, group_visibility, groupings
+from reporter.extract.groups import GroupEstimates, MetricTable, estimate_groups, points_of
 from reporter.extract.metrics import (
     BOOTSTRAP_SAMPLES,
     LABELS_ONLY,
@@ -50,6 +50,8 @@ from reporter.facts import (
 LABEL_METRICS = ("accuracy", "balanced_accuracy", "macro_precision", "macro_recall", "macro_f1")
 SCORE_METRICS = ("roc_auc", "log_loss", "brier_score", "expected_calibration_error")
 GROUP_METRICS = ("accuracy", "balanced_accuracy", "macro_f1")
+CLASS_RATES = "class_rates"
+"""The group table's share of each group's rows put in each class (groups × classes)."""
 
 
 @dataclass(frozen=True)
@@ -224,58 +226,36 @@ def extract_multiclass_performance(
     )
 
 
-@dataclass(frozen=True)
-class _GroupTable:
-    """Point estimates (groups,) and replicates (B, groups) of the group metrics; class rates
-    (groups, K) and (B, groups, K)."""
-
-    points: dict[str, np.ndarray]
-    replicates: dict[str, np.ndarray] | None
-    rates: np.ndarray
-    rate_replicates: np.ndarray | None
-
-
 def _group_tables(
     p: ClassPredictions, code_sets: list[tuple[np.ndarray, list[int]]], *, samples: int, seed: int
-) -> list[_GroupTable]:
-    """Group metrics of the chosen group codes of several groupings of the same rows (``(codes,
-    chosen)`` each), on one set of row replicates."""
+) -> list[GroupEstimates]:
+    """Group metrics and the share of rows put in each class (`class_rates`: groups × classes) of
+    the chosen group codes of several groupings of the same rows (``(codes, chosen)`` each), on
+    one set of row replicates."""
 
-    def table_of(
-        codes: np.ndarray, chosen: list[int]
-    ) -> Callable[[np.ndarray], tuple[dict[str, np.ndarray], np.ndarray]]:
+    def table_of(codes: np.ndarray, chosen: list[int]) -> MetricTable:
         masks = [codes == code for code in chosen]
         subsets = [p.subset(mask) for mask in masks]
 
-        def table(w: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
-            metrics: dict[str, list[np.ndarray]] = {m: [] for m in GROUP_METRICS}
-            rates = []
-            for mask, subset in zip(masks, subsets, strict=True):
-                values = label_metrics(subset, w[:, mask], p.present)
-                for m in GROUP_METRICS:
-                    metrics[m].append(values[m])
-                rates.append(class_rates(subset, w[:, mask]))
-            if not rates:
-                return {m: np.zeros((w.shape[0], 0)) for m in GROUP_METRICS}, np.zeros((w.shape[0], 0, len(p.classes)))
-            return {m: np.stack(v, axis=1) for m, v in metrics.items()}, np.stack(rates, axis=1)
+        def table(w: np.ndarray) -> dict[str, np.ndarray]:
+            if not masks:
+                return {**{m: np.zeros((w.shape[0], 0)) for m in GROUP_METRICS}, CLASS_RATES: _no_rates(w, p)}
+            per_group = [
+                label_metrics(subset, w[:, mask], p.present) for mask, subset in zip(masks, subsets, strict=True)
+            ]
+            metrics = {m: np.stack([values[m] for values in per_group], axis=1) for m in GROUP_METRICS}
+            rates = [class_rates(subset, w[:, mask]) for mask, subset in zip(masks, subsets, strict=True)]
+            return {**metrics, CLASS_RATES: np.stack(rates, axis=1)}
 
         return table
 
     tables = [table_of(codes, chosen) for codes, chosen in code_sets]
-    points = [table(np.ones((1, p.labels.size))) for table in tables]
-    chunks: list[list[tuple[dict[str, np.ndarray], np.ndarray]]] = [[] for _ in tables]
-    for w in row_bootstrap_weights(p.labels.size, samples=samples, seed=seed) if samples else ():
-        for found, table in zip(chunks, tables, strict=True):
-            found.append(table(w))
-    return [
-        _GroupTable(
-            {m: v[0] for m, v in metrics.items()},
-            {m: np.concatenate([c[0][m] for c in found]) for m in GROUP_METRICS} if found else None,
-            rates[0],
-            np.concatenate([c[1] for c in found]) if found else None,
-        )
-        for (metrics, rates), found in zip(points, chunks, strict=True)
-    ]
+    draws = row_bootstrap_weights(p.labels.size, samples=samples, seed=seed) if samples else ()
+    return estimate_groups(tables, points=points_of(tables, p.labels.size), replicate_weights=draws)
+
+
+def _no_rates(w: np.ndarray, p: ClassPredictions) -> np.ndarray:
+    return np.zeros((w.shape[0], 0, len(p.classes)))
 
 
 def _spread(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -286,7 +266,7 @@ def _spread(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _feature_fairness(
     grouping: Grouping,
     p: ClassPredictions,
-    table: _GroupTable,
+    table: GroupEstimates,
     *,
     reference: str | None,
     min_group_size: int,
@@ -315,10 +295,7 @@ def _feature_fairness(
             safe_divide(reps["accuracy"][:, i], reps["accuracy"][:, ref]) if reps else None,
         )
         rates = {
-            label: interval(
-                float(table.rates[i, k]),
-                table.rate_replicates[:, i, k] if table.rate_replicates is not None else None,
-            )
+            label: interval(float(table.points[CLASS_RATES][i, k]), reps[CLASS_RATES][:, i, k] if reps else None)
             for k, label in enumerate(p.classes)
         }
         group_facts.append(
@@ -349,9 +326,8 @@ def _feature_fairness(
         for k, label in enumerate(p.classes):
             if not p.present[k]:
                 continue
-            point_ratio = _spread(table.rates[:, k])[1]
-            rate_replicates = table.rate_replicates
-            replicate_ratio = _spread(rate_replicates[:, :, k])[1] if rate_replicates is not None else None
+            point_ratio = _spread(table.points[CLASS_RATES][:, k])[1]
+            replicate_ratio = _spread(reps[CLASS_RATES][:, :, k])[1] if reps else None
             disparities.append(
                 disparity_facts(
                     f"demographic_parity_ratio[{label}]",

@@ -19,11 +19,11 @@ import numpy as np
 import pandas as pd
 
 from reporter.extract.fairness import Grouping, disparity_facts, fairness_over_features, group_visibility, groupings
+from reporter.extract.groups import GroupEstimates, MetricTable, estimate_groups, points_of
 from reporter.extract.metrics import BOOTSTRAP_SAMPLES, interval, row_bootstrap_weights, safe_divide, weighted_sums
 from reporter.facts import (
     FairnessFacts,
     FeatureFairnessFacts,
-    Interval,
     RegressionBin,
     RegressionGroupFacts,
     RegressionPerformanceFacts,
@@ -81,37 +81,19 @@ def metrics_from_sums(sums: np.ndarray, shift: float) -> dict[str, np.ndarray]:
     }
 
 
-@dataclass(frozen=True)
-class GroupTable:
-    """Every metric for every group: point estimates (groups,) and replicates (B, groups) or None."""
-
-    points: dict[str, np.ndarray]
-    replicates: dict[str, np.ndarray] | None
-
-    def estimate(self, metric: str, group: int) -> Interval:
-        reps = self.replicates[metric][:, group] if self.replicates is not None else None
-        return interval(float(self.points[metric][group]), reps)
-
-
 def group_tables(
     predictions: Predictions, code_sets: list[tuple[np.ndarray, int]], *, samples: int, seed: int
-) -> list[GroupTable]:
-    """Point estimates and bootstrap replicates of every metric per group code, for several
+) -> list[GroupEstimates]:
+    """Every metric per group code (point estimates and bootstrap replicates), for several
     groupings of the same rows (``(codes, groups)`` each) on one set of row replicates."""
     terms, shift = predictions.sum_terms()
-    ones = np.ones((1, predictions.labels.size))
-    points = [metrics_from_sums(group_sums(terms, codes, groups, ones), shift) for codes, groups in code_sets]
-    chunks: list[list[dict[str, np.ndarray]]] = [[] for _ in code_sets]
-    for w in row_bootstrap_weights(predictions.labels.size, samples=samples, seed=seed) if samples else ():
-        for found, (codes, groups) in zip(chunks, code_sets, strict=True):
-            found.append(metrics_from_sums(group_sums(terms, codes, groups, w), shift))
-    return [
-        GroupTable(
-            points={m: v[0] for m, v in point.items()},
-            replicates={m: np.concatenate([c[m] for c in found]) for m in REGRESSION_METRICS} if found else None,
-        )
-        for point, found in zip(points, chunks, strict=True)
-    ]
+
+    def table_of(codes: np.ndarray, groups: int) -> MetricTable:
+        return lambda weights: metrics_from_sums(group_sums(terms, codes, groups, weights), shift)
+
+    tables = [table_of(codes, groups) for codes, groups in code_sets]
+    draws = row_bootstrap_weights(predictions.labels.size, samples=samples, seed=seed) if samples else ()
+    return estimate_groups(tables, points=points_of(tables, predictions.labels.size), replicate_weights=draws)
 
 
 def calibration_bins(predictions: Predictions) -> list[RegressionBin]:
@@ -151,7 +133,7 @@ def extract_regression_performance(
 
 def _feature_fairness(
     grouping: Grouping,
-    table: GroupTable,
+    table: GroupEstimates,
     *,
     reference: str | None,
     min_group_size: int,
