@@ -21,8 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reporter.extract.fairness import disparity_status, overall_status
-from reporter.extract.metrics import interval, row_bootstrap_weights, safe_divide
+from reporter.extract.fairness import Grouping, disparity_status, group_visibility, overall_status
+from reporter.extract.groups import GroupEstimates, estimate_groups, points_of
+from reporter.extract.metrics import interval, row_bootstrap_weights, safe_divide, weighted_sums
 from reporter.facts import (
     EntityFeatureFacts,
     EntityGroupFacts,
@@ -199,61 +200,67 @@ def group_facts(
     group's (default: the group with most sentences), judged by the four-fifths rule.
 
     Groups with fewer than ``privacy_threshold`` sentences are hidden; fewer than
-    ``min_group_size`` are listed as insufficient data.
+    ``min_group_size`` are listed as insufficient data (the group engine's rules, as for every task).
     """
     gold, predicted, correct = (
         a.sum(axis=1).astype(np.float64) for a in (counts.gold, counts.predicted, counts.correct)
     )
-    names, sizes = np.unique(groups, return_counts=True)
-    shown = [(str(n), int(s)) for n, s in zip(names, sizes, strict=True) if s >= privacy_threshold]
-    reported = [n for n, s in shown if s >= min_group_size]
-    if reference is None or reference not in reported:
-        reference = max(reported, key=lambda n: (dict(shown)[n], n)) if reported else None
+    names, codes = np.unique(groups, return_inverse=True)
+    grouping = Grouping(feature, codes.reshape(-1).astype(np.int64), [str(n) for n in names])
+    shown = group_visibility(
+        grouping, reference=reference, min_group_size=min_group_size, privacy_threshold=privacy_threshold
+    )
+    chosen = [grouping.names.index(n) for n in shown.reportable]
 
-    def scores_of(name: str) -> tuple[dict[str, float], dict[str, np.ndarray]]:
-        rows = groups == name
-        point = _scores(gold[rows].sum(), predicted[rows].sum(), correct[rows].sum())
-        resampled = _scores(
-            weights[:, rows] @ gold[rows], weights[:, rows] @ predicted[rows], weights[:, rows] @ correct[rows]
-        )
-        return {k: float(v) for k, v in point.items()}, resampled
+    def table(w: np.ndarray) -> dict[str, np.ndarray]:
+        sums = (weighted_sums(grouping.codes, v, w, len(names))[:, chosen] for v in (gold, predicted, correct))
+        return _scores(*sums)
 
-    reference_scores = scores_of(reference) if reference else None
+    [estimates] = estimate_groups([table], points=points_of([table], gold.size), replicate_weights=[weights])
+    ref = shown.reportable.index(shown.reference) if shown.reference is not None else None
     facts, statuses = [], []
-    for name, size in shown:
-        if name not in reported:
-            facts.append(
-                EntityGroupFacts(
-                    group=name, sentences=size, entities=int(gold[groups == name].sum()), status="insufficient_data"
-                )
-            )
+    for name, size in shown.visible:
+        entities = int(gold[grouping.codes == grouping.names.index(name)].sum())
+        if name not in shown.reportable:
+            facts.append(EntityGroupFacts(group=name, sentences=size, entities=entities, status="insufficient_data"))
             continue
-        point, resampled = scores_of(name)
-        ratios: dict[str, Interval] = {}
-        if reference_scores is not None:
-            for metric in ("recall", "f1"):
-                ratio = safe_divide(np.asarray(point[metric]), np.asarray(reference_scores[0][metric]))
-                ratios[metric] = interval(float(ratio), safe_divide(resampled[metric], reference_scores[1][metric]))
-                if name != reference:
-                    statuses.append(disparity_status(ratios[metric], kind="ratio", threshold=ratio_threshold))
+        i = shown.reportable.index(name)
+        ratios = _ratios_to_reference(estimates, i, ref)
+        if name != shown.reference:
+            statuses += [disparity_status(r, kind="ratio", threshold=ratio_threshold) for r in ratios.values()]
         facts.append(
             EntityGroupFacts(
                 group=name,
                 sentences=size,
-                entities=int(gold[groups == name].sum()),
+                entities=entities,
                 status="reported",
-                recall=interval(point["recall"], resampled["recall"]),
-                f1=interval(point["f1"], resampled["f1"]),
+                recall=estimates.estimate("recall", i),
+                f1=estimates.estimate("f1", i),
                 ratios_to_reference=ratios,
             )
         )
     return EntityFeatureFacts(
         feature=feature,
-        reference_group=reference,
+        reference_group=shown.reference,
         groups=facts,
-        suppressed_groups=int((sizes < privacy_threshold).sum()),
+        suppressed_groups=shown.suppressed,
         status=overall_status(statuses),
     )
+
+
+def _ratios_to_reference(estimates: GroupEstimates, group: int, reference: int | None) -> dict[str, Interval]:
+    """Recall and F1 of a group over the reference group's, with intervals (none without a reference)."""
+    if reference is None:
+        return {}
+    points, replicates = estimates.points, estimates.replicates
+    assert replicates is not None
+    return {
+        metric: interval(
+            float(safe_divide(points[metric][group], points[metric][reference])),
+            safe_divide(replicates[metric][:, group], replicates[metric][:, reference]),
+        )
+        for metric in ("recall", "f1")
+    }
 
 
 def sentence_weights(sentences: int, *, samples: int, seed: int) -> np.ndarray:

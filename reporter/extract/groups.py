@@ -9,7 +9,8 @@ all the groupings, so a disparity's interval reflects one resampling of the eval
 point estimate reflects the data. What to show of the groups (privacy suppression, minimum size,
 reference group) and the disparities' statuses are shared too (:mod:`reporter.extract.fairness`:
 ``group_visibility``, ``disparity_facts``, ``fairness_over_features``); what each task measures
-per group is its own (binary rates, multiclass accuracy and class shares, regression errors).
+per group is its own (binary rates, multiclass accuracy and class shares, regression errors,
+entity recall and F1 per group of sentences).
 """
 
 from __future__ import annotations
