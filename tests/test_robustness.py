@@ -3,6 +3,7 @@ corrupt cache entries are rebuilt, and the same inputs give the same bytes."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import signal
@@ -77,12 +78,27 @@ def test_concurrent_builds_wait_for_each_other(project: Path) -> None:
     spec = project / "models" / "mlp" / "model.yaml"
     spec.write_text(SPEC.replace("hidden_sizes: [16]", "hidden_sizes: [8]"))
     first = start_build(project)
-    time.sleep(0.5)
+    _wait_until_locked(project / "build" / ".lock", first)
     second = start_build(project)
     out_first, out_second = first.communicate(timeout=600), second.communicate(timeout=600)
     assert first.returncode == 0 and second.returncode == 0, (out_first, out_second)
     assert "waiting for it to finish" in out_second[1]
     assert "mlp: cached facts" in out_second[1]  # the second build reused what the first computed
+
+
+def _wait_until_locked(lock: Path, build: subprocess.Popen[str]) -> None:
+    """Until ``build`` holds the project's build lock (however slowly it starts on a busy machine)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and build.poll() is None:
+        if lock.exists():
+            with lock.open("rb") as handle:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    return
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        time.sleep(0.05)
+    raise AssertionError("the first build never took the lock")
 
 
 def test_retraining_from_scratch_gives_the_same_facts_but_wall_time(project: Path) -> None:
