@@ -153,7 +153,8 @@ def _fix_for(error: Any, loc: tuple[Any, ...], model: type[BaseModel]) -> str:
         hint = f"did you mean `{close[0]}`? " if close else ""
         return f"{hint}remove `{name}` or use one of: {', '.join(sorted(allowed))}"
     if kind == "missing":
-        return f"add `{loc[-1]}:` ({_field_description(model, loc) or 'see the spec reference in README.md'})"
+        described = _field_description(model, loc) or "see the spec reference in docs/adding-a-model.md"
+        return f"add `{loc[-1]}:` ({described})"
     if kind == "literal_error":
         return f"write one of {error['ctx']['expected']}"
     if kind in TYPE_FIXES:
