@@ -56,8 +56,9 @@ from reporter.runners.outcome import RunOutcome
 from reporter.runners.returned import checked_attributions
 from reporter.settings import BuildSettings
 from reporter.spec import Evaluation, LoadedSpec, ModelSpec, SpecFiles, load_file_kind, needed_capabilities
-from reporter.tasks import labelled_task
+from reporter.tasks import labelled_task, measuring_task
 from reporter.tasks._grouped import ScoredRows
+from reporter.tasks.base import MeasuringTask, TaskContext
 from reporter.tasks.token_classification import TokenClassificationTask
 
 
@@ -424,6 +425,48 @@ class _Inputs:
     evaluation_data: LabelledData | None
     """Labelled evaluation rows (a classifier or regressor)."""
     language: LanguageInputs | None
+    added: list[_AddedTask]
+    """The tasks other packages add, each with the inputs it read."""
+
+
+@dataclass(frozen=True)
+class _AddedTask:
+    """A task another package adds, what it may use of the build, and the inputs it read."""
+
+    task: MeasuringTask
+    context: TaskContext
+    inputs: Any
+
+    def evaluate(self, outcome: RunOutcome) -> EvaluationFacts:
+        """The task's evaluation of the model (its facts family, checked to be the one it declares)."""
+        facts = self.task.evaluate(outcome, self.inputs, self.context)
+        if not isinstance(facts, self.task.facts) or facts.kind != self.task.name:
+            raise TypeError(
+                f"task {self.task.name} returned {type(facts).__name__} (kind {getattr(facts, 'kind', None)!r}); "
+                f"its evaluate() must return its declared {self.task.facts.__name__} of kind {self.task.name!r}"
+            )
+        return facts
+
+
+def _added_tasks(job: _Job, train_table: Table | None, eval_table: Table | None) -> list[_AddedTask]:
+    """Each section of a task another package adds, with its inputs read before the model is touched."""
+    found = []
+    for section in job.loaded.spec.evaluation:
+        task = measuring_task(str(getattr(section, "task", "")))
+        if task is None:
+            continue
+        context = TaskContext(
+            spec_path=job.loaded.path,
+            slug=job.loaded.slug,
+            section_field=job.loaded.spec.section_field(section),
+            evaluation_table=eval_table,
+            train_table=train_table,
+            samples=job.settings.bootstrap_samples,
+            resolve=job.resolve,
+            progress=job.progress.message,
+        )
+        found.append(_AddedTask(task, context, task.read_inputs(section, context)))
+    return found
 
 
 @dataclass(frozen=True)
@@ -465,6 +508,7 @@ def _read_inputs(job: _Job) -> _Inputs:
         train_data=labelled(train_table, spec.source.train is not None),
         evaluation_data=evaluation_data,
         language=language,
+        added=_added_tasks(job, train_table, eval_table),
     )
 
 
@@ -550,6 +594,7 @@ def _evaluations(job: _Job, inputs: _Inputs, run: _Run) -> list[EvaluationFacts]
             progress=job.progress,
         ),
     ]
+    found.extend(added.evaluate(outcome) for added in inputs.added)
     return [evaluation for evaluation in found if evaluation is not None]
 
 

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from reporter.errors import ModelFileError, SpecError
@@ -18,7 +19,7 @@ from reporter.formats import BUILT_IN, registered_formats
 from reporter.formats.declaration import CAPABILITY_TEXT
 from reporter.loaders.base import load_model
 from reporter.spec import load_spec
-from tests.conftest import FIXTURES, evaluation_of, scaffold_project
+from tests.conftest import FIXTURES, scaffold_project
 
 TOY_FORMAT = FIXTURES / "toy_format_package"
 TOY_TASK = FIXTURES / "toy_task_package"
@@ -103,26 +104,46 @@ source:
 data:
   - {id: eval, role: evaluation, file: {path: eval.csv}, license: CC0-1.0, description: Generated rows.}
 evaluation:
-  label: income
-  positive_label: [">50K"]
-  scores_column: score
-  sensitive_features: [sex]
-  min_group_size: 2
+  - label: income
+    positive_label: [">50K"]
+    scores_column: score
+    features: [age, hours]
+    sensitive_features: [sex]
+    min_group_size: 2
+  - task: average_precision
+    label: income
+    positive_label: ">50K"
+    features: [age, hours]
 """
 
 
-def npz_project(root: Path) -> tuple[Path, dict[str, np.ndarray]]:
+def generated_people(generator: np.random.Generator, rows: int) -> pd.DataFrame:
+    """Rows whose income depends on age and hours through a logistic link, and a group column."""
+    age, hours = generator.normal(40, 10, rows), generator.normal(40, 8, rows)
+    positive = generator.random(rows) < 1 / (1 + np.exp(-(0.08 * (age - 40) + 0.1 * (hours - 40) - 0.5)))
+    sex = np.where(generator.random(rows) < 0.5, "F", "M")
+    return pd.DataFrame({"age": age, "hours": hours, "sex": sex, "income": np.where(positive, ">50K", "<=50K")})
+
+
+def npz_project(root: Path) -> tuple[Path, dict[str, np.ndarray], float]:
+    """A project whose model is a scikit-learn logistic regression saved as a NumPy archive, with
+    200 evaluation rows carrying its probabilities; and the average precision scikit-learn gives them."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import average_precision_score
+
     scaffold_project(root)
     config = (root / "mkdocs.yml").read_text()
-    (root / "mkdocs.yml").write_text(config.replace("bootstrap_samples: 1000", "bootstrap_samples: 20"))
+    (root / "mkdocs.yml").write_text(config.replace("bootstrap_samples: 1000", "bootstrap_samples: 50"))
     folder = root / "models" / "npz-model"
     write_spec(folder, NPZ_SPEC)
     generator = np.random.default_rng(0)
-    arrays = {"layer.weight": generator.normal(size=(8, 4)).astype(np.float32), "layer.bias": np.arange(8.0)}
+    fitted, evaluation = generated_people(generator, 400), generated_people(generator, 200)
+    model = LogisticRegression().fit(fitted[["age", "hours"]], fitted["income"] == ">50K")
+    arrays = {"coef": model.coef_[0], "intercept": model.intercept_}
     np.savez(folder / "weights.npz", **arrays)
-    rows = ["income,score,sex"] + [f"{'>50K' if i % 3 else '<=50K'},{i / 40:.3f},{'FM'[i % 2]}" for i in range(40)]
-    (folder / "eval.csv").write_text("\n".join(rows) + "\n")
-    return root, arrays
+    probabilities = model.predict_proba(evaluation[["age", "hours"]])[:, 1]
+    evaluation.assign(score=probabilities).to_csv(folder / "eval.csv", index=False, float_format="%.17g")
+    return root, arrays, float(average_precision_score(evaluation["income"] == ">50K", probabilities))
 
 
 def reporter_with(root: Path, *args: str, plugin: bool) -> subprocess.CompletedProcess[str]:
@@ -141,16 +162,18 @@ def reporter_with(root: Path, *args: str, plugin: bool) -> subprocess.CompletedP
 
 @pytest.mark.slow
 def test_a_format_and_a_task_from_other_packages_build_a_model_card(tmp_path: Path) -> None:
-    """The toy format loads the weights and the toy task publishes its figure, with no file of
-    `reporter/` changed: both are found through their packages' entry points."""
-    root, arrays = npz_project(tmp_path / "project")
+    """The toy format loads (and runs) the weights and the toy task declares its spec section and
+    facts, reads its columns and measures the model, with no file of `reporter/` changed: both are
+    found through their packages' entry points. The figure equals scikit-learn's average precision."""
+    root, arrays, precision = npz_project(tmp_path / "project")
     refused = reporter_with(root, "check", str(root), plugin=False)
     assert refused.returncode == 2, refused.stderr
     assert "unknown model format 'npz'" in refused.stderr
+    assert "evaluation.1.task" in refused.stderr and "names no task this build knows" in refused.stderr
     built = reporter_with(root, "build", str(root), plugin=True)
     assert built.returncode == 0, built.stderr
-    facts = json.loads((root / "build" / "facts" / "npz-model.json").read_text())
-    assert facts["architecture"]["module_class"] == "(NumPy .npz file)"
+    facts_path = root / "build" / "facts" / "npz-model.json"
+    facts = json.loads(facts_path.read_text())
     weights = facts["weights"]
     assert weights["parameters_total"] == sum(a.size for a in arrays.values())
     tensors = {t["name"]: t for t in weights["tensors"]}
@@ -158,10 +181,30 @@ def test_a_format_and_a_task_from_other_packages_build_a_model_card(tmp_path: Pa
     for name, array in arrays.items():
         reference = float(np.linalg.norm(array.astype(np.float64)))
         assert tensors[name]["l2_norm"] == pytest.approx(reference, rel=1e-6)
-        assert tensors[name]["dtype"] == str(array.dtype)
-    assert evaluation_of(facts)["performance"]["rows"] == 40
-    hf_card = (root / "site" / "models" / "npz-model" / "README.md").read_text()
-    assert "evaluation_rows" in hf_card  # the toy task's figure, in the model-index the exports read
+    assert [e["kind"] for e in facts["evaluations"]] == ["binary_classification", "average_precision"]
+    measured = facts["evaluations"][1]
+    assert measured["rows"] == 200
+    assert measured["average_precision"]["value"] == pytest.approx(precision, rel=1e-12, abs=1e-15)
+    assert measured["average_precision"]["low"] < precision < measured["average_precision"]["high"]
+    assert facts["explanations"]["importance"]["columns"]  # the model scored shuffled rows too
+    card = (root / "site" / "models" / "npz-model" / "index.html").read_text()
+    assert "Average precision of the model" in card and f"{precision:.4f}" in card
+    assert "average_precision" in (root / "site" / "models" / "npz-model" / "README.md").read_text()  # HF model-index
+    again = reporter_with(root, "build", str(root), plugin=True)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(facts_path.read_text()) == facts  # served from the cache, read back through the task
+
+
+def test_a_mistake_in_a_section_of_an_added_task_is_located_and_fixed(tmp_path: Path) -> None:
+    root, _, _ = npz_project(tmp_path / "project")
+    spec = root / "models" / "npz-model" / "model.yaml"
+    spec.write_text(
+        spec.read_text().replace("  - task: average_precision\n    label:", "  - task: average_precision\n    lable:")
+    )
+    refused = reporter_with(root, "check", str(root), plugin=True)
+    assert refused.returncode == 2, refused.stderr
+    assert "evaluation.1.lable" in refused.stderr and "did you mean `label`" in refused.stderr
+    assert "evaluation.1.label" in refused.stderr  # and the field it lacks
 
 
 def test_a_plug_in_and_its_version_are_part_of_the_cache_key() -> None:

@@ -103,7 +103,7 @@ LANGUAGE_MODEL_AND_SEAT = "  - task: text_generation\n  - task: sentence_embeddi
     ("sections", "message", "fix", "field"),
     [
         (TWO_ROW_TASKS, "one task of labelled rows", "keep the section", "evaluation"),
-        (LANGUAGE_MODEL_AND_SEAT, "alone", "remove", "evaluation"),
+        (LANGUAGE_MODEL_AND_SEAT, "without the other built-in", "remove the other built-in", "evaluation"),
         (
             "  - label: income\n  - task: summarisation\n",
             "names no task this build knows",

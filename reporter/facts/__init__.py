@@ -45,7 +45,7 @@ from reporter.facts.entities import (
     SpanErrorFacts,
     TokenClassificationFacts,
 )
-from reporter.facts.evaluations import LABELLED_KINDS, EvaluationFacts
+from reporter.facts.evaluations import LABELLED_KINDS, EvaluationFacts, TaskFacts
 from reporter.facts.labelled import (
     BinaryEvaluation,
     BinaryGroupFacts,
@@ -168,6 +168,7 @@ __all__ = [
     "SampleOutputsFacts",
     "SpanErrorFacts",
     "SpectralSettings",
+    "TaskFacts",
     "TensorFacts",
     "TokenAttributionFacts",
     "TokenClassificationFacts",

@@ -12,11 +12,12 @@ language model"), with the reason a family is absent when the model does not car
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Final
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
-from pydantic import Field
+from pydantic import Discriminator, SerializeAsAny, Tag, ValidatorFunctionWrapHandler, WithJsonSchema, WrapValidator
+from pydantic_core import PydanticCustomError
 
-from reporter.facts.base import NotReported
+from reporter.facts.base import Fact, NotReported
 from reporter.facts.embedding import EmbeddingBiasFacts
 from reporter.facts.entities import TokenClassificationFacts
 from reporter.facts.labelled import (
@@ -31,16 +32,74 @@ from reporter.facts.labelled import (
 )
 from reporter.facts.language import LanguageModelFacts
 
+
+class TaskFacts(Fact):
+    """The facts family of a task another package adds (:class:`reporter.tasks.base.MeasuringTask`):
+    a subclass with ``kind: Literal["<task name>"]`` and the fields the task measures. A record
+    holding one is read back through the task that wrote it, so its fields are checked as strictly
+    as the built-in families'."""
+
+    kind: str
+
+
+BUILT_IN_KINDS: Final = (
+    "binary_classification",
+    "multiclass_classification",
+    "regression",
+    "token_classification",
+    "sentence_embedding",
+    "text_generation",
+)
+PLUGIN_TAG: Final = "plugin"
+"""The union's tag for every evaluation kind that is not built in."""
+
+
+def _kind_of(evaluation: Any) -> str | None:
+    """The union's tag: the evaluation's `kind`, or the plug-in member for kinds not built in."""
+    kind = evaluation.get("kind") if isinstance(evaluation, dict) else getattr(evaluation, "kind", None)
+    if not isinstance(kind, str):
+        return None
+    return kind if kind in BUILT_IN_KINDS else PLUGIN_TAG
+
+
+def _plugin_facts(value: Any, handler: ValidatorFunctionWrapHandler) -> TaskFacts:
+    """An evaluation of a plug-in task, read through the facts family its task declares."""
+    if isinstance(value, TaskFacts):
+        return value
+    from reporter.tasks import measuring_task
+
+    kind = value.get("kind") if isinstance(value, dict) else None
+    task = measuring_task(str(kind))
+    if task is None:
+        raise PydanticCustomError(
+            "unknown_evaluation",
+            "evaluation kind {kind!r} is not written by any installed task; install the package that adds it",
+            {"kind": kind},
+        )
+    return task.facts.model_validate(value)
+
+
+PLUGIN_SCHEMA: Final = {
+    "type": "object",
+    "description": "The evaluation of a task another package adds; its fields are that task's facts family.",
+    "properties": {"kind": {"type": "string", "not": {"enum": list(BUILT_IN_KINDS)}}},
+    "required": ["kind"],
+}
+
+
 EvaluationFacts = Annotated[
-    BinaryEvaluation
-    | MulticlassEvaluation
-    | RegressionEvaluation
-    | TokenClassificationFacts
-    | EmbeddingBiasFacts
-    | LanguageModelFacts,
-    Field(discriminator="kind"),
+    Annotated[BinaryEvaluation, Tag("binary_classification")]
+    | Annotated[MulticlassEvaluation, Tag("multiclass_classification")]
+    | Annotated[RegressionEvaluation, Tag("regression")]
+    | Annotated[TokenClassificationFacts, Tag("token_classification")]
+    | Annotated[EmbeddingBiasFacts, Tag("sentence_embedding")]
+    | Annotated[LanguageModelFacts, Tag("text_generation")]
+    | Annotated[
+        SerializeAsAny[TaskFacts], WrapValidator(_plugin_facts), WithJsonSchema(PLUGIN_SCHEMA), Tag(PLUGIN_TAG)
+    ],
+    Discriminator(_kind_of),
 ]
-"""One task's measured facts."""
+"""One task's measured facts: a built-in family, or the family of a task another package adds."""
 
 LABELLED_KINDS: Final = ("binary_classification", "multiclass_classification", "regression")
 

@@ -154,10 +154,14 @@ def fairness_partial(facts: FactsRecord) -> str:
 
 
 def make_environment(override_dir: Path | None = None) -> jinja2.Environment:
-    """A strict environment reading project overrides first, then the built-in templates."""
+    """A strict environment reading project overrides first, then the built-in templates, then the
+    templates of tasks other packages add (their card partials)."""
+    from reporter.tasks import measuring_tasks
+
     search = [str(override_dir)] if override_dir else []
+    added = [str(task.template_folder) for task in measuring_tasks() if task.template_folder is not None]
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([*search, str(BUILTIN_TEMPLATES)]),
+        loader=jinja2.FileSystemLoader([*search, str(BUILTIN_TEMPLATES), *added]),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         finalize=escape_text,

@@ -50,6 +50,7 @@ from reporter.spec.sections import (
     Source,
     SpecModel,
     Split,
+    TaskSection,
     TrainSource,
 )
 from reporter.spec.yaml_source import StrictSafeLoader, yaml_line, yaml_tree
@@ -92,6 +93,7 @@ __all__ = [
     "Source",
     "SpecFiles",
     "SpecModel",
+    "TaskSection",
     "Split",
     "StrictSafeLoader",
     "TYPE_FIXES",

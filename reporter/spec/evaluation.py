@@ -13,10 +13,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, Tag, field_validator
+from pydantic import (
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    field_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from reporter.spec.measurements import EmbeddingBias, LanguageModel, NameProbe
-from reporter.spec.sections import Distinct, FileRef, SpecModel, spec_error
+from reporter.spec.sections import Distinct, FileRef, SpecModel, TaskSection, spec_error
 
 ROWS_TASKS = ("binary_classification", "multiclass_classification", "regression", "token_classification")
 """The tasks evaluated on labelled rows of the evaluation data; a model carries one at most."""
@@ -99,14 +108,48 @@ SECTIONS_BY_TASK: dict[str, type[SpecModel]] = {
 """The spec section of each built-in task, by the name `task:` gives it."""
 
 UNKNOWN_TASK_FIX = f"write `task:` as one of {', '.join(SECTIONS_BY_TASK)} (default: binary_classification)"
+PLUGIN_TAG = "plugin"
+"""The union's tag for a section whose task is not built in: a task another package adds."""
 
 
 def _task_of(section: Any) -> str | None:
-    """The union's tag: the section's `task`, binary classification when a mapping leaves it out."""
-    if isinstance(section, dict):
-        task = section.get("task", "binary_classification")
-        return task if isinstance(task, str) and task in SECTIONS_BY_TASK else None
-    return getattr(section, "task", None)
+    """The union's tag: the section's `task` (binary classification when a mapping leaves it out),
+    or the plug-in member for any other task name."""
+    task = section.get("task", "binary_classification") if isinstance(section, dict) else getattr(section, "task", None)
+    if not isinstance(task, str):
+        return None
+    return task if task in SECTIONS_BY_TASK else PLUGIN_TAG
+
+
+def _plugin_section(value: Any, handler: ValidatorFunctionWrapHandler) -> TaskSection:
+    """The section of a task another package adds, validated by the section model its task
+    declares; its errors are located under the task's name, so the problem report can name the
+    section's fields."""
+    if isinstance(value, TaskSection):
+        return value
+    from reporter.tasks import measuring_task, measuring_tasks
+
+    task = measuring_task(str(value.get("task")))
+    if task is None:
+        added = [other.name for other in measuring_tasks()]
+        fix = UNKNOWN_TASK_FIX + (f", or one that an installed package adds: {', '.join(added)}" if added else "")
+        raise PydanticCustomError("spec_rule", "`task:` names no task this build knows", {"fix": fix, "field": "task"})
+    try:
+        return task.section.model_validate(value)
+    except ValidationError as exc:
+        raise ValidationError.from_exception_data(exc.title, _under(task.name, exc)) from None
+
+
+def _under(task: str, exc: ValidationError) -> list[InitErrorDetails]:
+    """The section's errors with the task's name before their location."""
+    return [
+        InitErrorDetails(
+            type=PydanticCustomError(error["type"], error["msg"], error.get("ctx")),
+            loc=(task, *error["loc"]),
+            input=error["input"],
+        )
+        for error in exc.errors()
+    ]
 
 
 EvaluationSection = Annotated[
@@ -115,7 +158,8 @@ EvaluationSection = Annotated[
     | Annotated[Evaluation, Tag("regression")]
     | Annotated[Evaluation, Tag("token_classification")]
     | Annotated[EmbeddingBias, Tag("sentence_embedding")]
-    | Annotated[LanguageModel, Tag("text_generation")],
+    | Annotated[LanguageModel, Tag("text_generation")]
+    | Annotated[TaskSection, WrapValidator(_plugin_section), Tag(PLUGIN_TAG)],
     Discriminator(
         _task_of,
         custom_error_type="spec_rule",
@@ -123,13 +167,14 @@ EvaluationSection = Annotated[
         custom_error_context={"fix": UNKNOWN_TASK_FIX, "field": "task"},
     ),
 ]
-"""One task's evaluation section, chosen by its `task:`."""
+"""One task's evaluation section, chosen by its `task:`: a built-in task's, or the section a task
+from another package declares."""
 
 
 def compatible_tasks(sections: list[Any]) -> list[Any]:
     """Refuse sections that cannot share one model: a task twice, two tasks of labelled rows, a
-    language model beside anything, or embeddings probed beside a token classifier (whose rows
-    are words, not sentences)."""
+    language model beside another built-in task, or embeddings probed beside a token classifier
+    (whose rows are words, not sentences). Tasks other packages add may sit beside any."""
     tasks = [section.task for section in sections]
     twice = sorted({task for task in tasks if tasks.count(task) > 1})
     rows = [task for task in tasks if task in ROWS_TASKS]
@@ -140,11 +185,11 @@ def compatible_tasks(sections: list[Any]) -> list[Any]:
             f"a model carries one task of labelled rows, and {' and '.join(rows)} are given",
             fix="keep the section of the task the model was trained for",
         )
-    if "text_generation" in tasks and len(tasks) > 1:
+    if "text_generation" in tasks and sum(task in SECTIONS_BY_TASK for task in tasks) > 1:
         raise spec_error(
-            "a language model is evaluated by its `task: text_generation` section alone; the others are for "
-            "classifiers, regressors and encoders",
-            fix="remove the other sections under `evaluation:`",
+            "a language model is evaluated by its `task: text_generation` section without the other built-in "
+            "tasks' sections, which are for classifiers, regressors and encoders",
+            fix="remove the other built-in tasks' sections under `evaluation:`",
         )
     if {"sentence_embedding", "token_classification"} <= set(tasks):
         raise spec_error(

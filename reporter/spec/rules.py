@@ -5,16 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
 from reporter.errors import Problem
 from reporter.formats import format_named, registered_formats
-from reporter.formats.declaration import Capability
+from reporter.formats.declaration import CAPABILITY_TEXT, Capability
 from reporter.spec.evaluation import Evaluation
 from reporter.spec.model import ModelSpec
 from reporter.spec.sections import DataSource, LoadSource, SpecModel
 from reporter.spec.yaml_source import yaml_line
+
+if TYPE_CHECKING:
+    from reporter.tasks.base import MeasuringTask
 
 Add = Callable[[tuple[str | int, ...], str, str], None]
 """Records a problem at a field (its path), with its message and fix."""
@@ -87,8 +91,17 @@ def _add_role_problems(spec: ModelSpec, add: Add) -> None:
 
 
 def needed_capabilities(spec: ModelSpec) -> frozenset[Capability]:
-    """What the spec's task asks of a loaded model: tag words, score and generate text, embed
-    sentences, or score the evaluation rows (unless their predictions were computed elsewhere)."""
+    """What the spec's tasks ask of a loaded model: the built-in tasks' needs and those of the
+    tasks other packages add."""
+    needs = set(_built_in_needs(spec))
+    for section, task in _added_tasks(spec):
+        needs |= task.needs(section)
+    return frozenset(needs)
+
+
+def _built_in_needs(spec: ModelSpec) -> frozenset[Capability]:
+    """What the built-in tasks ask: tag words, score and generate text, embed sentences, or score
+    the evaluation rows (unless their predictions were computed elsewhere)."""
     evaluation = spec.labelled_evaluation
     if spec.language_model is not None:
         return frozenset({"language_model"})
@@ -100,6 +113,14 @@ def needed_capabilities(spec: ModelSpec) -> frozenset[Capability]:
     if evaluation is not None and not _given_columns(evaluation):
         needs.add("score_rows")
     return frozenset(needs)
+
+
+def _added_tasks(spec: ModelSpec) -> list[tuple[SpecModel, MeasuringTask]]:
+    """The sections of tasks other packages add, each with its task (validation found them all)."""
+    from reporter.tasks import measuring_task
+
+    found = [(section, measuring_task(str(getattr(section, "task", "")))) for section in spec.evaluation]
+    return [(section, task) for section, task in found if task is not None]
 
 
 def _formats_offering(capability: Capability, load: LoadSource) -> str:
@@ -115,7 +136,17 @@ def _add_model_kind_problems(spec: ModelSpec, add: Add) -> None:
     if load is None:
         _add_trained_kind_problems(spec, add)
         return
-    missing = needed_capabilities(spec) - format_named(load.format).offers(module=load.module)
+    offered = format_named(load.format).offers(module=load.module)
+    for section, task in _added_tasks(spec):
+        for capability in sorted(task.needs(section) - offered):
+            add(
+                _at(spec, section, "task"),
+                f"task {task.name} needs a model that can {CAPABILITY_TEXT.get(capability, capability)}, "
+                f"which a {load.format} model cannot do here",
+                f"load the model with {_formats_offering(capability, load) or 'a format that can'} under "
+                f"`source.load:`, or remove the `task: {task.name}` section",
+            )
+    missing = _built_in_needs(spec) - offered
     if "score_rows" in missing:
         add(
             _at(spec, spec.labelled_evaluation),

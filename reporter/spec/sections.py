@@ -41,6 +41,13 @@ class SpecModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class TaskSection(SpecModel):
+    """Base of the evaluation section of a task another package adds: a subclass narrows `task` to
+    ``Literal["<task name>"]`` and adds the task's fields (unknown ones are refused)."""
+
+    task: str
+
+
 class FileRef(SpecModel):
     """A file or folder in the project (relative to the model's folder) or in an installed package.
 

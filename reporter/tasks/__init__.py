@@ -10,10 +10,11 @@ from __future__ import annotations
 from functools import cache
 from importlib import import_module
 from importlib.metadata import entry_points
+from typing import cast
 
 from reporter.facts import FactsRecord
 from reporter.tasks._grouped import LabelledRowsTask
-from reporter.tasks.base import Task
+from reporter.tasks.base import MeasuringTask, Task, is_measuring
 from reporter.tasks.figures import Figure
 
 ENTRY_POINT_GROUP = "reporter.tasks"
@@ -65,3 +66,14 @@ def labelled_task(name: str) -> LabelledRowsTask:
         if task.name == name and isinstance(task, LabelledRowsTask):
             return task
     raise KeyError(name)
+
+
+def measuring_tasks() -> list[MeasuringTask]:
+    """The registered tasks that declare their own spec section and facts family (tasks other
+    packages add), in registry order."""
+    return [cast(MeasuringTask, task) for task in registered_tasks() if is_measuring(task)]
+
+
+def measuring_task(name: str) -> MeasuringTask | None:
+    """The measuring task called ``name`` (a section's `task:`, an evaluation's `kind`), or None."""
+    return next((task for task in measuring_tasks() if task.name == name), None)

@@ -4,14 +4,27 @@ A task (binary classification, token classification, text generation, …) owns 
 publishes, the metric permutation importance is measured on and the loss the membership audit
 compares (or why it has neither), and the template partial that shows its facts on the card.
 Tasks are found through the registry (`reporter.tasks`), never switched on by name elsewhere.
+
+A task that measures something the built-in tasks do not (:class:`MeasuringTask`) also declares
+its spec section, its facts family and the model capabilities it needs, reads its inputs before
+any model is loaded, and evaluates the model: the whole of a new task, in the package that adds it.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar, Protocol
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from reporter.facts import FactsRecord
+from reporter.facts import FactsRecord, TaskFacts
 from reporter.tasks.figures import Figure
+
+if TYPE_CHECKING:
+    from reporter.datasets import Table
+    from reporter.formats.declaration import Capability
+    from reporter.runners.outcome import RunOutcome
+    from reporter.spec import FileRef, TaskSection
 
 
 class Task(Protocol):
@@ -41,3 +54,62 @@ class Task(Protocol):
     def figures(self, facts: FactsRecord) -> list[Figure]:
         """Every number this task publishes for the record, one flat row each."""
         ...
+
+
+@dataclass(frozen=True)
+class TaskContext:
+    """What a measuring task may use besides the model: where its section is, the build's data
+    tables and settings, and a way to name files and report progress. No other part of the build."""
+
+    spec_path: Path
+    """The spec file, for error messages (`<spec>: <field>: … Fix: …`)."""
+    slug: str
+    section_field: str
+    """Where the task's section is written: `evaluation`, or `evaluation.N` in a list."""
+    evaluation_table: Table | None
+    """The spec's data source with `role: evaluation`, read and checked (None when it has none)."""
+    train_table: Table | None
+    samples: int
+    """Bootstrap resamples for every interval (the build's `bootstrap_samples`)."""
+    resolve: Callable[[FileRef, str], Path]
+    """A file the section names, confined to the project: ``resolve(ref, field)``."""
+    progress: Callable[[str], None]
+    """A progress line for long work (shown every few seconds at most)."""
+
+
+class MeasuringTask(Task, Protocol):
+    """A task that measures the model itself, end to end: spec section, inputs, evaluation, facts.
+
+    The build validates the section when it reads the spec, calls :meth:`read_inputs` before the
+    model is trained or loaded (so a bad column fails in a second), asks the model's format for
+    :meth:`needs`, then calls :meth:`evaluate` once and stores what it returns in the record's
+    `evaluations`.
+    """
+
+    section: ClassVar[type[TaskSection]]
+    """Its spec section: a pydantic model with ``task: Literal["<name>"]``; unknown fields refused."""
+    facts: ClassVar[type[TaskFacts]]
+    """Its facts family: a :class:`~reporter.facts.TaskFacts` with ``kind: Literal["<name>"]``."""
+    template_folder: ClassVar[Path | None]
+    """Where its partials live when they are not reporter's own (a package's `templates/`)."""
+
+    def needs(self, section: Any) -> frozenset[Capability]:
+        """What the model must be able to do for this section (``score_rows``, ``embed_text``, …)."""
+        ...
+
+    def read_inputs(self, section: Any, context: TaskContext) -> Any:
+        """Read and check everything the evaluation needs, before any model is touched.
+
+        Raises:
+            DataError: naming the spec, the field and the fix.
+        """
+        ...
+
+    def evaluate(self, model: RunOutcome, inputs: Any, context: TaskContext) -> TaskFacts:
+        """Measure the model on the inputs: the facts the record keeps for this task."""
+        ...
+
+
+def is_measuring(task: Task) -> bool:
+    """Whether a task declares a section and facts of its own (a :class:`MeasuringTask`)."""
+    return all(hasattr(task, member) for member in ("section", "facts", "needs", "read_inputs", "evaluate"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import textwrap
 
 import pytest
 
@@ -14,6 +15,7 @@ from reporter.tasks import BUILT_IN, figures_of, registered_tasks, tasks_of
 from tests.conftest import FIXTURES, REPO
 
 EXAMPLES = sorted((FIXTURES / "facts" / "examples").glob("*.json"))
+CLASSIFIER_2_0 = FIXTURES / "facts" / "examples-2.0" / "adult-income-minilm.json"
 EXPECTED_TASKS = {
     "adult-hours-mlp": ["regression"],
     "adult-income-minilm": ["binary_classification"],
@@ -45,21 +47,50 @@ def test_each_example_record_carries_its_task_and_its_figures_are_unique(path) -
 
 
 def test_a_task_declared_by_another_package_is_found_through_its_entry_point() -> None:
-    script = (
-        "import json, sys\n"
-        f"sys.path.insert(0, {str(FIXTURES / 'toy_task_package')!r})\n"
-        "from reporter.facts import FactsRecord\n"
-        "from reporter.tasks import figures_of, registered_tasks, tasks_of\n"
-        f"facts = FactsRecord.model_validate_json(open({str(EXAMPLES[0])!r}).read())\n"
-        "print(json.dumps({'tasks': [t.name for t in registered_tasks()], 'carried': [t.name for t in tasks_of(facts)],"
-        " 'rows': [f.value for f in figures_of(facts) if f.metric == 'evaluation_rows']}))\n"
+    """The toy task is registered after the built-ins, declares its own section and facts family,
+    and a record holding its evaluation is read back through that family (unknown fields refused)."""
+    script = textwrap.dedent(
+        f"""
+        import json, sys
+        sys.path.insert(0, {str(FIXTURES / "toy_task_package")!r})
+        from pydantic import ValidationError
+        from reporter.facts import FactsRecord
+        from reporter.tasks import figures_of, measuring_tasks, registered_tasks, tasks_of
+        record = json.load(open({str(CLASSIFIER_2_0)!r}))
+        interval = {{"value": 0.2, "low": 0.1, "high": 0.3}}
+        measured = {{"kind": "average_precision", "average_precision": interval, "rows": 9, "positives": 3}}
+        facts = FactsRecord.model_validate({{**record, "evaluations": [*record["evaluations"], measured]}})
+        try:
+            FactsRecord.model_validate({{**record, "evaluations": [{{**measured, "extra": 1}}]}})
+            strict = False
+        except ValidationError:
+            strict = True
+        figures = [[f.metric, f.value, f.low, f.high] for f in figures_of(facts) if f.metric == "average_precision"]
+        print(json.dumps({{
+            "tasks": [t.name for t in registered_tasks()],
+            "measuring": [t.name for t in measuring_tasks()],
+            "carried": [t.name for t in tasks_of(facts)],
+            "strict": strict,
+            "figures": figures,
+            "round_trip": FactsRecord.model_validate_json(facts.to_json()) == facts,
+        }}))
+        """
     )
     found = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=REPO)
     answer = json.loads(found.stdout)
-    assert answer["tasks"] == [*BUILT_IN, "row_count"]
-    facts = json.loads(EXAMPLES[0].read_text())
-    assert answer["carried"] == ["regression", "row_count"]
-    assert answer["rows"] == [float(facts["performance"]["rows"])]  # a committed record of schema 1.7
+    assert answer["tasks"] == [*BUILT_IN, "average_precision"]
+    assert answer["measuring"] == ["average_precision"]
+    assert answer["carried"] == ["binary_classification", "average_precision"]
+    assert answer["figures"] == [["average_precision", 0.2, 0.1, 0.3]]
+    assert answer["strict"] and answer["round_trip"]
+
+
+def test_a_record_with_an_evaluation_no_installed_task_reads_is_refused() -> None:
+    from pydantic import ValidationError
+
+    record = json.loads(CLASSIFIER_2_0.read_text())
+    with pytest.raises(ValidationError, match="not written by any installed task"):
+        FactsRecord.model_validate({**record, "evaluations": [{"kind": "average_precision", "rows": 9}]})
 
 
 def test_a_task_names_the_metric_its_models_are_explained_on() -> None:
