@@ -90,23 +90,21 @@ def test_openness_says_evaluation_results_are_released_exactly_when_figures_are(
     assert (component["status"] != "not_released") == measured, component
 
 
-COMMITTED = FIXTURES / "facts" / "examples-2.0"
+COMMITTED = json.loads((FIXTURES / "facts" / "example-figures.json").read_text())
 
 
 @pytest.mark.parametrize("slug", EXAMPLES)
 def test_every_published_figure_is_the_committed_one(slug: str, example_builds) -> None:
-    """Every example is deterministic: today's build publishes exactly the figures of the committed
-    facts (`tests/fixtures/facts/examples-2.0/`, rebuilt with the site whenever an example's
-    figures change on purpose), the same identifiers and point estimates to the digit. This build
-    draws 100 bootstrap resamples against the site's 1,000, so interval bounds are compared by
-    `tests/facts/test_upgrade.py` on the committed records instead."""
+    """Every example is deterministic: today's build publishes exactly the committed figures
+    (`tests/fixtures/facts/example-figures.json`, written from a full build of the site by the
+    script beside it whenever an example's figures change on purpose), the same identifiers and
+    point estimates to the digit. This build draws 100 bootstrap resamples against the site's
+    1,000; point estimates do not depend on them."""
     from reporter.facts import FactsRecord
     from reporter.tasks import figures_of
 
-    committed = FactsRecord.model_validate_json((COMMITTED / f"{slug}.json").read_text())
     built = FactsRecord.model_validate(example_builds[1][slug])
-    assert built.schema_version == committed.schema_version == "2.0.0"
-    assert built.evaluation_kinds == committed.evaluation_kinds
-    before = {f.unique_identifier(): f.value for f in figures_of(committed)}
+    assert built.schema_version == "2.0.0"
+    assert built.evaluation_kinds == COMMITTED[slug]["kinds"]
     after = {f.unique_identifier(): f.value for f in figures_of(built)}
-    assert before and after == before
+    assert COMMITTED[slug]["figures"] and after == COMMITTED[slug]["figures"]

@@ -61,18 +61,23 @@ def load_causal_lm(path: Path, *, gguf: bool, spec_path: Path, device: str) -> t
 
 @contextmanager
 def _quiet_tqdm() -> Iterator[None]:
-    """Silence the bar transformers' GGUF reader draws with tqdm directly: build logs show the
-    build's own progress, and a bar redrawn 272 times would fill them."""
+    """While transformers reads a GGUF file: silence the bar its reader draws with tqdm directly
+    (build logs show the build's own progress, and a bar redrawn 272 times would fill them), and
+    parse the file once. transformers builds a new `gguf.GGUFReader` for the config, the tokenizer
+    and the weights; parsing SmolLM2's header (49,152 vocabulary entries) takes some 10 s each on
+    two CPU cores, so the three loads share one reader. The reader is a read-only memory map."""
     import functools
 
+    import gguf
     from transformers import modeling_gguf_pytorch_utils as gguf_utils
 
-    drawn = gguf_utils.tqdm
+    drawn, reader_class = gguf_utils.tqdm, gguf.GGUFReader
     gguf_utils.tqdm = functools.partial(drawn, disable=True)
+    gguf.GGUFReader = functools.cache(reader_class)  # type: ignore[assignment, misc]  # same path, same reader
     try:
         yield
     finally:
-        gguf_utils.tqdm = drawn
+        gguf_utils.tqdm, gguf.GGUFReader = drawn, reader_class  # type: ignore[misc]
 
 
 def start_token_id(tokenizer: Any) -> int:

@@ -20,6 +20,9 @@ from tests.conftest import FIXTURES
 
 ONE_X = sorted((FIXTURES / "facts" / "examples").glob("*.json")) + [FIXTURES / "facts" / "adult-income-mlp.json"]
 TWO = FIXTURES / "facts" / "examples-2.0"
+"""The examples' records as built right after the move to schema 2.0, with the 1.7 records' settings
+(one job of two threads): the move's oracle. The site's figures since then, built one thread per
+job, are in `example-figures.json` (`tests/test_examples.py`)."""
 RESIZED = {"adult-income-minilm", "smollm2-135m-instruct"}
 """Examples whose samples were cut in the same change to keep the first command in budget (600
 training rows instead of 2,000; 32 sonnets instead of 48): their figures moved on purpose."""
