@@ -45,7 +45,7 @@ class _Driver:
     """Serves cached models, submits the others as jobs, and collects their results.
 
     A spec that loads another model's published artifact waits for that model (its cache key
-    hashes the artifact); every other model is submitted at once, in spec order.
+    hashes the artifact). Models are submitted as the executor has room, most urgent first.
     """
 
     def __init__(self, project: Project, specs: list[LoadedSpec], settings: BuildSettings, *, device: str) -> None:
@@ -55,14 +55,21 @@ class _Driver:
         self.commit = project_commit(project.root)
         self.records: dict[str, FactsRecord] = {}
         self.loaded_by_others = {load.published for s in specs if (load := s.spec.source.load) and load.published}
+        self.input_bytes: dict[str, int] = {}
 
     def run(self, executor: Executor, progress: BuildProgress) -> None:
-        waiting = list(self.specs)
+        """Start models as workers free up, the most urgent first (:meth:`_longest_first`), and
+        collect their results; a model that loads another's artifact becomes startable when that
+        one is done, and goes before the models still waiting, because it is on the critical path."""
+        waiting: list[LoadedSpec] = list(self.specs)
+        ready: list[LoadedSpec] = []
         while True:
-            while ready := [s for s in waiting if self._producer_done(s)]:
-                waiting = [s for s in waiting if s not in ready]
-                for declared in self._longest_first(ready):
-                    self._start(declared, executor, progress)
+            startable = [s for s in waiting if self._producer_done(s)]
+            waiting = [s for s in waiting if s not in startable]
+            ready = self._longest_first(ready + startable)
+            if ready and executor.outstanding < executor.capacity:
+                self._start(ready.pop(0), executor, progress)
+                continue
             if not executor.outstanding:
                 break
             result = executor.next_result()
@@ -74,20 +81,25 @@ class _Driver:
             self.cache.put(result.slug, facts.provenance.cache_key, facts)
             progress.model_done(result.slug)
             self.records[result.slug] = facts
-        assert not waiting, "every spec waits only for a model of this build"
+        assert not waiting and not ready, "every spec waits only for a model of this build"
 
     def _longest_first(self, ready: list[LoadedSpec]) -> list[LoadedSpec]:
-        """The order to submit jobs in, so that side-by-side workers finish close together: first
-        the models another spec waits for (the build's critical path), then by the size of the
-        files each reads, largest first (a transformers base model or a GGUF file of 100 MB takes
-        minutes; a table of a few MB, seconds). Results are written in spec order whatever the
-        order the jobs run in."""
+        """The order to start models in, so that side-by-side workers finish close together: first
+        the models another spec waits for, then the models that waited for one (both on the
+        build's critical path), then by the size of the files each reads, largest first (a
+        transformers base model or a GGUF file of 100 MB takes minutes; a table of a few MB,
+        seconds). Results are written in spec order whatever the order the jobs run in."""
 
-        def input_bytes(spec: LoadedSpec) -> int:
-            files = _JobInputs.of(self.project, spec, self.settings).files
-            return sum(_size_of(path) for path in files)
+        def urgency(spec: LoadedSpec) -> tuple[int, int]:
+            if spec.slug not in self.input_bytes:
+                files = _JobInputs.of(self.project, spec, self.settings).files
+                self.input_bytes[spec.slug] = sum(_size_of(path) for path in files)
+            load = spec.spec.source.load
+            waited = load is not None and load.published is not None
+            rank = 0 if spec.slug in self.loaded_by_others else 1 if waited else 2
+            return rank, -self.input_bytes[spec.slug]
 
-        return sorted(ready, key=lambda spec: (spec.slug not in self.loaded_by_others, -input_bytes(spec)))
+        return sorted(ready, key=urgency)
 
     def _producer_done(self, spec: LoadedSpec) -> bool:
         """The model whose artifact the spec loads is done, or is not part of this build (`reporter

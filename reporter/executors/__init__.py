@@ -2,7 +2,7 @@
 
 Every executor takes the same :class:`~reporter.jobs.ModelJob` and gives back the same
 :class:`~reporter.jobs.JobResult`; only the driver (the pipeline) touches the cache, the facts
-folder and the site. Jobs are independent, so there is no scheduler here beyond the pool's or Ray's.
+folder and the site. The driver decides which job starts next; the pool or Ray only runs them.
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ class Executor(AbstractContextManager["Executor"], Protocol):
     threads: int
     """Compute threads each job pins (the same for every job of a build, so figures do not
     depend on which models happened to be cached)."""
+    capacity: int
+    """Jobs that run at once. The driver submits no more than this, so that it chooses which model
+    starts next (a model that waited for another's artifact before the small ones queued)."""
 
     def submit(self, job: ModelJob) -> None: ...
 
@@ -51,6 +54,9 @@ def default_jobs(device: str) -> int:
     2-core machine the example build took 287 s with two one-thread jobs, 239 s with two two-thread
     jobs (oversubscribed) and 199 s with one two-thread job; eight independent MLPs were 1.7x
     faster with two one-thread jobs (bench/parallel.py). `--jobs` chooses for the build at hand.
+    Today's nine examples, whose two longest jobs no longer depend on each other, are the other
+    case: 5 min 20 s with two one-thread jobs against about 9 min with one two-thread job (a
+    2-core machine, 2026-12-04), so the project's `mkdocs.yml` pins `jobs: 2` and `threads: 1`.
     """
     if device.startswith("cuda"):
         import torch

@@ -25,6 +25,8 @@ class InProcessExecutor:
     """Runs each job in the driver itself, in submission order: no start-up cost, and a traceback
     that points at the line that failed."""
 
+    capacity = 1
+
     def __init__(self, *, threads: int, progress: BuildProgress) -> None:
         self.threads, self.progress = threads, progress
         self._queued: deque[ModelJob] = deque()
@@ -74,6 +76,7 @@ class ProcessPoolExecutor:
 
     def __init__(self, jobs: int, *, threads: int, device: str, progress: BuildProgress) -> None:
         self.jobs, self.threads, self.progress = jobs, threads, progress
+        self.capacity = jobs
         self._gpus = jobs if device == "cuda" else 1
         self._context = multiprocessing.get_context("spawn")
         self._events: Any = self._context.Queue()

@@ -18,6 +18,7 @@ import os
 import queue
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -120,6 +121,7 @@ class RayExecutor:
         shared_filesystem: bool | None = None,
     ) -> None:
         self.address, self.threads, self.device, self.progress = address, threads, device, progress
+        self.capacity = sys.maxsize  # every job at once: the cluster's scheduler places them
         self.shared_filesystem = shared_filesystem  # None: each task checks whether it sees the driver's files
         self._ray: Any = None
         self._task: Any = None

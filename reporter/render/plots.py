@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from matplotlib.transforms import Bbox
     from matplotlib.typing import RcKeyType
 
+    from reporter.tasks._grouped import GroupPlots
+
 INTERSECTION_SEPARATOR = " × "  # as the fairness extractor joins group names
 PALETTE = ["#3f51b5", "#e65100", "#2e7d32", "#6a1b9a", "#00838f"]
 
@@ -130,18 +132,11 @@ def training_curves(training: TrainingFacts) -> bytes:
     return _figure(draw, width=6.4 if len(panels) == 2 else 4.4)
 
 
-RELIABILITY_AXES = {  # multiclass calibration is top-label: confidence in the predicted class
-    "binary_classification": {"xlabel": "mean predicted probability", "ylabel": "observed positive fraction"},
-    "multiclass_classification": {
-        "xlabel": "mean confidence in the predicted class",
-        "ylabel": "share predicted right",
-    },
-}
-
-
-def reliability_diagram(performance: PerformanceFacts | MulticlassPerformanceFacts) -> bytes:
+def reliability_diagram(
+    performance: PerformanceFacts | MulticlassPerformanceFacts, axis_labels: tuple[str, str]
+) -> bytes:
     """Mean score against observed positive fraction per score bin, with the diagonal (multiclass:
-    confidence in the predicted class against the share predicted right)."""
+    confidence in the predicted class against the share predicted right; the task names the axes)."""
     bins = [b for b in performance.calibration if b.count > 0]
 
     def draw(figure: object) -> None:
@@ -154,12 +149,7 @@ def reliability_diagram(performance: PerformanceFacts | MulticlassPerformanceFac
             color=PALETTE[0],
             label="model",
         )
-        task = (
-            "multiclass_classification"
-            if isinstance(performance, MulticlassPerformanceFacts)
-            else "binary_classification"
-        )
-        axes.set(**RELIABILITY_AXES[task], xlim=(0, 1), ylim=(0, 1))
+        axes.set(xlabel=axis_labels[0], ylabel=axis_labels[1], xlim=(0, 1), ylim=(0, 1))
         legend_above(axes)
 
     return _figure(draw, width=4.8, height=4.0)
@@ -190,22 +180,11 @@ def regression_calibration(performance: RegressionPerformanceFacts) -> bytes:
     return _figure(draw, width=4.8, height=4.0)
 
 
-GROUP_BARS = {  # per task: the group metrics drawn as bars (the first is the heat map's)
-    "binary_classification": (("selection_rate", "selection rate"), ("true_positive_rate", "true positive rate")),
-    "multiclass_classification": (("accuracy", "accuracy"), ("balanced_accuracy", "balanced accuracy")),
-    "regression": (
-        ("mean_absolute_error", "mean absolute error"),
-        ("root_mean_squared_error", "root mean squared error"),
-    ),
-}
-
-
-def group_rates(feature: FeatureFairnessFacts, *, task: str = "binary_classification") -> bytes:
+def group_rates(feature: FeatureFairnessFacts, style: GroupPlots) -> bytes:
     """The task's two headline group metrics (binary: selection and true positive rate) per
     reported group, with 95 % interval error bars."""
     groups = [g for g in feature.groups if g.status == "reported"]
-    metrics = GROUP_BARS[task]
-    regression = task == "regression"
+    metrics = style.bars
 
     def draw(figure: object) -> None:
         axes = figure.subplots()  # type: ignore[attr-defined]
@@ -236,8 +215,8 @@ def group_rates(feature: FeatureFairnessFacts, *, task: str = "binary_classifica
             rotation=30 if len(groups) > 4 else 0,
             ha="right" if len(groups) > 4 else "center",
         )
-        if regression:
-            axes.set(ylabel="error, in the label's unit")
+        if style.unit is not None:
+            axes.set(ylabel=style.unit)
         else:
             axes.set(ylim=(0, 1), ylabel="rate")
         legend_above(axes)
@@ -245,7 +224,7 @@ def group_rates(feature: FeatureFairnessFacts, *, task: str = "binary_classifica
     return _figure(draw, width=max(5.0, 0.9 * len(groups) + 2), height=3.8)
 
 
-def calibration_by_group(feature: FeatureFairnessFacts, *, task: str = "binary_classification") -> bytes:
+def calibration_by_group(feature: FeatureFairnessFacts, axis_labels: tuple[str, str]) -> bytes:
     """Reliability curves, one per reported group, with the diagonal."""
     groups = [g for g in feature.groups if g.status == "reported"]
 
@@ -261,19 +240,17 @@ def calibration_by_group(feature: FeatureFairnessFacts, *, task: str = "binary_c
                 color=PALETTE[index % len(PALETTE)],
                 label=f"{group.group} (n={group.count:,})",
             )
-        axes.set(**RELIABILITY_AXES[task], xlim=(0, 1), ylim=(0, 1))
+        axes.set(xlabel=axis_labels[0], ylabel=axis_labels[1], xlim=(0, 1), ylim=(0, 1))
         legend_right(axes, fontsize=8)
 
     return _figure(draw, width=5.2, height=4.2)
 
 
-def intersection_heatmap(
-    feature: FeatureFairnessFacts, separator: str, *, task: str = "binary_classification"
-) -> bytes:
+def intersection_heatmap(feature: FeatureFairnessFacts, separator: str, style: GroupPlots) -> bytes:
     """The task's headline group metric (binary: selection rate) for every combination of two
     features; unreported cells are marked n/a."""
-    field, label = GROUP_BARS[task][0]
-    regression = task == "regression"
+    field, label = style.bars[0]
+    unbounded = style.unit is not None
     cells = {tuple(g.group.split(separator)): g for g in feature.groups}
     rows = sorted({key[0] for key in cells})
     columns = sorted({key[1] for key in cells})
@@ -287,13 +264,13 @@ def intersection_heatmap(
             estimate = getattr(group, field)
             if estimate is not None and estimate.value is not None:
                 values[rows.index(r), columns.index(c)] = estimate.value
-        top = 1.0 if not regression or np.isnan(values).all() else float(np.nanmax(values))
+        top = 1.0 if not unbounded or np.isnan(values).all() else float(np.nanmax(values))
         image = axes.imshow(np.ma.masked_invalid(values), cmap="Blues", vmin=0, vmax=top, aspect="auto")
         for i, r in enumerate(rows):
             for j, c in enumerate(columns):
                 cell = cells.get((r, c))
                 text = (
-                    "n/a" if np.isnan(values[i, j]) else f"{values[i, j]:.3g}" if regression else f"{values[i, j]:.2f}"
+                    "n/a" if np.isnan(values[i, j]) else f"{values[i, j]:.3g}" if unbounded else f"{values[i, j]:.2f}"
                 )
                 if cell is not None:
                     text += f"\nn={cell.count:,}"
@@ -470,21 +447,7 @@ def plot_plan(facts: FactsRecord) -> dict[str, Callable[[], bytes]]:
         plan["weights-histograms.svg"] = partial(weight_histograms, largest_tensors(facts.weights))
     if facts.weights.layers:
         plan["weights-depth.svg"] = partial(weights_over_depth, facts.weights)
-    task = facts.labelled_kind or "binary_classification"
-    if isinstance(facts.performance, (PerformanceFacts, MulticlassPerformanceFacts)) and facts.performance.calibration:
-        plan["reliability.svg"] = partial(reliability_diagram, facts.performance)
-    if isinstance(facts.performance, RegressionPerformanceFacts) and facts.performance.calibration:
-        plan["reliability.svg"] = partial(regression_calibration, facts.performance)
-    if isinstance(facts.fairness, FairnessFacts):
-        for index, feature in enumerate(facts.fairness.features):
-            if any(g.status == "reported" for g in feature.groups):
-                plan[f"fairness-{index}.svg"] = partial(group_rates, feature, task=task)
-                if any(getattr(g, "calibration", None) for g in feature.groups):  # regression has none
-                    plan[f"fairness-{index}-calibration.svg"] = partial(calibration_by_group, feature, task=task)
-            if feature.feature.count(INTERSECTION_SEPARATOR) == 1:
-                plan[f"fairness-{index}-heatmap.svg"] = partial(
-                    intersection_heatmap, feature, INTERSECTION_SEPARATOR, task=task
-                )
+    plan.update(_labelled_plots(facts))
     if isinstance(facts.explanations, ExplanationFacts) and isinstance(
         facts.explanations.importance, PermutationImportanceFacts
     ):
@@ -505,3 +468,32 @@ def model_plots(facts: FactsRecord) -> dict[str, bytes]:
     with warnings.catch_warnings(), matplotlib.rc_context(STYLE):  # one style context for all: copying rcParams is slow
         warnings.filterwarnings("ignore", message="Glyph .* missing from font")
         return {name: draw() for name, draw in plot_plan(facts).items()}
+
+
+def _labelled_plots(facts: FactsRecord) -> dict[str, Callable[[], bytes]]:
+    """The reliability diagram and the fairness plots of the record's task of labelled rows, drawn
+    as the task says (`group_plots`)."""
+    from reporter.tasks import labelled_task
+
+    plan: dict[str, Callable[[], bytes]] = {}
+    if facts.labelled_kind is None:
+        return plan
+    style = labelled_task(facts.labelled_kind).group_plots
+    performance = facts.performance
+    if isinstance(performance, PerformanceFacts | MulticlassPerformanceFacts) and performance.calibration:
+        assert style.reliability is not None
+        plan["reliability.svg"] = partial(reliability_diagram, performance, style.reliability)
+    if isinstance(performance, RegressionPerformanceFacts) and performance.calibration:
+        plan["reliability.svg"] = partial(regression_calibration, performance)
+    if not isinstance(facts.fairness, FairnessFacts):
+        return plan
+    for index, feature in enumerate(facts.fairness.features):
+        if any(g.status == "reported" for g in feature.groups):
+            plan[f"fairness-{index}.svg"] = partial(group_rates, feature, style)
+            if style.reliability is not None and any(getattr(g, "calibration", None) for g in feature.groups):
+                plan[f"fairness-{index}-calibration.svg"] = partial(calibration_by_group, feature, style.reliability)
+        if feature.feature.count(INTERSECTION_SEPARATOR) == 1:
+            plan[f"fairness-{index}-heatmap.svg"] = partial(
+                intersection_heatmap, feature, INTERSECTION_SEPARATOR, style
+            )
+    return plan

@@ -45,6 +45,21 @@ class ScoredRows:
         return extract(self.data.sensitive, **self.group_rules)
 
 
+@dataclass(frozen=True)
+class GroupPlots:
+    """How the pages plot a task of labelled rows: its groups' bars and heat map, and its
+    reliability diagram."""
+
+    bars: tuple[tuple[str, str], ...]
+    """(group record field, label) of the metrics drawn as bars per group; the first is the
+    intersection heat map's."""
+    unit: str | None
+    """The bars' axis label for a metric in the label's unit (errors); None for rates in [0, 1]."""
+    reliability: tuple[str, str] | None
+    """Axis labels of the reliability diagram of scores (x, y); None when the task has no scores
+    (regression draws predictions against labels instead)."""
+
+
 class LabelledRowsTask:
     """The common part of the tasks measured on labelled rows; each names itself, its partial and
     its explanation metric. The membership audit runs on their models."""
@@ -55,6 +70,7 @@ class LabelledRowsTask:
     fairness_partial: ClassVar[str]
     """The fairness page's body for one sensitive feature: its groups' table, the ratios to the
     reference group, a reading and the plots (the page around it is the same for every task)."""
+    group_plots: ClassVar[GroupPlots]
     explanation_metric: ClassVar[str | None]
     overall_metrics: ClassVar[tuple[str, ...]]
     not_explained: ClassVar[str | None] = None

@@ -12,7 +12,7 @@ from reporter.datasets import given_predictions, given_scores
 from reporter.extract.fairness import extract_fairness
 from reporter.extract.metrics import PERFORMANCE_METRICS, Rows, extract_performance
 from reporter.facts import BinaryEvaluation
-from reporter.tasks._grouped import LabelledRowsTask, ScoredRows
+from reporter.tasks._grouped import GroupPlots, LabelledRowsTask, ScoredRows
 
 
 class BinaryTask(LabelledRowsTask):
@@ -20,6 +20,11 @@ class BinaryTask(LabelledRowsTask):
     partial: ClassVar[str] = "partials/tasks/binary_classification.md.j2"
     catalog_partial: ClassVar[str] = "partials/catalog/classification.md.j2"
     fairness_partial: ClassVar[str] = "partials/fairness/binary_classification.md.j2"
+    group_plots: ClassVar[GroupPlots] = GroupPlots(
+        bars=(("selection_rate", "selection rate"), ("true_positive_rate", "true positive rate")),
+        unit=None,
+        reliability=("mean predicted probability", "observed positive fraction"),
+    )
     explanation_metric: ClassVar[str | None] = "roc_auc"
     overall_metrics: ClassVar[tuple[str, ...]] = tuple(PERFORMANCE_METRICS)
 

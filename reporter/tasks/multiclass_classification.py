@@ -15,7 +15,7 @@ from reporter.extract.multiclass import (
     extract_multiclass_performance,
 )
 from reporter.facts import MulticlassEvaluation
-from reporter.tasks._grouped import LabelledRowsTask, ScoredRows
+from reporter.tasks._grouped import GroupPlots, LabelledRowsTask, ScoredRows
 
 
 class MulticlassTask(LabelledRowsTask):
@@ -23,6 +23,11 @@ class MulticlassTask(LabelledRowsTask):
     partial: ClassVar[str] = "partials/tasks/multiclass_classification.md.j2"
     catalog_partial: ClassVar[str] = "partials/catalog/classification.md.j2"
     fairness_partial: ClassVar[str] = "partials/fairness/multiclass_classification.md.j2"
+    group_plots: ClassVar[GroupPlots] = GroupPlots(
+        bars=(("accuracy", "accuracy"), ("balanced_accuracy", "balanced accuracy")),
+        unit=None,
+        reliability=("mean confidence in the predicted class", "share predicted right"),  # top-label
+    )
     explanation_metric: ClassVar[str | None] = "macro_f1"
     overall_metrics: ClassVar[tuple[str, ...]] = LABEL_METRICS + SCORE_METRICS
 

@@ -16,7 +16,7 @@ from reporter.extract.regression import (
     extract_regression_performance,
 )
 from reporter.facts import RegressionEvaluation
-from reporter.tasks._grouped import LabelledRowsTask, ScoredRows
+from reporter.tasks._grouped import GroupPlots, LabelledRowsTask, ScoredRows
 
 
 class RegressionTask(LabelledRowsTask):
@@ -24,6 +24,11 @@ class RegressionTask(LabelledRowsTask):
     partial: ClassVar[str] = "partials/tasks/regression.md.j2"
     catalog_partial: ClassVar[str] = "partials/catalog/regression.md.j2"
     fairness_partial: ClassVar[str] = "partials/fairness/regression.md.j2"
+    group_plots: ClassVar[GroupPlots] = GroupPlots(
+        bars=(("mean_absolute_error", "mean absolute error"), ("root_mean_squared_error", "root mean squared error")),
+        unit="error, in the label's unit",
+        reliability=None,
+    )
     explanation_metric: ClassVar[str | None] = "mean_absolute_error"
     overall_metrics: ClassVar[tuple[str, ...]] = REGRESSION_METRICS
 
