@@ -12,13 +12,16 @@ import html
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 from markupsafe import Markup
 
 from reporter.facts import FactsRecord, Interval, NotReported
 from reporter.render.coverage import documentation_coverage
+
+if TYPE_CHECKING:
+    from reporter.tasks import LabelledRowsTask
 
 
 def _builtin_templates() -> Path:
@@ -146,11 +149,16 @@ def catalog_partial(facts: FactsRecord) -> str:
     return carried[0].catalog_partial if carried else "partials/catalog/none.md.j2"
 
 
-def fairness_partial(facts: FactsRecord) -> str:
-    """The fairness page's per-feature partial of the record's task of labelled rows."""
+def labelled_task(facts: FactsRecord) -> LabelledRowsTask:
+    """The record's task of labelled rows: what its fairness page shows and how."""
     from reporter.tasks import LabelledRowsTask, tasks_of
 
-    return next(task.fairness_partial for task in tasks_of(facts) if isinstance(task, LabelledRowsTask))
+    return next(task for task in tasks_of(facts) if isinstance(task, LabelledRowsTask))
+
+
+def fairness_partial(facts: FactsRecord) -> str:
+    """The fairness page's per-feature partial of the record's task of labelled rows."""
+    return labelled_task(facts).fairness_partial
 
 
 def make_environment(override_dir: Path | None = None) -> jinja2.Environment:
@@ -185,6 +193,7 @@ def make_environment(override_dir: Path | None = None) -> jinja2.Environment:
         task_partials=task_partials,
         catalog_partial=catalog_partial,
         fairness_partial=fairness_partial,
+        labelled_task=labelled_task,
     )
     env.tests["reported"] = is_reported
     return env

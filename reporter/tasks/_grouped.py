@@ -71,6 +71,8 @@ class LabelledRowsTask:
     """The fairness page's body for one sensitive feature: its groups' table, the ratios to the
     reference group, a reading and the plots (the page around it is the same for every task)."""
     group_plots: ClassVar[GroupPlots]
+    ratio_reading: ClassVar[str] = ""
+    """What the fairness page adds to "a ratio is the smallest over the largest" for this task."""
     explanation_metric: ClassVar[str | None]
     overall_metrics: ClassVar[tuple[str, ...]]
     not_explained: ClassVar[str | None] = None

@@ -24,6 +24,11 @@ class RegressionTask(LabelledRowsTask):
     partial: ClassVar[str] = "partials/tasks/regression.md.j2"
     catalog_partial: ClassVar[str] = "partials/catalog/regression.md.j2"
     fairness_partial: ClassVar[str] = "partials/fairness/regression.md.j2"
+    ratio_reading: ClassVar[str] = (
+        " (for this regression model, of the groups' errors, as fairlearn's "
+        '`make_derived_metric(..., transform="ratio")` computes them, so the four-fifths rule does not '
+        "depend on the label's unit)"
+    )
     group_plots: ClassVar[GroupPlots] = GroupPlots(
         bars=(("mean_absolute_error", "mean absolute error"), ("root_mean_squared_error", "root mean squared error")),
         unit="error, in the label's unit",
