@@ -26,17 +26,15 @@ from reporter.datasets import (
 from reporter.errors import DataError, ModelFileError
 from reporter.extract.attributions import extract_token_attributions
 from reporter.extract.data import extract_data_source
-from reporter.extract.embedding_bias import WordSets, extract_embedding_bias, read_word_sets, sentences_of
 from reporter.extract.explanations import explained_rows, extract_permutation_importance, headline_metric
 from reporter.extract.membership import extract_membership_inference, row_losses
 from reporter.extract.openness import assess_openness
 from reporter.extract.provenance import extract_provenance
 from reporter.extract.proxies import PROXY_THRESHOLD, extract_proxies
-from reporter.extract.weights import extract_weights, sha256_file, with_spec_license
+from reporter.extract.weights import extract_weights, with_spec_license
 from reporter.facts import (
     LABELLED_KINDS,
     CardFacts,
-    EmbeddingBiasFacts,
     EvaluationFacts,
     ExplanationFacts,
     FactsRecord,
@@ -56,7 +54,7 @@ from reporter.runners.outcome import RunOutcome
 from reporter.runners.returned import checked_attributions
 from reporter.settings import BuildSettings
 from reporter.spec import Evaluation, LoadedSpec, ModelSpec, SpecFiles, load_file_kind, needed_capabilities
-from reporter.tasks import labelled_task, measuring_task
+from reporter.tasks import labelled_task, measuring_tasks
 from reporter.tasks._grouped import ScoredRows
 from reporter.tasks.base import MeasuringTask, TaskContext
 from reporter.tasks.token_classification import TokenClassificationTask
@@ -208,53 +206,6 @@ def _token_classification(
         settings=settings,
         progress=progress,
         source=f"{eval_table.source.id}, tokens {evaluation.tokens_column!r}, tags {evaluation.label!r}",
-    )
-
-
-@dataclass(frozen=True)
-class _AssociationTests:
-    """A spec's SEAT tests, their sentences (each embedded once) and where each set's rows are."""
-
-    tests: list[WordSets]
-    source: str
-    sentences: list[str]
-    rows: list[list[list[int]]]  # per test, per word set: rows of `sentences`
-
-
-def _association_tests(project: Project, loaded: LoadedSpec) -> _AssociationTests | None:
-    """The spec's SEAT word sets in its templates; None when it asks for none."""
-    bias = loaded.spec.embedding_bias
-    if bias is None:
-        return None
-    field = f"{loaded.spec.section_field(bias)}.word_sets"
-    path = resolve_file(project, loaded.path, bias.word_sets, field=field, kind="file")
-    tests = read_word_sets(path, spec_path=loaded.path, field=field)
-    index: dict[str, int] = {}
-    rows = [
-        [[index.setdefault(text, len(index)) for text in texts] for texts in sentences_of(test, bias.templates)]
-        for test in tests
-    ]
-    source = f"{bias.word_sets.describe()} (SHA-256 {sha256_file(path)})"
-    return _AssociationTests(tests=tests, source=source, sentences=list(index), rows=rows)
-
-
-def _embedding_bias(
-    loaded: LoadedSpec, tests: _AssociationTests | None, embeddings: np.ndarray | None, settings: BuildSettings
-) -> EmbeddingBiasFacts | None:
-    """SEAT on the encoder's sentence embeddings; None when the spec asks for no association test."""
-    from reporter.runners.inference import MEAN_POOLING
-
-    bias = loaded.spec.embedding_bias
-    if bias is None or tests is None or embeddings is None:
-        return None
-    return extract_embedding_bias(
-        tests.tests,
-        [[embeddings[set_rows] for set_rows in test_rows] for test_rows in tests.rows],
-        templates=bias.templates,
-        source=tests.source,
-        pooling=MEAN_POOLING,
-        permutations=bias.permutations,
-        samples=settings.bootstrap_samples,
     )
 
 
@@ -425,13 +376,14 @@ class _Inputs:
     evaluation_data: LabelledData | None
     """Labelled evaluation rows (a classifier or regressor)."""
     language: LanguageInputs | None
-    added: list[_AddedTask]
-    """The tasks other packages add, each with the inputs it read."""
+    measuring: list[_MeasuringTask]
+    """The measuring tasks the spec names, each with the inputs it read."""
 
 
 @dataclass(frozen=True)
-class _AddedTask:
-    """A task another package adds, what it may use of the build, and the inputs it read."""
+class _MeasuringTask:
+    """A task that measures the model through the task interface (sentence embeddings, and every
+    task another package adds), what it may use of the build, and the inputs it read."""
 
     task: MeasuringTask
     context: TaskContext
@@ -448,13 +400,15 @@ class _AddedTask:
         return facts
 
 
-def _added_tasks(job: _Job, train_table: Table | None, eval_table: Table | None) -> list[_AddedTask]:
-    """Each section of a task another package adds, with its inputs read before the model is touched."""
+def _measuring_tasks(job: _Job, train_table: Table | None, eval_table: Table | None) -> list[_MeasuringTask]:
+    """Each section of a measuring task, in the registry's order, with its inputs read before the
+    model is touched."""
+    sections = {section.task: section for section in job.loaded.spec.evaluation}
     found = []
-    for section in job.loaded.spec.evaluation:
-        task = measuring_task(str(getattr(section, "task", "")))
-        if task is None:
+    for task in measuring_tasks():
+        if task.name not in sections:
             continue
+        section = sections[task.name]
         context = TaskContext(
             spec_path=job.loaded.path,
             slug=job.loaded.slug,
@@ -465,7 +419,7 @@ def _added_tasks(job: _Job, train_table: Table | None, eval_table: Table | None)
             resolve=job.resolve,
             progress=job.progress.message,
         )
-        found.append(_AddedTask(task, context, task.read_inputs(section, context)))
+        found.append(_MeasuringTask(task, context, task.read_inputs(section, context)))
     return found
 
 
@@ -475,7 +429,6 @@ class _Run:
 
     outcome: RunOutcome
     token_classification: TokenClassificationFacts | None
-    association_tests: _AssociationTests | None
 
 
 def _tags_words(spec: ModelSpec) -> bool:
@@ -508,7 +461,7 @@ def _read_inputs(job: _Job) -> _Inputs:
         train_data=labelled(train_table, spec.source.train is not None),
         evaluation_data=evaluation_data,
         language=language,
-        added=_added_tasks(job, train_table, eval_table),
+        measuring=_measuring_tasks(job, train_table, eval_table),
     )
 
 
@@ -528,7 +481,7 @@ def _run_model(job: _Job, inputs: _Inputs) -> _Run:
             checkpoint_dir=job.checkpoint_dir,
             resolve=job.resolve,
         )
-        return _Run(outcome=outcome, token_classification=entities, association_tests=None)
+        return _Run(outcome=outcome, token_classification=entities)
     if spec.source.train:
         from reporter.runners.train import run_training
 
@@ -542,10 +495,9 @@ def _run_model(job: _Job, inputs: _Inputs) -> _Run:
             resolve=job.resolve,
             on_epoch=job.progress.epoch,
         )
-        return _Run(outcome=outcome, token_classification=None, association_tests=None)
+        return _Run(outcome=outcome, token_classification=None)
     from reporter.loaders.base import load_model
 
-    association_tests = _association_tests(job.project, loaded)
     outcome = load_model(
         loaded,
         path=load_path(job.project, loaded, job.settings),
@@ -553,10 +505,9 @@ def _run_model(job: _Job, inputs: _Inputs) -> _Run:
         convert_dir=job.checkpoint_dir,
         needs=needed_capabilities(loaded.spec),
         evaluation=inputs.evaluation_data,
-        sentences=association_tests.sentences if association_tests else None,
         on_progress=lambda done, total: job.progress.message(f"  {loaded.slug}: scored {done:,} of {total:,} rows"),
     )
-    return _Run(outcome=outcome, token_classification=None, association_tests=association_tests)
+    return _Run(outcome=outcome, token_classification=None)
 
 
 def _labelled_evaluation(job: _Job, inputs: _Inputs, outcome: RunOutcome) -> LabelledEvaluation | None:
@@ -584,7 +535,6 @@ def _evaluations(job: _Job, inputs: _Inputs, run: _Run) -> list[EvaluationFacts]
     found: list[EvaluationFacts | None] = [
         _labelled_evaluation(job, inputs, outcome),
         run.token_classification,
-        _embedding_bias(job.loaded, run.association_tests, outcome.embeddings, job.settings),
         language_model_facts(
             job.loaded,
             inputs.language,
@@ -594,7 +544,7 @@ def _evaluations(job: _Job, inputs: _Inputs, run: _Run) -> list[EvaluationFacts]
             progress=job.progress,
         ),
     ]
-    found.extend(added.evaluate(outcome) for added in inputs.added)
+    found.extend(measuring.evaluate(outcome) for measuring in inputs.measuring)
     return [evaluation for evaluation in found if evaluation is not None]
 
 

@@ -32,7 +32,7 @@ from reporter.facts.audits import (
     RocPoint,
     TokenAttributionFacts,
 )
-from reporter.facts.base import EARLIER_VERSIONS, NOT_RECORDED, SCHEMA_VERSION, Fact, Interval, NotReported
+from reporter.facts.base import EARLIER_VERSIONS, NOT_RECORDED, SCHEMA_VERSION, Fact, Interval, NotReported, TaskFacts
 from reporter.facts.data import ColumnFacts, DataMeasurements, DataSourceFacts, IdentifierFinding
 from reporter.facts.embedding import AssociationTestFacts, EmbeddingBiasFacts
 from reporter.facts.entities import (
@@ -45,7 +45,7 @@ from reporter.facts.entities import (
     SpanErrorFacts,
     TokenClassificationFacts,
 )
-from reporter.facts.evaluations import LABELLED_KINDS, EvaluationFacts, TaskFacts
+from reporter.facts.evaluations import LABELLED_KINDS, EvaluationFacts
 from reporter.facts.labelled import (
     BinaryEvaluation,
     BinaryGroupFacts,

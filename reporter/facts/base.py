@@ -22,6 +22,15 @@ class Fact(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class TaskFacts(Fact):
+    """The facts family of a task that measures the model itself
+    (:class:`reporter.tasks.base.MeasuringTask`): a subclass with ``kind: Literal["<task name>"]``
+    and the fields the task measures. A record holding one of a task another package adds is read
+    back through that task, so its fields are checked as strictly as the built-in families'."""
+
+    kind: str
+
+
 class NotReported(Fact):
     """A fact that could not be computed, and why."""
 

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from reporter.facts.base import Fact, Interval
+from reporter.facts.base import Fact, Interval, TaskFacts
 
 
 class AssociationTestFacts(Fact):
@@ -28,7 +28,7 @@ class AssociationTestFacts(Fact):
     )
 
 
-class EmbeddingBiasFacts(Fact):
+class EmbeddingBiasFacts(TaskFacts):
     """Social bias in an encoder's sentence embeddings, measured in the build."""
 
     kind: Literal["sentence_embedding"] = "sentence_embedding"

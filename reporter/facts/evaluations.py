@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Final
 from pydantic import Discriminator, SerializeAsAny, Tag, ValidatorFunctionWrapHandler, WithJsonSchema, WrapValidator
 from pydantic_core import PydanticCustomError
 
-from reporter.facts.base import Fact, NotReported
+from reporter.facts.base import NotReported, TaskFacts
 from reporter.facts.embedding import EmbeddingBiasFacts
 from reporter.facts.entities import TokenClassificationFacts
 from reporter.facts.labelled import (
@@ -31,16 +31,6 @@ from reporter.facts.labelled import (
     RegressionPerformanceFacts,
 )
 from reporter.facts.language import LanguageModelFacts
-
-
-class TaskFacts(Fact):
-    """The facts family of a task another package adds (:class:`reporter.tasks.base.MeasuringTask`):
-    a subclass with ``kind: Literal["<task name>"]`` and the fields the task measures. A record
-    holding one is read back through the task that wrote it, so its fields are checked as strictly
-    as the built-in families'."""
-
-    kind: str
-
 
 BUILT_IN_KINDS: Final = (
     "binary_classification",

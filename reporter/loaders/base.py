@@ -34,8 +34,6 @@ class LoadRequest:
     needs: frozenset[Capability]
     evaluation: LabelledData | None = None
     """The labelled evaluation rows, when the task scores rows with the model."""
-    sentences: list[str] | None = None
-    """Sentences to embed, when the task measures embeddings."""
     on_progress: Callable[[int, int], None] | None = None
 
 
@@ -62,7 +60,6 @@ def load_model(
     convert_dir: Path,
     needs: frozenset[Capability],
     evaluation: LabelledData | None = None,
-    sentences: list[str] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> RunOutcome:
     """Load the model the spec names with its format's loader, for what the task ``needs``.
@@ -88,7 +85,6 @@ def load_model(
         convert_dir=convert_dir,
         needs=needs,
         evaluation=evaluation,
-        sentences=sentences,
         on_progress=on_progress,
     )
     return model_format.load(request)

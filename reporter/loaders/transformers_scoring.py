@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from reporter.spec import Evaluation, LoadedSpec, LoadSource
 
 def classifier_or_encoder(request: LoadRequest, folder: TransformersFolder, files: list[Path]) -> RunOutcome:
     """The folder's model, run over the evaluation rows when it is a sequence classifier and the
-    spec names no predictions computed elsewhere, and over ``request.sentences`` to embed them.
+    spec names no predictions computed elsewhere, and bound to embed sentences when a task asks.
 
     Raises:
         DataError: evaluation rows to score, but the folder's architecture has no classification head.
@@ -55,7 +56,7 @@ def classifier_or_encoder(request: LoadRequest, folder: TransformersFolder, file
             else "the spec declares no labelled evaluation data"
             + (
                 "; the build ran the encoder to embed the association-test sentences (see Metrics)"
-                if request.sentences
+                if "embed_text" in request.needs
                 else ""
             )
         ),
@@ -74,8 +75,8 @@ def classifier_or_encoder(request: LoadRequest, folder: TransformersFolder, file
         outcome = replace(
             outcome, evaluation_scores=scores, inference=inference, score_rows=score_rows, attribute_rows=attribute_rows
         )
-    if request.sentences:
-        outcome = replace(outcome, embeddings=_embeddings(loaded, path, model, request.sentences))
+    if "embed_text" in request.needs:
+        outcome = replace(outcome, embed_text=partial(_embeddings, loaded, path, model))
     return outcome
 
 

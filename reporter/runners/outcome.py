@@ -35,7 +35,9 @@ class RunOutcome:
     training: TrainingFacts | NotReported
     evaluation_scores: np.ndarray | None
     inference: InferenceFacts | NotReported
-    embeddings: np.ndarray | None = None  # one row per sentence the pipeline asked to embed
+    embed_text: Callable[[list[str]], np.ndarray] | None = None
+    """One embedding per sentence (an encoder's mean-pooled last hidden state), when a task
+    measures embeddings."""
     score_rows: Callable[[pd.DataFrame], np.ndarray] | None = None
     """The model's predictions for any rows shaped like the evaluation features, as in
     ``evaluation_scores`` (for explanations); None when the build does not run the model."""

@@ -8,13 +8,13 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from reporter.spec.sections import Distinct, FileRef, SpecModel
+from reporter.spec.sections import Distinct, FileRef, SpecModel, TaskSection
 
 # SEAT's semantically bleached templates (May et al. 2019), one slot each.
 SEAT_TEMPLATES = ("This is {}.", "That is {}.", "There is {}.", "Here is {}.", "{} is here.", "{} is there.")
 
 
-class EmbeddingBias(SpecModel):
+class EmbeddingBias(TaskSection):
     """The `sentence_embedding` task: social bias in an encoder's sentence embeddings, measured
     with SEAT (May et al. 2019)."""
 

@@ -12,7 +12,7 @@ import yaml
 from reporter.errors import Problem
 from reporter.formats import format_named, registered_formats
 from reporter.formats.declaration import CAPABILITY_TEXT, Capability
-from reporter.spec.evaluation import Evaluation
+from reporter.spec.evaluation import SECTIONS_BY_TASK, Evaluation
 from reporter.spec.model import ModelSpec
 from reporter.spec.sections import DataSource, LoadSource, SpecModel
 from reporter.spec.yaml_source import yaml_line
@@ -116,10 +116,13 @@ def _built_in_needs(spec: ModelSpec) -> frozenset[Capability]:
 
 
 def _added_tasks(spec: ModelSpec) -> list[tuple[SpecModel, MeasuringTask]]:
-    """The sections of tasks other packages add, each with its task (validation found them all)."""
+    """The sections of tasks other packages add, each with its task (validation found them all);
+    the built-in tasks' needs and rules are the ones above."""
     from reporter.tasks import measuring_task
 
-    found = [(section, measuring_task(str(getattr(section, "task", "")))) for section in spec.evaluation]
+    found = [
+        (section, measuring_task(section.task)) for section in spec.evaluation if section.task not in SECTIONS_BY_TASK
+    ]
     return [(section, task) for section, task in found if task is not None]
 
 
