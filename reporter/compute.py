@@ -47,7 +47,6 @@ from reporter.facts import (
     TokenAttributionFacts,
     TokenClassificationFacts,
 )
-from reporter.language_job import LanguageInputs, language_inputs, language_model_facts
 from reporter.progress import JobProgress
 from reporter.project import Project, resolve_file
 from reporter.runners.outcome import RunOutcome
@@ -375,7 +374,6 @@ class _Inputs:
     """Labelled training rows (a model trained in the build on labelled rows)."""
     evaluation_data: LabelledData | None
     """Labelled evaluation rows (a classifier or regressor)."""
-    language: LanguageInputs | None
     measuring: list[_MeasuringTask]
     """The measuring tasks the spec names, each with the inputs it read."""
 
@@ -416,6 +414,7 @@ def _measuring_tasks(job: _Job, train_table: Table | None, eval_table: Table | N
             evaluation_table=eval_table,
             train_table=train_table,
             samples=job.settings.bootstrap_samples,
+            device=job.device,
             resolve=job.resolve,
             progress=job.progress.message,
         )
@@ -437,7 +436,8 @@ def _tags_words(spec: ModelSpec) -> bool:
 
 
 def _read_inputs(job: _Job) -> _Inputs:
-    """The spec's tables, labelled rows (classes found across every file) and language inputs."""
+    """The spec's tables, labelled rows (classes found across every file) and the measuring tasks'
+    inputs."""
     loaded, spec = job.loaded, job.loaded.spec
     train_table = _read_role(job.project, loaded, "train")
     eval_table = _read_role(job.project, loaded, "evaluation")
@@ -453,14 +453,12 @@ def _read_inputs(job: _Job) -> _Inputs:
         return label_data(table, spec.labelled_evaluation, spec_path=loaded.path, classes=classes)
 
     evaluation_data = labelled(eval_table, True)
-    language = language_inputs(job.project, loaded, eval_table)
     return _Inputs(
         train_table=train_table,
         eval_table=eval_table,
         predictions_table=predictions_table,
         train_data=labelled(train_table, spec.source.train is not None),
         evaluation_data=evaluation_data,
-        language=language,
         measuring=_measuring_tasks(job, train_table, eval_table),
     )
 
@@ -532,18 +530,7 @@ def _labelled_evaluation(job: _Job, inputs: _Inputs, outcome: RunOutcome) -> Lab
 def _evaluations(job: _Job, inputs: _Inputs, run: _Run) -> list[EvaluationFacts]:
     """Every task's evaluation of the model, in the task registry's order."""
     outcome = run.outcome
-    found: list[EvaluationFacts | None] = [
-        _labelled_evaluation(job, inputs, outcome),
-        run.token_classification,
-        language_model_facts(
-            job.loaded,
-            inputs.language,
-            outcome.language,
-            device=job.device,
-            settings=job.settings,
-            progress=job.progress,
-        ),
-    ]
+    found: list[EvaluationFacts | None] = [_labelled_evaluation(job, inputs, outcome), run.token_classification]
     found.extend(measuring.evaluate(outcome) for measuring in inputs.measuring)
     return [evaluation for evaluation in found if evaluation is not None]
 

@@ -19,6 +19,7 @@ import pandas as pd
 
 from reporter.datasets import MISSING_GROUP, Table
 from reporter.errors import DataError
+from reporter.extract.embedding_bias import chosen_word_sets
 from reporter.extract.entities import (
     HEADLINE_MODE,
     MODES,
@@ -41,9 +42,8 @@ from reporter.facts import (
     TokenClassificationFacts,
     TrainingFacts,
 )
-from reporter.language_job import chosen_word_sets
 from reporter.progress import JobProgress
-from reporter.project import Project
+from reporter.project import Project, resolve_file
 from reporter.runners.outcome import RunOutcome
 from reporter.settings import BuildSettings
 from reporter.spec import Evaluation, LoadedSpec
@@ -126,13 +126,9 @@ def token_inputs(project: Project, loaded: LoadedSpec, train_table: Table | None
     probe = None
     if loaded.spec.name_probe is not None:
         options = loaded.spec.name_probe
-        tests, source = chosen_word_sets(
-            project,
-            loaded,
-            options.word_sets,
-            options.tests,
-            field=f"{loaded.spec.section_field(evaluation)}.name_probe",
-        )
+        field = f"{loaded.spec.section_field(evaluation)}.name_probe"
+        path = resolve_file(project, loaded.path, options.word_sets, field=f"{field}.word_sets", kind="file")
+        tests, source = chosen_word_sets(path, options.word_sets, options.tests, spec_path=loaded.path, field=field)
         probe = (probe_groups(tests), f"{options.source}: {source}")
     index = {source.id: i for i, source in enumerate(loaded.spec.data)}
     return TokenInputs(

@@ -25,12 +25,17 @@ import math
 from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from reporter.errors import DataError
 from reporter.extract.metrics import interval
+from reporter.extract.weights import sha256_file
 from reporter.facts import AssociationTestFacts, EmbeddingBiasFacts, Interval
+
+if TYPE_CHECKING:
+    from reporter.spec import FileRef
 
 EXACT_UP_TO = 100_000  # partitions enumerated exactly up to this many; sampled above
 SETS = ("first_target", "second_target", "first_attribute", "second_attribute")
@@ -188,3 +193,23 @@ def extract_embedding_bias(
         bootstrap_samples=samples,
         tests=results,
     )
+
+
+def chosen_word_sets(
+    path: Path, word_sets: FileRef, numbers: list[int] | None, *, spec_path: Path, field: str
+) -> tuple[list[WordSets], str]:
+    """The tests ``numbers`` (default: all) of a spec's WEAT word-set file (``word_sets``, found at
+    ``path``), and the file described with its SHA-256 for the card.
+
+    Raises:
+        DataError: the file is not a word-set file, or a chosen test is not in it.
+    """
+    tests = read_word_sets(path, spec_path=spec_path, field=f"{field}.word_sets")
+    unknown = sorted(set(numbers or []) - {t.number for t in tests})
+    if unknown:
+        raise DataError(
+            f"{spec_path}: {field}.tests: {unknown} are not tests of {path} "
+            f"(it has tests 1 to {len(tests)}). Fix: choose among those"
+        )
+    chosen = [test for test in tests if numbers is None or test.number in numbers]
+    return chosen, f"{word_sets.describe()} (SHA-256 {sha256_file(path)})"

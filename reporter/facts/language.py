@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from reporter.facts.base import Fact, Interval, NotReported
+from reporter.facts.base import Fact, Interval, NotReported, TaskFacts
 
 
 class PerplexityFacts(Fact):
@@ -63,7 +63,7 @@ class SampleOutputsFacts(Fact):
     outputs: list[SampleOutputFacts]
 
 
-class LanguageModelFacts(Fact):
+class LanguageModelFacts(TaskFacts):
     """A decoder language model run by the build: perplexity, a bias probe and sample outputs."""
 
     kind: Literal["text_generation"] = "text_generation"

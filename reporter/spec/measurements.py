@@ -133,7 +133,7 @@ class NameProbe(SpecModel):
         return values
 
 
-class LanguageModel(SpecModel):
+class LanguageModel(TaskSection):
     """The `text_generation` task: a loaded decoder language model's perplexity, a likelihood bias
     probe and sample outputs."""
 

@@ -71,6 +71,8 @@ class TaskContext:
     train_table: Table | None
     samples: int
     """Bootstrap resamples for every interval (the build's `bootstrap_samples`)."""
+    device: str
+    """Where the model runs (`cpu`, `cuda:0`), for the facts that say so."""
     resolve: Callable[[FileRef, str], Path]
     """A file the section names, confined to the project: ``resolve(ref, field)``."""
     progress: Callable[[str], None]

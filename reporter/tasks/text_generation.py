@@ -1,12 +1,26 @@
 """Text generation: a decoder language model measured by perplexity on the spec's documents, a
-likelihood bias probe on sentence pairs, and sample outputs."""
+likelihood bias probe on sentence pairs, and sample outputs.
+
+It measures through the task interface (:class:`reporter.tasks.base.MeasuringTask`): its inputs
+are read before the model loads, and its evaluation asks the model only for its `language_model`
+capability (log-likelihoods and greedy completion); what it computes is in
+:mod:`reporter.tasks.text_generation_measures`.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
 
-from reporter.facts import FactsRecord, LanguageModelFacts, NotReported
+from reporter.facts import FactsRecord, LanguageModelFacts, NotReported, TaskFacts
+from reporter.spec import LanguageModel, TaskSection
+from reporter.tasks.base import TaskContext
 from reporter.tasks.figures import Figure, figure
+from reporter.tasks.text_generation_measures import LanguageInputs, language_inputs, language_model_facts
+
+if TYPE_CHECKING:
+    from reporter.formats.declaration import Capability
+    from reporter.runners.outcome import RunOutcome
 
 
 class TextGenerationTask:
@@ -17,6 +31,19 @@ class TextGenerationTask:
     overall_metrics: ClassVar[tuple[str, ...]] = ("perplexity", "bits_per_byte")
     not_explained: ClassVar[str | None] = "the spec declares no labelled evaluation data"
     not_audited: ClassVar[str | None] = "the model is loaded, not trained in the build"
+    section: ClassVar[type[TaskSection]] = LanguageModel
+    facts: ClassVar[type[TaskFacts]] = LanguageModelFacts
+    template_folder: ClassVar[Path | None] = None
+
+    def needs(self, section: LanguageModel) -> frozenset[Capability]:
+        return frozenset({"language_model"})
+
+    def read_inputs(self, section: LanguageModel, context: TaskContext) -> LanguageInputs:
+        return language_inputs(section, context)
+
+    def evaluate(self, model: RunOutcome, inputs: LanguageInputs, context: TaskContext) -> LanguageModelFacts:
+        assert model.language is not None, "the loader binds the language model when the task needs it"
+        return language_model_facts(inputs, model.language, context)
 
     def carried_by(self, facts: FactsRecord) -> bool:
         return isinstance(facts.language_model, LanguageModelFacts)

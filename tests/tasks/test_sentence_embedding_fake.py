@@ -49,6 +49,7 @@ def context_for(folder: Path) -> TaskContext:
         evaluation_table=None,
         train_table=None,
         samples=200,
+        device="cpu",
         resolve=lambda ref, field: folder / ref.path,
         progress=lambda text: None,
     )

@@ -16,11 +16,9 @@ import yaml
 
 from reporter.extract.embedding_bias import WordSets
 from reporter.extract.language import probe_pairs
-from reporter.language_job import LanguageInputs, ProbeTest, language_model_facts
-from reporter.progress import JobProgress
 from reporter.runners.language_model import LanguageScoring
-from reporter.settings import BuildSettings
-from reporter.spec import LoadedSpec, ModelSpec
+from reporter.spec import ModelSpec
+from reporter.tasks.text_generation_measures import LanguageInputs, ProbeTest
 
 SPEC = """\
 name: A fake language model
@@ -78,26 +76,38 @@ def fake_scoring() -> LanguageScoring:
 
 
 def measured(events: list[object]) -> object:
+    """The task's evaluation of the fake model, through the task interface."""
+    from types import SimpleNamespace
+
+    from reporter.tasks import measuring_task
+    from reporter.tasks.base import TaskContext
+
     spec = ModelSpec.model_validate(yaml.safe_load(SPEC))
-    loaded = LoadedSpec(slug="fake-lm", path=Path("models/fake-lm/model.yaml"), spec=spec)
     options = spec.language_model
     assert options is not None and options.bias_probe is not None
     pairs, sampled = probe_pairs(WORDS, options.bias_probe.templates, max_pairs=100, seed=0)
     inputs = LanguageInputs(
+        options=options,
         documents=DOCUMENTS,
         documents_in_file=3,
         text_source="documents, column 'text'",
         probe=[ProbeTest(WORDS, pairs, sampled)],
         probe_source="word sets",
     )
-    return language_model_facts(
-        loaded,
-        inputs,
-        fake_scoring(),
+    context = TaskContext(
+        spec_path=Path("models/fake-lm/model.yaml"),
+        slug="fake-lm",
+        section_field="evaluation",
+        evaluation_table=None,
+        train_table=None,
+        samples=200,
         device="cpu",
-        settings=BuildSettings(bootstrap_samples=200),
-        progress=JobProgress("fake-lm", epochs=None, send=events.append),
+        resolve=lambda ref, field: Path(ref.path),
+        progress=lambda text: events.append(SimpleNamespace(text=text)),
     )
+    task = measuring_task("text_generation")
+    assert task is not None and task.needs(options) == frozenset({"language_model"})
+    return task.evaluate(SimpleNamespace(language=fake_scoring()), inputs, context)
 
 
 def test_perplexity_and_bits_per_byte_equal_a_float64_reference() -> None:
