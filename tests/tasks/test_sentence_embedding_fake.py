@@ -16,8 +16,8 @@ from reporter.errors import DataError
 from reporter.facts import EmbeddingBiasFacts
 from reporter.spec import EmbeddingBias, FileRef
 from reporter.tasks import measuring_task
-from reporter.tasks.base import TaskContext
 from tests.extract.test_embedding_bias import reference_d
+from tests.tasks import fake_context
 
 WORD_SETS = [
     {
@@ -41,33 +41,19 @@ def vector(sentence: str) -> np.ndarray:
     return base + lean
 
 
-def context_for(folder: Path) -> TaskContext:
-    return TaskContext(
-        spec_path=folder / "model.yaml",
-        slug="encoder",
-        section_field="evaluation",
-        evaluation_table=None,
-        train_table=None,
-        samples=200,
-        device="cpu",
-        resolve=lambda ref, field: folder / ref.path,
-        progress=lambda text: None,
-    )
-
-
 def test_effect_size_from_a_fake_encoder_equals_the_papers_formula(tmp_path: Path) -> None:
     (tmp_path / "weat.json").write_text(json.dumps(WORD_SETS))
     task = measuring_task("sentence_embedding")
     assert task is not None and task.needs(None) == frozenset({"embed_text"})
     section = EmbeddingBias(word_sets=FileRef(path="weat.json"), templates=TEMPLATES, permutations=1000)
-    inputs = task.read_inputs(section, context_for(tmp_path))
+    inputs = task.read_inputs(section, fake_context(tmp_path, slug="encoder"))
     asked: list[list[str]] = []
 
     def embed_text(sentences: list[str]) -> np.ndarray:
         asked.append(sentences)
         return np.array([vector(s) for s in sentences])
 
-    facts = task.evaluate(SimpleNamespace(embed_text=embed_text), inputs, context_for(tmp_path))
+    facts = task.evaluate(SimpleNamespace(embed_text=embed_text), inputs, fake_context(tmp_path, slug="encoder"))
     assert isinstance(facts, EmbeddingBiasFacts)
     [sentences] = asked  # every distinct sentence embedded once, in one call
     assert len(sentences) == len(set(sentences)) == 2 * (4 + 4 + 3 + 3)
@@ -86,7 +72,7 @@ def test_a_word_set_file_that_is_not_one_fails_before_any_model(tmp_path: Path) 
     assert task is not None
     section = EmbeddingBias(word_sets=FileRef(path="weat.json"))
     with pytest.raises(DataError, match=r"evaluation\.word_sets: .* is not a WEAT word-set file"):
-        task.read_inputs(section, context_for(tmp_path))
+        task.read_inputs(section, fake_context(tmp_path, slug="encoder"))
 
 
 def _record_with(facts: EmbeddingBiasFacts):

@@ -80,7 +80,7 @@ def measured(events: list[object]) -> object:
     from types import SimpleNamespace
 
     from reporter.tasks import measuring_task
-    from reporter.tasks.base import TaskContext
+    from tests.tasks import fake_context
 
     spec = ModelSpec.model_validate(yaml.safe_load(SPEC))
     options = spec.language_model
@@ -94,16 +94,8 @@ def measured(events: list[object]) -> object:
         probe=[ProbeTest(WORDS, pairs, sampled)],
         probe_source="word sets",
     )
-    context = TaskContext(
-        spec_path=Path("models/fake-lm/model.yaml"),
-        slug="fake-lm",
-        section_field="evaluation",
-        evaluation_table=None,
-        train_table=None,
-        samples=200,
-        device="cpu",
-        resolve=lambda ref, field: Path(ref.path),
-        progress=lambda text: events.append(SimpleNamespace(text=text)),
+    context = fake_context(
+        Path("models/fake-lm"), slug="fake-lm", progress=lambda text: events.append(SimpleNamespace(text=text))
     )
     task = measuring_task("text_generation")
     assert task is not None and task.needs(options) == frozenset({"language_model"})
