@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Final
 from pydantic import Discriminator, SerializeAsAny, Tag, ValidatorFunctionWrapHandler, WithJsonSchema, WrapValidator
 from pydantic_core import PydanticCustomError
 
+from reporter.entry_points import declared_task_type
 from reporter.facts.base import NotReported, TaskFacts
 from reporter.facts.embedding import EmbeddingBiasFacts
 from reporter.facts.entities import TokenClassificationFacts
@@ -56,17 +57,16 @@ def _plugin_facts(value: Any, handler: ValidatorFunctionWrapHandler) -> TaskFact
     """An evaluation of a plug-in task, read through the facts family its task declares."""
     if isinstance(value, TaskFacts):
         return value
-    from reporter.tasks import measuring_task
-
     kind = value.get("kind") if isinstance(value, dict) else None
-    task = measuring_task(str(kind))
-    if task is None:
+    family = declared_task_type(str(kind), "facts", TaskFacts)
+    if family is None:
         raise PydanticCustomError(
             "unknown_evaluation",
             "evaluation kind {kind!r} is not written by any installed task; install the package that adds it",
             {"kind": kind},
         )
-    return task.facts.model_validate(value)
+    facts: TaskFacts = family.model_validate(value)
+    return facts
 
 
 PLUGIN_SCHEMA: Final = {

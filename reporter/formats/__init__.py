@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from functools import cache
 from importlib import import_module
-from importlib.metadata import entry_points
 
+from reporter.entry_points import FORMATS, declared
 from reporter.formats.declaration import FormatDeclaration
 
-ENTRY_POINT_GROUP = "reporter.formats"
 BUILT_IN = {
     "transformers": "reporter.loaders.transformers:TransformersFormat",
     "safetensors": "reporter.loaders.safetensors:SafetensorsFormat",
@@ -26,9 +25,9 @@ BUILT_IN = {
 def registered_formats() -> dict[str, FormatDeclaration]:
     """One instance of every format by name: the built-ins, then other packages' in name order."""
     found = {name: _load(reference) for name, reference in BUILT_IN.items()}
-    for point in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda p: p.name):
-        if point.name not in found:
-            found[point.name] = point.load()()
+    for name, format_class in declared(FORMATS).items():
+        if name not in found:
+            found[name] = format_class()
     return found
 
 

@@ -24,6 +24,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from reporter.entry_points import TASKS, declared, declared_task_type
 from reporter.spec.measurements import EmbeddingBias, LanguageModel, NameProbe
 from reporter.spec.sections import Distinct, FileRef, SpecModel, TaskSection, spec_error
 
@@ -127,17 +128,26 @@ def _plugin_section(value: Any, handler: ValidatorFunctionWrapHandler) -> TaskSe
     section's fields."""
     if isinstance(value, TaskSection):
         return value
-    from reporter.tasks import measuring_task, measuring_tasks
-
-    task = measuring_task(str(value.get("task")))
-    if task is None:
-        added = [other.name for other in measuring_tasks() if other.name not in SECTIONS_BY_TASK]
+    name = str(value.get("task"))
+    section = added_task_section(name)
+    if section is None:
+        added = [other for other in declared(TASKS) if added_task_section(other) is not None]
         fix = UNKNOWN_TASK_FIX + (f", or one that an installed package adds: {', '.join(added)}" if added else "")
         raise PydanticCustomError("spec_rule", "`task:` names no task this build knows", {"fix": fix, "field": "task"})
     try:
-        return task.section.model_validate(value)
+        validated: TaskSection = section.model_validate(value)
     except ValidationError as exc:
-        raise ValidationError.from_exception_data(exc.title, _under(task.name, exc)) from None
+        raise ValidationError.from_exception_data(exc.title, _under(name, exc)) from None
+    return validated
+
+
+def added_task_section(name: str) -> type[TaskSection] | None:
+    """The section model of the task another package declares under ``name`` (never a built-in
+    task's: those are the union's own members)."""
+    if name in SECTIONS_BY_TASK:
+        return None
+    section: type[TaskSection] | None = declared_task_type(name, "section", TaskSection)
+    return section
 
 
 def _under(task: str, exc: ValidationError) -> list[InitErrorDetails]:

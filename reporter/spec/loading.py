@@ -12,7 +12,14 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from reporter.errors import Problem, SpecError, problem_error
-from reporter.spec.evaluation import MOVED_TO, PLUGIN_TAG, SECTIONS_BY_TASK, MovedSpelling, move_earlier_spellings
+from reporter.spec.evaluation import (
+    MOVED_TO,
+    PLUGIN_TAG,
+    SECTIONS_BY_TASK,
+    MovedSpelling,
+    added_task_section,
+    move_earlier_spellings,
+)
 from reporter.spec.model import LoadedSpec, ModelSpec
 from reporter.spec.rules import cross_field_problems
 from reporter.spec.sections import SLUG_PATTERN
@@ -116,7 +123,7 @@ def _written_path(root: yaml.Node | None, loc: tuple[Any, ...]) -> tuple[Any, ..
         return loc
     rest = loc[3:] if len(loc) > 2 and loc[2] in SECTIONS_BY_TASK else loc[2:]
     if len(loc) > 2 and loc[2] == PLUGIN_TAG:  # the tag, then (unless the task is unknown) the task's name
-        rest = loc[4:] if len(loc) > 3 and _plugin_section_model(str(loc[3])) else loc[3:]
+        rest = loc[4:] if len(loc) > 3 and added_task_section(str(loc[3])) else loc[3:]
     section = root.value if isinstance(root, yaml.MappingNode) else []
     as_mapping = any(k.value == "evaluation" and isinstance(v, yaml.MappingNode) for k, v in section)
     return ("evaluation", *rest) if as_mapping else ("evaluation", loc[1], *rest)
@@ -176,7 +183,7 @@ def _section_model(root: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseMode
         if model is None or isinstance(part, int):
             continue
         if after_plugin_tag:  # a task another package adds: its name follows the tag
-            model, after_plugin_tag = _plugin_section_model(str(part)), False
+            model, after_plugin_tag = added_task_section(str(part)), False
             continue
         if str(part) in SECTIONS_BY_TASK or str(part) == PLUGIN_TAG:  # the evaluation union's tag
             model = SECTIONS_BY_TASK.get(str(part), model)
@@ -187,14 +194,6 @@ def _section_model(root: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseMode
             return None
         model = _model_in(field.annotation)
     return model
-
-
-def _plugin_section_model(task: str) -> type[BaseModel] | None:
-    """The section model of the task another package adds under the name ``task``, if any."""
-    from reporter.tasks import measuring_task
-
-    found = measuring_task(task)
-    return found.section if found is not None else None
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:

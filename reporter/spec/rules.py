@@ -5,20 +5,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import yaml
 
+from reporter.entry_points import TASKS, declared
 from reporter.errors import Problem
 from reporter.formats import format_named, registered_formats
 from reporter.formats.declaration import CAPABILITY_TEXT, Capability
-from reporter.spec.evaluation import SECTIONS_BY_TASK, Evaluation
+from reporter.spec.evaluation import Evaluation, added_task_section
 from reporter.spec.model import ModelSpec
 from reporter.spec.sections import DataSource, LoadSource, SpecModel
 from reporter.spec.yaml_source import yaml_line
 
-if TYPE_CHECKING:
-    from reporter.tasks.base import MeasuringTask
+
+class AddedTask(Protocol):
+    """What the spec's rules ask of a task another package adds: what its section needs of the model."""
+
+    name: str
+
+    def needs(self, section: Any) -> frozenset[Capability]: ...
+
 
 Add = Callable[[tuple[str | int, ...], str, str], None]
 """Records a problem at a field (its path), with its message and fix."""
@@ -115,15 +122,11 @@ def _built_in_needs(spec: ModelSpec) -> frozenset[Capability]:
     return frozenset(needs)
 
 
-def _added_tasks(spec: ModelSpec) -> list[tuple[SpecModel, MeasuringTask]]:
+def _added_tasks(spec: ModelSpec) -> list[tuple[SpecModel, AddedTask]]:
     """The sections of tasks other packages add, each with its task (validation found them all);
     the built-in tasks' needs and rules are the ones above."""
-    from reporter.tasks import measuring_task
-
-    found = [
-        (section, measuring_task(section.task)) for section in spec.evaluation if section.task not in SECTIONS_BY_TASK
-    ]
-    return [(section, task) for section, task in found if task is not None]
+    tasks = declared(TASKS)
+    return [(section, tasks[section.task]()) for section in spec.evaluation if added_task_section(section.task)]
 
 
 def _formats_offering(capability: Capability, load: LoadSource) -> str:

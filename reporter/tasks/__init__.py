@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from functools import cache
 from importlib import import_module
-from importlib.metadata import entry_points
 from typing import cast
 
+from reporter.entry_points import TASKS, declared
 from reporter.facts import FactsRecord
 from reporter.tasks._grouped import LabelledRowsTask
 from reporter.tasks.base import MeasuringTask, Task, is_measuring
 from reporter.tasks.figures import Figure
 
-ENTRY_POINT_GROUP = "reporter.tasks"
 BUILT_IN = {
     "binary_classification": "reporter.tasks.binary_classification:BinaryTask",
     "multiclass_classification": "reporter.tasks.multiclass_classification:MulticlassTask",
@@ -33,9 +32,9 @@ def registered_tasks() -> tuple[Task, ...]:
     """One instance of every task, built-ins first in their fixed order (the order of a card's
     Metrics section), then other packages' in name order."""
     found = {name: _load(reference) for name, reference in BUILT_IN.items()}
-    for point in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda p: p.name):
-        if point.name not in found:
-            found[point.name] = point.load()()
+    for name, task_class in declared(TASKS).items():
+        if name not in found:
+            found[name] = task_class()
     return tuple(found.values())
 
 
