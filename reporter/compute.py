@@ -47,12 +47,21 @@ from reporter.facts import (
     TokenAttributionFacts,
     TokenClassificationFacts,
 )
+from reporter.formats.declaration import CAPABILITY_TEXT
 from reporter.progress import JobProgress
 from reporter.project import Project, resolve_file
 from reporter.runners.outcome import RunOutcome
 from reporter.runners.returned import checked_attributions
 from reporter.settings import BuildSettings
-from reporter.spec import Evaluation, LoadedSpec, ModelSpec, SpecFiles, load_file_kind, needed_capabilities
+from reporter.spec import (
+    Evaluation,
+    LoadedSpec,
+    ModelSpec,
+    SpecFiles,
+    TaskSection,
+    load_file_kind,
+    needed_capabilities,
+)
 from reporter.tasks import labelled_task, measuring_tasks
 from reporter.tasks._grouped import ScoredRows
 from reporter.tasks.base import MeasuringTask, TaskContext
@@ -384,11 +393,26 @@ class _MeasuringTask:
     task another package adds), what it may use of the build, and the inputs it read."""
 
     task: MeasuringTask
+    section: TaskSection
     context: TaskContext
     inputs: Any
 
     def evaluate(self, outcome: RunOutcome) -> EvaluationFacts:
-        """The task's evaluation of the model (its facts family, checked to be the one it declares)."""
+        """The task's evaluation of the model (its facts family, checked to be the one it declares).
+
+        Raises:
+            ModelFileError: the model was not bound for a capability the task needs (a recipe
+                that gives no such function; a format from another package that does not bind
+                what it offers).
+        """
+        missing = sorted(need for need in self.task.needs(self.section) if not outcome.offers(need))
+        if missing:
+            raise ModelFileError(
+                f"{self.context.spec_path}: {self.context.section_field}.task: task {self.task.name} needs a model "
+                f"that can {' and '.join(CAPABILITY_TEXT.get(need, need) for need in missing)}, and this one, "
+                f"as trained or loaded, cannot. Fix: load the model in a format that can, or remove the "
+                f"`task: {self.task.name}` section"
+            )
         facts = self.task.evaluate(outcome, self.inputs, self.context)
         if not isinstance(facts, self.task.facts) or facts.kind != self.task.name:
             raise TypeError(
@@ -418,7 +442,7 @@ def _measuring_tasks(job: _Job, train_table: Table | None, eval_table: Table | N
             resolve=job.resolve,
             progress=job.progress.message,
         )
-        found.append(_MeasuringTask(task, context, task.read_inputs(section, context)))
+        found.append(_MeasuringTask(task, section, context, task.read_inputs(section, context)))
     return found
 
 

@@ -52,6 +52,16 @@ class RunOutcome:
     tag_words: WordTagger | None = None
     """A loaded token classifier, when the task tags words."""
 
+    def offers(self, capability: str) -> bool:
+        """Whether the model is bound for ``capability`` (`score_rows`, `embed_text`, `tag_words`,
+        `language_model`): what a task may call on it."""
+        return getattr(self, CAPABILITY_FIELDS.get(capability, capability), None) is not None
+
+
+CAPABILITY_FIELDS = {"score_rows": "score_rows", "embed_text": "embed_text", "tag_words": "tag_words"}
+CAPABILITY_FIELDS["language_model"] = "language"
+"""The field of a :class:`RunOutcome` that binds each capability."""
+
 
 TRAINED_ELSEWHERE = "the model was trained elsewhere; the spec loads a checkpoint"
 GIVEN_PREDICTIONS = "the build does not run this model: its predictions were computed elsewhere"

@@ -32,7 +32,7 @@ ROWS_TASKS = ("binary_classification", "multiclass_classification", "regression"
 """The tasks evaluated on labelled rows of the evaluation data; a model carries one at most."""
 
 
-class Evaluation(SpecModel):
+class Evaluation(TaskSection):
     """The section of the tasks that evaluate labelled rows (binary, multiclass, regression, token
     classification): which columns hold the label and the inputs, and for which groups."""
 
