@@ -74,6 +74,19 @@ def scaffold_project(root: Path) -> Path:
     return root
 
 
+SHARED_BUILDS = frozenset({"built", "tiny_causal_lm", "lm_project", "ner_project"})
+"""Session fixtures that build a whole project: a test using one runs in the worker that holds it."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (the project's default, `--dist=loadgroup`), a session fixture is built
+    once per worker that needs it: the tests of the projects built once share one worker, so each
+    is built once while the other tests fill the other workers."""
+    for item in items:
+        if SHARED_BUILDS & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group("shared-builds"))
+
+
 TABULAR_SPEC = f"""\
 name: Test MLP
 version: 0.0.1
