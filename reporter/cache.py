@@ -84,7 +84,6 @@ FACT_CODE = (
     "datasets.py",
     "facts",
     "compute.py",
-    "token_job.py",
     "jobs.py",
     "spec",
 )

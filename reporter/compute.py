@@ -8,7 +8,7 @@ site), so the same call runs in the driver, in a local worker process or on a Ra
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ from reporter.facts import (
     EvaluationFacts,
     ExplanationFacts,
     FactsRecord,
+    InferenceFacts,
     LabelledEvaluation,
     LanguageModelFacts,
     NotReported,
@@ -45,13 +46,13 @@ from reporter.facts import (
     Owner,
     PrivacyFacts,
     TokenAttributionFacts,
-    TokenClassificationFacts,
 )
 from reporter.formats.declaration import CAPABILITY_TEXT
 from reporter.progress import JobProgress
 from reporter.project import Project, resolve_file
 from reporter.runners.outcome import RunOutcome
 from reporter.runners.returned import checked_attributions
+from reporter.runners.train_tagger import SENTENCE_RECIPES
 from reporter.settings import BuildSettings
 from reporter.spec import (
     Evaluation,
@@ -62,10 +63,10 @@ from reporter.spec import (
     load_file_kind,
     needed_capabilities,
 )
-from reporter.tasks import labelled_task, measuring_tasks
+from reporter.tasks import labelled_task, measuring_task, measuring_tasks
 from reporter.tasks._grouped import ScoredRows
-from reporter.tasks.base import MeasuringTask, TaskContext
-from reporter.tasks.token_classification import TokenClassificationTask
+from reporter.tasks.base import LOADED_NOT_AUDITED, NO_LABELLED_ROWS, MeasuringTask, TaskContext
+from reporter.tasks.token_classification_measures import Sentences, tagged_sentences
 
 
 def published_artifact(project: Project, settings: BuildSettings, slug: str) -> Path:
@@ -182,41 +183,6 @@ def _predictions_table(project: Project, loaded: LoadedSpec, eval_table: Table |
     return table
 
 
-def _token_classification(
-    project: Project,
-    loaded: LoadedSpec,
-    train_table: Table | None,
-    eval_table: Table,
-    *,
-    device: str,
-    settings: BuildSettings,
-    progress: JobProgress,
-    checkpoint_dir: Path,
-    resolve: Callable[[Any, str], Path],
-) -> tuple[RunOutcome, TokenClassificationFacts]:
-    """Train or load a token classifier and measure it on the tagged evaluation sentences."""
-    from reporter.token_job import loaded_tagger, token_classification_facts, token_inputs, trained_tagger
-
-    inputs = token_inputs(project, loaded, train_table, eval_table)  # checked before any model is touched
-    if inputs.train is not None:
-        tagger = trained_tagger(
-            loaded, inputs.train, device=device, checkpoint_dir=checkpoint_dir, resolve=resolve, progress=progress
-        )
-    else:
-        tagger = loaded_tagger(loaded, load_path(project, loaded, settings), device=device, convert_dir=checkpoint_dir)
-    evaluation = loaded.spec.labelled_evaluation
-    assert evaluation is not None
-    return token_classification_facts(
-        loaded,
-        inputs,
-        tagger,
-        device=device,
-        settings=settings,
-        progress=progress,
-        source=f"{eval_table.source.id}, tokens {evaluation.tokens_column!r}, tags {evaluation.label!r}",
-    )
-
-
 EXPLANATION_BOOTSTRAP_SAMPLES = 200
 """Resamples for the importance intervals (at most): each resample recomputes the headline metric
 for every column, repeat and group, which at 1,000 took 10 s per Adult MLP against 2 s at 200."""
@@ -236,7 +202,7 @@ def _explanations(
     text model's token attributions per column (its own sample)."""
     evaluation = loaded.spec.labelled_evaluation
     if data is None or evaluation is None:
-        return NotReported(not_reported="the spec declares no labelled evaluation data")
+        return NotReported(not_reported=NO_LABELLED_ROWS)
     options = loaded.spec.explanations
     importance: Any = NotReported(not_reported=NOT_RUN)
     if outcome.score_rows is not None:
@@ -314,12 +280,9 @@ def _privacy(
     fitted on against as many held-out evaluation rows (whose scores the build already has)."""
     spec_evaluation = loaded.spec.labelled_evaluation
     if loaded.spec.source.train is None:
-        return NotReported(
-            not_reported="the model is loaded, not trained in the build: "
-            "which rows it was fitted on is not known to the build"
-        )
+        return NotReported(not_reported=LOADED_NOT_AUDITED)
     if train is None or evaluation is None or spec_evaluation is None:
-        return NotReported(not_reported="the spec declares no labelled evaluation data")
+        return NotReported(not_reported=NO_LABELLED_ROWS)
     if outcome.score_rows is None or outcome.trained_rows is None or outcome.evaluation_scores is None:
         return NotReported(not_reported="the recipe gives no way to score training rows")
     options = loaded.spec.privacy
@@ -365,6 +328,8 @@ class _Job:
     settings: BuildSettings
     progress: JobProgress
     checkpoint_dir: Path
+    reported_inference: list[InferenceFacts] = field(default_factory=list)
+    """How a task ran the model over its evaluation data, when the task runs it (a tagger)."""
 
     def resolve(self, ref: Any, field_name: str) -> Path:
         """A file the spec names, confined to the project (or its package)."""
@@ -379,8 +344,9 @@ class _Inputs:
     train_table: Table | None
     eval_table: Table | None
     predictions_table: Table | None
-    train_data: LabelledData | None
-    """Labelled training rows (a model trained in the build on labelled rows)."""
+    train_data: LabelledData | Sentences | None
+    """What a model trained in the build is fitted on: labelled rows, or tagged sentences for a
+    recipe that fits those."""
     evaluation_data: LabelledData | None
     """Labelled evaluation rows (a classifier or regressor)."""
     measuring: list[_MeasuringTask]
@@ -441,22 +407,11 @@ def _measuring_tasks(job: _Job, train_table: Table | None, eval_table: Table | N
             device=job.device,
             resolve=job.resolve,
             progress=job.progress.message,
+            throttled=job.progress.throttled,
+            report_inference=job.reported_inference.append,
         )
         found.append(_MeasuringTask(task, section, context, task.read_inputs(section, context)))
     return found
-
-
-@dataclass(frozen=True)
-class _Run:
-    """The model trained or loaded, and what the run itself measured (a tagger's entities)."""
-
-    outcome: RunOutcome
-    token_classification: TokenClassificationFacts | None
-
-
-def _tags_words(spec: ModelSpec) -> bool:
-    """A token classifier: its rows are tagged sentences, not labelled rows."""
-    return spec.labelled_evaluation is not None and spec.labelled_evaluation.task == TokenClassificationTask.name
 
 
 def _read_inputs(job: _Job) -> _Inputs:
@@ -471,56 +426,66 @@ def _read_inputs(job: _Job) -> _Inputs:
         read = [t for t in (train_table, eval_table, predictions_table) if t is not None]
         classes = class_names(read, spec.labelled_evaluation)
 
-    def labelled(table: Table | None, wanted: bool) -> LabelledData | None:
-        if not wanted or table is None or spec.labelled_evaluation is None or _tags_words(spec):
-            return None
-        return label_data(table, spec.labelled_evaluation, spec_path=loaded.path, classes=classes)
+    def labelled(table: Table | None) -> LabelledData | None:
+        evaluation = spec.labelled_evaluation
+        if table is None or evaluation is None or measuring_task(evaluation.task) is not None:
+            return None  # a task that measures the model itself reads its own rows (a tagger's sentences)
+        return label_data(table, evaluation, spec_path=loaded.path, classes=classes)
 
-    evaluation_data = labelled(eval_table, True)
     return _Inputs(
         train_table=train_table,
         eval_table=eval_table,
         predictions_table=predictions_table,
-        train_data=labelled(train_table, spec.source.train is not None),
-        evaluation_data=evaluation_data,
+        train_data=_training_data(job, train_table, labelled),
+        evaluation_data=labelled(eval_table),
         measuring=_measuring_tasks(job, train_table, eval_table),
     )
 
 
-def _run_model(job: _Job, inputs: _Inputs) -> _Run:
-    """Train or load the model the spec names (a tagger is measured by its own runner)."""
-    loaded, spec = job.loaded, job.loaded.spec
-    if _tags_words(spec):
-        assert inputs.eval_table is not None
-        outcome, entities = _token_classification(
-            job.project,
+def _training_data(
+    job: _Job, table: Table | None, labelled: Callable[[Table | None], LabelledData | None]
+) -> LabelledData | Sentences | None:
+    """What the spec's recipe fits, checked before it runs: tagged sentences for a recipe that fits
+    those, labelled rows for the others; None when the model is loaded."""
+    train, evaluation = job.loaded.spec.source.train, job.loaded.spec.labelled_evaluation
+    if train is None or table is None:
+        return None
+    if train.recipe in SENTENCE_RECIPES and evaluation is not None:
+        return tagged_sentences(table, evaluation, spec_path=job.loaded.path)
+    return labelled(table)
+
+
+def _run_model(job: _Job, inputs: _Inputs) -> RunOutcome:
+    """Train or load the model the spec names, bound for what its tasks need."""
+    loaded, train = job.loaded, inputs.train_data
+    if isinstance(train, Sentences):
+        from reporter.runners.train_tagger import train_tagger
+
+        return train_tagger(
             loaded,
-            inputs.train_table,
-            inputs.eval_table,
+            train.tokens,
+            train.tags,
             device=job.device,
-            settings=job.settings,
-            progress=job.progress,
             checkpoint_dir=job.checkpoint_dir,
             resolve=job.resolve,
+            on_epoch=job.progress.epoch,
         )
-        return _Run(outcome=outcome, token_classification=entities)
-    if spec.source.train:
+    if train is not None:
         from reporter.runners.train import run_training
 
-        assert inputs.train_data is not None and inputs.evaluation_data is not None
-        outcome = run_training(
+        assert inputs.evaluation_data is not None
+        return run_training(
             loaded,
-            train=inputs.train_data,
+            train=train,
             evaluation=inputs.evaluation_data,
             device=job.device,
             checkpoint_dir=job.checkpoint_dir,
             resolve=job.resolve,
             on_epoch=job.progress.epoch,
         )
-        return _Run(outcome=outcome, token_classification=None)
     from reporter.loaders.base import load_model
 
-    outcome = load_model(
+    return load_model(
         loaded,
         path=load_path(job.project, loaded, job.settings),
         device=job.device,
@@ -529,7 +494,6 @@ def _run_model(job: _Job, inputs: _Inputs) -> _Run:
         evaluation=inputs.evaluation_data,
         on_progress=lambda done, total: job.progress.message(f"  {loaded.slug}: scored {done:,} of {total:,} rows"),
     )
-    return _Run(outcome=outcome, token_classification=None)
 
 
 def _labelled_evaluation(job: _Job, inputs: _Inputs, outcome: RunOutcome) -> LabelledEvaluation | None:
@@ -551,25 +515,27 @@ def _labelled_evaluation(job: _Job, inputs: _Inputs, outcome: RunOutcome) -> Lab
     return labelled_task(evaluation.task).evaluate(rows)
 
 
-def _evaluations(job: _Job, inputs: _Inputs, run: _Run) -> list[EvaluationFacts]:
+def _evaluations(job: _Job, inputs: _Inputs, outcome: RunOutcome) -> list[EvaluationFacts]:
     """Every task's evaluation of the model, in the task registry's order."""
-    outcome = run.outcome
-    found: list[EvaluationFacts | None] = [_labelled_evaluation(job, inputs, outcome), run.token_classification]
+    found: list[EvaluationFacts | None] = [_labelled_evaluation(job, inputs, outcome)]
     found.extend(measuring.evaluate(outcome) for measuring in inputs.measuring)
     return [evaluation for evaluation in found if evaluation is not None]
 
 
 def _audits(job: _Job, inputs: _Inputs, outcome: RunOutcome, *, evaluated: bool) -> tuple[Any, Any]:
     """Explanations and the membership-inference audit, each run on the evaluation rows that were
-    measured (``evaluated``), or why it is not run."""
-    if _tags_words(job.loaded.spec):
-        return (
-            NotReported(not_reported=str(TokenClassificationTask.not_explained)),
-            NotReported(not_reported=str(TokenClassificationTask.not_audited)),
-        )
+    measured (``evaluated``), or why it is not run: without labelled rows, the reasons the model's
+    tasks give (a tagger's rows are sentences; an encoder's are word sets)."""
+    if not evaluated:
+        tasks = [measuring.task for measuring in inputs.measuring]
+        not_explained = next((task.not_explained for task in tasks if task.not_explained), None)
+        not_audited = next((task.not_audited for task in tasks if task.not_audited), None)
+        if not_explained and not_audited:
+            return NotReported(not_reported=not_explained), NotReported(not_reported=not_audited)
     measured = inputs.evaluation_data if evaluated else None
+    train = inputs.train_data if isinstance(inputs.train_data, LabelledData) else None
     explanations = _explanations(job.loaded, measured, outcome, settings=job.settings, progress=job.progress)
-    return explanations, _privacy(job.loaded, inputs.train_data, measured, outcome, settings=job.settings)
+    return explanations, _privacy(job.loaded, train, measured, outcome, settings=job.settings)
 
 
 def _compute_facts(
@@ -587,9 +553,10 @@ def _compute_facts(
     spec = loaded.spec
     job = _Job(project, loaded, device, settings, progress, checkpoint_dir)
     inputs = _read_inputs(job)
-    run = _run_model(job, inputs)
-    outcome = run.outcome
-    evaluations = _evaluations(job, inputs, run)
+    outcome = _run_model(job, inputs)
+    evaluations = _evaluations(job, inputs, outcome)
+    if job.reported_inference:
+        outcome = replace(outcome, inference=job.reported_inference[0])
     labelled = any(evaluation.kind in LABELLED_KINDS for evaluation in evaluations)
     explanations, privacy = _audits(job, inputs, outcome, evaluated=labelled)
     tables = {t.source.id: t for t in (inputs.train_table, inputs.eval_table) if t is not None}

@@ -29,6 +29,8 @@ class Table:
     frame: pd.DataFrame
     rows_in_file: int
     positions: np.ndarray  # the file row (0-based, after the header) of each frame row
+    field: str
+    """Where the spec names this file (`data.N`), for error messages about its rows."""
     repeated_columns: frozenset[str] = frozenset()
     """Names the header gives more than one column (public files have them, e.g. COMPAS); pandas
     reads the later ones as `name.1`, so a spec naming one of them would read the first silently."""
@@ -49,7 +51,12 @@ class Table:
             )
         frame = companion.frame.iloc[self.positions].reset_index(drop=True)
         return Table(
-            source=self.source, path=path, frame=frame, rows_in_file=companion.rows_in_file, positions=self.positions
+            source=self.source,
+            path=path,
+            frame=frame,
+            rows_in_file=companion.rows_in_file,
+            positions=self.positions,
+            field=field,
         )
 
 
@@ -120,6 +127,7 @@ def read_table(source: DataSource, path: Path, *, spec_path: Path, field: str, f
         frame=frame.reset_index(drop=True),
         rows_in_file=rows_in_file,
         positions=positions,
+        field=field,
         repeated_columns=repeated,
     )
 

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from reporter.facts.base import Fact, Interval, NotReported
+from reporter.facts.base import Fact, Interval, NotReported, TaskFacts
 
 
 class EntityScoreFacts(Fact):
@@ -98,7 +98,7 @@ class NameProbeFacts(Fact):
     status: Literal["pass", "warn", "fail", "not_computed"]
 
 
-class TokenClassificationFacts(Fact):
+class TokenClassificationFacts(TaskFacts):
     """A token classifier (named-entity recogniser) evaluated at the entity level."""
 
     kind: Literal["token_classification"] = "token_classification"

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
     from reporter.datasets import LabelledData
 
-# `token_classifier` is called by `reporter.token_job` with tagged sentences rather than a context;
+# `token_classifier` is called by `reporter.runners.train_tagger` with tagged sentences rather than a context;
 # it is listed here so its name and hyperparameters are checked like the others'.
 BUILTIN_RECIPES: dict[str, tuple[str, type[BaseModel]]] = {
     "tabular_mlp": ("reporter.runners.tabular_mlp:train", TabularMlpHyperparameters),

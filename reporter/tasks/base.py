@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from reporter.facts import FactsRecord, TaskFacts
+from reporter.facts import FactsRecord, InferenceFacts, TaskFacts
 from reporter.tasks.figures import Figure
 
 if TYPE_CHECKING:
@@ -25,6 +25,14 @@ if TYPE_CHECKING:
     from reporter.formats.declaration import Capability
     from reporter.runners.outcome import RunOutcome
     from reporter.spec import FileRef, TaskSection
+
+
+NO_LABELLED_ROWS = "the spec declares no labelled evaluation data"
+"""Why a model measured on no labelled rows is not explained (a task's `not_explained`)."""
+LOADED_NOT_AUDITED = (
+    "the model is loaded, not trained in the build: which rows it was fitted on is not known to the build"
+)
+"""Why a loaded model gets no membership audit (a task's `not_audited`, when it only loads models)."""
 
 
 class Task(Protocol):
@@ -77,6 +85,12 @@ class TaskContext:
     """A file the section names, confined to the project: ``resolve(ref, field)``."""
     progress: Callable[[str], None]
     """A progress line for long work (shown every few seconds at most)."""
+    throttled: Callable[[str], Callable[[int, int], None]]
+    """A ``(done, total)`` callback for a loop over many items, showing the template given (with
+    ``{done}`` and ``{total}``) every few seconds at most and at the end."""
+    report_inference: Callable[[InferenceFacts], None]
+    """How the task ran the model over its evaluation data (device, batches, speed), when it is the
+    task that runs it: the record's inference facts."""
 
 
 class MeasuringTask(Task, Protocol):

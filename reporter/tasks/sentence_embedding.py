@@ -16,7 +16,7 @@ from reporter.extract.embedding_bias import WordSets, extract_embedding_bias, re
 from reporter.extract.weights import sha256_file
 from reporter.facts import EmbeddingBiasFacts, FactsRecord, TaskFacts
 from reporter.spec import EmbeddingBias, TaskSection
-from reporter.tasks.base import TaskContext
+from reporter.tasks.base import LOADED_NOT_AUDITED, NO_LABELLED_ROWS, TaskContext
 from reporter.tasks.figures import Figure, figure
 
 if TYPE_CHECKING:
@@ -45,8 +45,8 @@ class SentenceEmbeddingTask:
     explanation_metric: ClassVar[str | None] = None
     overall_metrics: ClassVar[tuple[str, ...]] = ()
     """Every figure is about one association test; none is over all the data."""
-    not_explained: ClassVar[str | None] = "the spec declares no labelled evaluation data"
-    not_audited: ClassVar[str | None] = "the model is loaded, not trained in the build"
+    not_explained: ClassVar[str | None] = NO_LABELLED_ROWS
+    not_audited: ClassVar[str | None] = LOADED_NOT_AUDITED
     section: ClassVar[type[TaskSection]] = EmbeddingBias
     facts: ClassVar[type[TaskFacts]] = EmbeddingBiasFacts
 

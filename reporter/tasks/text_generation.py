@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from reporter.facts import FactsRecord, LanguageModelFacts, NotReported, TaskFacts
 from reporter.spec import LanguageModel, TaskSection
-from reporter.tasks.base import TaskContext
+from reporter.tasks.base import LOADED_NOT_AUDITED, NO_LABELLED_ROWS, TaskContext
 from reporter.tasks.figures import Figure, figure
 from reporter.tasks.text_generation_measures import LanguageInputs, language_inputs, language_model_facts
 
@@ -29,8 +29,8 @@ class TextGenerationTask:
     catalog_partial: ClassVar[str] = "partials/catalog/text_generation.md.j2"
     explanation_metric: ClassVar[str | None] = None
     overall_metrics: ClassVar[tuple[str, ...]] = ("perplexity", "bits_per_byte")
-    not_explained: ClassVar[str | None] = "the spec declares no labelled evaluation data"
-    not_audited: ClassVar[str | None] = "the model is loaded, not trained in the build"
+    not_explained: ClassVar[str | None] = NO_LABELLED_ROWS
+    not_audited: ClassVar[str | None] = LOADED_NOT_AUDITED
     section: ClassVar[type[TaskSection]] = LanguageModel
     facts: ClassVar[type[TaskFacts]] = LanguageModelFacts
     template_folder: ClassVar[Path | None] = None

@@ -1,13 +1,27 @@
 """Token classification (named-entity recognition): a model that tags each word of a sentence,
 measured on the entities it finds (strict IOB2 and conlleval readings), per type and per group,
-with the name probe."""
+with the name probe.
+
+It measures through the task interface (:class:`reporter.tasks.base.MeasuringTask`): its inputs are
+read before the model is fine-tuned or loaded, and its evaluation asks the model only to tag words
+(its `tag_words` capability); what it computes is in
+:mod:`reporter.tasks.token_classification_measures`.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
 
-from reporter.facts import FactsRecord, NotReported, TokenClassificationFacts
+from reporter.facts import FactsRecord, NotReported, TaskFacts, TokenClassificationFacts
+from reporter.spec import Evaluation, TaskSection
+from reporter.tasks.base import TaskContext
 from reporter.tasks.figures import Figure, figure
+from reporter.tasks.token_classification_measures import TokenInputs, token_classification_facts, token_inputs
+
+if TYPE_CHECKING:
+    from reporter.formats.declaration import Capability
+    from reporter.runners.outcome import RunOutcome
 
 
 class TokenClassificationTask:
@@ -27,6 +41,26 @@ class TokenClassificationTask:
         "the membership-inference audit compares the losses of whole rows; "
         "the build does not yet run it for token classifiers"
     )
+
+    section: ClassVar[type[TaskSection]] = Evaluation
+    """The labelled-rows section (`tokens_column`, `label`, groups, `name_probe`), shared with the
+    row tasks whose columns it reads the same way."""
+    facts: ClassVar[type[TaskFacts]] = TokenClassificationFacts
+    template_folder: ClassVar[Path | None] = None
+
+    def needs(self, section: Evaluation) -> frozenset[Capability]:
+        return frozenset({"tag_words"})
+
+    def read_inputs(self, section: Evaluation, context: TaskContext) -> TokenInputs:
+        return token_inputs(section, context)
+
+    def evaluate(self, model: RunOutcome, inputs: TokenInputs, context: TaskContext) -> TokenClassificationFacts:
+        """Entities, groups and the name probe from the model's tags; the tagging pass is the
+        record's inference facts."""
+        assert model.tag_words is not None, "a tagger is bound for `tag_words` when the task needs it"
+        facts, inference = token_classification_facts(inputs, model.tag_words, context)
+        context.report_inference(inference)
+        return facts
 
     def carried_by(self, facts: FactsRecord) -> bool:
         return isinstance(facts.token_classification, TokenClassificationFacts)

@@ -21,4 +21,6 @@ def fake_context(folder: Path, *, slug: str, progress: Callable[[str], None] = l
         device="cpu",
         resolve=lambda ref, field: folder / ref.path,
         progress=progress,
+        throttled=lambda template: lambda done, total: progress(template.format(done=done, total=total)),
+        report_inference=lambda inference: None,
     )

@@ -29,7 +29,12 @@ def rows_of(
     evaluation = Evaluation.model_validate({"task": task, "label": "y", "sensitive_features": ["group"], **fields})
     source = DataSource.model_validate({"id": "rows", "role": "evaluation", "license": "CC0-1.0", "description": "d"})
     table = Table(
-        source=source, path=Path("rows.csv"), frame=frame, rows_in_file=len(frame), positions=np.arange(len(frame))
+        source=source,
+        path=Path("rows.csv"),
+        frame=frame,
+        rows_in_file=len(frame),
+        positions=np.arange(len(frame)),
+        field="data.0",
     )
     data = LabelledData(
         features=frame[["x"]],

@@ -79,7 +79,7 @@ def test_a_task_declared_by_another_package_is_found_through_its_entry_point() -
     found = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=REPO)
     answer = json.loads(found.stdout)
     assert answer["tasks"] == [*BUILT_IN, "average_precision"]
-    assert answer["measuring"] == ["sentence_embedding", "text_generation", "average_precision"]
+    assert answer["measuring"] == ["token_classification", "sentence_embedding", "text_generation", "average_precision"]
     assert answer["carried"] == ["binary_classification", "average_precision"]
     assert answer["figures"] == [["average_precision", 0.2, 0.1, 0.3]]
     assert answer["strict"] and answer["round_trip"]

@@ -1,9 +1,10 @@
-"""The token-classification task's measurement fed a fake tagger: a function that returns chosen
-tags for real WNUT-16 development tweets (gold tags with entities dropped, retyped and cut short),
-so every entity figure is checked against seqeval in milliseconds, with no model."""
+"""The token-classification task fed a fake tagger through the task interface: a function that
+returns chosen tags for real WNUT-16 development tweets (gold tags with entities dropped, retyped
+and cut short), so every entity figure is checked against seqeval in milliseconds, with no model."""
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from pathlib import Path
 from types import SimpleNamespace
@@ -11,37 +12,27 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from seqeval.metrics import accuracy_score, classification_report
 from seqeval.scheme import IOB2
 
-from reporter.facts import ArchitectureFacts, NotReported
-from reporter.progress import JobProgress
-from reporter.runners.outcome import RunOutcome
-from reporter.settings import BuildSettings
-from reporter.spec import LoadedSpec, ModelSpec
-from reporter.token_job import Sentences, Tagger, TokenInputs, token_classification_facts
+from reporter.datasets import Table
+from reporter.errors import DataError
+from reporter.facts import ArchitectureFacts, InferenceFacts, NotReported, TokenClassificationFacts
+from reporter.runners.outcome import RunOutcome, WordTagger
+from reporter.spec import DataSource, Evaluation
+from reporter.tasks.token_classification import TokenClassificationTask
+from tests.tasks import fake_context
 
 REPO = Path(__file__).resolve().parents[2]
-SPEC = """\
-name: A fake tagger
-version: "1"
-task: named-entity recognition
-description: Tags chosen by the test.
-owners: [{name: tests}]
-license: MIT
-intended_uses: [tests]
-out_of_scope_uses: [everything else]
-limitations: [not a model]
-source:
-  load: {format: transformers, file: {path: fake}}
-evaluation:
-  task: token_classification
-  tokens_column: tokens
-  label: tags
-  sensitive_features: [mentions]
-  min_group_size: 5
-"""
+SECTION = Evaluation.model_validate(
+    {
+        "task": "token_classification",
+        "tokens_column": "tokens",
+        "label": "tags",
+        "sensitive_features": ["mentions"],
+        "min_group_size": 5,
+    }
+)
 
 
 def perturbed(tags: list[str], index: int) -> list[str]:
@@ -56,42 +47,66 @@ def perturbed(tags: list[str], index: int) -> list[str]:
     return list(tags)
 
 
-def measured() -> tuple[object, list[list[str]], list[list[str]], np.ndarray]:
-    frame = pd.read_csv(REPO / "models" / "wnut16-minilm-ner" / "dev.csv", nrows=200)
-    tokens, gold = [s.split() for s in frame["tokens"]], [s.split() for s in frame["tags"]]
-    predicted = [perturbed(tags, i) for i, tags in enumerate(gold)]
-    mentions = np.where(frame["tokens"].str.contains("@"), "mentions an account", "no account")
-    spec = ModelSpec.model_validate(yaml.safe_load(SPEC))
-    loaded = LoadedSpec(slug="fake-ner", path=Path("models/fake-ner/model.yaml"), spec=spec)
+def development_table(rows: int = 200) -> Table:
+    """The first WNUT-16 development tweets as the build reads them, with whether each mentions an account."""
+    frame = pd.read_csv(REPO / "models" / "wnut16-minilm-ner" / "dev.csv", nrows=rows)
+    frame["mentions"] = np.where(frame["tokens"].str.contains("@"), "mentions an account", "no account")
+    source = DataSource.model_validate(
+        {"id": "dev", "role": "evaluation", "license": "GPL-3.0-only", "description": "d"}
+    )
+    return Table(
+        source=source,
+        path=Path("dev.csv"),
+        frame=frame,
+        rows_in_file=len(frame),
+        positions=np.arange(len(frame)),
+        field="data.1",
+    )
+
+
+def fake_tagger(tokens: list[list[str]], predicted: list[list[str]], labels: list[str]) -> RunOutcome:
+    """A model bound only for `tag_words`, answering the chosen tags of each known sentence."""
     lookup = {tuple(words): tags for words, tags in zip(tokens, predicted, strict=True)}
-    fake = Tagger(
+    tagger = WordTagger(
         tag=lambda sentences, on_progress=None: SimpleNamespace(
             tags=[lookup[tuple(words)] for words in sentences], untagged=0, seconds=0.5, batch_size=8, max_length=48
         ),
-        labels=sorted({t for tags in gold for t in tags}),
-        outcome=RunOutcome(
-            weight_files=[],
-            parameter_names=None,
-            trainable_names=None,
-            architecture=ArchitectureFacts.model_construct(),
-            training=NotReported(not_reported="fake"),
-            evaluation_scores=None,
-            inference=NotReported(not_reported="fake"),
-        ),
+        labels=labels,
     )
-    inputs = TokenInputs(
-        train=None, evaluation=Sentences(tokens=tokens, tags=gold), groups={"mentions": mentions}, probe=None
+    return RunOutcome(
+        weight_files=[],
+        parameter_names=None,
+        trainable_names=None,
+        architecture=ArchitectureFacts.model_construct(),
+        training=NotReported(not_reported="fake"),
+        evaluation_scores=None,
+        inference=NotReported(not_reported="fake"),
+        tag_words=tagger,
     )
-    _, facts = token_classification_facts(
-        loaded,
-        inputs,
-        fake,
-        device="cpu",
-        settings=BuildSettings(bootstrap_samples=50),
-        progress=JobProgress("fake-ner", epochs=None, send=lambda event: None),
-        source="dev.csv",
+
+
+def measured() -> tuple[TokenClassificationFacts, list[list[str]], list[list[str]], np.ndarray]:
+    table = development_table()
+    tokens, gold = [s.split() for s in table.frame["tokens"]], [s.split() for s in table.frame["tags"]]
+    predicted = [perturbed(tags, i) for i, tags in enumerate(gold)]
+    reported: list[InferenceFacts] = []
+    context = dataclasses.replace(
+        fake_context(REPO, slug="fake-ner"), evaluation_table=table, samples=50, report_inference=reported.append
     )
-    return facts, gold, predicted, mentions
+    task = TokenClassificationTask()
+    inputs = task.read_inputs(SECTION, context)
+    facts = task.evaluate(fake_tagger(tokens, predicted, sorted({t for tags in gold for t in tags})), inputs, context)
+    [inference] = reported
+    assert inference.rows == 200 and inference.rows_per_second == 400.0 and inference.batch_size == 8
+    return facts, gold, predicted, table.frame["mentions"].to_numpy(dtype=str)
+
+
+def test_bad_tags_are_refused_before_any_model_naming_the_row_and_the_data_source() -> None:
+    table = development_table(rows=5)
+    table.frame.loc[2, "tags"] = "O " + table.frame.loc[2, "tags"]
+    context = dataclasses.replace(fake_context(REPO, slug="fake-ner"), evaluation_table=table)
+    with pytest.raises(DataError, match=r"dev.csv: row 3 \(.*model.yaml: data.1\): \d+ tokens but \d+ tags"):
+        TokenClassificationTask().read_inputs(SECTION, context)
 
 
 def seqeval_report(gold: list[list[str]], predicted: list[list[str]], mode: str) -> dict[str, dict[str, float]]:
