@@ -26,8 +26,8 @@ from reporter.datasets import (
 from reporter.errors import DataError, ModelFileError
 from reporter.extract.attributions import extract_token_attributions
 from reporter.extract.data import extract_data_source
-from reporter.extract.explanations import explained_rows, extract_permutation_importance, headline_metric
-from reporter.extract.membership import extract_membership_inference, row_losses
+from reporter.extract.explanations import explained_rows, extract_permutation_importance
+from reporter.extract.membership import extract_membership_inference
 from reporter.extract.openness import assess_openness
 from reporter.extract.provenance import extract_provenance
 from reporter.extract.proxies import PROXY_THRESHOLD, extract_proxies
@@ -212,7 +212,7 @@ def _explanations(
             features=data.features.iloc[chosen],
             labels=data.labels[chosen],
             sensitive=data.sensitive.iloc[chosen],
-            metric=headline_metric(evaluation.task, data.classes),
+            metric=labelled_task(evaluation.task).importance_metric(data.classes),
             repeats=options.repeats,
             seed=options.seed,
             sampled=len(chosen) < len(data.labels),
@@ -289,18 +289,15 @@ def _privacy(
     size = min(options.rows, len(outcome.trained_rows), len(evaluation.labels))
     members = np.sort(np.random.default_rng(options.seed).choice(outcome.trained_rows, size=size, replace=False))
     nonmembers = explained_rows(len(evaluation.labels), sample=size, seed=options.seed)
-    task = spec_evaluation.task
+    loss = labelled_task(spec_evaluation.task).membership_loss
     member_scores = np.asarray(outcome.score_rows(train.features.iloc[members]), dtype=np.float64)
-    classification = task != "regression"
     membership = extract_membership_inference(
-        task=task,
-        member_losses=row_losses(task, train.labels[members], member_scores),
-        nonmember_losses=row_losses(task, evaluation.labels[nonmembers], outcome.evaluation_scores[nonmembers]),
+        loss=loss.name,
+        member_losses=loss.compute(train.labels[members], member_scores),
+        nonmember_losses=loss.compute(evaluation.labels[nonmembers], outcome.evaluation_scores[nonmembers]),
         sensitive=pd.concat([train.sensitive.iloc[members], evaluation.sensitive.iloc[nonmembers]], ignore_index=True),
-        classes=np.r_[train.labels[members], evaluation.labels[nonmembers]].astype(np.int64)
-        if classification
-        else None,
-        class_names=(evaluation.classes or ["negative", "positive"]) if classification else None,
+        classes=np.r_[train.labels[members], evaluation.labels[nonmembers]].astype(np.int64) if loss.by_class else None,
+        class_names=(evaluation.classes or ["negative", "positive"]) if loss.by_class else None,
         min_group_size=spec_evaluation.min_group_size,
         privacy_threshold=spec_evaluation.privacy_threshold,
         samples=settings.bootstrap_samples,

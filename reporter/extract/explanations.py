@@ -64,14 +64,16 @@ def _mean_absolute_error(labels: np.ndarray, predicted: np.ndarray, w: np.ndarra
     return safe_divide(w @ np.abs(predicted - labels), w.sum(axis=1))
 
 
-def headline_metric(task: str, classes: list[str] | None = None) -> HeadlineMetric:
-    """ROC AUC (binary), macro F1 (multiclass, as scikit-learn's ``f1_macro``) or mean absolute error."""
-    if task == "binary_classification":
-        return HeadlineMetric("roc_auc", True, _roc_auc)
-    if task == "multiclass_classification":
-        assert classes is not None
-        return HeadlineMetric("macro_f1", True, _macro_f1(classes))
-    return HeadlineMetric("mean_absolute_error", False, _mean_absolute_error)
+ROC_AUC = HeadlineMetric("roc_auc", True, _roc_auc)
+"""Binary classification's importance metric: ROC AUC of the positive-class scores."""
+MEAN_ABSOLUTE_ERROR = HeadlineMetric("mean_absolute_error", False, _mean_absolute_error)
+"""Regression's importance metric."""
+
+
+def macro_f1(classes: list[str]) -> HeadlineMetric:
+    """Multiclass classification's importance metric: macro F1 over the classes present, as
+    scikit-learn's ``f1_macro`` scorer."""
+    return HeadlineMetric("macro_f1", True, _macro_f1(classes))
 
 
 def shuffle_orders(rows: int, *, repeats: int, seed: int) -> np.ndarray:

@@ -11,6 +11,9 @@ same bootstrap as the other metrics gives its interval.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -19,27 +22,43 @@ from reporter.extract.metrics import Rows, interval, roc_auc, row_bootstrap_weig
 from reporter.facts import AttackFacts, FeatureAttackFacts, Interval, MembershipFacts, NotReported, RocPoint
 
 ATTACK = "loss threshold (Yeom et al. 2018): a row is guessed to be a training row when its loss is low"
-LOSSES = {
-    "binary_classification": "log loss of the true label",
-    "multiclass_classification": "log loss of the true class",
-    "regression": "squared error",
-}
 LOW_RATES = {"tpr_at_1_percent_fpr": 0.01, "tpr_at_0_1_percent_fpr": 0.001}
 ROC_POINTS = 200
+EPSILON = np.finfo(np.float64).eps
 
 
-def row_losses(task: str, labels: np.ndarray, predictions: np.ndarray) -> np.ndarray:
-    """Per-row loss, float64: log loss (probabilities clipped to float64 epsilon, as scikit-learn)
-    for classification, squared error for regression."""
-    eps = np.finfo(np.float64).eps
-    if task == "regression":
-        return (predictions - labels) ** 2
-    if task == "multiclass_classification":
-        clipped = np.clip(predictions, eps, 1 - eps)
-        clipped = clipped / clipped.sum(axis=1, keepdims=True)
-        return -np.log(clipped[np.arange(labels.size), labels])
-    p = np.clip(predictions, eps, 1 - eps)
+@dataclass(frozen=True)
+class RowLoss:
+    """The loss the attacker computes per row (a task's, named on the card), and whether it is the
+    loss of a true class, so the audit is also broken down by class."""
+
+    name: str
+    compute: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    """(labels, the model's outputs) -> one float64 loss per row."""
+    by_class: bool
+
+
+def _binary_log_loss(labels: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    p = np.clip(scores, EPSILON, 1 - EPSILON)
     return -(labels * np.log(p) + (1 - labels) * np.log1p(-p))
+
+
+def _class_log_loss(labels: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
+    clipped = np.clip(probabilities, EPSILON, 1 - EPSILON)
+    clipped = clipped / clipped.sum(axis=1, keepdims=True)
+    return -np.log(clipped[np.arange(labels.size), labels])
+
+
+def _squared_error(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    return (predicted - labels) ** 2
+
+
+LOG_LOSS = RowLoss("log loss of the true label", _binary_log_loss, by_class=True)
+"""Binary classification's: probabilities clipped to float64 epsilon, as scikit-learn's `log_loss`."""
+CLASS_LOG_LOSS = RowLoss("log loss of the true class", _class_log_loss, by_class=True)
+"""Multiclass classification's: clipped and renormalised, as scikit-learn's `log_loss`."""
+SQUARED_ERROR = RowLoss("squared error", _squared_error, by_class=False)
+"""Regression's."""
 
 
 def roc_curves(members: np.ndarray, scores: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -118,7 +137,7 @@ def _thinned_roc(members: np.ndarray, scores: np.ndarray) -> list[RocPoint]:
 
 def extract_membership_inference(
     *,
-    task: str,
+    loss: str,
     member_losses: np.ndarray,
     nonmember_losses: np.ndarray,
     sensitive: pd.DataFrame,
@@ -164,7 +183,7 @@ def extract_membership_inference(
             )
     return MembershipFacts(
         attack=ATTACK,
-        loss=LOSSES[task],
+        loss=loss,
         seed=seed,
         bootstrap_samples=samples,
         min_group_size=min_group_size,

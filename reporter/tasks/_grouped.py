@@ -12,6 +12,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from reporter.datasets import LabelledData, Table
+from reporter.extract.explanations import HeadlineMetric
+from reporter.extract.membership import RowLoss
 from reporter.facts import FactsRecord, FairnessFacts, LabelledEvaluation, NotReported
 from reporter.spec import Evaluation
 from reporter.tasks.figures import Figure, figure, interval_figures, metric_name
@@ -77,6 +79,12 @@ class LabelledRowsTask:
     overall_metrics: ClassVar[tuple[str, ...]]
     not_explained: ClassVar[str | None] = None
     not_audited: ClassVar[str | None] = None
+    membership_loss: ClassVar[RowLoss]
+    """The per-row loss the membership audit's attacker computes from the model's outputs."""
+
+    def importance_metric(self, classes: list[str] | None) -> HeadlineMetric:
+        """The metric permutation importance is measured on (named ``explanation_metric``)."""
+        raise NotImplementedError(f"the {self.name} task names no importance metric")
 
     def carried_by(self, facts: FactsRecord) -> bool:
         return labelled_rows_carried(facts, self.name)

@@ -9,7 +9,9 @@ from typing import ClassVar
 import numpy as np
 
 from reporter.datasets import given_predictions, given_scores
+from reporter.extract.explanations import ROC_AUC, HeadlineMetric
 from reporter.extract.fairness import extract_fairness
+from reporter.extract.membership import LOG_LOSS, RowLoss
 from reporter.extract.metrics import PERFORMANCE_METRICS, Rows, extract_performance
 from reporter.facts import BinaryEvaluation
 from reporter.tasks._grouped import GroupPlots, LabelledRowsTask, ScoredRows
@@ -25,8 +27,12 @@ class BinaryTask(LabelledRowsTask):
         unit=None,
         reliability=("mean predicted probability", "observed positive fraction"),
     )
-    explanation_metric: ClassVar[str | None] = "roc_auc"
+    explanation_metric: ClassVar[str | None] = ROC_AUC.name
+    membership_loss: ClassVar[RowLoss] = LOG_LOSS
     overall_metrics: ClassVar[tuple[str, ...]] = tuple(PERFORMANCE_METRICS)
+
+    def importance_metric(self, classes: list[str] | None) -> HeadlineMetric:
+        return ROC_AUC
 
     def evaluate(self, rows: ScoredRows) -> BinaryEvaluation:
         """From the positive-class scores (thresholded at `threshold`) or from predicted labels

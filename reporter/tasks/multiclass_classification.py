@@ -7,6 +7,8 @@ from functools import partial
 from typing import ClassVar
 
 from reporter.datasets import given_predictions
+from reporter.extract.explanations import HeadlineMetric, macro_f1
+from reporter.extract.membership import CLASS_LOG_LOSS, RowLoss
 from reporter.extract.multiclass import (
     LABEL_METRICS,
     SCORE_METRICS,
@@ -29,7 +31,12 @@ class MulticlassTask(LabelledRowsTask):
         reliability=("mean confidence in the predicted class", "share predicted right"),  # top-label
     )
     explanation_metric: ClassVar[str | None] = "macro_f1"
+    membership_loss: ClassVar[RowLoss] = CLASS_LOG_LOSS
     overall_metrics: ClassVar[tuple[str, ...]] = LABEL_METRICS + SCORE_METRICS
+
+    def importance_metric(self, classes: list[str] | None) -> HeadlineMetric:
+        assert classes is not None, "a multiclass evaluation knows its classes"
+        return macro_f1(classes)
 
     def evaluate(self, rows: ScoredRows) -> MulticlassEvaluation:
         """From the class probabilities (the predicted class is the most probable) or from

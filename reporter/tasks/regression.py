@@ -9,6 +9,8 @@ from typing import ClassVar
 import numpy as np
 
 from reporter.datasets import given_predictions
+from reporter.extract.explanations import MEAN_ABSOLUTE_ERROR, HeadlineMetric
+from reporter.extract.membership import SQUARED_ERROR, RowLoss
 from reporter.extract.regression import (
     REGRESSION_METRICS,
     Predictions,
@@ -34,8 +36,12 @@ class RegressionTask(LabelledRowsTask):
         unit="error, in the label's unit",
         reliability=None,
     )
-    explanation_metric: ClassVar[str | None] = "mean_absolute_error"
+    explanation_metric: ClassVar[str | None] = MEAN_ABSOLUTE_ERROR.name
+    membership_loss: ClassVar[RowLoss] = SQUARED_ERROR
     overall_metrics: ClassVar[tuple[str, ...]] = REGRESSION_METRICS
+
+    def importance_metric(self, classes: list[str] | None) -> HeadlineMetric:
+        return MEAN_ABSOLUTE_ERROR
 
     def evaluate(self, rows: ScoredRows) -> RegressionEvaluation:
         """From the model's predictions, or predictions computed elsewhere."""

@@ -14,9 +14,11 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from reporter.extract.explanations import (
+    MEAN_ABSOLUTE_ERROR,
+    ROC_AUC,
     explained_rows,
     extract_permutation_importance,
-    headline_metric,
+    macro_f1,
     shuffle_orders,
     shuffled_predictions,
 )
@@ -79,7 +81,7 @@ def test_binary_importance_equals_sklearn_roc_auc(adult_income) -> None:  # noqa
         features,
         labels,
         test[["sex"]].astype("string"),
-        headline_metric("binary_classification"),
+        ROC_AUC,
     )
     oracle = permutation_importance(model, features, labels, scoring="roc_auc", n_repeats=4, random_state=3)
     assert_matches_sklearn(facts, oracle, list(features.columns))
@@ -101,7 +103,7 @@ def test_multiclass_importance_equals_sklearn_macro_f1() -> None:
         test[columns],
         labels,
         test[["race"]].astype("string"),
-        headline_metric("multiclass_classification", classes),
+        macro_f1(classes),
     )
     oracle = permutation_importance(
         model, test[columns], test["score_text"], scoring="f1_macro", n_repeats=4, random_state=3
@@ -112,9 +114,7 @@ def test_multiclass_importance_equals_sklearn_macro_f1() -> None:
 def test_regression_importance_equals_sklearn_mean_absolute_error() -> None:
     model, features, test = adult_model("hours-per-week", LinearRegression())
     labels = test["hours-per-week"].to_numpy(dtype=np.float64)
-    facts = facts_for(
-        model.predict, features, labels, test[["race"]].astype("string"), headline_metric("regression"), seed=11
-    )
+    facts = facts_for(model.predict, features, labels, test[["race"]].astype("string"), MEAN_ABSOLUTE_ERROR, seed=11)
     oracle = permutation_importance(
         model, features, labels, scoring="neg_mean_absolute_error", n_repeats=4, random_state=11
     )
@@ -131,7 +131,7 @@ def test_group_importance_is_the_group_rows_under_the_same_shuffles(adult_income
         features,
         labels,
         sensitive,
-        headline_metric("binary_classification"),
+        ROC_AUC,
     )
     assert [f.feature for f in facts.by_group] == ["sex", "race", f"sex{INTERSECTION_SEPARATOR}race"]
     orders = shuffle_orders(len(features), repeats=4, seed=3)
@@ -159,7 +159,7 @@ def test_bootstrap_interval_brackets_the_importance(adult_income) -> None:  # no
         features,
         labels,
         test[["sex"]].astype("string"),
-        headline_metric("binary_classification"),
+        ROC_AUC,
         samples=200,
     )
     top = facts.columns[0].importance
@@ -210,7 +210,7 @@ def test_a_column_the_model_ignores_has_no_importance() -> None:
         features,
         labels,
         pd.DataFrame({"g": ["a", "b"] * 200}, dtype="string"),
-        headline_metric("binary_classification"),
+        ROC_AUC,
     )
     assert [c.column for c in facts.columns] == ["signal", "noise"]
     assert facts.columns[1].importance.value == 0 and facts.columns[1].repeat_std == 0

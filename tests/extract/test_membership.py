@@ -11,7 +11,13 @@ from sklearn.metrics import log_loss, roc_auc_score, roc_curve
 from sklearn.preprocessing import OneHotEncoder
 from sklearn.tree import DecisionTreeClassifier
 
-from reporter.extract.membership import extract_membership_inference, roc_curves, row_losses
+from reporter.extract.membership import (
+    CLASS_LOG_LOSS,
+    LOG_LOSS,
+    SQUARED_ERROR,
+    extract_membership_inference,
+    roc_curves,
+)
 from reporter.extract.metrics import row_bootstrap_weights
 from tests.conftest import read_adult
 
@@ -28,7 +34,7 @@ def overfitted() -> dict[str, object]:
         encoder.transform(frame[COLUMNS][train]), labels[train]
     )
     scores = model.predict_proba(encoder.transform(frame[COLUMNS]))[:, 1]
-    losses = row_losses("binary_classification", labels, scores)
+    losses = LOG_LOSS.compute(labels, scores)
     return {"frame": frame, "labels": labels, "train": train, "held": held, "losses": losses, "scores": scores}
 
 
@@ -36,18 +42,18 @@ def test_losses_equal_sklearn_log_loss() -> None:
     labels = np.array([0, 1, 1, 0])
     scores = np.array([0.1, 0.8, 1.0, 0.0])
     expected = [log_loss([y], [p], labels=[0, 1]) for y, p in zip(labels, scores, strict=True)]
-    np.testing.assert_allclose(row_losses("binary_classification", labels, scores), expected, rtol=1e-12)
+    np.testing.assert_allclose(LOG_LOSS.compute(labels, scores), expected, rtol=1e-12)
     probabilities = np.array([[0.2, 0.5, 0.3], [0.0, 0.0, 1.0]])
     expected = [log_loss([y], [p], labels=[0, 1, 2]) for y, p in zip([1, 0], probabilities, strict=True)]
-    np.testing.assert_allclose(row_losses("multiclass_classification", np.array([1, 0]), probabilities), expected)
-    assert list(row_losses("regression", np.array([1.0, 2.0]), np.array([1.5, 0.0]))) == [0.25, 4.0]
+    np.testing.assert_allclose(CLASS_LOG_LOSS.compute(np.array([1, 0]), probabilities), expected)
+    assert list(SQUARED_ERROR.compute(np.array([1.0, 2.0]), np.array([1.5, 0.0]))) == [0.25, 4.0]
 
 
 def test_attack_figures_equal_sklearn(overfitted) -> None:  # noqa: ANN001
     losses, train, held = overfitted["losses"], overfitted["train"], overfitted["held"]
     frame = overfitted["frame"]
     facts = extract_membership_inference(
-        task="binary_classification",
+        loss=LOG_LOSS.name,
         member_losses=losses[train],
         nonmember_losses=losses[held],
         sensitive=pd.concat([frame[train], frame[held]])[["sex", "race"]].astype("string"),
@@ -94,7 +100,7 @@ def test_weighted_roc_equals_sklearn_on_resampled_rows(overfitted) -> None:  # n
 def test_low_false_positive_rates_need_enough_held_out_rows() -> None:
     rng = np.random.default_rng(0)
     facts = extract_membership_inference(
-        task="regression",
+        loss=SQUARED_ERROR.name,
         member_losses=rng.exponential(1.0, 80),
         nonmember_losses=rng.exponential(1.2, 80),
         sensitive=pd.DataFrame({"g": ["a", "b"] * 80}, dtype="string"),

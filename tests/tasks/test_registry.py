@@ -12,6 +12,7 @@ import pytest
 
 from reporter.facts import FactsRecord
 from reporter.tasks import BUILT_IN, figures_of, registered_tasks, tasks_of
+from reporter.tasks._grouped import LabelledRowsTask
 from tests.conftest import FIXTURES, REPO
 
 EXAMPLES = sorted((FIXTURES / "facts" / "examples").glob("*.json"))
@@ -93,12 +94,13 @@ def test_a_record_with_an_evaluation_no_installed_task_reads_is_refused() -> Non
         FactsRecord.model_validate({**record, "evaluations": [{"kind": "average_precision", "rows": 9}]})
 
 
-def test_a_task_names_the_metric_its_models_are_explained_on() -> None:
-    from reporter.extract.explanations import headline_metric
-
+def test_a_task_names_the_metric_its_models_are_explained_on_and_owns_its_audit_loss() -> None:
     for task in registered_tasks():
-        if task.explanation_metric is not None:
-            assert headline_metric(task.name, ["a", "b"]).name == task.explanation_metric
+        if isinstance(task, LabelledRowsTask):
+            assert task.importance_metric(["a", "b"]).name == task.explanation_metric
+            assert task.membership_loss.by_class == (task.name != "regression")
+        else:
+            assert task.explanation_metric is None and task.not_explained and task.not_audited
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
