@@ -12,14 +12,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from reporter.errors import InputError
 from reporter.extract.provenance import last_commit_time
 from reporter.facts import FactsRecord
 from reporter.lock import build_lock
-from reporter.mkdocs_config import config_file_of, load_mkdocs_config
+from reporter.mkdocs_config import config_file_of, load_mkdocs_config, reporter_plugin
 from reporter.pipeline import build_facts
 from reporter.project import Project, load_project_specs
-from reporter.render.pages import start_site, write_site
+from reporter.render.pages import CATALOG_PAGE, planned_paths, refuse_overwriting, start_site, write_site
 from reporter.render.plot_cache import PlotDrawing
 from reporter.settings import BuildSettings
 
@@ -35,16 +34,20 @@ def generate_pages(
     base: str | None = None,
     gates: list[str] | None = None,
     site_url: str | None = None,
+    catalog_page: str = CATALOG_PAGE,
 ) -> tuple[list[FactsRecord], PlotDrawing, dict[str, bytes]]:
     """Run the pipeline and write the generated Markdown into the docs folder.
 
     With ``base`` (a facts folder or git revision) the site also gets a Changes page. Every page
     is rendered in memory before the first file is written, so a failure in any model or template
-    leaves the docs folder as it was. Plots missing from the cache may still be drawing on return:
+    leaves the docs folder as it was; a page of the user's where the build generates one refuses the
+    build before any model runs. Plots missing from the cache may still be drawing on return:
     the plugin collects them before MkDocs needs their files. Also returned: the files the site
     gets but the docs folder must not hold (`RenderedSite.site_only`).
     """
     specs = load_project_specs(project)
+    planned = planned_paths((s.slug for s in specs), catalog_page=catalog_page, changes=base is not None)
+    refuse_overwriting(docs_dir, planned, catalog_page=catalog_page)
     records = build_facts(project, specs, settings)
     changes = None
     if base is not None:
@@ -59,6 +62,7 @@ def generate_pages(
         plot_cache=settings.build_path(project) / "plot-cache",
         site_url=site_url,
         undated=project_date(project),
+        catalog_page=catalog_page,
     )
     return records, write_site(docs_dir, rendered), rendered.site_only
 
@@ -97,11 +101,7 @@ def build_site(
         drawing: PlotDrawing | None = None
         try:
             config = load_mkdocs_config(config_file, site_dir=str(staging))
-            plugin = config.plugins.get("reporter")
-            if plugin is None:
-                raise InputError(
-                    f"{config_file}: the `reporter` plugin is not enabled. Fix: add `- reporter` under `plugins:`"
-                )
+            plugin = reporter_plugin(config, config_file)
             plugin_settings, templates_dir = plugin.settings_for(project.root, given=settings)
             records, drawing, site_only = generate_pages(
                 project,
@@ -111,6 +111,7 @@ def build_site(
                 base=base,
                 gates=list(plugin.config.gates),
                 site_url=config.site_url,
+                catalog_page=plugin.catalog_page_for(project.root),
             )
             plugin.use_generated(records, drawing, site_only)
             logging.getLogger("mkdocs").setLevel(logging.WARNING if settings.quiet else logging.INFO)

@@ -13,7 +13,7 @@ from pathlib import Path
 from reporter import __version__
 from reporter.errors import InputError, ReporterError
 from reporter.interrupt import stop_on_signals
-from reporter.mkdocs_config import config_file_of, load_mkdocs_config
+from reporter.mkdocs_config import config_file_of, load_mkdocs_config, reporter_plugin
 from reporter.project import Project
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
@@ -124,6 +124,7 @@ def _run(args: argparse.Namespace) -> int:
     project = Project(root=args.project_dir.resolve())
     if args.command == "check":
         specs = load_project_specs(project)
+        _check_site(project, [s.slug for s in specs])
         print(f"{len(specs)} spec(s) valid: {', '.join(s.slug for s in specs)}")
         return EXIT_OK
 
@@ -212,6 +213,23 @@ def _export(project: Project, args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return EXIT_OK
+
+
+def _check_site(project: Project, slugs: list[str]) -> None:
+    """What the build would refuse about the site before running any model: a missing or invalid
+    `mkdocs.yml`, the plugin not enabled or misconfigured, a page of the user's where the build
+    generates one.
+
+    Raises:
+        InputError: naming the file, the setting and the fix.
+    """
+    from reporter.render.pages import planned_paths, refuse_overwriting
+
+    config_file = config_file_of(project.root)
+    config = load_mkdocs_config(config_file)
+    catalog_page = reporter_plugin(config, config_file).catalog_page_for(project.root)
+    planned = planned_paths(slugs, catalog_page=catalog_page, changes=False)
+    refuse_overwriting(Path(config.docs_dir), planned, catalog_page=catalog_page)
 
 
 def _verify(args: argparse.Namespace) -> int:

@@ -12,12 +12,14 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from reporter.errors import InputError
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
+
+    from reporter.plugin import ReporterPlugin
 
 CONFIG_DOCS = "https://www.mkdocs.org/user-guide/configuration/"
 SETTING_MESSAGE = re.compile(r"^Config value '(?P<name>[^']+)': (?P<message>.*)$", re.DOTALL)
@@ -90,3 +92,15 @@ def load_mkdocs_config(config_file: Path, **overrides: str) -> MkDocsConfig:
             for name, message in problems
         )
     )
+
+
+def reporter_plugin(config: MkDocsConfig, config_file: Path) -> ReporterPlugin:
+    """The project's reporter plugin, as its `mkdocs.yml` configures it.
+
+    Raises:
+        InputError: `mkdocs.yml` does not enable it.
+    """
+    plugin = config.plugins.get("reporter")
+    if plugin is None:
+        raise InputError(f"{config_file}: the `reporter` plugin is not enabled. Fix: add `- reporter` under `plugins:`")
+    return cast("ReporterPlugin", plugin)

@@ -35,7 +35,7 @@ from reporter.errors import InputError, Problem, ReporterError, SpecError
 from reporter.facts import FactsRecord
 from reporter.lock import build_lock
 from reporter.project import Project
-from reporter.render.pages import write_changed
+from reporter.render.pages import CATALOG_PAGE, checked_catalog_page, write_changed
 from reporter.render.plot_cache import PlotDrawing
 from reporter.settings import BuildSettings
 from reporter.spec import FairnessDefaults
@@ -102,6 +102,9 @@ class ReporterPluginConfig(Config):
     """Compute threads of each model job (default: the cores shared out among the jobs; 1 on Ray)."""
     executor = c.Choice(("local", "ray"), default="local")
     """`ray` runs the model jobs on the Ray cluster at `RAY_ADDRESS` (needs `reporter[ray]`)."""
+    catalog_page = c.Type(str, default=CATALOG_PAGE)
+    """The top-level page the model catalog is generated as (`index.md`; another name, e.g.
+    `models.md`, leaves `index.md` to a page of your own)."""
     gates = c.ListOfItems(c.Type(str), default=[])
     """Rules `reporter diff` (and the Changes page) apply, as `--fail-on` would: e.g. `fairness-status`."""
 
@@ -146,6 +149,7 @@ class ReporterPlugin(BasePlugin[ReporterPluginConfig]):
                     docs_dir=Path(config.docs_dir),
                     templates_dir=templates_dir,
                     site_url=config.site_url,
+                    catalog_page=self.catalog_page_for(root),
                 )
         except ReporterError as exc:
             raise PluginError(f"reporter: {exc}") from exc
@@ -226,6 +230,14 @@ class ReporterPlugin(BasePlugin[ReporterPluginConfig]):
                 "Fix: export RAY_ADDRESS=HOST:PORT, or set `executor: local`"
             )
         return address
+
+    def catalog_page_for(self, root: Path) -> str:
+        """The page the catalog is generated as, checked.
+
+        Raises:
+            InputError: `catalog_page:` is not a top-level page name.
+        """
+        return checked_catalog_page(self.config.catalog_page, root / "mkdocs.yml")
 
     def settings_for(self, root: Path, *, given: BuildSettings | None = None) -> tuple[BuildSettings, Path | None]:
         """Build settings from the plugin config, overridden by command-line options when given."""
