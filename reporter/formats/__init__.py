@@ -18,6 +18,7 @@ BUILT_IN = {
     "transformers": "reporter.loaders.transformers:TransformersFormat",
     "safetensors": "reporter.loaders.safetensors:SafetensorsFormat",
     "gguf": "reporter.loaders.gguf:GgufFormat",
+    "pytorch": "reporter.loaders.pytorch:PytorchFormat",
 }
 
 

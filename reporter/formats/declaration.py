@@ -28,8 +28,9 @@ class FormatDeclaration(Protocol):
     """The value of `source.load.format` that names this format."""
     path_kind: ClassVar[PathKind]
     """Whether `source.load.file` names a file or a folder."""
-    suffix: ClassVar[str | None]
-    """The file name's ending, for a file format (``.gguf``), or None."""
+    suffix: ClassVar[str | tuple[str, ...] | None]
+    """The file name's ending (or endings), for a file format (``.gguf``; ``(".pt", ".pth")``), or
+    None: a spec naming a file with another ending is refused when it is checked."""
     publishable: ClassVar[bool]
     """Whether `published:` (the artifact a model trained in this project publishes) may be loaded as this format."""
     takes_module: ClassVar[bool]

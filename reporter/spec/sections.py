@@ -170,7 +170,8 @@ class TrainSource(SpecModel):
 UNKNOWN_FORMAT_FIX = (
     "convert the model to a format this build knows: a transformers model with `save_pretrained` "
     "(`format: transformers`), a PyTorch network's weights with `safetensors.torch.save_file` "
-    "(`format: safetensors`, with `module:` naming the function that builds the network), a llama.cpp "
+    "(`format: safetensors`, with `module:` naming the function that builds the network; a `torch.save`d "
+    "state dict is `format: pytorch` with `allow_pickle: true`), a llama.cpp "
     "model as GGUF (`format: gguf`); or install the package that adds the format (see docs/adding-a-format.md)"
 )
 
@@ -188,7 +189,8 @@ class LoadSource(SpecModel):
         description="The model's file format: transformers, safetensors, gguf, or one another package registers."
     )
     file: FileRef | None = Field(
-        default=None, description="A transformers folder, a `.safetensors` file or a `.gguf` file."
+        default=None,
+        description="A transformers folder, a `.safetensors`, `.gguf` or PyTorch (`.pt`, `.pth`, `.bin`) file.",
     )
     published: str | None = Field(
         default=None,
@@ -199,7 +201,7 @@ class LoadSource(SpecModel):
     module: str | None = Field(
         default=None,
         pattern=r"^[A-Za-z_][A-Za-z0-9_]*:[A-Za-z_][A-Za-z0-9_]*$",
-        description="For a safetensors checkpoint of your own architecture: `module:function` in the model "
+        description="For a safetensors or PyTorch checkpoint of your own architecture: `module:function` in the model "
         "folder returning a `LoadedModule` (the network to load the weights into, and how to score rows).",
     )
     batch_size: int = Field(default=32, ge=1, description="Evaluation rows per forward pass.")
@@ -226,6 +228,7 @@ class LoadSource(SpecModel):
                 fix="keep `file:` for weights on disk, or `published:` naming a model this project trains",
             )
         model_format = format_named(self.format)
+        self._check_ending(model_format.suffix)
         if self.module is not None and not model_format.takes_module:
             takers = [name for name, known in registered_formats().items() if known.takes_module]
             raise spec_error(
@@ -239,6 +242,25 @@ class LoadSource(SpecModel):
                 fix=f"name the {self.format} file in `file:` instead of `published:`",
             )
         return self
+
+    def _check_ending(self, suffix: str | tuple[str, ...] | None) -> None:
+        """A file whose name another format reads is refused at check time, naming that format."""
+        endings = (suffix,) if isinstance(suffix, str) else suffix or ()
+        if self.file is None or not endings or self.file.path.lower().endswith(endings):
+            return
+        readers = [
+            name
+            for name, known in registered_formats().items()
+            if known.suffix and self.file.path.lower().endswith(known.suffix)
+        ]
+        fix = f"use `format: {readers[0]}`" if readers else f"name a {' or '.join(endings)} file"
+        if readers == ["pytorch"]:
+            fix += " (a pickle: it also needs `allow_pickle: true`), or convert it to safetensors"
+        raise spec_error(
+            f"`file: {self.file.path}` is not a {' or '.join(endings)} file, "
+            f"which is what `format: {self.format}` reads",
+            fix=fix,
+        )
 
 
 class Source(SpecModel):

@@ -110,3 +110,44 @@ def test_tensors_that_do_not_fit_the_network_are_named(project: Path, names, phr
     assert result.returncode == 2, result.stderr
     assert phrase in result.stderr and str(checkpoint) in result.stderr and "Fix:" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def pickled_project(project: Path, *, allow_pickle: bool) -> Path:
+    """The same network's weights as `torch.save(state_dict)` writes them, under `format: pytorch`."""
+    folder = project / "models" / "own"
+    torch.save({"linear.weight": torch.tensor([[1.1, 0.7]]), "linear.bias": torch.tensor([-1.3])}, folder / "model.pt")
+    spec = SPEC.replace(
+        "format: safetensors, file: {path: weights.safetensors}", "format: pytorch, file: {path: model.pt}"
+    )
+    (folder / "model.yaml").write_text(spec + ("allow_pickle: true\n" if allow_pickle else ""), encoding="utf-8")
+    return project
+
+
+def test_a_pytorch_state_dict_gives_the_facts_of_the_same_weights_as_safetensors(project: Path) -> None:
+    """The oracle is the safetensors build of the same tensors: every figure and tensor equal."""
+    assert reporter("build", str(project), cwd=project).returncode == 0
+    expected = json.loads((project / "build" / "facts" / "own.json").read_text())
+    result = reporter("build", str(pickled_project(project, allow_pickle=True)), cwd=project)
+    assert result.returncode == 0, result.stderr
+    facts = json.loads((project / "build" / "facts" / "own.json").read_text())
+    assert evaluation_of(facts) == evaluation_of(expected)
+    tensors = {t["name"]: t for t in facts["weights"]["tensors"]}
+    assert tensors == {t["name"]: t for t in expected["weights"]["tensors"]}
+    assert facts["architecture"]["module_class"] == "Logistic"
+
+
+def test_a_pytorch_pickle_is_refused_without_allow_pickle_and_names_the_conversion(project: Path) -> None:
+    result = reporter("build", str(pickled_project(project, allow_pickle=False)), cwd=project)
+    assert result.returncode == 2, result.stderr
+    assert "model.pt is a pickle" in result.stderr and "safetensors.torch.save_file" in result.stderr
+    assert "allow_pickle: true" in result.stderr and "Traceback" not in result.stderr
+    assert not (project / "build" / "facts" / "own.json").exists()
+
+
+def test_a_pt_file_under_format_safetensors_is_refused_at_check_time(project: Path) -> None:
+    spec = project / "models" / "own" / "model.yaml"
+    spec.write_text(spec.read_text().replace("file: {path: weights.safetensors}", "file: {path: model.pt}"))
+    result = reporter("check", str(project), cwd=project)
+    assert result.returncode == 2, result.stderr
+    assert "source.load" in result.stderr and "`file: model.pt` is not a .safetensors file" in result.stderr
+    assert "Fix: use `format: pytorch` (a pickle: it also needs `allow_pickle: true`)" in result.stderr

@@ -1,0 +1,73 @@
+"""A PyTorch checkpoint of the user's own network (`torch.save(model.state_dict(), "model.pt")`):
+a pickle, so refused unless the spec sets `allow_pickle: true`; then read with
+``weights_only=True`` (torch's unpickler that rebuilds tensors and plain containers and nothing
+else), converted to a safetensors file, and from there treated exactly as a safetensors checkpoint:
+described tensor by tensor and, with `module:`, loaded strictly into the network and scored."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import ClassVar
+
+from reporter.errors import ModelFileError
+from reporter.formats.declaration import Capability, PathKind
+from reporter.loaders.base import LoadRequest
+from reporter.loaders.safetensors import SafetensorsFormat
+from reporter.runners.outcome import RunOutcome
+
+SUFFIXES = (".pt", ".pth", ".bin")
+
+
+class PytorchFormat:
+    name: ClassVar[str] = "pytorch"
+    path_kind: ClassVar[PathKind] = "file"
+    suffix: ClassVar[str | tuple[str, ...] | None] = SUFFIXES
+    publishable: ClassVar[bool] = False
+    takes_module: ClassVar[bool] = True
+
+    def offers(self, *, module: str | None) -> frozenset[Capability]:
+        return SafetensorsFormat().offers(module=module)
+
+    def load(self, request: LoadRequest) -> RunOutcome:
+        """The checkpoint converted to safetensors and loaded as one (the spec's file itself is
+        hashed into the cache key like every file a spec names).
+
+        Raises:
+            ModelFileError: pickles not allowed by the spec, a file that does not load weights-only,
+                or one that holds something other than a state dict of tensors.
+        """
+        loaded, path = request.loaded, request.path
+        if not loaded.spec.allow_pickle:
+            raise ModelFileError(
+                f"{loaded.path}: source.load.file: {path} is a pickle, and loading a pickle can run code. "
+                "Fix: convert it with `safetensors.torch.save_file(torch.load(path, weights_only=True), "
+                f"'model.safetensors')` and use `format: safetensors`, or set `allow_pickle: true` in {loaded.path} "
+                "(it is then read with weights_only=True)"
+            )
+        converted = request.convert_dir / "model.safetensors"
+        _convert(path, converted, spec_path=loaded.path)
+        return SafetensorsFormat().load(replace(request, path=converted))
+
+
+def _convert(path: Path, target: Path, *, spec_path: Path) -> None:
+    """A weights-only read of the pickle, written out as safetensors (contiguous tensors)."""
+    import torch
+    from safetensors.torch import save_file
+
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for corrupt or unsafe pickles
+        raise ModelFileError(
+            f"{spec_path}: source.load.file: {path} does not load weights-only ({type(exc).__name__}: {exc}). "
+            "Fix: save the network's `state_dict()`, not the whole module, or re-export it as safetensors"
+        ) from None
+    if not isinstance(state, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+    ):
+        raise ModelFileError(
+            f"{spec_path}: source.load.file: {path} holds a {type(state).__name__}, not a state dict of named "
+            "tensors. Fix: save `model.state_dict()` with torch.save"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.detach().clone().contiguous() for k, v in state.items()}, str(target))  # tied: unshared
