@@ -466,6 +466,7 @@ def _run_model(job: _Job, inputs: _Inputs) -> RunOutcome:
             checkpoint_dir=job.checkpoint_dir,
             resolve=job.resolve,
             on_epoch=job.progress.epoch,
+            on_step=job.progress.steps(),
         )
     if train is not None:
         from reporter.runners.train import run_training
@@ -479,6 +480,7 @@ def _run_model(job: _Job, inputs: _Inputs) -> RunOutcome:
             checkpoint_dir=job.checkpoint_dir,
             resolve=job.resolve,
             on_epoch=job.progress.epoch,
+            on_step=job.progress.steps(),
         )
     from reporter.loaders.base import load_model
 

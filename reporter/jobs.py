@@ -14,7 +14,7 @@ from pathlib import Path
 
 from reporter import errors
 from reporter.compute import compute_facts
-from reporter.progress import JobProgress, SendEvent, StartedEvent
+from reporter.progress import LOG_SECONDS, JobProgress, SendEvent, StartedEvent
 from reporter.project import Project
 from reporter.settings import BuildSettings
 from reporter.spec import LoadedSpec
@@ -36,6 +36,8 @@ class ModelJob:
     inputs: tuple[Path, ...]
     """The files and folders the job reads (spec, data, weights, recipe code): what a worker
     without the project's filesystem is sent."""
+    progress_seconds: float = LOG_SECONDS
+    """Seconds between the progress lines of a long loop (fewer when the driver writes a log)."""
 
     @property
     def slug(self) -> str:
@@ -88,7 +90,7 @@ def run_model_job(job: ModelJob, send: SendEvent, *, where: str = "") -> JobResu
     """Compute one model's facts, reporting progress through ``send`` (``where`` names the worker)."""
     pin_threads(job.threads)
     send(StartedEvent(slug=job.slug, training=job.training, epochs=job.epochs, where=where))
-    progress = JobProgress(job.slug, epochs=job.epochs, send=send)
+    progress = JobProgress(job.slug, epochs=job.epochs, send=send, interval=job.progress_seconds)
     try:
         facts = compute_facts(
             job.project,

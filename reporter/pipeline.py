@@ -135,6 +135,7 @@ class _Driver:
                 checkpoint_dir=published_artifact(project, settings, loaded.slug),
                 epochs=_declared_epochs(loaded),
                 inputs=inputs.all_files(loaded),
+                progress_seconds=progress.interval,
             )
         )
 

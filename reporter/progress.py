@@ -49,11 +49,17 @@ ProgressEvent = StartedEvent | EpochEvent | MessageEvent
 SendEvent = Callable[[ProgressEvent], None]
 
 
+TERMINAL_SECONDS = 5.0
+"""Seconds between the progress lines of a long loop when the build's output is a terminal."""
+LOG_SECONDS = 30.0
+"""… and when it is a log (CI): fewer lines, still enough to show the build is moving."""
+
+
 class JobProgress:
     """What a model job reports while it runs, sent as events to wherever the driver listens."""
 
-    def __init__(self, slug: str, *, epochs: int | None, send: SendEvent) -> None:
-        self.slug, self.epochs, self.send = slug, epochs, send
+    def __init__(self, slug: str, *, epochs: int | None, send: SendEvent, interval: float = LOG_SECONDS) -> None:
+        self.slug, self.epochs, self.send, self.interval = slug, epochs, send, interval
 
     def epoch(self, record: EpochFacts) -> None:
         self.send(EpochEvent(slug=self.slug, record=record, epochs=self.epochs))
@@ -61,9 +67,26 @@ class JobProgress:
     def message(self, text: str) -> None:
         self.send(MessageEvent(text=text))
 
-    def throttled(self, template: str, *, seconds: float = 10.0) -> Callable[[int, int], None]:
-        """A ``(done, total)`` callback sending ``template`` at most every ``seconds`` and at the
-        end: fast work stays quiet, slow work (a language model) still shows it is moving."""
+    def steps(self) -> Callable[[int, int, int], None]:
+        """A ``(epoch, done, total)`` callback for the optimiser steps inside an epoch, throttled
+        like :meth:`throttled` (one epoch of a fine-tuning can take minutes)."""
+        of_total = f"/{self.epochs}" if self.epochs else ""
+        reports: dict[int, Callable[[int, int], None]] = {}
+
+        def report(epoch: int, done: int, total: int) -> None:
+            if epoch not in reports:
+                reports.clear()
+                template = f"  {self.slug}: epoch {epoch}{of_total}, step {{done:,}} of {{total:,}}"
+                reports[epoch] = self.throttled(template)
+            reports[epoch](done, total)
+
+        return report
+
+    def throttled(self, template: str, *, seconds: float | None = None) -> Callable[[int, int], None]:
+        """A ``(done, total)`` callback sending ``template`` at most every ``seconds`` (the job's
+        interval: a few seconds on a terminal, half a minute in logs) and at the end: fast work
+        stays quiet, slow work (a language model, an epoch of fine-tuning) shows it is moving."""
+        seconds = self.interval if seconds is None else seconds
         last = time.monotonic()
 
         def report(done: int, total: int) -> None:
@@ -149,3 +172,8 @@ class BuildProgress(AbstractContextManager["BuildProgress"]):
 
     def message(self, text: str) -> None:
         self.console.print(text, highlight=False)
+
+    @property
+    def interval(self) -> float:
+        """Seconds between a job's progress lines inside a long loop: a few on a terminal."""
+        return TERMINAL_SECONDS if self.live else LOG_SECONDS

@@ -59,6 +59,8 @@ class TrainingContext:
     device: str
     resolve: Callable[[Any, str], Path]
     on_epoch: Callable[[EpochFacts], None]
+    on_step: Callable[[int, int, int], None] = field(default=lambda epoch, done, total: None)
+    """(epoch, steps done, steps in the epoch): shown every few seconds (see `report_step`)."""
     label_names: list[str] = field(default_factory=list)
     """Classification: a name per label code (binary: the negative label, then the positive one), for
     models that publish their labels (a transformers `id2label`)."""
@@ -69,6 +71,11 @@ class TrainingContext:
         check_epoch(self.spec_path, record)
         self.history.append(record)
         self.on_epoch(record)
+
+    def report_step(self, done: int, total: int) -> None:
+        """Show how far the current epoch is (``done`` of ``total`` optimiser steps); cheap enough
+        to call after every step, the lines are throttled to one every few seconds."""
+        self.on_step(len(self.history) + 1, done, total)
 
 
 def check_epoch(spec_path: Path, record: EpochFacts) -> None:

@@ -8,6 +8,7 @@ folder only (never a hub), with remote code disabled.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -87,11 +88,13 @@ def train(context: TrainingContext) -> TrainedModel:
 
     for epoch in range(1, params.epochs + 1):
         permutation = train_idx[torch.randperm(len(train_idx), generator=generator).numpy()]
+        batches = _batches(permutation, params.batch_size)
         train_loss, train_acc = _train_epoch(
             network,
-            ((encode(batch), labels[batch].to(device)) for batch in _batches(permutation, params.batch_size)),
+            ((encode(batch), labels[batch].to(device)) for batch in batches),
             optimizer=optimizer,
             scheduler=scheduler,
+            on_step=partial(context.report_step, total=len(batches)),
         )
         val_loss, val_acc = loss_and_accuracy(val_idx)
         context.report_epoch(
@@ -145,13 +148,19 @@ def _batches(rows: np.ndarray, size: int) -> list[np.ndarray]:
 
 
 def _train_epoch(
-    network: Any, batches: Iterable[tuple[Any, Any]], *, optimizer: Any, scheduler: Any
+    network: Any,
+    batches: Iterable[tuple[Any, Any]],
+    *,
+    optimizer: Any,
+    scheduler: Any,
+    on_step: Callable[[int], None],
 ) -> tuple[float, float]:
     """One optimiser step per (inputs, labels) batch, in order (each encoded as it is reached): the
-    mean loss and accuracy over the epoch's rows (a running mean over its batches)."""
+    mean loss and accuracy over the epoch's rows (a running mean over its batches). ``on_step``
+    is told how many steps are done after each."""
     network.train()
     loss_sum, correct, rows = 0.0, 0, 0
-    for inputs, batch_labels in batches:
+    for step, (inputs, batch_labels) in enumerate(batches, start=1):
         output = network(**inputs, labels=batch_labels)
         output.loss.backward()
         optimizer.step()
@@ -160,6 +169,7 @@ def _train_epoch(
         loss_sum += float(output.loss.detach()) * len(batch_labels)
         correct += int((output.logits.argmax(dim=1) == batch_labels).sum())
         rows += len(batch_labels)
+        on_step(step)
     return loss_sum / rows, correct / rows
 
 

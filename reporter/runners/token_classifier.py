@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -89,19 +90,21 @@ def _epoch(
     validation: list[np.ndarray],
     optimizer: Any,
     scheduler: Any,
+    report_step: Callable[[int, int], None],
 ) -> EpochFacts:
     """One pass over the training batches in a seeded order, then the held-out sentences."""
     import torch
 
     network.train()
     totals = np.zeros(3)
-    for index in torch.randperm(len(batches), generator=generator).tolist():
+    for step, index in enumerate(torch.randperm(len(batches), generator=generator).tolist(), start=1):
         output, targets = forward(batches[index])
         output.loss.backward()
         optimizer.step()
         scheduler.step()
         optimizer.zero_grad()
         totals += _tally(output, targets)
+        report_step(step, len(batches))
     network.eval()
     held_out = np.zeros(3)
     with torch.inference_mode():
@@ -250,6 +253,7 @@ def train(
     device: str,
     spec_path: Path,
     report_epoch: Callable[[EpochFacts], None],
+    report_step: Callable[[int, int, int], None] = lambda epoch, done, total: None,
 ) -> TrainedTagger:
     """Fine-tune the base encoder with a token-classification head: AdamW, linear warm-up then
     decay, seeded shuffles, a held-out share of the sentences for the per-epoch validation figures."""
@@ -300,6 +304,7 @@ def train(
                 validation=[val_idx[i : i + params.batch_size] for i in range(0, len(val_idx), params.batch_size)],
                 optimizer=optimizer,
                 scheduler=scheduler,
+                report_step=partial(report_step, epoch),
             )
         )
     network.eval()

@@ -36,6 +36,7 @@ def run_training(
     checkpoint_dir: Path,
     resolve: Callable[[Any, str], Path],
     on_epoch: Callable[[EpochFacts], None],
+    on_step: Callable[[int, int, int], None],
 ) -> RunOutcome:
     """Train with the spec's recipe, save a safetensors checkpoint, and score the evaluation rows.
 
@@ -57,6 +58,7 @@ def run_training(
         device=device,
         resolve=resolve,
         on_epoch=on_epoch,
+        on_step=on_step,
         label_names=_label_names(loaded, train),
     )
     started = time.perf_counter()

