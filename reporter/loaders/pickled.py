@@ -4,6 +4,7 @@ in, then loaded with ``weights_only=True`` and converted to safetensors before a
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from reporter.errors import ModelFileError
 from reporter.spec import LoadedSpec
@@ -25,20 +26,40 @@ def converted_pickle(loaded: LoadedSpec, folder: Path, convert_dir: Path) -> Pat
             f"Fix: convert it to safetensors, or set `allow_pickle: true` in {loaded.path} "
             "(it is then loaded with weights_only=True)"
         )
-    import torch
     from safetensors.torch import save_file
 
-    state: dict[str, torch.Tensor] = {}
+    state = {}
     for path in pickles:
-        try:
-            part = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:  # torch raises many types for corrupt or unsafe pickles
-            raise ModelFileError(
-                f"{path}: cannot load weights-only ({type(exc).__name__}: {exc}). "
-                "Fix: re-export the checkpoint as safetensors"
-            ) from None
-        state.update({k: v.contiguous() for k, v in part.items()})
+        state.update(read_weights_only(path, where=str(path)))
     convert_dir.mkdir(parents=True, exist_ok=True)
     target = convert_dir / "model.safetensors"
     save_file(state, str(target))
     return target
+
+
+def read_weights_only(path: Path, *, where: str) -> dict[str, Any]:
+    """A pickle's named tensors, read with torch's weights-only unpickler (it rebuilds tensors and
+    plain containers, never objects), each its own contiguous copy (tied tensors come apart, as
+    safetensors requires).
+
+    Raises:
+        ModelFileError: the file does not load weights-only, or holds something else than a dict
+            of named tensors (a whole pickled module, say).
+    """
+    import torch
+
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for corrupt or unsafe pickles
+        raise ModelFileError(
+            f"{where}: {path} does not load weights-only ({type(exc).__name__}: {exc}). "
+            "Fix: save the network's `state_dict()`, not the whole module, or re-export it as safetensors"
+        ) from None
+    if not isinstance(state, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+    ):
+        raise ModelFileError(
+            f"{where}: {path} holds a {type(state).__name__}, not a dict of named tensors. "
+            "Fix: save the network's `state_dict()` with torch.save"
+        )
+    return {name: tensor.detach().clone().contiguous() for name, tensor in state.items()}

@@ -13,6 +13,7 @@ from typing import ClassVar
 from reporter.errors import ModelFileError
 from reporter.formats.declaration import Capability, PathKind
 from reporter.loaders.base import LoadRequest
+from reporter.loaders.pickled import read_weights_only
 from reporter.loaders.safetensors import SafetensorsFormat
 from reporter.runners.outcome import RunOutcome
 
@@ -51,23 +52,9 @@ class PytorchFormat:
 
 
 def _convert(path: Path, target: Path, *, spec_path: Path) -> None:
-    """A weights-only read of the pickle, written out as safetensors (contiguous tensors)."""
-    import torch
+    """A weights-only read of the pickle, written out as safetensors."""
     from safetensors.torch import save_file
 
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for corrupt or unsafe pickles
-        raise ModelFileError(
-            f"{spec_path}: source.load.file: {path} does not load weights-only ({type(exc).__name__}: {exc}). "
-            "Fix: save the network's `state_dict()`, not the whole module, or re-export it as safetensors"
-        ) from None
-    if not isinstance(state, dict) or not all(
-        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
-    ):
-        raise ModelFileError(
-            f"{spec_path}: source.load.file: {path} holds a {type(state).__name__}, not a state dict of named "
-            "tensors. Fix: save `model.state_dict()` with torch.save"
-        )
+    state = read_weights_only(path, where=f"{spec_path}: source.load.file")
     target.parent.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.detach().clone().contiguous() for k, v in state.items()}, str(target))  # tied: unshared
+    save_file(state, str(target))
