@@ -9,12 +9,17 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reporter import __version__
 from reporter.errors import InputError, ReporterError
 from reporter.interrupt import stop_on_signals
 from reporter.mkdocs_config import config_file_of, load_mkdocs_config, reporter_plugin
 from reporter.project import Project
+
+if TYPE_CHECKING:
+    from reporter.settings import BuildSettings
+    from reporter.spec import LoadedSpec
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -124,7 +129,8 @@ def _run(args: argparse.Namespace) -> int:
     project = Project(root=args.project_dir.resolve())
     if args.command == "check":
         specs = load_project_specs(project)
-        _check_site(project, [s.slug for s in specs])
+        settings = _check_site(project, [s.slug for s in specs])
+        _check_inputs(project, specs, settings)
         print(f"{len(specs)} spec(s) valid: {', '.join(s.slug for s in specs)}")
         return EXIT_OK
 
@@ -215,10 +221,10 @@ def _export(project: Project, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _check_site(project: Project, slugs: list[str]) -> None:
+def _check_site(project: Project, slugs: list[str]) -> BuildSettings:
     """What the build would refuse about the site before running any model: a missing or invalid
     `mkdocs.yml`, the plugin not enabled or misconfigured, a page of the user's where the build
-    generates one.
+    generates one. Returns the build settings the plugin's options give.
 
     Raises:
         InputError: naming the file, the setting and the fix.
@@ -227,9 +233,31 @@ def _check_site(project: Project, slugs: list[str]) -> None:
 
     config_file = config_file_of(project.root)
     config = load_mkdocs_config(config_file)
-    catalog_page = reporter_plugin(config, config_file).catalog_page_for(project.root)
+    plugin = reporter_plugin(config, config_file)
+    settings, _ = plugin.settings_for(project.root)
+    catalog_page = plugin.catalog_page_for(project.root)
     planned = planned_paths(slugs, catalog_page=catalog_page, changes=False)
     refuse_overwriting(Path(config.docs_dir), planned, catalog_page=catalog_page)
+    return settings
+
+
+def _check_inputs(project: Project, specs: list[LoadedSpec], settings: BuildSettings) -> None:
+    """Each model's data and task inputs read and checked as the build would before running it;
+    every model's problems are reported, not only the first model's.
+
+    Raises:
+        InputError: all the problems found, one per model.
+    """
+    from reporter.compute import check_inputs
+
+    problems = []
+    for spec in specs:
+        try:
+            check_inputs(project, settings.fairness_defaults.apply_to(spec), settings)
+        except InputError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise InputError("\n".join(problems))
 
 
 def _verify(args: argparse.Namespace) -> int:

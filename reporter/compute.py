@@ -150,6 +150,19 @@ def compute_facts(project: Project, loaded: LoadedSpec, **options: Any) -> Facts
         raise ModelFileError(f"{loaded.path}: {field}: {exc}") from None
 
 
+def check_inputs(project: Project, loaded: LoadedSpec, settings: BuildSettings) -> None:
+    """Read and check everything the spec's model will be measured on, as a build does before it
+    trains or loads the model (tables, columns, labels, given predictions' columns, each measuring
+    task's inputs), and touch no model: what `reporter check` adds to validating the spec.
+
+    Raises:
+        InputError: naming the file, the field and the fix, as the build would.
+    """
+    progress = JobProgress(loaded.slug, epochs=None, send=lambda event: None)
+    checkpoint_dir = published_artifact(project, settings, loaded.slug)
+    _read_inputs(_Job(project, loaded, "cpu", settings, progress, checkpoint_dir))
+
+
 def _group_rules(evaluation: Evaluation, settings: BuildSettings) -> dict[str, Any]:
     """The group-size rules, thresholds and bootstrap size every fairness extractor takes."""
     return {
@@ -429,12 +442,13 @@ def _read_inputs(job: _Job) -> _Inputs:
             return None  # a task that measures the model itself reads its own rows (a tagger's sentences)
         return label_data(table, evaluation, spec_path=loaded.path, classes=classes)
 
+    evaluation_data = labelled(eval_table)  # checked first: its problems are the ones a user sees first
     return _Inputs(
         train_table=train_table,
         eval_table=eval_table,
         predictions_table=predictions_table,
         train_data=_training_data(job, train_table, labelled),
-        evaluation_data=labelled(eval_table),
+        evaluation_data=evaluation_data,
         measuring=_measuring_tasks(job, train_table, eval_table),
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from pathlib import PurePosixPath
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -246,8 +247,9 @@ class LoadSource(SpecModel):
     def _check_ending(self, suffix: str | tuple[str, ...] | None) -> None:
         """A file whose name another format reads is refused at check time, naming that format."""
         endings = (suffix,) if isinstance(suffix, str) else suffix or ()
-        if self.file is None or not endings or self.file.path.lower().endswith(endings):
-            return
+        named = PurePosixPath(self.file.path).suffix.lower() if self.file is not None else ""
+        if self.file is None or not endings or not named or self.file.path.lower().endswith(endings):
+            return  # a name without an ending (a folder, say) is checked when the file is found
         readers = [
             name
             for name, known in registered_formats().items()
