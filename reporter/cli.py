@@ -234,7 +234,12 @@ def _check_site(project: Project, slugs: list[str]) -> BuildSettings:
     config_file = config_file_of(project.root)
     config = load_mkdocs_config(config_file)
     plugin = reporter_plugin(config, config_file)
-    settings, _ = plugin.settings_for(project.root)
+    settings, templates_dir = plugin.settings_for(project.root)
+    if templates_dir is not None:
+        from reporter.render.environment import make_environment
+        from reporter.templating import check_templates
+
+        check_templates(make_environment(templates_dir), templates_dir)
     catalog_page = plugin.catalog_page_for(project.root)
     planned = planned_paths(slugs, catalog_page=catalog_page, changes=False)
     refuse_overwriting(Path(config.docs_dir), planned, catalog_page=catalog_page)

@@ -18,6 +18,7 @@ import pandas as pd
 from reporter.datasets import (
     LabelledData,
     Table,
+    check_given_predictions,
     class_names,
     label_data,
     prediction_columns,
@@ -144,10 +145,7 @@ def compute_facts(project: Project, loaded: LoadedSpec, **options: Any) -> Facts
     try:
         return _compute_facts(project, loaded, **options)
     except ModelFileError as exc:
-        if str(exc).startswith(str(loaded.path)):
-            raise
-        field = "source.load.file" if loaded.spec.source.load else "source.train"
-        raise ModelFileError(f"{loaded.path}: {field}: {exc}") from None
+        raise _located(exc, loaded) from None
 
 
 def check_inputs(project: Project, loaded: LoadedSpec, settings: BuildSettings) -> None:
@@ -160,7 +158,26 @@ def check_inputs(project: Project, loaded: LoadedSpec, settings: BuildSettings) 
     """
     progress = JobProgress(loaded.slug, epochs=None, send=lambda event: None)
     checkpoint_dir = published_artifact(project, settings, loaded.slug)
-    _read_inputs(_Job(project, loaded, "cpu", settings, progress, checkpoint_dir))
+    inputs = _read_inputs(_Job(project, loaded, "cpu", settings, progress, checkpoint_dir))
+    evaluation, table = loaded.spec.labelled_evaluation, inputs.predictions_table or inputs.eval_table
+    if inputs.evaluation_data is not None and evaluation is not None and table is not None:
+        check_given_predictions(table, evaluation, spec_path=loaded.path)
+    load = loaded.spec.source.load
+    if load is not None and load.file is not None:  # an artifact this project publishes may not exist yet
+        from reporter.loaders.base import check_model_files
+
+        try:
+            check_model_files(loaded, load_path(project, loaded, settings))
+        except ModelFileError as exc:
+            raise _located(exc, loaded) from None
+
+
+def _located(exc: ModelFileError, loaded: LoadedSpec) -> ModelFileError:
+    """A model-file error that names the spec and the field that named the file."""
+    if str(exc).startswith(str(loaded.path)):
+        return exc
+    field = "source.load.file" if loaded.spec.source.load else "source.train"
+    return ModelFileError(f"{loaded.path}: {field}: {exc}")
 
 
 def _group_rules(evaluation: Evaluation, settings: BuildSettings) -> dict[str, Any]:

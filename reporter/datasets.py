@@ -173,6 +173,20 @@ def given_predictions(table: Table, evaluation: Evaluation, *, spec_path: Path) 
     return raw.astype(str).str.strip().isin(evaluation.positive_label or []).to_numpy(dtype=np.int8)
 
 
+def check_given_predictions(table: Table, evaluation: Evaluation, *, spec_path: Path) -> None:
+    """The predictions a model evaluated elsewhere left in the data, checked as its task reads
+    them (scores first, as binary classification prefers them): what `reporter check` can see of
+    a model it never runs.
+
+    Raises:
+        DataError: as :func:`given_scores` or :func:`given_predictions`.
+    """
+    if evaluation.scores_column:
+        given_scores(table, evaluation, spec_path=spec_path)
+    elif evaluation.predictions_column:
+        given_predictions(table, evaluation, spec_path=spec_path)
+
+
 def prediction_columns(evaluation: Evaluation, *, in_predictions_file: bool) -> list[tuple[str, list[str]]]:
     """The prediction columns a file must hold (by the field naming them): those of the evaluation
     data, or those of the predictions file when the spec names one."""

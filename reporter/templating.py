@@ -6,6 +6,7 @@ both take the environment `reporter.render.environment.make_environment` builds.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -34,6 +35,22 @@ def render_template(env: jinja2.Environment, name: str, **context: Any) -> str:
         raise TemplateError(
             f"{_template_location(exc, name)}: {type(exc).__name__}: {exc}. Fix: correct the template"
         ) from None
+
+
+def check_templates(env: jinja2.Environment, folder: Path) -> None:
+    """Parse every template of a project's templates folder (what `reporter check` can say of
+    them without facts to render: whether they parse).
+
+    Raises:
+        TemplateError: the first template that does not parse, with its file and line.
+    """
+    for path in sorted(folder.rglob("*.j2")):
+        try:
+            env.parse(path.read_text(encoding="utf-8"), path.name, str(path))
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateError(
+                f"{path}:{exc.lineno}: template syntax error: {exc.message}. Fix: correct the template"
+            ) from None
 
 
 def _template_location(exc: BaseException, name: str) -> str:

@@ -1,6 +1,7 @@
 """The corpus of bad inputs (`tests/fixtures/bad_inputs/<case>/`): every case must exit 2 with a
 message naming the file, the field and the fix, print no traceback, and leave the previously
-built site and generated pages byte-for-byte intact.
+built site and generated pages byte-for-byte intact. `reporter check` must refuse every case with
+the same message, except those whose `expect.yaml` says (`check:`) why only a build can see them.
 
 Each case folder mirrors the project: its files are laid over a small project whose site was
 built once. `expect.yaml` lists the phrases the message must hold, and optionally a symlink to
@@ -21,6 +22,7 @@ import torch
 import yaml
 from safetensors.torch import save_file
 
+from reporter.cli import main
 from tests.conftest import FIXTURES, read_adult, reporter, save_tiny_bert, scaffold_project, tree_digest
 
 pytestmark = pytest.mark.slow
@@ -113,7 +115,9 @@ def test_the_corpus_is_large_enough() -> None:
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_bad_input_is_refused_cleanly(case: str, base_project: Path, tmp_path: Path) -> None:
+def test_bad_input_is_refused_cleanly(
+    case: str, base_project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     source = FIXTURES / "bad_inputs" / case
     expect = yaml.safe_load((source / "expect.yaml").read_text())
     root = tmp_path / "project"
@@ -143,6 +147,14 @@ def test_bad_input_is_refused_cleanly(case: str, base_project: Path, tmp_path: P
         assert f"{name}: {value}" in (root / "mkdocs.yml").read_text(), f"mkdocs.yml has no `{name}:` to replace"
     site_before, pages_before = tree_digest(root / "site"), tree_digest(root / "site_src")
 
+    if "check" not in expect:  # `check` refuses it too, with the same message, running no model
+        checked = main(["check", str(root)])
+        stderr = capsys.readouterr().err
+        assert checked == 2, f"reporter check passed a case the build refuses:\n{stderr}"
+        for phrase in expect["contains"]:
+            assert phrase in stderr, f"reporter check: {phrase!r} not in:\n{stderr}"
+    else:  # what only a model run, the project's code or rendered facts can show, and why
+        assert expect["check"].startswith("only ")
     result = reporter("build", str(root), cwd=root)
 
     assert result.returncode == 2, f"exit {result.returncode}\n{result.stderr}"

@@ -41,8 +41,26 @@ class ModelFormat(FormatDeclaration, Protocol):
     """One format. Implementations are small classes with no state; the registry holds one of each."""
 
     def load(self, request: LoadRequest) -> RunOutcome:
-        """The model described and bound for what ``request.needs`` (a subset of what it offers)."""
+        """The model described and bound for what ``request.needs`` (a subset of what it offers).
+
+        A format may also define ``check(loaded, path)``: read and check its files' headers and
+        configuration as `load` would, loading nothing (`reporter check` calls it)."""
         ...
+
+
+def check_model_files(loaded: LoadedSpec, path: Path) -> None:
+    """What `reporter check` reads of a model's files: whatever its format's optional
+    ``check(loaded, path)`` reads (headers and configuration, never the weights themselves, never
+    a framework), so a corrupt or mismatched file is refused before a build starts.
+
+    Raises:
+        ModelFileError: as loading the model would, naming the file and the fix.
+    """
+    load = loaded.spec.source.load
+    assert load is not None
+    check = getattr(format_loader(load.format), "check", None)
+    if check is not None:
+        check(loaded, path)
 
 
 def format_loader(name: str) -> ModelFormat:

@@ -3,6 +3,7 @@ language model through transformers' GGUF reader once the header has been checke
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, ClassVar
 
 from reporter.errors import ModelFileError
@@ -10,6 +11,7 @@ from reporter.facts import ArchitectureFacts
 from reporter.formats.declaration import Capability, PathKind
 from reporter.loaders.base import LoadRequest
 from reporter.runners.outcome import RunOutcome, described_file
+from reporter.spec import LoadedSpec
 
 
 class GgufFormat:
@@ -21,6 +23,11 @@ class GgufFormat:
 
     def offers(self, *, module: str | None) -> frozenset[Capability]:
         return frozenset({"language_model"})
+
+    def check(self, loaded: LoadedSpec, path: Path) -> None:
+        from reporter.extract.gguf_file import read_gguf_header
+
+        read_gguf_header(_checked_path(loaded, path))
 
     def load(self, request: LoadRequest) -> RunOutcome:
         described = describe_gguf(request)
@@ -36,12 +43,7 @@ def describe_gguf(request: LoadRequest) -> RunOutcome:
     tensor in a GGUF file is a parameter; it holds no buffers)."""
     from reporter.extract.gguf_file import read_gguf_header
 
-    path = request.path
-    if path.is_dir() or path.suffix != ".gguf":
-        raise ModelFileError(
-            f"{request.loaded.path}: source.load.file: {path} is not a .gguf file. Fix: name the file, "
-            "or use `format: transformers` for a folder"
-        )
+    path = _checked_path(request.loaded, request.path)
     metadata = read_gguf_header(path).metadata
     architecture = str(metadata.get("general.architecture", ""))
     config: dict[str, Any] = {"architecture": architecture or "(not declared)"}
@@ -51,3 +53,12 @@ def describe_gguf(request: LoadRequest) -> RunOutcome:
     return described_file(
         path, ArchitectureFacts(source="load", recipe=None, module_class="(GGUF file)", config=config)
     )
+
+
+def _checked_path(loaded: LoadedSpec, path: Path) -> Path:
+    if path.is_dir() or path.suffix != ".gguf":
+        raise ModelFileError(
+            f"{loaded.path}: source.load.file: {path} is not a .gguf file. Fix: name the file, "
+            "or use `format: transformers` for a folder"
+        )
+    return path

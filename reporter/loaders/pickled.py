@@ -17,15 +17,7 @@ def converted_pickle(loaded: LoadedSpec, folder: Path, convert_dir: Path) -> Pat
         ModelFileError: no weights at all, pickles without `allow_pickle: true`, or a pickle
             that does not load weights-only.
     """
-    pickles = sorted(folder.glob("*.bin")) + sorted(folder.glob("*.pt"))
-    if not pickles:
-        raise ModelFileError(f"{folder}: no .safetensors weights found. Fix: add model.safetensors")
-    if not loaded.spec.allow_pickle:
-        raise ModelFileError(
-            f"{pickles[0]}: pickle checkpoints can run code when loaded and are refused. "
-            f"Fix: convert it to safetensors, or set `allow_pickle: true` in {loaded.path} "
-            "(it is then loaded with weights_only=True)"
-        )
+    pickles = allowed_pickles(loaded, folder)
     from safetensors.torch import save_file
 
     state = {}
@@ -35,6 +27,24 @@ def converted_pickle(loaded: LoadedSpec, folder: Path, convert_dir: Path) -> Pat
     target = convert_dir / "model.safetensors"
     save_file(state, str(target))
     return target
+
+
+def allowed_pickles(loaded: LoadedSpec, folder: Path) -> list[Path]:
+    """The folder's pickle checkpoints, when it has no safetensors weights and the spec allows them.
+
+    Raises:
+        ModelFileError: no weights at all, or pickles without `allow_pickle: true`.
+    """
+    pickles = sorted(folder.glob("*.bin")) + sorted(folder.glob("*.pt"))
+    if not pickles:
+        raise ModelFileError(f"{folder}: no .safetensors weights found. Fix: add model.safetensors")
+    if not loaded.spec.allow_pickle:
+        raise ModelFileError(
+            f"{pickles[0]}: pickle checkpoints can run code when loaded and are refused. "
+            f"Fix: convert it to safetensors, or set `allow_pickle: true` in {loaded.path} "
+            "(it is then loaded with weights_only=True)"
+        )
+    return pickles
 
 
 def read_weights_only(path: Path, *, where: str) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from reporter.loaders.base import LoadRequest
 from reporter.loaders.pickled import read_weights_only
 from reporter.loaders.safetensors import SafetensorsFormat
 from reporter.runners.outcome import RunOutcome
+from reporter.spec import LoadedSpec
 
 SUFFIXES = (".pt", ".pth", ".bin")
 
@@ -30,6 +31,9 @@ class PytorchFormat:
     def offers(self, *, module: str | None) -> frozenset[Capability]:
         return SafetensorsFormat().offers(module=module)
 
+    def check(self, loaded: LoadedSpec, path: Path) -> None:
+        _pickle_allowed(loaded, path)
+
     def load(self, request: LoadRequest) -> RunOutcome:
         """The checkpoint converted to safetensors and loaded as one (the spec's file itself is
         hashed into the cache key like every file a spec names).
@@ -39,16 +43,20 @@ class PytorchFormat:
                 or one that holds something other than a state dict of tensors.
         """
         loaded, path = request.loaded, request.path
-        if not loaded.spec.allow_pickle:
-            raise ModelFileError(
-                f"{loaded.path}: source.load.file: {path} is a pickle, and loading a pickle can run code. "
-                "Fix: convert it with `safetensors.torch.save_file(torch.load(path, weights_only=True), "
-                f"'model.safetensors')` and use `format: safetensors`, or set `allow_pickle: true` in {loaded.path} "
-                "(it is then read with weights_only=True)"
-            )
+        _pickle_allowed(loaded, path)
         converted = request.convert_dir / "model.safetensors"
         _convert(path, converted, spec_path=loaded.path)
         return SafetensorsFormat().load(replace(request, path=converted))
+
+
+def _pickle_allowed(loaded: LoadedSpec, path: Path) -> None:
+    if not loaded.spec.allow_pickle:
+        raise ModelFileError(
+            f"{loaded.path}: source.load.file: {path} is a pickle, and loading a pickle can run code. "
+            "Fix: convert it with `safetensors.torch.save_file(torch.load(path, weights_only=True), "
+            f"'model.safetensors')` and use `format: safetensors`, or set `allow_pickle: true` in {loaded.path} "
+            "(it is then read with weights_only=True)"
+        )
 
 
 def _convert(path: Path, target: Path, *, spec_path: Path) -> None:

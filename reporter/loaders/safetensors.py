@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -16,6 +17,7 @@ from reporter.facts import ArchitectureFacts, InferenceFacts, NotReported
 from reporter.formats.declaration import Capability, PathKind
 from reporter.loaders.base import LoadRequest
 from reporter.runners.outcome import RunOutcome, described_file
+from reporter.spec import LoadedSpec
 
 MODULE_FIELD = "source.load.module"
 
@@ -30,18 +32,26 @@ class SafetensorsFormat:
     def offers(self, *, module: str | None) -> frozenset[Capability]:
         return frozenset({"score_rows"}) if module is not None else frozenset()
 
+    def check(self, loaded: LoadedSpec, path: Path) -> None:
+        _checked_path(loaded, path)
+        read_header(path)
+
     def load(self, request: LoadRequest) -> RunOutcome:
-        path = request.path
-        if path.is_dir() or path.suffix != ".safetensors":
-            raise ModelFileError(
-                f"{request.loaded.path}: source.load.file: {path} is not a .safetensors file. "
-                "Fix: name the file, or use `format: transformers` for a folder"
-            )
+        path = _checked_path(request.loaded, request.path)
         if request.loaded.spec.source.load and request.loaded.spec.source.load.module is not None:
             return _load_own_architecture(request)
         return described_file(
             path, ArchitectureFacts(source="load", recipe=None, module_class="(safetensors file)", config={})
         )
+
+
+def _checked_path(loaded: LoadedSpec, path: Path) -> Path:
+    if path.is_dir() or path.suffix != ".safetensors":
+        raise ModelFileError(
+            f"{loaded.path}: source.load.file: {path} is not a .safetensors file. "
+            "Fix: name the file, or use `format: transformers` for a folder"
+        )
+    return path
 
 
 def _load_own_architecture(request: LoadRequest) -> RunOutcome:

@@ -13,8 +13,12 @@ from reporter.errors import ModelFileError
 from reporter.extract.transformers_folder import checked_folder
 from reporter.formats.declaration import Capability, PathKind
 from reporter.loaders.base import LoadRequest
-from reporter.loaders.pickled import converted_pickle
-from reporter.loaders.transformers_description import described_config, described_folder
+from reporter.loaders.pickled import allowed_pickles, converted_pickle
+from reporter.loaders.transformers_description import (
+    described_config,
+    described_folder,
+    require_classification_head,
+)
 from reporter.runners.outcome import RunOutcome, WordTagger
 from reporter.spec import LoadedSpec
 
@@ -28,6 +32,22 @@ class TransformersFormat:
 
     def offers(self, *, module: str | None) -> frozenset[Capability]:
         return frozenset({"score_rows", "embed_text", "tag_words", "language_model"})
+
+    def check(self, loaded: LoadedSpec, path: Path) -> None:
+        """The folder's JSON files and weight headers, pickles allowed, and, for what its tasks
+        need, a tokenizer vocabulary and a classification head (read from `config.json`)."""
+        from reporter.runners.pretrained import require_vocabulary
+        from reporter.spec import needed_capabilities
+
+        where = f"{loaded.path}: source.load.file"
+        folder = checked_folder(path, where=where)
+        if not folder.weight_files:
+            allowed_pickles(loaded, path)
+        needs = needed_capabilities(loaded.spec)
+        if needs - {"language_model"}:  # a causal LM may take its tokenizer from elsewhere (a GGUF file)
+            require_vocabulary(path, where=where)
+        if "score_rows" in needs:
+            require_classification_head(loaded, path, folder.architectures)
 
     def load(self, request: LoadRequest) -> RunOutcome:
         if "tag_words" in request.needs:

@@ -7,10 +7,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from reporter.errors import DataError
 from reporter.extract.safetensors_file import read_header
 from reporter.extract.transformers_folder import TransformersFolder
 from reporter.facts import ArchitectureFacts, NotReported
 from reporter.runners.outcome import RunOutcome
+from reporter.spec import LoadedSpec
 
 CONFIG_KEYS = (
     "model_type",
@@ -75,3 +77,19 @@ def _parameter_names(files: list[Path], parameters: set[str], prefix: str) -> se
     for path in files:
         stored.update(read_header(path)[0])
     return {n for n in stored if n in parameters or n.removeprefix(f"{prefix}.") in parameters}
+
+
+def require_classification_head(loaded: LoadedSpec, path: Path, architectures: list[str]) -> None:
+    """Refuse to score evaluation rows with a folder whose `config.json` names no
+    `…ForSequenceClassification` architecture (read from the file, at check time and at load).
+
+    Raises:
+        DataError: naming the architectures and the fix.
+    """
+    if not any(name.endswith("ForSequenceClassification") for name in architectures):
+        raise DataError(
+            f"{loaded.path}: evaluation: {path}/config.json names {', '.join(architectures or ['no'])} "
+            "architecture, which has no classification head, so the build cannot score the evaluation rows. "
+            "Fix: load a ...ForSequenceClassification checkpoint, or name `scores_column:` or "
+            "`predictions_column:` holding predictions computed elsewhere"
+        )

@@ -17,7 +17,7 @@ from reporter.errors import DataError
 from reporter.extract.transformers_folder import TransformersFolder
 from reporter.facts import InferenceFacts, NotReported
 from reporter.loaders.base import LoadRequest
-from reporter.loaders.transformers_description import described_folder
+from reporter.loaders.transformers_description import described_folder, require_classification_head
 from reporter.runners.attributions import Attributor
 from reporter.runners.outcome import GIVEN_PREDICTIONS, RunOutcome
 from reporter.runners.pretrained import check_vocabulary, from_pretrained, load_tokenizer
@@ -38,13 +38,8 @@ def classifier_or_encoder(request: LoadRequest, folder: TransformersFolder, file
     classifier = any(name.endswith("ForSequenceClassification") for name in config.architectures or [])
     spec_evaluation = loaded.spec.labelled_evaluation
     given = spec_evaluation is not None and bool(spec_evaluation.scores_column or spec_evaluation.predictions_column)
-    if request.evaluation is not None and not given and not classifier:
-        raise DataError(
-            f"{loaded.path}: evaluation: {path}/config.json names {', '.join(config.architectures or ['no'])} "
-            "architecture, which has no classification head, so the build cannot score the evaluation rows. "
-            "Fix: load a ...ForSequenceClassification checkpoint, or name `scores_column:` or "
-            "`predictions_column:` holding predictions computed elsewhere"
-        )
+    if request.evaluation is not None and not given:
+        require_classification_head(loaded, path, list(config.architectures or []))
     auto = AutoModelForSequenceClassification if classifier else AutoModel
     model = from_pretrained(auto, path, where=where, config=config, use_safetensors=files[0].parent == path)
     model = model.to(request.device)

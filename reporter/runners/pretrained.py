@@ -41,17 +41,27 @@ def from_pretrained(auto: Any, folder: Path, *, where: str, **options: Any) -> A
         ) from None
 
 
-def load_tokenizer(folder: Path, *, where: str, fast: bool = False, **options: Any) -> Any:
-    """A folder's tokenizer, refused when the folder holds no vocabulary file (and, with ``fast``,
-    when it is not a fast tokenizer: only those say which word each token is from)."""
-    from transformers import AutoTokenizer
+def require_vocabulary(folder: Path, *, where: str) -> None:
+    """Refuse a folder without a tokenizer vocabulary file (checked without importing transformers).
 
-    if not options.get("gguf_file") and not any((folder / name).is_file() for name in TOKENIZER_VOCABULARY_FILES):
+    Raises:
+        ModelFileError: naming the folder, the files looked for and the fix.
+    """
+    if not any((folder / name).is_file() for name in TOKENIZER_VOCABULARY_FILES):
         raise ModelFileError(
             f"{where}: {folder} has no tokenizer vocabulary (none of {', '.join(TOKENIZER_VOCABULARY_FILES)}); "
             "transformers would build a tokenizer of special tokens only and read every word as unknown. "
             "Fix: save the model's tokenizer into the folder (tokenizer.save_pretrained)"
         )
+
+
+def load_tokenizer(folder: Path, *, where: str, fast: bool = False, **options: Any) -> Any:
+    """A folder's tokenizer, refused when the folder holds no vocabulary file (and, with ``fast``,
+    when it is not a fast tokenizer: only those say which word each token is from)."""
+    from transformers import AutoTokenizer
+
+    if not options.get("gguf_file"):
+        require_vocabulary(folder, where=where)
     tokenizer = from_pretrained(AutoTokenizer, folder, where=where, **options)
     if fast and not tokenizer.is_fast:
         raise ModelFileError(
