@@ -76,15 +76,33 @@ def scaffold_project(root: Path) -> Path:
 
 SHARED_BUILDS = frozenset({"built", "tiny_causal_lm", "lm_project", "ner_project"})
 """Session fixtures that build a whole project: a test using one runs in the worker that holds it."""
+SPREAD_OUT = frozenset({"tests/test_bad_inputs.py"})
+"""Modules whose tests spread over the workers although they share a fixture: many cases, and a
+fixture cheap enough to build once per worker."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (the project's default, `--dist=loadgroup`), a session fixture is built
-    once per worker that needs it: the tests of the projects built once share one worker, so each
-    is built once while the other tests fill the other workers."""
+    """Under pytest-xdist (the project's default, `--dist=loadgroup`), a module or session fixture
+    is built once per worker that needs it. The tests of the projects built once per session share
+    one worker, and so do the tests of a module that builds its own fixture once (the examples, a
+    Ray cluster, a browser), so each is built once while the other tests fill the other workers."""
     for item in items:
         if SHARED_BUILDS & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.xdist_group("shared-builds"))
+        elif _uses_its_modules_shared_fixture(item) and item.location[0] not in SPREAD_OUT:
+            item.add_marker(pytest.mark.xdist_group(item.location[0]))
+
+
+def _uses_its_modules_shared_fixture(item: pytest.Item) -> bool:
+    """Whether the test uses a fixture its own module defines once per module or session."""
+    info, module = getattr(item, "_fixtureinfo", None), getattr(item, "module", None)
+    if info is None or module is None:
+        return False
+    return any(
+        definition.scope in ("module", "session") and definition.func.__module__ == module.__name__
+        for definitions in info.name2fixturedefs.values()
+        for definition in definitions
+    )
 
 
 TABULAR_SPEC = f"""\
