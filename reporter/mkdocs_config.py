@@ -12,14 +12,12 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any
 
 from reporter.errors import InputError
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
-
-    from reporter.plugin import ReporterPlugin
 
 CONFIG_DOCS = "https://www.mkdocs.org/user-guide/configuration/"
 SETTING_MESSAGE = re.compile(r"^Config value '(?P<name>[^']+)': (?P<message>.*)$", re.DOTALL)
@@ -94,8 +92,9 @@ def load_mkdocs_config(config_file: Path, **overrides: str) -> MkDocsConfig:
     )
 
 
-def reporter_plugin(config: MkDocsConfig, config_file: Path) -> ReporterPlugin:
-    """The project's reporter plugin, as its `mkdocs.yml` configures it.
+def reporter_plugin(config: MkDocsConfig, config_file: Path) -> Any:
+    """The project's reporter plugin (a `reporter.plugin.ReporterPlugin`, typed loosely so that
+    this module stays below the plugin), as its `mkdocs.yml` configures it.
 
     Raises:
         InputError: `mkdocs.yml` does not enable it.
@@ -103,4 +102,4 @@ def reporter_plugin(config: MkDocsConfig, config_file: Path) -> ReporterPlugin:
     plugin = config.plugins.get("reporter")
     if plugin is None:
         raise InputError(f"{config_file}: the `reporter` plugin is not enabled. Fix: add `- reporter` under `plugins:`")
-    return cast("ReporterPlugin", plugin)
+    return plugin

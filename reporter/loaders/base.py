@@ -48,6 +48,20 @@ class ModelFormat(FormatDeclaration, Protocol):
         ...
 
 
+def checked_file(loaded: LoadedSpec, path: Path, suffix: str) -> Path:
+    """The spec's file, when it is a file with the format's ending (a published folder, say, is not).
+
+    Raises:
+        ModelFileError: naming the file and the fix.
+    """
+    if path.is_dir() or path.suffix != suffix:
+        raise ModelFileError(
+            f"{loaded.path}: source.load.file: {path} is not a {suffix} file. "
+            "Fix: name the file, or use `format: transformers` for a folder"
+        )
+    return path
+
+
 def check_model_files(loaded: LoadedSpec, path: Path) -> None:
     """What `reporter check` reads of a model's files: whatever its format's optional
     ``check(loaded, path)`` reads (headers and configuration, never the weights themselves, never

@@ -6,10 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-from reporter.errors import ModelFileError
 from reporter.facts import ArchitectureFacts
 from reporter.formats.declaration import Capability, PathKind
-from reporter.loaders.base import LoadRequest
+from reporter.loaders.base import LoadRequest, checked_file
 from reporter.runners.outcome import RunOutcome, described_file
 from reporter.spec import LoadedSpec
 
@@ -27,7 +26,7 @@ class GgufFormat:
     def check(self, loaded: LoadedSpec, path: Path) -> None:
         from reporter.extract.gguf_file import read_gguf_header
 
-        read_gguf_header(_checked_path(loaded, path))
+        read_gguf_header(checked_file(loaded, path, ".gguf"))
 
     def load(self, request: LoadRequest) -> RunOutcome:
         described = describe_gguf(request)
@@ -43,7 +42,7 @@ def describe_gguf(request: LoadRequest) -> RunOutcome:
     tensor in a GGUF file is a parameter; it holds no buffers)."""
     from reporter.extract.gguf_file import read_gguf_header
 
-    path = _checked_path(request.loaded, request.path)
+    path = checked_file(request.loaded, request.path, ".gguf")
     metadata = read_gguf_header(path).metadata
     architecture = str(metadata.get("general.architecture", ""))
     config: dict[str, Any] = {"architecture": architecture or "(not declared)"}
@@ -53,12 +52,3 @@ def describe_gguf(request: LoadRequest) -> RunOutcome:
     return described_file(
         path, ArchitectureFacts(source="load", recipe=None, module_class="(GGUF file)", config=config)
     )
-
-
-def _checked_path(loaded: LoadedSpec, path: Path) -> Path:
-    if path.is_dir() or path.suffix != ".gguf":
-        raise ModelFileError(
-            f"{loaded.path}: source.load.file: {path} is not a .gguf file. Fix: name the file, "
-            "or use `format: transformers` for a folder"
-        )
-    return path

@@ -15,7 +15,7 @@ from reporter.errors import ModelFileError, RecipeError
 from reporter.extract.safetensors_file import read_header
 from reporter.facts import ArchitectureFacts, InferenceFacts, NotReported
 from reporter.formats.declaration import Capability, PathKind
-from reporter.loaders.base import LoadRequest
+from reporter.loaders.base import LoadRequest, checked_file
 from reporter.runners.outcome import RunOutcome, described_file
 from reporter.spec import LoadedSpec
 
@@ -33,25 +33,16 @@ class SafetensorsFormat:
         return frozenset({"score_rows"}) if module is not None else frozenset()
 
     def check(self, loaded: LoadedSpec, path: Path) -> None:
-        _checked_path(loaded, path)
+        checked_file(loaded, path, ".safetensors")
         read_header(path)
 
     def load(self, request: LoadRequest) -> RunOutcome:
-        path = _checked_path(request.loaded, request.path)
+        path = checked_file(request.loaded, request.path, ".safetensors")
         if request.loaded.spec.source.load and request.loaded.spec.source.load.module is not None:
             return _load_own_architecture(request)
         return described_file(
             path, ArchitectureFacts(source="load", recipe=None, module_class="(safetensors file)", config={})
         )
-
-
-def _checked_path(loaded: LoadedSpec, path: Path) -> Path:
-    if path.is_dir() or path.suffix != ".safetensors":
-        raise ModelFileError(
-            f"{loaded.path}: source.load.file: {path} is not a .safetensors file. "
-            "Fix: name the file, or use `format: transformers` for a folder"
-        )
-    return path
 
 
 def _load_own_architecture(request: LoadRequest) -> RunOutcome:

@@ -43,7 +43,6 @@ def run_training(
     Raises:
         RecipeError: the recipe raised, returned the wrong type, diverged or gave bad scores.
     """
-
     source = loaded.spec.source.train
     assert source is not None
     recipe = find_recipe(loaded)
