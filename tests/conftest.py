@@ -74,8 +74,14 @@ def scaffold_project(root: Path) -> Path:
     return root
 
 
-SHARED_BUILDS = frozenset({"built", "tiny_causal_lm", "lm_project", "ner_project"})
-"""Session fixtures that build a whole project: a test using one runs in the worker that holds it."""
+SHARED_BUILDS = {
+    "built": "built",
+    "tiny_causal_lm": "language-model",
+    "lm_project": "language-model",
+    "ner_project": "ner",
+}
+"""Session fixtures that build a whole project, by the group of tests that share it: a test using
+one runs in the worker that holds it, and each project may build in a worker of its own."""
 SPREAD_OUT = frozenset({"tests/test_bad_inputs.py"})
 """Modules whose tests spread over the workers although they share a fixture: many cases, and a
 fixture cheap enough to build once per worker."""
@@ -83,12 +89,15 @@ fixture cheap enough to build once per worker."""
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Under pytest-xdist (the project's default, `--dist=loadgroup`), a module or session fixture
-    is built once per worker that needs it. The tests of the projects built once per session share
-    one worker, and so do the tests of a module that builds its own fixture once (the examples, a
-    Ray cluster, a browser), so each is built once while the other tests fill the other workers."""
+    is built once per worker that needs it. The tests of a project built once per session share one
+    worker, and so do the tests of a module that builds its own fixture once (the examples, a Ray
+    cluster, a browser), so each is built once while the other tests fill the other workers. Those
+    fixtures are session-scoped: a worker interleaves other modules' tests with a group's, and
+    pytest tears a module fixture down whenever the module changes, then builds it again."""
     for item in items:
-        if SHARED_BUILDS & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.xdist_group("shared-builds"))
+        groups = sorted({SHARED_BUILDS[name] for name in getattr(item, "fixturenames", ()) if name in SHARED_BUILDS})
+        if groups:
+            item.add_marker(pytest.mark.xdist_group("+".join(groups)))
         elif _uses_its_modules_shared_fixture(item) and item.location[0] not in SPREAD_OUT:
             item.add_marker(pytest.mark.xdist_group(item.location[0]))
 

@@ -40,7 +40,7 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module")  # Playwright's event loop must not outlive its module
 def browser() -> Iterator[object]:
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI") == "true":
@@ -54,7 +54,7 @@ def browser() -> Iterator[object]:
         instance.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def site_url(built) -> Iterator[str]:
     root, _ = built
     # Serve under a sub-path, as a pull-request preview or project page would be.

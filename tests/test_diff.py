@@ -41,7 +41,7 @@ def git(root: Path, *args: str) -> str:
     return subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True, text=True, env=env).stdout
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def two_builds(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A git project built at a base commit and at a head commit that changes a hyperparameter."""
     root = scaffold_project(tmp_path_factory.mktemp("diff") / "project")

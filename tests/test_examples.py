@@ -38,7 +38,7 @@ def read_facts(folder: Path) -> dict[str, dict]:
     return {path.stem: json.loads(path.read_text()) for path in sorted(folder.glob("*.json"))}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def example_builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, dict], dict[str, dict]]:
     """The repository's examples built cold, then again from the cache, in a copy of the project."""
     root = tmp_path_factory.mktemp("examples") / "project"

@@ -197,7 +197,7 @@ evaluation:
 )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def built_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project with one model scored from an evaluation file, built once (few replicates: speed)."""
     root = scaffold_project(tmp_path_factory.mktemp("generated") / "project")

@@ -52,7 +52,7 @@ evaluation:
 """
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = save_tiny_bert(tmp_path_factory.mktemp("tiny-bert") / "tiny", head="token", labels=LABELS)
     (folder / "generation_config.json").write_text(json.dumps({"max_length": 20}), encoding="utf-8")

@@ -107,7 +107,7 @@ def make(root: Path, specs: dict[str, str], files: dict[str, str] | None = None)
     return root
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def cluster_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, dict]]:
     work = tmp_path_factory.mktemp("ray")
     make(

@@ -44,7 +44,7 @@ def adult_model(target: str, estimator: object) -> tuple[object, pd.DataFrame, p
     return model, test[columns], test
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def adult_income() -> tuple[object, pd.DataFrame, pd.DataFrame, np.ndarray]:
     """A logistic regression of income on Adult rows: model, features, held-out rows, 0/1 labels."""
     model, features, test = adult_model("income", LogisticRegression(max_iter=2000))

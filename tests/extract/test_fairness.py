@@ -24,7 +24,7 @@ FAIRLEARN_METRICS = {
 }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def fairness(adult_rows):  # noqa: F811
     rows, frame = adult_rows
     sensitive = frame[["sex", "race"]].astype("string")

@@ -17,7 +17,7 @@ from reporter.extract.gguf_file import read_gguf_header
 from tests.extract.test_gguf import write_gguf
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def valid_file(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     path = tmp_path_factory.mktemp("gguf") / "valid.gguf"
     write_gguf(path)

@@ -24,7 +24,7 @@ from tests.conftest import read_adult
 COLUMNS = ["workclass", "education", "marital-status", "occupation", "relationship", "race", "sex"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def overfitted() -> dict[str, object]:
     frame = read_adult("adult.data", na_values="?").fillna("?").sample(n=3000, random_state=1).reset_index(drop=True)
     encoder = OneHotEncoder(handle_unknown="ignore").fit(frame[COLUMNS])

@@ -14,7 +14,7 @@ from tests.conftest import read_adult
 NUMERIC = ["age", "education-num", "capital-gain", "capital-loss", "hours-per-week"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def adult_rows() -> tuple[m.Rows, pd.DataFrame]:
     """Scores of a scikit-learn logistic regression on 3,000 real Adult test rows."""
     train = read_adult("adult.data").sample(5000, random_state=1)

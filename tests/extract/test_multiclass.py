@@ -30,7 +30,7 @@ SKLEARN_LABEL_METRICS = {
 }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def compas() -> tuple[mc.ClassPredictions, pd.DataFrame]:
     """COMPAS risk categories predicted by a scikit-learn multinomial logistic regression for 2,500 held-out rows."""
     frame = read_compas().sample(frac=1.0, random_state=0).reset_index(drop=True)
@@ -101,7 +101,7 @@ def share_predicted(k: int):  # noqa: ANN201
     return lambda y, pred: float(np.mean(np.asarray(pred) == k))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def fairness(compas):
     p, frame = compas
     sensitive = frame[["race", "sex"]].astype("string")

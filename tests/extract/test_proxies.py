@@ -12,7 +12,7 @@ from reporter.extract.proxies import QUANTILE_BINS, column_codes, extract_proxie
 from tests.conftest import read_adult
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def adult() -> pd.DataFrame:
     return read_adult("adult.test", skiprows=1, na_values="?").sample(n=2000, random_state=0).reset_index(drop=True)
 

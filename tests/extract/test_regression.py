@@ -24,7 +24,7 @@ SKLEARN = {
 }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def adult_hours() -> tuple[r.Predictions, pd.DataFrame]:
     """Hours worked per week predicted by a scikit-learn linear regression for 3,000 real Adult test rows."""
     train = read_adult("adult.data").sample(5000, random_state=1)
@@ -34,7 +34,7 @@ def adult_hours() -> tuple[r.Predictions, pd.DataFrame]:
     return r.Predictions(labels=test["hours-per-week"].to_numpy(np.float64), predicted=predicted), test
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def fairness(adult_hours):
     predictions, frame = adult_hours
     sensitive = frame[["sex", "race"]].astype("string")

@@ -23,7 +23,7 @@ def wnut_sentences(file: str, rows: int) -> tuple[list[list[str]], list[list[str
     return [s.split() for s in frame["tokens"]], [s.split() for s in frame["tags"]]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def tiny_tagger() -> tuple[object, object]:
     """A random two-layer BERT token classifier with MiniLM's (fast) tokenizer."""
     from transformers import AutoTokenizer, BertConfig, BertForTokenClassification

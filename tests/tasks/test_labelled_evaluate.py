@@ -53,7 +53,7 @@ def rows_of(
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def frame() -> pd.DataFrame:
     generator = np.random.default_rng(7)
     return pd.DataFrame({"x": generator.normal(size=ROWS), "group": generator.choice(["F", "M", "X"], size=ROWS)})
