@@ -1,4 +1,4 @@
-"""The `reporter` command: build, check, diff, export, schema, serve, verify.
+"""The `reporter` command: init, build, check, diff, export, schema, serve, verify.
 
 Exit status: 0 success, 1 internal failure (or a gate), 2 bad input. Errors a user can fix are
 printed as messages, never as tracebacks.
@@ -28,6 +28,18 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="reporter", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"reporter {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
+
+    init = commands.add_parser(
+        "init",
+        help="set up a project (mkdocs.yml, .gitignore, CI workflows); with MODEL, write a starter spec for it",
+        description="Without MODEL: write the files a repository needs to build and publish its model reports. "
+        "With MODEL (a transformers folder, a .safetensors, .gguf or PyTorch file): write "
+        "models/<slug>/model.yaml from what its files (and --data) say. Existing files are never replaced.",
+    )
+    init.add_argument("model", nargs="?", type=Path, help="the model's folder or weight file")
+    init.add_argument("--data", type=Path, metavar="CSV", help="evaluation data: its columns fill in the evaluation")
+    init.add_argument("--slug", help="the model's folder name under models/ (default: from its name)")
+    init.add_argument("--project", dest="project_dir", default=".", type=Path, help="project folder (default: .)")
 
     build = commands.add_parser("build", help="train or load every model, then build the site")
     build.add_argument("project_dir", nargs="?", default=".", type=Path)
@@ -124,6 +136,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "verify":
         return _verify(args)
 
+    if args.command == "init":
+        return _init(args)
+
     from reporter.project import load_project_specs
 
     project = Project(root=args.project_dir.resolve())
@@ -165,6 +180,25 @@ def _run(args: argparse.Namespace) -> int:
     if not args.quiet:
         site = (args.site_dir or project.root / "site").resolve()
         print(f"built {len(records)} model report(s) into {site}")
+    return EXIT_OK
+
+
+def _init(args: argparse.Namespace) -> int:
+    root = args.project_dir.resolve()
+    if args.model is None:
+        from reporter.scaffold.project_files import init_project
+
+        if args.data is not None:
+            raise InputError("--data describes a model's evaluation data. Fix: reporter init MODEL --data CSV")
+        for line in init_project(root).lines():
+            print(line)
+        print("next: reporter init path/to/model --data path/to/evaluation.csv")
+        return EXIT_OK
+    from reporter.scaffold.init_model import init_model
+
+    written = init_model(root, args.model, data_path=args.data, slug=args.slug)
+    print(f"wrote {written.path.relative_to(root)}: {written.to_fill} value(s) marked FILL IN are yours to write")
+    print("next: fill them in, then run `reporter check`, then `mkdocs build`")
     return EXIT_OK
 
 

@@ -21,6 +21,7 @@ from reporter.spec.evaluation import (
     move_earlier_spellings,
 )
 from reporter.spec.model import LoadedSpec, ModelSpec
+from reporter.spec.placeholders import placeholder_problems
 from reporter.spec.rules import cross_field_problems
 from reporter.spec.sections import SLUG_PATTERN
 from reporter.spec.yaml_source import StrictSafeLoader, yaml_line
@@ -65,6 +66,9 @@ def load_spec(path: Path) -> LoadedSpec:
     data, moved = move_earlier_spellings(data)
     for notice in moved:
         _notify_moved(path, root, notice)
+    unfilled = placeholder_problems(path, root, data)
+    if unfilled:  # validated once filled: a placeholder in a number or a flag would only confuse
+        raise SpecError([*problems, *unfilled])
     try:
         spec = ModelSpec.model_validate(data)
     except ValidationError as exc:
