@@ -7,6 +7,7 @@ printed as messages, never as tracebacks.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -109,6 +110,20 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("project_dir", nargs="?", default=".", type=Path)
     serve.add_argument("--dev-addr", default="127.0.0.1:8000", metavar="HOST:PORT", help="default: 127.0.0.1:8000")
     return parser
+
+
+def command_reference() -> str:
+    """The command-line reference page of the documentation site: each command's own `--help`,
+    at a fixed width so the page is the same on every machine."""
+    parser = _parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for command in (parser, *commands.choices.values()):
+        command.formatter_class = functools.partial(argparse.HelpFormatter, width=100)
+    lines = ["# Command line", "", "Generated from the `reporter` command's own help.", ""]
+    lines += ["```text", parser.format_help().rstrip(), "```", ""]
+    for name, command in commands.choices.items():
+        lines += [f"## reporter {name}", "", "```text", command.format_help().rstrip(), "```", ""]
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:

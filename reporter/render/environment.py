@@ -55,6 +55,20 @@ def code(value: Any) -> Markup:
     return Markup(f"{fence}{pad}{text}{pad}{fence}")
 
 
+TRAILING_PUNCTUATION = re.compile(r"[\s.;,:]+$")
+
+
+def sentence(value: Any) -> Markup:
+    """Text ending in exactly one full stop, whether or not the text brought its own."""
+    return Markup(f"{cell(TRAILING_PUNCTUATION.sub('', str(value)))}.")
+
+
+def series(values: Any, separator: str = "; ") -> Markup:
+    """Items joined by ``separator`` with their own closing punctuation removed, so that a list of
+    full sentences does not read "first.; second."."""
+    return Markup(separator.join(cell(TRAILING_PUNCTUATION.sub("", str(v))) for v in values))
+
+
 def cell(value: Any) -> Markup:
     """Escaped text that is safe inside a Markdown table cell (no line breaks)."""
     return Markup(" ".join(escape_text(value).splitlines()))
@@ -120,6 +134,23 @@ def status_badge(status: str) -> Markup:
     return Markup(f'<span class="reporter-status reporter-status-{known}">{label}</span>')
 
 
+def status_summary(fairness: Any) -> Markup:
+    """A fairness status with what it stands for: how many of the disparity checks fail and warn
+    (a bare "fail" does not say whether one check of twenty failed or all of them)."""
+    statuses = [d.status for feature in fairness.features for d in feature.disparities]
+    checked = sum(s != "not_computed" for s in statuses)
+    failed, warned = statuses.count("fail"), statuses.count("warn")
+    if not checked:
+        detail = "no disparity could be computed"
+    elif failed:
+        detail = f"{failed} of {checked} disparity checks fail" + (f", {warned} warn" if warned else "")
+    elif warned:
+        detail = f"{warned} of {checked} disparity checks warn"
+    else:
+        detail = f"all {checked} disparity checks pass"
+    return Markup(f"{status_badge(fairness.status)} ({detail})")
+
+
 COVERAGE_STATUSES = {"measured": "pass", "declared": "warn", "missing": "fail"}
 
 
@@ -161,6 +192,14 @@ def fairness_partial(facts: FactsRecord) -> str:
     return labelled_task(facts).fairness_partial
 
 
+def intervals_overlap(first: Interval, second: Interval) -> bool:
+    """Whether two 95 % intervals share a value: then a page must not call one estimate larger."""
+    bounds = (first.low, first.high, second.low, second.high)
+    if any(bound is None for bound in bounds):
+        return False
+    return bool(first.low <= second.high and second.low <= first.high)  # type: ignore[operator]
+
+
 def make_environment(override_dir: Path | None = None) -> jinja2.Environment:
     """A strict environment reading project overrides first, then the built-in templates, then the
     templates of tasks other packages add (their card partials)."""
@@ -187,6 +226,9 @@ def make_environment(override_dir: Path | None = None) -> jinja2.Environment:
         size=size,
         bytes=byte_size,
         status=status_badge,
+        status_summary=status_summary,
+        sentence=sentence,
+        series=series,
         text=escape_text,
         coverage=documentation_coverage,
         coverage_status=coverage_status,
@@ -196,4 +238,5 @@ def make_environment(override_dir: Path | None = None) -> jinja2.Environment:
         labelled_task=labelled_task,
     )
     env.tests["reported"] = is_reported
+    env.tests["overlapping"] = intervals_overlap
     return env

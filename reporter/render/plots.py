@@ -331,26 +331,31 @@ def weight_histograms(tensors: list[TensorFacts]) -> bytes:
 
 
 def weights_over_depth(weights: WeightFacts) -> bytes:
-    """Spectral and Frobenius norm, and alpha with the 2–6 band, for every analysed matrix in depth order."""
+    """Spectral and Frobenius norm, and alpha with the 2–6 band, for every analysed matrix in depth
+    order; the alpha panel only when some matrix had a power law fitted (else it would be empty)."""
     layers = weights.layers
     positions = list(range(len(layers)))
+    fitted = [(i, x.fit.alpha) for i, x in enumerate(layers) if isinstance(x.fit, PowerLawFit)]
 
     def draw(figure: object) -> None:
-        norm_axes, alpha_axes = figure.subplots(2, 1, sharex=True)  # type: ignore[attr-defined]
+        panels = figure.subplots(2 if fitted else 1, 1, sharex=True, squeeze=False)[:, 0]  # type: ignore[attr-defined]
+        norm_axes = panels[0]
         norm_axes.plot(positions, [x.frobenius_norm for x in layers], marker="o", color=PALETTE[0], label="Frobenius")
         norm_axes.plot(positions, [x.spectral_norm for x in layers], marker="s", color=PALETTE[1], label="spectral")
         norm_axes.set_yscale("log")
         plain_log_labels(norm_axes.yaxis)
         norm_axes.set(ylabel="norm")
         legend_right(norm_axes, fontsize=8)
-        fitted = [(i, x.fit.alpha) for i, x in enumerate(layers) if isinstance(x.fit, PowerLawFit)]
-        alpha_axes.axhspan(2, 6, color="#c8e6c9", label="typical (2–6)")
-        alpha_axes.plot([i for i, _ in fitted], [a for _, a in fitted], marker="o", color=PALETTE[2], label="alpha")
-        alpha_axes.set(ylabel="alpha", xlabel="layer (depth order, as in the table)")
-        legend_right(alpha_axes, fontsize=8)
-        alpha_axes.xaxis.get_major_locator().set_params(integer=True)
+        if fitted:
+            alpha_axes = panels[1]
+            alpha_axes.axhspan(2, 6, color="#c8e6c9", label="typical (2–6)")
+            alpha_axes.plot([i for i, _ in fitted], [a for _, a in fitted], marker="o", color=PALETTE[2], label="alpha")
+            alpha_axes.set(ylabel="alpha")
+            legend_right(alpha_axes, fontsize=8)
+        panels[-1].set(xlabel="layer (depth order, as in the table)")
+        panels[-1].xaxis.get_major_locator().set_params(integer=True)
 
-    return _figure(draw, width=6.4, height=4.6)
+    return _figure(draw, width=6.4, height=4.6 if fitted else 2.6)
 
 
 METRIC_LABELS = {"roc_auc": "ROC AUC", "macro_f1": "macro F1", "mean_absolute_error": "mean absolute error"}
@@ -445,7 +450,7 @@ def plot_plan(facts: FactsRecord) -> dict[str, Callable[[], bytes]]:
         plan["training-curves.svg"] = partial(training_curves, facts.training)
     if largest_tensors(facts.weights):
         plan["weights-histograms.svg"] = partial(weight_histograms, largest_tensors(facts.weights))
-    if facts.weights.layers:
+    if len(facts.weights.layers) >= 2:  # one matrix has no depth to plot over: the table gives its figures
         plan["weights-depth.svg"] = partial(weights_over_depth, facts.weights)
     plan.update(_labelled_plots(facts))
     if isinstance(facts.explanations, ExplanationFacts) and isinstance(

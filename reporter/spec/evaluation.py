@@ -36,8 +36,8 @@ class Evaluation(TaskSection):
     """The section of the tasks that evaluate labelled rows (binary, multiclass, regression, token
     classification): which columns hold the label and the inputs, and for which groups."""
 
-    task: Literal["binary_classification", "multiclass_classification", "regression", "token_classification"] = (
-        "binary_classification"
+    task: Literal["binary_classification", "multiclass_classification", "regression", "token_classification"] = Field(
+        default="binary_classification", description="Which task of labelled rows the model is evaluated for."
     )
     label: str = Field(
         min_length=1,
@@ -54,7 +54,9 @@ class Evaluation(TaskSection):
     features: Annotated[list[str], Distinct] | None = Field(
         default=None, description="Feature columns; default: every column but the label."
     )
-    sensitive_features: Annotated[list[str], Distinct] = Field(default_factory=list)
+    sensitive_features: Annotated[list[str], Distinct] = Field(
+        default_factory=list, description="Columns of the groups the fairness report compares (e.g. sex, race)."
+    )
     min_group_size: int = Field(default=30, ge=1, description="Smaller groups are shown as insufficient data.")
     privacy_threshold: int = Field(default=10, ge=1, description="Smaller groups are suppressed from every page.")
     threshold: float = Field(default=0.5, gt=0, lt=1, description="Decision threshold on scores.")

@@ -166,7 +166,7 @@ def _fix_for(error: Any, loc: tuple[Any, ...], model: type[BaseModel]) -> str:
         hint = f"did you mean `{close[0]}`? " if close else ""
         return f"{hint}remove `{name}` or use one of: {', '.join(sorted(allowed))}"
     if kind == "missing":
-        described = _field_description(model, loc) or "see the spec reference in docs/adding-a-model.md"
+        described = _field_description(model, loc) or "see the documentation's spec reference"
         return f"add `{loc[-1]}:` ({described})"
     if kind == "literal_error":
         return f"write one of {error['ctx']['expected']}"

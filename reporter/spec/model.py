@@ -16,22 +16,34 @@ from reporter.spec.sections import SLUG_PATTERN, DataSource, Distinct, Owner, So
 class ModelSpec(SpecModel):
     """Everything the author declares about one model."""
 
-    name: str = Field(min_length=1, max_length=200)
-    version: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=200, description="The model's name, as the card and catalog show it.")
+    version: str = Field(min_length=1, description="This release's version (any text, e.g. `1.0.0`).")
     date: datetime.date | None = Field(default=None, description="Release date of this version (YYYY-MM-DD).")
-    description: str = Field(min_length=1)
-    owners: Annotated[list[Owner], Distinct] = Field(min_length=1)
-    license: str = Field(min_length=1)
-    intended_uses: Annotated[list[str], Distinct] = Field(min_length=1)
-    out_of_scope_uses: Annotated[list[str], Distinct] = Field(min_length=1)
-    limitations: Annotated[list[str], Distinct] = Field(min_length=1)
-    ethical_considerations: Annotated[list[str], Distinct] = Field(default_factory=list)
+    description: str = Field(min_length=1, description="What the model is and how it was made, in a few sentences.")
+    owners: Annotated[list[Owner], Distinct] = Field(min_length=1, description="Who answers for the model.")
+    license: str = Field(
+        min_length=1, description="The model's license, ideally an SPDX identifier (e.g. `Apache-2.0`)."
+    )
+    intended_uses: Annotated[list[str], Distinct] = Field(
+        min_length=1, description="What the model is for, one sentence each."
+    )
+    out_of_scope_uses: Annotated[list[str], Distinct] = Field(
+        min_length=1, description="Uses the model must not be put to, one sentence each."
+    )
+    limitations: Annotated[list[str], Distinct] = Field(
+        min_length=1, description="What the model does badly or was not tested on, one sentence each."
+    )
+    ethical_considerations: Annotated[list[str], Distinct] = Field(
+        default_factory=list, description="Risks and harms a reader should weigh, one sentence each."
+    )
     intended_users: Annotated[list[str], Distinct] = Field(
         default_factory=list, description="Who the model is for (e.g. 'fairness researchers')."
     )
     task: str = Field(min_length=1, description="What the model does, in a few words.")
-    source: Source
-    data: list[DataSource] = Field(default_factory=list)
+    source: Source = Field(description="Where the model comes from: trained in the build, or loaded from files.")
+    data: list[DataSource] = Field(
+        default_factory=list, description="The data sources the model was trained or is evaluated on."
+    )
     evaluation: Annotated[list[EvaluationSection], BeforeValidator(one_or_many), AfterValidator(compatible_tasks)] = (
         Field(
             default_factory=list,

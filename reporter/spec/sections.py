@@ -46,7 +46,7 @@ class TaskSection(SpecModel):
     """Base of the evaluation section of a task another package adds: a subclass narrows `task` to
     ``Literal["<task name>"]`` and adds the task's fields (unknown ones are refused)."""
 
-    task: str
+    task: str = Field(description="The name the task registers under (`reporter.tasks`).")
 
 
 class FileRef(SpecModel):
@@ -79,20 +79,20 @@ class FileRef(SpecModel):
 class Owner(SpecModel):
     """A person or team accountable for the model."""
 
-    name: str = Field(min_length=1)
-    contact: str | None = None
+    name: str = Field(min_length=1, description="A team's or a person's name.")
+    contact: str | None = Field(default=None, description="An e-mail address or a URL.")
 
 
 class CsvFormat(SpecModel):
     """How to read a delimited text file; mirrors the pandas options real data sets need."""
 
-    type: Literal["csv"] = "csv"
+    type: Literal["csv"] = Field(default="csv", description="The file's format; CSV is the one read today.")
     header: bool = Field(default=True, description="Whether the first row names the columns.")
     column_names: Annotated[list[str], Distinct] | None = Field(
         default=None, description="Column names, required when `header` is false."
     )
     skip_rows: int = Field(default=0, ge=0, description="Lines to skip before the data.")
-    separator: str = ","
+    separator: str = Field(default=",", description="The character between values.")
     encoding: str = Field(default="utf-8", description="Text encoding of the file (e.g. `latin-1`, `utf-16`).")
     na_values: Annotated[list[str], Distinct] = Field(
         default_factory=list, description="Extra strings read as missing."
@@ -129,7 +129,7 @@ class DataSource(SpecModel):
     """One data file with its datasheet facts as declared by the spec author."""
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", description="Short identifier.")
-    role: Literal["train", "evaluation"]
+    role: Literal["train", "evaluation"] = Field(description="Whether the model is trained or evaluated on it.")
     file: FileRef | None = Field(
         default=None,
         description="The data file; omit for data a loaded model's authors describe but do not ship.",
@@ -137,10 +137,10 @@ class DataSource(SpecModel):
     rows_declared: int | None = Field(
         default=None, ge=0, description="Size as its publishers state it, for sources without a file."
     )
-    format: CsvFormat = Field(default_factory=CsvFormat)
-    license: str = Field(min_length=1)
-    origin_url: str | None = None
-    description: str = Field(min_length=1)
+    format: CsvFormat = Field(default_factory=CsvFormat, description="How to read the file.")
+    license: str = Field(min_length=1, description="The data's license, ideally an SPDX identifier.")
+    origin_url: str | None = Field(default=None, description="Where the data is published.")
+    description: str = Field(min_length=1, description="What the rows are and where they come from.")
     collection: str | None = Field(default=None, description="How the data was collected.")
     preprocessing: str | None = Field(default=None, description="What was done to it.")
     split: Split | None = Field(
@@ -157,8 +157,8 @@ class TrainSource(SpecModel):
         description="A built-in recipe name (`tabular_mlp`, `text_classifier`, `token_classifier`) or "
         "`module:function` for a Python file in the model folder."
     )
-    seed: int = 0
-    hyperparameters: dict[str, Any] = Field(default_factory=dict)
+    seed: int = Field(default=0, description="Seed of every random choice of the training.")
+    hyperparameters: dict[str, Any] = Field(default_factory=dict, description="The recipe's settings (see its page).")
 
     @field_validator("recipe")
     @classmethod
@@ -173,7 +173,8 @@ UNKNOWN_FORMAT_FIX = (
     "(`format: transformers`), a PyTorch network's weights with `safetensors.torch.save_file` "
     "(`format: safetensors`, with `module:` naming the function that builds the network; a `torch.save`d "
     "state dict is `format: pytorch` with `allow_pickle: true`), a llama.cpp "
-    "model as GGUF (`format: gguf`); or install the package that adds the format (see docs/adding-a-format.md)"
+    "model as GGUF (`format: gguf`); or install the package that adds the format "
+    "(see the documentation's Adding a model format page)"
 )
 
 
@@ -268,8 +269,8 @@ class LoadSource(SpecModel):
 class Source(SpecModel):
     """Exactly one of `train` or `load`."""
 
-    train: TrainSource | None = None
-    load: LoadSource | None = None
+    train: TrainSource | None = Field(default=None, description="Train the model in the build with a recipe.")
+    load: LoadSource | None = Field(default=None, description="Load a model trained elsewhere from its files.")
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Source:
