@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from reporter.extract.provenance import last_commit_time
 from reporter.facts import FactsRecord
@@ -18,7 +19,15 @@ from reporter.lock import build_lock
 from reporter.mkdocs_config import config_file_of, load_mkdocs_config, reporter_plugin
 from reporter.pipeline import build_facts
 from reporter.project import Project, load_project_specs
-from reporter.render.pages import CATALOG_PAGE, planned_paths, refuse_overwriting, start_site, write_site
+from reporter.render.pages import (
+    CATALOG_PAGE,
+    STYLESHEET,
+    planned_paths,
+    refuse_overwriting,
+    start_site,
+    write_changed,
+    write_site,
+)
 from reporter.render.plot_cache import PlotDrawing
 from reporter.settings import BuildSettings
 
@@ -35,6 +44,7 @@ def generate_pages(
     gates: list[str] | None = None,
     site_url: str | None = None,
     catalog_page: str = CATALOG_PAGE,
+    site_only_files: bool = True,
 ) -> tuple[list[FactsRecord], PlotDrawing, dict[str, bytes]]:
     """Run the pipeline and write the generated Markdown into the docs folder.
 
@@ -63,6 +73,7 @@ def generate_pages(
         site_url=site_url,
         undated=project_date(project),
         catalog_page=catalog_page,
+        site_only_files=site_only_files,
     )
     return records, write_site(docs_dir, rendered), rendered.site_only
 
@@ -102,17 +113,7 @@ def build_site(
         try:
             config = load_mkdocs_config(config_file, site_dir=str(staging))
             plugin = reporter_plugin(config, config_file)
-            plugin_settings, templates_dir = plugin.settings_for(project.root, given=settings)
-            records, drawing, site_only = generate_pages(
-                project,
-                plugin_settings,
-                docs_dir=Path(config.docs_dir),
-                templates_dir=templates_dir,
-                base=base,
-                gates=list(plugin.config.gates),
-                site_url=config.site_url,
-                catalog_page=plugin.catalog_page_for(project.root),
-            )
+            records, drawing, site_only = _generate_for(project, settings, config, plugin, base=base)
             plugin.use_generated(records, drawing, site_only)
             logging.getLogger("mkdocs").setLevel(logging.WARNING if settings.quiet else logging.INFO)
             with _build_date_of(project):
@@ -124,6 +125,56 @@ def build_site(
             if staging.exists():
                 shutil.rmtree(staging)
     return records
+
+
+def _generate_for(
+    project: Project,
+    settings: BuildSettings,
+    config: Any,
+    plugin: Any,
+    *,
+    base: str | None,
+    site_only_files: bool = True,
+) -> tuple[list[FactsRecord], PlotDrawing, dict[str, bytes]]:
+    """:func:`generate_pages` with the options the project's `mkdocs.yml` gives the plugin."""
+    plugin_settings, templates_dir = plugin.settings_for(project.root, given=settings)
+    return generate_pages(
+        project,
+        plugin_settings,
+        docs_dir=Path(config.docs_dir),
+        templates_dir=templates_dir,
+        base=base,
+        gates=list(plugin.config.gates),
+        site_url=config.site_url,
+        catalog_page=plugin.catalog_page_for(project.root),
+        site_only_files=site_only_files,
+    )
+
+
+def write_pages(
+    project: Project, settings: BuildSettings, *, base: str | None = None
+) -> tuple[list[FactsRecord], Path]:
+    """`reporter build --pages-only`: every generated page, plot, export and the stylesheet written
+    into the docs folder, and no site built, so that a builder which does not run MkDocs plugins
+    (Zensical reads `mkdocs.yml`) builds the same site from the docs folder alone.
+
+    Returns the records and the docs folder. The stylesheet is written unless the docs folder
+    holds a file of its name (a project's own, which the plugin also lets win).
+    """
+    config_file = config_file_of(project.root)
+    with build_lock(settings.build_path(project)):
+        config = load_mkdocs_config(config_file)
+        plugin = reporter_plugin(config, config_file)
+        records, drawing, _ = _generate_for(project, settings, config, plugin, base=base, site_only_files=False)
+        docs_dir = Path(config.docs_dir)
+        try:
+            write_changed(docs_dir, drawing.wait())
+        finally:
+            drawing.cancel()
+        stylesheet = docs_dir / STYLESHEET
+        if not stylesheet.exists():
+            write_changed(docs_dir, {STYLESHEET: (Path(__file__).parent / STYLESHEET).read_bytes()})
+    return records, docs_dir
 
 
 @contextmanager

@@ -10,7 +10,7 @@ import argparse
 import functools
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reporter import __version__
 from reporter.errors import InputError, ReporterError
@@ -30,41 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"reporter {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    init = commands.add_parser(
-        "init",
-        help="set up a project (mkdocs.yml, .gitignore, CI workflows); with MODEL, write a starter spec for it",
-        description="Without MODEL: write the files a repository needs to build and publish its model reports. "
-        "With MODEL (a transformers folder, a .safetensors, .gguf or PyTorch file): write "
-        "models/<slug>/model.yaml from what its files (and --data) say. Existing files are never replaced.",
-    )
-    init.add_argument("model", nargs="?", type=Path, help="the model's folder or weight file")
-    init.add_argument("--data", type=Path, metavar="CSV", help="evaluation data: its columns fill in the evaluation")
-    init.add_argument("--slug", help="the model's folder name under models/ (default: from its name)")
-    init.add_argument("--project", dest="project_dir", default=".", type=Path, help="project folder (default: .)")
-
-    build = commands.add_parser("build", help="train or load every model, then build the site")
-    build.add_argument("project_dir", nargs="?", default=".", type=Path)
-    build.add_argument("--site-dir", type=Path, help="where to write the site (default: PROJECT/site)")
-    build.add_argument("--facts-dir", type=Path, help="where to write facts JSON (default: PROJECT/build/facts)")
-    build.add_argument("--device", help="auto (default), cpu or cuda[:N]")
-    build.add_argument("--no-cache", action="store_true", help="recompute every model's facts")
-    build.add_argument("--quiet", action="store_true", help="print errors only")
-    build.add_argument("--base", help="facts folder or git revision to compare with: adds a Changes page")
-    build.add_argument(
-        "--jobs",
-        type=int,
-        metavar="N",
-        help="models computed side by side (default: one per two cores, or one per GPU)",
-    )
-    build.add_argument(
-        "--threads", type=int, metavar="N", help="compute threads of each model job (default: cores ÷ jobs; Ray: 1)"
-    )
-    build.add_argument(
-        "--ray",
-        dest="ray_address",
-        metavar="ADDRESS",
-        help="run the model jobs on the Ray cluster at ADDRESS (e.g. 10.0.0.5:6379; needs reporter[ray])",
-    )
+    _add_init(commands)
+    _add_build(commands)
 
     diff = commands.add_parser("diff", help="what changed in the published figures between two builds")
     diff.add_argument("base", help="facts folder (e.g. build/facts) or git revision")
@@ -110,6 +77,52 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("project_dir", nargs="?", default=".", type=Path)
     serve.add_argument("--dev-addr", default="127.0.0.1:8000", metavar="HOST:PORT", help="default: 127.0.0.1:8000")
     return parser
+
+
+def _add_init(commands: Any) -> None:
+    init = commands.add_parser(
+        "init",
+        help="set up a project (mkdocs.yml, .gitignore, CI workflows); with MODEL, write a starter spec for it",
+        description="Without MODEL: write the files a repository needs to build and publish its model reports. "
+        "With MODEL (a transformers folder, a .safetensors, .gguf or PyTorch file): write "
+        "models/<slug>/model.yaml from what its files (and --data) say. Existing files are never replaced.",
+    )
+    init.add_argument("model", nargs="?", type=Path, help="the model's folder or weight file")
+    init.add_argument("--data", type=Path, metavar="CSV", help="evaluation data: its columns fill in the evaluation")
+    init.add_argument("--slug", help="the model's folder name under models/ (default: from its name)")
+    init.add_argument("--project", dest="project_dir", default=".", type=Path, help="project folder (default: .)")
+
+
+def _add_build(commands: Any) -> None:
+    build = commands.add_parser("build", help="train or load every model, then build the site")
+    build.add_argument("project_dir", nargs="?", default=".", type=Path)
+    build.add_argument("--site-dir", type=Path, help="where to write the site (default: PROJECT/site)")
+    build.add_argument("--facts-dir", type=Path, help="where to write facts JSON (default: PROJECT/build/facts)")
+    build.add_argument("--device", help="auto (default), cpu or cuda[:N]")
+    build.add_argument("--no-cache", action="store_true", help="recompute every model's facts")
+    build.add_argument("--quiet", action="store_true", help="print errors only")
+    build.add_argument("--base", help="facts folder or git revision to compare with: adds a Changes page")
+    build.add_argument(
+        "--pages-only",
+        action="store_true",
+        help="write the pages, plots and stylesheet into the docs folder and build no site: for a builder that does "
+        "not run MkDocs plugins (e.g. `zensical build`)",
+    )
+    build.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="models computed side by side (default: one per two cores, or one per GPU)",
+    )
+    build.add_argument(
+        "--threads", type=int, metavar="N", help="compute threads of each model job (default: cores ÷ jobs; Ray: 1)"
+    )
+    build.add_argument(
+        "--ray",
+        dest="ray_address",
+        metavar="ADDRESS",
+        help="run the model jobs on the Ray cluster at ADDRESS (e.g. 10.0.0.5:6379; needs reporter[ray])",
+    )
 
 
 def command_reference() -> str:
@@ -187,6 +200,18 @@ def _run(args: argparse.Namespace) -> int:
         threads=args.threads,
         ray_address=args.ray_address,
     )
+    if args.pages_only:
+        from reporter.build import write_pages
+
+        if args.site_dir is not None:
+            raise InputError("--site-dir names where a site goes; --pages-only builds none. Fix: drop one of them")
+        with stop_on_signals():
+            records, docs_dir = write_pages(project, settings, base=args.base)
+        if not args.quiet:
+            print(
+                f"wrote the pages of {len(records)} model(s) into {docs_dir}; build the site from it (zensical build)"
+            )
+        return EXIT_OK
     try:
         with stop_on_signals():  # Ctrl-C or SIGTERM stops the workers (and a cluster's tasks) on the way out
             records = build_site(project, settings, site_dir=args.site_dir, base=args.base)

@@ -35,7 +35,7 @@ from reporter.errors import InputError, Problem, ReporterError, SpecError
 from reporter.facts import FactsRecord
 from reporter.lock import build_lock
 from reporter.project import Project
-from reporter.render.pages import CATALOG_PAGE, checked_catalog_page, write_changed
+from reporter.render.pages import CATALOG_PAGE, STYLESHEET, checked_catalog_page, write_changed
 from reporter.render.plot_cache import PlotDrawing
 from reporter.settings import BuildSettings
 from reporter.spec import FairnessDefaults
@@ -112,9 +112,6 @@ class ReporterPluginConfig(Config):
 PAGE_EXTENSIONS = ("admonition", "attr_list", "tables", "toc")
 """The Markdown extensions the generated pages are written for: call-outs, the classes on the
 model navigation and plots, tables, and heading anchors."""
-STYLESHEET = "assets/reporter.css"
-"""Where the site gets the plugin's stylesheet (shipped in the package), unless the docs folder
-holds a file of that name, which then replaces it."""
 
 
 class CopiedAsIs(File):

@@ -20,6 +20,9 @@ from reporter.templating import render_template
 
 MANIFEST = ".reporter-generated.json"
 CATALOG_PAGE = "index.md"
+STYLESHEET = "assets/reporter.css"
+"""Where the site gets the plugin's stylesheet (shipped in the package), unless the docs folder
+holds a file of that name, which then replaces it."""
 """Where the model catalog is generated unless `catalog_page:` says otherwise."""
 MODEL_PAGES = (
     "index.md",
@@ -59,8 +62,13 @@ def start_site(
     site_url: str | None = None,
     undated: datetime.datetime | None = None,
     catalog_page: str = CATALOG_PAGE,
+    site_only_files: bool = True,
 ) -> RenderedSite:
     """Render every page and export now and start drawing the plots that are not cached.
+
+    Without ``site_only_files`` (pages for a builder other than MkDocs, which would read a
+    Hugging Face card's `README.md` as the folder's index page) the card is left out and the model
+    card says how to export it.
 
     With ``changes`` (a build with a base), the site gains a Changes page and every changed
     model's card links to it. With ``plot_cache``, plots of unchanged facts are read, not drawn.
@@ -83,7 +91,12 @@ def start_site(
             folder = f"models/{facts.slug}"
             for page in MODEL_PAGES:
                 files[f"{folder}/{page}"] = render_template(
-                    env, f"model/{page}.j2", facts=facts, plots=drawing.names[facts.slug], changed=facts.slug in changed
+                    env,
+                    f"model/{page}.j2",
+                    facts=facts,
+                    plots=drawing.names[facts.slug],
+                    changed=facts.slug in changed,
+                    hf_card=site_only_files,
                 ).encode()
             files[f"{folder}/facts.json"] = facts.to_json().encode()
             for export_format, name in EXPORT_FILES.items():
@@ -94,7 +107,10 @@ def start_site(
                     report_url=report_url_of(facts.slug, site_url),
                     created=document_date(facts, undated=undated),
                 )
-                (site_only if name in SITE_ONLY else files)[f"{folder}/{name}"] = text.encode()
+                if name not in SITE_ONLY:
+                    files[f"{folder}/{name}"] = text.encode()
+                elif site_only_files:
+                    site_only[f"{folder}/{name}"] = text.encode()
     except BaseException:
         drawing.cancel()
         raise
