@@ -36,6 +36,7 @@ from reporter.extract.weights import extract_weights, with_spec_license
 from reporter.facts import (
     LABELLED_KINDS,
     CardFacts,
+    DeclaredTrainingFacts,
     EvaluationFacts,
     ExplanationFacts,
     FactsRecord,
@@ -378,6 +379,8 @@ class _Inputs:
     """Labelled evaluation rows (a classifier or regressor)."""
     measuring: list[_MeasuringTask]
     """The measuring tasks the spec names, each with the inputs it read."""
+    training_log: DeclaredTrainingFacts | None = None
+    """What the training log of a model trained elsewhere declares, when the spec names one."""
 
 
 @dataclass(frozen=True)
@@ -467,6 +470,23 @@ def _read_inputs(job: _Job) -> _Inputs:
         train_data=_training_data(job, train_table, labelled),
         evaluation_data=evaluation_data,
         measuring=_measuring_tasks(job, train_table, eval_table),
+        training_log=_training_log(job),
+    )
+
+
+def _training_log(job: _Job) -> DeclaredTrainingFacts | None:
+    """The training log a loaded model's spec names, imported before the model is touched."""
+    load = job.loaded.spec.source.load
+    if load is None or load.training_log is None:
+        return None
+    from reporter.training_logs import import_training_log
+
+    field_name = "source.load.training_log.file"
+    return import_training_log(
+        load.training_log.format,
+        job.resolve(load.training_log.file, field_name),
+        where=f"{job.loaded.path}: {field_name}",
+        named=load.training_log.file.path,
     )
 
 
@@ -594,7 +614,7 @@ def _compute_facts(
         slug=loaded.slug,
         card=card_facts(spec),
         architecture=outcome.architecture,
-        training=outcome.training,
+        training=inputs.training_log or outcome.training,
         weights=extract_weights(
             outcome.weight_files,
             parameter_names=outcome.parameter_names,

@@ -19,7 +19,14 @@ from typing import Any
 
 from reporter import __version__
 from reporter.extract.openness import is_spdx_license
-from reporter.facts import DataSourceFacts, FactsRecord, NotReported, PerformanceFacts, TrainingFacts
+from reporter.facts import (
+    DataSourceFacts,
+    DeclaredTrainingFacts,
+    FactsRecord,
+    NotReported,
+    PerformanceFacts,
+    TrainingFacts,
+)
 from reporter.tasks import figures_of
 
 
@@ -67,6 +74,8 @@ def spdx_document(facts: FactsRecord, *, report_url: str, created: datetime.date
             for name, value in facts.training.hyperparameters.items()
         ]
         package.ai_informationAboutTraining = _training_text(facts.training)
+    elif isinstance(facts.training, DeclaredTrainingFacts):
+        package.ai_informationAboutTraining = f"{facts.training.summary_text()}."
     else:
         package.ai_informationAboutTraining = f"Not trained by this build: {facts.training.not_reported}."
     if isinstance(facts.performance, PerformanceFacts) and facts.performance.threshold is not None:

@@ -74,7 +74,16 @@ from reporter.facts.language import (
     SampleOutputFacts,
     SampleOutputsFacts,
 )
-from reporter.facts.model import ArchitectureFacts, CardFacts, EpochFacts, InferenceFacts, Owner, TrainingFacts
+from reporter.facts.model import (
+    ArchitectureFacts,
+    CardFacts,
+    DeclaredTrainingFacts,
+    EpochFacts,
+    InferenceFacts,
+    LoggedSeries,
+    Owner,
+    TrainingFacts,
+)
 from reporter.facts.openness import OpennessComponentFacts, OpennessFacts
 from reporter.facts.record import FactsRecord, ProvenanceFacts, facts_json_schema
 from reporter.facts.weights import (
@@ -173,6 +182,8 @@ __all__ = [
     "TokenAttributionFacts",
     "TokenClassificationFacts",
     "TrainingFacts",
+    "DeclaredTrainingFacts",
+    "LoggedSeries",
     "WeightFacts",
     "facts_json_schema",
 ]

@@ -7,7 +7,8 @@ from typing import Final
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION: Final = "2.0.0"
+SCHEMA_VERSION: Final = "2.1.0"
+"""2.1.0 adds a training report declared by a training log; a 2.0.0 record is read as it is."""
 EARLIER_VERSIONS: Final = ("1.2.0", "1.3.0", "1.4.0", "1.5.0", "1.6.0", "1.7.0")
 """Schema versions `reporter diff` still reads (a base built before an upgrade): what they lack is
 filled in as not reported, with the reason, and their figures are moved to where schema 2.0 keeps

@@ -68,6 +68,46 @@ class TrainingFacts(Fact):
     device: str
 
 
+class LoggedSeries(Fact):
+    """One scalar a training run logged (a loss, a learning rate, an evaluation metric), as the log
+    holds it, point by point."""
+
+    name: str = Field(description="The name the log gives it (e.g. `loss`, `eval_accuracy`).")
+    steps: list[int] = Field(description="The optimizer step of each point.")
+    epochs: list[float | None] = Field(description="The epoch of each point, where the log gives one.")
+    values: list[float | None] = Field(description="Each point's value; null where the log holds NaN or infinity.")
+
+
+class DeclaredTrainingFacts(Fact):
+    """How the model was trained, as the run's own training log declares it: not measured by this
+    build, and never mixed up with what it measured."""
+
+    kind: Literal["declared_by_training_log"] = "declared_by_training_log"
+    log_format: str = Field(description="The log's format (e.g. `trainer_state`: Hugging Face Trainer's state file).")
+    log_file: str = Field(description="The log file, as the spec names it.")
+    log_sha256: str = Field(description="SHA-256 of the log file, so a reader can check it is the one read.")
+    settings: dict[str, str | int | float | bool | None] = Field(
+        description="The run's settings the log records (epochs, steps, batch size, logging and saving intervals)."
+    )
+    series: list[LoggedSeries] = Field(description="Every scalar logged during training, in the log's order.")
+    summary: dict[str, float | None] = Field(
+        description="The figures the log records once, at the end of training (runtime, mean training loss, …)."
+    )
+    wall_seconds: float | None = Field(description="Training time the log records; null if it records none.")
+    total_flos: float | None = Field(description="Floating-point operations the log records; null if none.")
+    best_checkpoint: str | None = Field(description="The checkpoint the run kept as best, if it kept one.")
+    best_metric: float | None = Field(description="That checkpoint's value of the metric it was chosen by.")
+
+    def summary_text(self) -> str:
+        """One sentence for exports and coverage: what the log declares, and which log."""
+        steps = max((max(s.steps) for s in self.series if s.steps), default=0)
+        runtime = f", {self.wall_seconds:.1f} s of training" if self.wall_seconds is not None else ""
+        return (
+            f"Declared by its training log ({self.log_format}, {self.log_file}, SHA-256 {self.log_sha256[:12]}…): "
+            f"{len(self.series)} logged series over {steps:,} steps{runtime}; not measured by this build"
+        )
+
+
 class InferenceFacts(Fact):
     """How the build ran a loaded model over the evaluation rows, so anyone holding the weights can
     run it the same way and get the same figures."""

@@ -12,7 +12,7 @@ from reporter.facts.audits import ExplanationFacts, PrivacyFacts
 from reporter.facts.base import SCHEMA_VERSION, Fact, NotReported
 from reporter.facts.data import DataSourceFacts
 from reporter.facts.evaluations import EvaluationFacts, EvaluationViews, at_most_one_of_each
-from reporter.facts.model import ArchitectureFacts, CardFacts, InferenceFacts, TrainingFacts
+from reporter.facts.model import ArchitectureFacts, CardFacts, DeclaredTrainingFacts, InferenceFacts, TrainingFacts
 from reporter.facts.openness import OpennessFacts
 from reporter.facts.upgrade import upgraded
 from reporter.facts.weights import WeightFacts
@@ -32,11 +32,11 @@ class ProvenanceFacts(Fact):
 class FactsRecord(EvaluationViews, Fact):
     """Everything reporter knows about one model."""
 
-    schema_version: Literal["1.2.0", "1.3.0", "1.4.0", "1.5.0", "1.6.0", "1.7.0", "2.0.0"] = SCHEMA_VERSION
+    schema_version: Literal["1.2.0", "1.3.0", "1.4.0", "1.5.0", "1.6.0", "1.7.0", "2.0.0", "2.1.0"] = SCHEMA_VERSION
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="URL-safe model identifier.")
     card: CardFacts
     architecture: ArchitectureFacts
-    training: TrainingFacts | NotReported
+    training: TrainingFacts | DeclaredTrainingFacts | NotReported
     weights: WeightFacts
     data: list[DataSourceFacts]
     sensitive_features: list[str]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from reporter.facts import (
+    DeclaredTrainingFacts,
     ExplanationFacts,
     FactsRecord,
     FairnessFacts,
@@ -79,6 +80,8 @@ def _development(f: FactsRecord) -> tuple[Status, str, str | None]:
             f"Trained by recipe {f.architecture.recipe}: {len(f.training.history)} epochs.",
             "training.md",
         )
+    if isinstance(f.training, DeclaredTrainingFacts):
+        return "declared", f"{f.training.summary_text()}.", "training.md"
     return "missing", f"Loaded, not trained here: {f.training.not_reported}.", "training.md"
 
 
@@ -216,6 +219,8 @@ def _compute(f: FactsRecord) -> tuple[Status, str, str | None]:
             f"{f.training.wall_seconds:.1f} s on {f.training.device}; energy not measured.",
             "training.md",
         )
+    if isinstance(f.training, DeclaredTrainingFacts) and f.training.wall_seconds is not None:
+        return "declared", f"{f.training.wall_seconds:.1f} s of training, as its training log declares.", "training.md"
     return "missing", "Not trained by this build.", "training.md"
 
 

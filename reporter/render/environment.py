@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 from markupsafe import Markup
 
-from reporter.facts import FactsRecord, Interval, NotReported
+from reporter.facts import DeclaredTrainingFacts, FactsRecord, Interval, NotReported, TrainingFacts
 from reporter.render.coverage import documentation_coverage
 
 if TYPE_CHECKING:
@@ -239,4 +239,6 @@ def make_environment(override_dir: Path | None = None) -> jinja2.Environment:
     )
     env.tests["reported"] = is_reported
     env.tests["overlapping"] = intervals_overlap
+    env.tests["trained_here"] = lambda value: isinstance(value, TrainingFacts)
+    env.tests["declared_by_log"] = lambda value: isinstance(value, DeclaredTrainingFacts)
     return env

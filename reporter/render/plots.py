@@ -13,6 +13,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from reporter.facts import (
+    DeclaredTrainingFacts,
     ExplanationFacts,
     FactsRecord,
     FairnessFacts,
@@ -130,6 +131,32 @@ def training_curves(training: TrainingFacts) -> bytes:
                 axes.xaxis.get_major_locator().set_params(integer=True)
 
     return _figure(draw, width=6.4 if len(panels) == 2 else 4.4)
+
+
+LOGGED_PANELS = 6
+"""Series of a training log drawn at most (in the log's order); the table lists every one."""
+
+
+def logged_curves(training: DeclaredTrainingFacts) -> bytes:
+    """Each series a training log holds against the optimizer step, one small panel each."""
+    drawn = [s for s in training.series if any(v is not None for v in s.values)][:LOGGED_PANELS]
+    columns = min(3, len(drawn))
+    rows = -(-len(drawn) // columns)
+
+    def draw(figure: object) -> None:
+        for index, series in enumerate(drawn):
+            axes = figure.add_subplot(rows, columns, index + 1)  # type: ignore[attr-defined]
+            points = [
+                (step, value) for step, value in zip(series.steps, series.values, strict=True) if value is not None
+            ]
+            marker = "o" if len(points) <= FEW_EPOCHS * 2 else None
+            axes.plot(
+                [p[0] for p in points], [p[1] for p in points], marker=marker, color=PALETTE[index % len(PALETTE)]
+            )
+            axes.set(title=series.name, xlabel="step")
+            axes.xaxis.get_major_locator().set_params(integer=True)
+
+    return _figure(draw, width=3.0 * columns + 0.4, height=2.6 * rows)
 
 
 def reliability_diagram(
@@ -448,6 +475,10 @@ def plot_plan(facts: FactsRecord) -> dict[str, Callable[[], bytes]]:
     plan: dict[str, Callable[[], bytes]] = {}
     if isinstance(facts.training, TrainingFacts):
         plan["training-curves.svg"] = partial(training_curves, facts.training)
+    if isinstance(facts.training, DeclaredTrainingFacts) and any(
+        v is not None for s in facts.training.series for v in s.values
+    ):
+        plan["training-log.svg"] = partial(logged_curves, facts.training)
     if largest_tensors(facts.weights):
         plan["weights-histograms.svg"] = partial(weight_histograms, largest_tensors(facts.weights))
     if len(facts.weights.layers) >= 2:  # one matrix has no depth to plot over: the table gives its figures

@@ -178,6 +178,16 @@ UNKNOWN_FORMAT_FIX = (
 )
 
 
+class TrainingLog(SpecModel):
+    """The log a run trained elsewhere left, imported as the model's training report (marked as
+    declared by the log, never as measured by the build)."""
+
+    format: Literal["trainer_state"] = Field(
+        description="The log's format: `trainer_state`, the `trainer_state.json` Hugging Face's Trainer writes."
+    )
+    file: FileRef = Field(description="The log file.")
+
+
 class LoadSource(SpecModel):
     """Load a model that was trained elsewhere.
 
@@ -205,6 +215,9 @@ class LoadSource(SpecModel):
         pattern=r"^[A-Za-z_][A-Za-z0-9_]*:[A-Za-z_][A-Za-z0-9_]*$",
         description="For a safetensors or PyTorch checkpoint of your own architecture: `module:function` in the model "
         "folder returning a `LoadedModule` (the network to load the weights into, and how to score rows).",
+    )
+    training_log: TrainingLog | None = Field(
+        default=None, description="The training run's own log: its curves and settings become the training report."
     )
     batch_size: int = Field(default=32, ge=1, description="Evaluation rows per forward pass.")
     max_length: int | None = Field(

@@ -1,0 +1,193 @@
+"""Importing Hugging Face Trainer's `trainer_state.json`: a real Trainer run on CPU writes the file,
+and every imported point must equal the log's own value, read back from the facts record."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+import torch
+
+from reporter.cli import main
+from reporter.errors import ModelFileError
+from reporter.facts import DeclaredTrainingFacts
+from reporter.training_logs import import_training_log
+from tests.conftest import read_adult, reporter, scaffold_project
+from tests.test_init import MINILM
+
+ROWS = 160
+
+
+def adult_rows() -> tuple[list[str], list[int], list[str]]:
+    """Real Adult rows written as text, their labels (1: >50K) and each row's sex."""
+    rows = read_adult("adult.data").sample(ROWS, random_state=1)
+    texts = ("A " + rows["age"].astype(str) + " year old " + rows["occupation"].fillna("worker") + ".").tolist()
+    return texts, (rows["income"] == ">50K").astype(int).tolist(), rows["sex"].tolist()
+
+
+@pytest.fixture(scope="session")
+def trainer_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A one-layer BERT classifier fine-tuned by `transformers.Trainer` for a few steps, logging every
+    other step and evaluating each epoch: the run's output folder, with the model saved in it."""
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification, Trainer, TrainingArguments
+
+    out = tmp_path_factory.mktemp("trainer") / "run"
+    tokenizer = AutoTokenizer.from_pretrained(MINILM, local_files_only=True)
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        id2label={0: "<=50K", 1: ">50K"},
+        label2id={"<=50K": 0, ">50K": 1},
+    )
+    texts, labels, _ = adult_rows()
+    encoded = tokenizer(texts, truncation=True, max_length=32, padding="max_length")
+    rows = [
+        {"input_ids": ids, "attention_mask": mask, "labels": label}
+        for ids, mask, label in zip(encoded["input_ids"], encoded["attention_mask"], labels, strict=True)
+    ]
+    arguments = TrainingArguments(
+        output_dir=str(out),
+        num_train_epochs=2,
+        per_device_train_batch_size=16,
+        logging_steps=2,
+        eval_strategy="epoch",
+        save_strategy="no",
+        report_to=[],
+        use_cpu=True,
+        seed=0,
+        disable_tqdm=True,
+    )
+    trainer = Trainer(
+        model=BertForSequenceClassification(config),
+        args=arguments,
+        train_dataset=rows[:120],
+        eval_dataset=rows[120:],
+    )
+    trainer.train()
+    trainer.save_model(str(out / "model"))
+    tokenizer.save_pretrained(out / "model")
+    trainer.save_state()  # writes trainer_state.json into the output folder
+    return out
+
+
+def imported(path: Path) -> DeclaredTrainingFacts:
+    return import_training_log("trainer_state", path, where="spec: source.load.training_log.file", named=path.name)
+
+
+def test_every_logged_point_is_imported_exactly(trainer_run: Path) -> None:
+    from transformers import TrainerState
+
+    path = trainer_run / "trainer_state.json"
+    state = json.loads(path.read_text())
+    facts = imported(path)
+    points = [e for e in state["log_history"] if "train_runtime" not in e]
+    expected: dict[str, list[tuple[int, float | None, float]]] = {}
+    for entry in points:
+        for key, value in entry.items():
+            if key not in ("step", "epoch"):
+                expected.setdefault(key, []).append((entry["step"], entry.get("epoch"), value))
+    assert [s.name for s in facts.series] == list(expected)
+    assert {"loss", "learning_rate", "grad_norm", "eval_loss"} <= set(expected)
+    for series in facts.series:
+        got = list(zip(series.steps, series.epochs, series.values, strict=True))
+        assert got == expected[series.name], series.name  # exact: read back as logged
+    oracle = TrainerState.load_from_json(str(path))  # transformers' own reader of the file
+    assert facts.settings["global_step"] == oracle.global_step and facts.settings["max_steps"] == oracle.max_steps
+    assert facts.settings["num_train_epochs"] == oracle.num_train_epochs == 2
+    assert facts.settings["train_batch_size"] == oracle.train_batch_size == 16
+    assert facts.total_flos == oracle.total_flos and facts.wall_seconds == state["log_history"][-1]["train_runtime"]
+    assert facts.summary["train_loss"] == state["log_history"][-1]["train_loss"]
+    # The facts record carries the points exactly through its JSON form, as the site publishes it.
+    assert DeclaredTrainingFacts.model_validate_json(facts.model_dump_json()) == facts
+
+
+def test_non_finite_values_are_kept_as_missing_points(tmp_path: Path) -> None:
+    path = tmp_path / "trainer_state.json"
+    path.write_text('{"log_history": [{"loss": NaN, "step": 1, "epoch": 0.5}, {"loss": 0.5, "step": 2, "epoch": 1.0}]}')
+    [loss] = imported(path).series
+    assert loss.values == [None, 0.5] and loss.steps == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        ('{"log_history": [{"loss": 0.69, "step": 2', "not valid JSON (line 1, column"),
+        ('{"log_history": {"loss": 1}}', "`log_history` is missing or not a list"),
+        ('{"log_history": [{"loss": 0.69, "epoch": 1.0}]}', "`log_history[0]` has no integer `step`"),
+        ('{"log_history": [{"loss": [1], "step": 1}]}', "`log_history[0].loss` is [1], not a number"),
+        ("[1, 2]", "holds a JSON list, not an object"),
+    ],
+)
+def test_a_malformed_log_is_a_located_error(tmp_path: Path, text: str, phrase: str) -> None:
+    path = tmp_path / "trainer_state.json"
+    path.write_text(text)
+    with pytest.raises(ModelFileError) as error:
+        imported(path)
+    message = str(error.value)
+    assert phrase in message and str(path) in message and "source.load.training_log.file" in message
+    assert "Fix: name the run's `trainer_state.json`" in message
+
+
+SPEC = """\
+name: Income BERT trained elsewhere
+version: "1"
+task: binary classification of census records
+description: A one-layer BERT fine-tuned by Hugging Face's Trainer outside the build.
+owners: [{name: tests}]
+license: Apache-2.0
+intended_uses: [tests]
+out_of_scope_uses: [anything else]
+limitations: [tiny]
+source:
+  load:
+    format: transformers
+    file: {path: run/model}
+    training_log: {format: trainer_state, file: {path: run/trainer_state.json}}
+data:
+  - {id: rows, role: evaluation, file: {path: rows.csv}, license: CC-BY-4.0, description: Adult rows as text.}
+evaluation:
+  label: income
+  positive_label: [">50K"]
+  text_column: text
+  model_labels: {"<=50K": "<=50K", ">50K": ">50K"}
+  sensitive_features: [sex]
+  min_group_size: 5
+  privacy_threshold: 2
+"""
+
+
+@pytest.mark.slow
+def test_a_loaded_model_gets_the_training_report_its_log_declares(trainer_run: Path, tmp_path: Path) -> None:
+    root = scaffold_project(tmp_path / "project")
+    folder = root / "models" / "income-bert"
+    folder.mkdir()
+    (folder / "model.yaml").write_text(textwrap.dedent(SPEC))
+    shutil.copytree(trainer_run, folder / "run")
+    texts, labels, sexes = adult_rows()
+    lines = [
+        "text,income,sex",
+        *(f'"{t}",{">50K" if y else "<=50K"},{s}' for t, y, s in zip(texts, labels, sexes, strict=True)),
+    ]
+    (folder / "rows.csv").write_text("\n".join(lines) + "\n")
+    built = reporter("build", str(root), cwd=root)
+    assert built.returncode == 0, built.stderr
+    facts = json.loads((root / "build" / "facts" / "income-bert.json").read_text())
+    training = facts["training"]
+    assert training["kind"] == "declared_by_training_log" and training["log_file"] == "run/trainer_state.json"
+    state = json.loads((trainer_run / "trainer_state.json").read_text())
+    losses = [e["loss"] for e in state["log_history"] if "loss" in e]
+    assert next(s for s in training["series"] if s["name"] == "loss")["values"] == losses
+    page = (root / "site" / "models" / "income-bert" / "training.html").read_text()
+    assert "declared by the run's training log" in page and "training-log.svg" in page
+    assert math.isclose(training["wall_seconds"], state["log_history"][-1]["train_runtime"])
+
+    (folder / "run" / "trainer_state.json").write_text(json.dumps(state)[:200])  # truncated
+    assert main(["check", str(root)]) == 2
