@@ -87,6 +87,7 @@ SPREAD_OUT = frozenset({"tests/test_bad_inputs.py"})
 fixture cheap enough to build once per worker."""
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's hook, which reads the groups into node ids
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Under pytest-xdist (the project's default, `--dist=loadgroup`), a module or session fixture
     is built once per worker that needs it. The tests of a project built once per session share one
