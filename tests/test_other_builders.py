@@ -12,17 +12,13 @@ from pathlib import Path
 import pytest
 
 from reporter.cli import main
-from tests.conftest import LOADED_SPEC, reporter, tiny_checkpoint
+from tests.conftest import add_tiny_loaded_model, reporter
 
 
 def init_project(root: Path) -> Path:
     """A project made by `reporter init` holding the small loaded checkpoint of the tests."""
     assert main(["init", "--project", str(root)]) == 0
-    model = root / "models" / "tiny"
-    model.mkdir(parents=True)
-    (model / "model.yaml").write_text(LOADED_SPEC.replace("weights/tiny.safetensors", "tiny.safetensors"))
-    (model / "tiny.safetensors").write_bytes(tiny_checkpoint())
-    return root
+    return add_tiny_loaded_model(root)
 
 
 def builder(name: str) -> str:

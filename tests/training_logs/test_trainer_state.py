@@ -10,14 +10,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
-import torch
 
 from reporter.cli import main
 from reporter.errors import ModelFileError
 from reporter.facts import DeclaredTrainingFacts
 from reporter.training_logs import import_training_log
-from tests.conftest import read_adult, reporter, scaffold_project
-from tests.test_init import MINILM
+from tests.conftest import read_adult, reporter, scaffold_project, tiny_bert
 
 ROWS = 160
 
@@ -33,20 +31,10 @@ def adult_rows() -> tuple[list[str], list[int], list[str]]:
 def trainer_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A one-layer BERT classifier fine-tuned by `transformers.Trainer` for a few steps, logging every
     other step and evaluating each epoch: the run's output folder, with the model saved in it."""
-    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification, Trainer, TrainingArguments
+    from transformers import Trainer, TrainingArguments
 
     out = tmp_path_factory.mktemp("trainer") / "run"
-    tokenizer = AutoTokenizer.from_pretrained(MINILM, local_files_only=True)
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=32,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=64,
-        id2label={0: "<=50K", 1: ">50K"},
-        label2id={"<=50K": 0, ">50K": 1},
-    )
+    classifier, tokenizer = tiny_bert("BertForSequenceClassification", ["<=50K", ">50K"])
     texts, labels, _ = adult_rows()
     encoded = tokenizer(texts, truncation=True, max_length=32, padding="max_length")
     rows = [
@@ -66,7 +54,7 @@ def trainer_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         disable_tqdm=True,
     )
     trainer = Trainer(
-        model=BertForSequenceClassification(config),
+        model=classifier,
         args=arguments,
         train_dataset=rows[:120],
         eval_dataset=rows[120:],
