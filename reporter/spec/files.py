@@ -98,7 +98,7 @@ class SpecFiles:
             assert load.file is not None
             refs.append(NamedFile("source.load.file", load.file, load_file_kind(load)))
         if self.source and self.source.load and self.source.load.training_log:
-            refs.append(NamedFile("source.load.training_log.file", self.source.load.training_log.file, "file"))
+            refs.append(NamedFile("source.load.training_log.file", self.source.load.training_log.file, None))
         if self.source and self.source.train:
             for name, value in sorted(self.source.train.hyperparameters.items()):
                 if isinstance(value, dict) and "path" in value:

@@ -182,10 +182,11 @@ class TrainingLog(SpecModel):
     """The log a run trained elsewhere left, imported as the model's training report (marked as
     declared by the log, never as measured by the build)."""
 
-    format: Literal["trainer_state"] = Field(
-        description="The log's format: `trainer_state`, the `trainer_state.json` Hugging Face's Trainer writes."
+    format: Literal["trainer_state", "tensorboard"] = Field(
+        description="The log's format: `trainer_state`, the `trainer_state.json` Hugging Face's Trainer writes; "
+        "`tensorboard`, an event file or a folder of them."
     )
-    file: FileRef = Field(description="The log file.")
+    file: FileRef = Field(description="The log file (for TensorBoard, a file or the folder of a run's event files).")
 
 
 class LoadSource(SpecModel):
