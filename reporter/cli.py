@@ -1,4 +1,4 @@
-"""The `reporter` command: init, build, check, diff, export, schema, serve, verify.
+"""The `reporter` command: init, build, check, diff, export, fetch, schema, serve, verify.
 
 Exit status: 0 success, 1 internal failure (or a gate), 2 bad input. Errors a user can fix are
 printed as messages, never as tracebacks.
@@ -52,6 +52,13 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("project_dir", nargs="?", default=".", type=Path)
 
     commands.add_parser("schema", help="print the JSON Schema of the facts record")
+
+    fetch = commands.add_parser(
+        "fetch",
+        help="download the Hugging Face Hub models the specs name (`source.load.hub`) into the local Hub cache",
+        description="The only command that goes to the network: a build reads Hub models from the local cache.",
+    )
+    fetch.add_argument("project_dir", nargs="?", default=".", type=Path)
 
     verify = commands.add_parser(
         "verify",
@@ -154,6 +161,26 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILURE
 
 
+def _fetch(project: Project) -> int:
+    """Download each Hub model the specs reference, at the revision they name."""
+    from reporter.hub import fetch_snapshot
+    from reporter.project import load_project_specs
+
+    wanted = sorted(
+        {(load.hub, load.revision) for s in load_project_specs(project) if (load := s.spec.source.load) and load.hub}
+    )
+    if not wanted:
+        print("no spec names a Hub model (source.load.hub); nothing to fetch")
+    for repo_id, revision in wanted:
+        assert revision is not None  # the spec requires it beside `hub`
+        try:
+            snapshot = fetch_snapshot(repo_id, revision)
+        except Exception as exc:  # the Hub client's network, authentication and not-found errors alike
+            raise ReporterError(f"could not fetch {repo_id} at {revision}: {exc}") from None
+        print(f"fetched {repo_id} at commit {snapshot.commit} into {snapshot.folder}")
+    return EXIT_OK
+
+
 def _run(args: argparse.Namespace) -> int:
     if args.command == "schema":
         from reporter.facts import facts_json_schema
@@ -179,6 +206,9 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.command == "diff":
         return _diff(project, args)
+
+    if args.command == "fetch":
+        return _fetch(project)
 
     if args.command == "export":
         return _export(project, args)

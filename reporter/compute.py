@@ -40,6 +40,7 @@ from reporter.facts import (
     EvaluationFacts,
     ExplanationFacts,
     FactsRecord,
+    HubFacts,
     InferenceFacts,
     LabelledEvaluation,
     LanguageModelFacts,
@@ -50,6 +51,7 @@ from reporter.facts import (
     TokenAttributionFacts,
 )
 from reporter.formats.declaration import CAPABILITY_TEXT
+from reporter.hub import HubSnapshot, hub_snapshot, snapshot_url
 from reporter.progress import JobProgress
 from reporter.project import Project, resolve_file
 from reporter.runners.outcome import RunOutcome
@@ -83,9 +85,31 @@ def load_path(project: Project, loaded: LoadedSpec, settings: BuildSettings) -> 
     assert load is not None
     if load.file is not None:
         return resolve_file(project, loaded.path, load.file, field="source.load.file", kind=load_file_kind(load))
+    if load.hub is not None:
+        return hub_reference(loaded).folder
     assert load.published is not None
     folder = published_artifact(project, settings, load.published)
     return folder if load_file_kind(load) == "folder" else folder / "model.safetensors"
+
+
+def hub_reference(loaded: LoadedSpec) -> HubSnapshot:
+    """The cached Hub snapshot a spec's `source.load.hub` names."""
+    load = loaded.spec.source.load
+    assert load is not None and load.hub is not None and load.revision is not None
+    return hub_snapshot(load.hub, load.revision, where=f"{loaded.path}: source.load.hub")
+
+
+def _hub_facts(loaded: LoadedSpec) -> HubFacts | None:
+    load = loaded.spec.source.load
+    if load is None or load.hub is None:
+        return None
+    snapshot = hub_reference(loaded)
+    return HubFacts(
+        repo_id=snapshot.repo_id,
+        requested=snapshot.requested,
+        commit=snapshot.commit,
+        url=snapshot_url(snapshot.repo_id, snapshot.commit),
+    )
 
 
 def card_facts(spec: ModelSpec) -> CardFacts:
@@ -164,7 +188,7 @@ def check_inputs(project: Project, loaded: LoadedSpec, settings: BuildSettings) 
     if inputs.evaluation_data is not None and evaluation is not None and table is not None:
         check_given_predictions(table, evaluation, spec_path=loaded.path)
     load = loaded.spec.source.load
-    if load is not None and load.file is not None:  # an artifact this project publishes may not exist yet
+    if load is not None and load.published is None:  # an artifact this project publishes may not exist yet
         from reporter.loaders.base import check_model_files
 
         try:
@@ -487,6 +511,7 @@ def _training_log(job: _Job) -> DeclaredTrainingFacts | None:
         job.resolve(load.training_log.file, field_name),
         where=f"{job.loaded.path}: {field_name}",
         named=load.training_log.file.path,
+        run=load.training_log.run,
     )
 
 
@@ -630,5 +655,11 @@ def _compute_facts(
         privacy=privacy,
         openness=NotReported(not_reported="assessed from the record's own figures (with_declarations)"),
         provenance=extract_provenance(device=device, cache_key=key, project_commit=project_commit),
+        hub=_hub_facts(loaded),
     )
+    if spec.source.load and spec.source.load.training_log:
+        from reporter.training_logs.compare import with_log_comparisons
+
+        where = f"{loaded.path}: source.load.training_log"
+        record = with_log_comparisons(record, spec.source.load.training_log.compare, where=where)
     return with_declarations(record, spec)

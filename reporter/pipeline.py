@@ -184,7 +184,7 @@ class _JobInputs:
             for named in SpecFiles.of(loaded).file_refs()
         ]
         load, train = loaded.spec.source.load, loaded.spec.source.train
-        if load is not None and load.published is not None:
+        if load is not None and (load.published is not None or load.hub is not None):
             files.append(load_path(project, loaded, settings))
         user_code = []
         if (train and ":" in train.recipe) or (load and load.module):

@@ -46,6 +46,14 @@ def cyclonedx_bom(facts: FactsRecord, *, report_url: str) -> str:
         ],
         "modelCard": _model_card(facts, data_refs),
     }
+    if facts.hub is not None:
+        model["externalReferences"].append(  # type: ignore[attr-defined]
+            {
+                "type": "distribution",
+                "url": facts.hub.url,
+                "comment": f"{facts.hub.repo_id} at commit {facts.hub.commit}",
+            }
+        )
     if len(facts.weights.files) == 1:
         model["hashes"] = [{"alg": "SHA-256", "content": next(iter(facts.weights.files.values()))}]
     if facts.card.owners:

@@ -50,7 +50,7 @@ def spdx_document(facts: FactsRecord, *, report_url: str, created: datetime.date
         summary=facts.card.task,
         description=facts.card.description,
         software_packageVersion=facts.card.version,
-        software_downloadLocation=report_url,
+        software_downloadLocation=facts.hub.url if facts.hub else report_url,
         software_primaryPurpose=spdx.software_SoftwarePurpose.model,
         suppliedBy=owners[0],
         ai_typeOfModel=[facts.architecture.module_class],

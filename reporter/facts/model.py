@@ -78,12 +78,38 @@ class LoggedSeries(Fact):
     values: list[float | None] = Field(description="Each point's value; null where the log holds NaN or infinity.")
 
 
+class LoggedRun(Fact):
+    """Which run of a tracking store the log is, where the store holds several (MLflow)."""
+
+    run_id: str = Field(description="The run's id in its store.")
+    name: str = Field(description="The run's name; empty if it has none.")
+    experiment: str = Field(description="The experiment the run belongs to; empty if the store does not say.")
+    status: str = Field(description="The run's status as the store records it (e.g. `FINISHED`).")
+
+
+class LoggedComparison(Fact):
+    """One of the log's final evaluation figures beside the build's own figure for the same metric
+    on the same rows (the spec declares the pairing)."""
+
+    log_figure: str = Field(description="The figure's name in the log (e.g. `eval_accuracy`).")
+    log_value: float = Field(description="Its final value in the log.")
+    metric: str = Field(description="The build's metric it measures (e.g. `accuracy`).")
+    value: float = Field(description="The build's figure for that metric over all the evaluation rows.")
+    low: float | None = Field(description="Lower end of the build's 95 % interval; null if it has none.")
+    high: float | None = Field(description="Upper end of the build's 95 % interval; null if it has none.")
+    within_interval: bool | None = Field(
+        description="Whether the log's value lies within the build's interval; null without an interval."
+    )
+
+
 class DeclaredTrainingFacts(Fact):
     """How the model was trained, as the run's own training log declares it: not measured by this
     build, and never mixed up with what it measured."""
 
     kind: Literal["declared_by_training_log"] = "declared_by_training_log"
-    log_format: str = Field(description="The log's format (e.g. `trainer_state`: Hugging Face Trainer's state file).")
+    log_format: str = Field(
+        description="The log's format: `trainer_state` (Hugging Face Trainer's state file), `tensorboard` or `mlflow`."
+    )
     log_file: str = Field(description="The log file, as the spec names it.")
     log_sha256: str = Field(description="SHA-256 of the log file, so a reader can check it is the one read.")
     settings: dict[str, str | int | float | bool | None] = Field(
@@ -97,15 +123,32 @@ class DeclaredTrainingFacts(Fact):
     total_flos: float | None = Field(description="Floating-point operations the log records; null if none.")
     best_checkpoint: str | None = Field(description="The checkpoint the run kept as best, if it kept one.")
     best_metric: float | None = Field(description="That checkpoint's value of the metric it was chosen by.")
+    run: LoggedRun | None = Field(
+        default=None, description="The run the figures come from, for a store of many runs; null for a one-run log."
+    )
+    comparisons: list[LoggedComparison] = Field(
+        default_factory=list,
+        description="The log's final evaluation figures beside the build's own on the same rows (paired by the spec).",
+    )
 
     def summary_text(self) -> str:
         """One sentence for exports and coverage: what the log declares, and which log."""
         steps = max((max(s.steps) for s in self.series if s.steps), default=0)
         runtime = f", {self.wall_seconds:.1f} s of training" if self.wall_seconds is not None else ""
+        run = f", run {self.run.run_id}" if self.run else ""
         return (
-            f"Declared by its training log ({self.log_format}, {self.log_file}, SHA-256 {self.log_sha256[:12]}…): "
+            f"Declared by its training log ({self.log_format}, {self.log_file}{run}, SHA-256 {self.log_sha256[:12]}…): "
             f"{len(self.series)} logged series over {steps:,} steps{runtime}; not measured by this build"
         )
+
+
+class HubFacts(Fact):
+    """Where a model loaded from the Hugging Face Hub comes from: what makes its card verifiable."""
+
+    repo_id: str = Field(description="The repository id (`org/name`).")
+    requested: str = Field(description="The revision as the spec names it: the commit, or a branch or tag name.")
+    commit: str = Field(description="The commit the files were read at.")
+    url: str = Field(description="The repository's files at that commit, on the Hub.")
 
 
 class InferenceFacts(Fact):

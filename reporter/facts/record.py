@@ -12,7 +12,14 @@ from reporter.facts.audits import ExplanationFacts, PrivacyFacts
 from reporter.facts.base import SCHEMA_VERSION, Fact, NotReported
 from reporter.facts.data import DataSourceFacts
 from reporter.facts.evaluations import EvaluationFacts, EvaluationViews, at_most_one_of_each
-from reporter.facts.model import ArchitectureFacts, CardFacts, DeclaredTrainingFacts, InferenceFacts, TrainingFacts
+from reporter.facts.model import (
+    ArchitectureFacts,
+    CardFacts,
+    DeclaredTrainingFacts,
+    HubFacts,
+    InferenceFacts,
+    TrainingFacts,
+)
 from reporter.facts.openness import OpennessFacts
 from reporter.facts.upgrade import upgraded
 from reporter.facts.weights import WeightFacts
@@ -32,7 +39,9 @@ class ProvenanceFacts(Fact):
 class FactsRecord(EvaluationViews, Fact):
     """Everything reporter knows about one model."""
 
-    schema_version: Literal["1.2.0", "1.3.0", "1.4.0", "1.5.0", "1.6.0", "1.7.0", "2.0.0", "2.1.0"] = SCHEMA_VERSION
+    schema_version: Literal["1.2.0", "1.3.0", "1.4.0", "1.5.0", "1.6.0", "1.7.0", "2.0.0", "2.1.0", "2.2.0"] = (
+        SCHEMA_VERSION
+    )
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="URL-safe model identifier.")
     card: CardFacts
     architecture: ArchitectureFacts
@@ -50,6 +59,9 @@ class FactsRecord(EvaluationViews, Fact):
     privacy: PrivacyFacts | NotReported
     openness: OpennessFacts | NotReported
     provenance: ProvenanceFacts
+    hub: HubFacts | None = Field(
+        default=None, description="The Hugging Face Hub repository and commit the model was loaded from, if any."
+    )
 
     @model_validator(mode="before")
     @classmethod

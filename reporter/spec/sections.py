@@ -182,11 +182,38 @@ class TrainingLog(SpecModel):
     """The log a run trained elsewhere left, imported as the model's training report (marked as
     declared by the log, never as measured by the build)."""
 
-    format: Literal["trainer_state", "tensorboard"] = Field(
-        description="The log's format: `trainer_state`, the `trainer_state.json` Hugging Face's Trainer writes; "
-        "`tensorboard`, an event file or a folder of them."
+    format: Literal["trainer_state", "tensorboard", "mlflow"] = Field(
+        description="The log's format: `trainer_state`, the `trainer_state.json` Hugging Face's Trainer writes "
+        "(or the run's output folder, which adds its `*_results.json`); `tensorboard`, an event file or a folder of "
+        "them; `mlflow`, an MLflow tracking store (the SQLite "
+        "`mlflow.db`, or the `mlruns` folder of the file store, or one run's folder in it)."
     )
-    file: FileRef = Field(description="The log file (for TensorBoard, a file or the folder of a run's event files).")
+    file: FileRef = Field(
+        description="The log file (for TensorBoard, a file or the folder of a run's event files; for MLflow, "
+        "the store)."
+    )
+    run: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-zA-Z_-]{1,64}$",
+        description="For `mlflow`: the id of the run that trained the model (needed when the store holds "
+        "more than one).",
+    )
+
+    compare: dict[str, str] = Field(
+        default_factory=dict,
+        description="The log's final evaluation figures that the run computed on the rows this build evaluates "
+        "on, each paired with the build's metric it measures (e.g. `eval_accuracy: accuracy`): the card shows "
+        "both, and whether the log's figure lies within the build's interval. Pair only figures of the same rows.",
+    )
+
+    @model_validator(mode="after")
+    def _run_only_for_stores(self) -> TrainingLog:
+        if self.run is not None and self.format != "mlflow":
+            raise spec_error(
+                f"`run` chooses a run in an MLflow store; a {self.format} log holds one run",
+                fix="remove `run`, or set `format: mlflow` if the file is an MLflow store",
+            )
+        return self
 
 
 class LoadSource(SpecModel):
@@ -210,6 +237,19 @@ class LoadSource(SpecModel):
         pattern=SLUG_PATTERN.pattern,
         description="Instead of `file`: the slug of a model this project trains, whose published artifact "
         "(the folder its build writes under `build/checkpoints/`) is loaded as anyone holding it would.",
+    )
+    hub: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$",
+        description="Instead of `file`: a Hugging Face Hub model id (`org/name`), read from the local Hub cache at "
+        "`revision` (a build never downloads; `reporter fetch` does). Its id and commit are recorded on the card, "
+        "in the facts and the exports. For formats read from a folder (transformers).",
+    )
+    revision: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_./-]{0,199}$",
+        description="With `hub`: the commit (40 hexadecimal digits). A branch or tag name moves, so a CI build "
+        "refuses it and names the commit it stands for.",
     )
     module: str | None = Field(
         default=None,
@@ -238,12 +278,14 @@ class LoadSource(SpecModel):
 
     @model_validator(mode="after")
     def _one_location(self) -> LoadSource:
-        if (self.file is None) == (self.published is None):
+        if sum(place is not None for place in (self.file, self.published, self.hub)) != 1:
             raise spec_error(
-                "give exactly one of `file:` or `published:` (a model of this project)",
-                fix="keep `file:` for weights on disk, or `published:` naming a model this project trains",
+                "give exactly one of `file:`, `published:` (a model of this project) or `hub:` (a Hub model id)",
+                fix="keep `file:` for weights on disk, `published:` naming a model this project trains, "
+                "or `hub:` with `revision:` for a model in the Hugging Face cache",
             )
         model_format = format_named(self.format)
+        self._check_hub(model_format.path_kind)
         self._check_ending(model_format.suffix)
         if self.module is not None and not model_format.takes_module:
             takers = [name for name, known in registered_formats().items() if known.takes_module]
@@ -258,6 +300,20 @@ class LoadSource(SpecModel):
                 fix=f"name the {self.format} file in `file:` instead of `published:`",
             )
         return self
+
+    def _check_hub(self, path_kind: str) -> None:
+        """A Hub reference names a commit, and a format read from a folder (a repository's snapshot)."""
+        if (self.hub is None) != (self.revision is None):
+            raise spec_error(
+                "`hub:` and `revision:` go together",
+                fix="name the model id in `hub:` and its commit (40 hexadecimal digits) in `revision:`",
+            )
+        if self.hub is not None and path_kind != "folder":
+            raise spec_error(
+                f"a {self.format} model is one file, and `hub:` names a whole repository",
+                fix="download the file and name it in `file:`, or load the repository with a folder format "
+                "(transformers)",
+            )
 
     def _check_ending(self, suffix: str | tuple[str, ...] | None) -> None:
         """A file whose name another format reads is refused at check time, naming that format."""

@@ -27,7 +27,9 @@ ARGUMENTS_TAG = "args"
 """The text entry in which Hugging Face's TensorBoard callback writes the run's TrainingArguments."""
 
 
-def read_tensorboard(path: Path, *, where: str, named: str, sha256: str) -> DeclaredTrainingFacts:
+def read_tensorboard(
+    path: Path, *, where: str, named: str, sha256: str, run: str | None = None
+) -> DeclaredTrainingFacts:
     """The training report an event file (or a folder of them, read in name order) declares.
 
     Raises:

@@ -19,6 +19,10 @@ from typing import Any
 from reporter.errors import ModelFileError
 from reporter.facts import DeclaredTrainingFacts, LoggedSeries
 
+STATE_FILE = "trainer_state.json"
+RESULTS_FILES = "*_results.json"
+"""What `Trainer.save_metrics` writes: `train_results.json`, `eval_results.json`, … and
+`all_results.json`, their union."""
 POSITION_KEYS = ("step", "epoch")
 SUMMARY_MARKER = "train_runtime"
 """The key only the end-of-training entry holds."""
@@ -35,14 +39,20 @@ SETTING_KEYS = (
 )
 
 
-def read_trainer_state(path: Path, *, where: str, named: str, sha256: str) -> DeclaredTrainingFacts:
-    """The training report `trainer_state.json` declares.
+def read_trainer_state(
+    path: Path, *, where: str, named: str, sha256: str, run: str | None = None
+) -> DeclaredTrainingFacts:
+    """The training report `trainer_state.json` declares; given the run's output folder, also the
+    end-of-run figures of its `*_results.json` files, as part of the summary.
 
     Raises:
         ModelFileError: naming the file and the entry at fault (truncated JSON, a history that is
             not a list of entries, an entry without its step, a value that is not a number).
     """
-    state = _json_object(path, where=where)
+    state_file = path / STATE_FILE if path.is_dir() else path
+    if not state_file.is_file():
+        raise _malformed(path, where, f"the folder holds no `{STATE_FILE}`")
+    state = _json_object(state_file, where=where)
     history = state.get("log_history")
     if not isinstance(history, list):
         raise _malformed(path, where, "`log_history` is missing or not a list")
@@ -55,6 +65,8 @@ def read_trainer_state(path: Path, *, where: str, named: str, sha256: str) -> De
             summary.update({k: _number(path, where, index, k, v) for k, v in entry.items() if k not in POSITION_KEYS})
             continue
         _add_points(series, entry, path=path, where=where, index=index)
+    if path.is_dir():
+        summary.update(_results(path, where=where))
     best = state.get("best_metric")
     flos = state.get("total_flos", summary.get("total_flos"))
     return DeclaredTrainingFacts(
@@ -94,6 +106,17 @@ def _add_points(
         values.append(_number(path, where, index, key, value))
 
 
+def _results(folder: Path, *, where: str) -> dict[str, float | None]:
+    """The end-of-run figures `Trainer.save_metrics` wrote beside the state, the union file last so
+    that it decides where files disagree."""
+    files = sorted(folder.glob(RESULTS_FILES), key=lambda file: (file.name == "all_results.json", file.name))
+    figures: dict[str, float | None] = {}
+    for file in files:
+        results = _json_object(file, where=where)
+        figures.update({key: _number(file, where, None, key, value) for key, value in results.items()})
+    return figures
+
+
 def _number(path: Path, where: str, index: int | None, key: str, value: object) -> float | None:
     """A logged number as a float; None for NaN or infinity (which JSON written by Python may hold)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -122,6 +145,6 @@ def _json_object(path: Path, *, where: str) -> dict[str, Any]:
 
 def _malformed(path: Path, where: str, problem: str) -> ModelFileError:
     return ModelFileError(
-        f"{where}: {path} is not a Trainer state file as Hugging Face's Trainer writes it: {problem}. "
-        "Fix: name the run's `trainer_state.json` (in its output folder or last checkpoint), restored if truncated"
+        f"{where}: {path} is not what Hugging Face's Trainer writes: {problem}. Fix: name the run's output "
+        "folder or its `trainer_state.json` (there or in its last checkpoint), restored if truncated"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -21,10 +22,32 @@ def adult_rows() -> tuple[list[str], list[int], list[str]]:
 @pytest.fixture(scope="session")
 def trainer_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A one-layer BERT classifier fine-tuned by `transformers.Trainer` for a few steps, logging every
-    other step and evaluating each epoch: the run's output folder, with the model saved in it."""
+    other step to TensorBoard and to an MLflow SQLite store (`mlflow.db`) and evaluating each epoch:
+    the run's output folder, with the model saved in it."""
+    out = tmp_path_factory.mktemp("trainer") / "run"
+    out.mkdir()
+    store = {
+        "MLFLOW_TRACKING_URI": f"sqlite:///{out / 'mlflow.db'}",
+        "MLFLOW_EXPERIMENT_NAME": "adult-text",
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+    }
+    before = {key: os.environ.get(key) for key in store}
+    os.environ.update(store)
+    try:
+        _train(out)
+    finally:
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return out
+
+
+def _train(out: Path) -> None:
+    import mlflow
     from transformers import Trainer, TrainingArguments
 
-    out = tmp_path_factory.mktemp("trainer") / "run"
     classifier, tokenizer = tiny_bert("BertForSequenceClassification", ["<=50K", ">50K"])
     texts, labels, _ = adult_rows()
     encoded = tokenizer(texts, truncation=True, max_length=32, padding="max_length")
@@ -39,7 +62,7 @@ def trainer_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         logging_steps=2,
         eval_strategy="epoch",
         save_strategy="no",
-        report_to=["tensorboard"],
+        report_to=["tensorboard", "mlflow"],
         use_cpu=True,
         seed=0,
         disable_tqdm=True,
@@ -50,8 +73,12 @@ def trainer_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         train_dataset=rows[:120],
         eval_dataset=rows[120:],
     )
-    trainer.train()
+    # The run is opened here, as a team naming its runs does, so that the final evaluation after
+    # training is logged into the same MLflow run (Trainer would end a run it opened itself).
+    with mlflow.start_run(run_name="tiny-bert-adult"):
+        trained = trainer.train()
+        trainer.save_metrics("train", trained.metrics)  # train_results.json and all_results.json
+        trainer.save_metrics("eval", trainer.evaluate())  # eval_results.json, merged into all_results.json
     trainer.save_model(str(out / "model"))
     tokenizer.save_pretrained(out / "model")
     trainer.save_state()  # writes trainer_state.json into the output folder
-    return out

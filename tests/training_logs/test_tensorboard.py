@@ -54,7 +54,7 @@ def test_every_point_tensorboards_own_reader_sees(trainer_run: Path) -> None:
 def test_a_truncated_event_file_is_refused_with_the_byte(
     trainer_run: Path, tmp_path: Path, cut: int, phrase: str
 ) -> None:
-    [source] = event_folder(trainer_run).glob("events.out.tfevents.*")
+    source = sorted(event_folder(trainer_run).glob("events.out.tfevents.*"))[0]
     data = source.read_bytes()
     damaged = tmp_path / source.name
     damaged.write_bytes(data[:cut] if cut < 0 else data[:cut])
@@ -77,7 +77,7 @@ def last_record_offset(data: bytes) -> int:
 
 
 def test_a_flipped_byte_fails_the_checksum(trainer_run: Path, tmp_path: Path) -> None:
-    [source] = event_folder(trainer_run).glob("events.out.tfevents.*")
+    source = sorted(event_folder(trainer_run).glob("events.out.tfevents.*"))[0]
     data = bytearray(source.read_bytes())
     data[len(data) // 2] ^= 0x40
     damaged = tmp_path / source.name
@@ -91,6 +91,6 @@ def test_a_folder_without_event_files_is_named(tmp_path: Path) -> None:
         imported(tmp_path)
 
 
-def test_a_trainer_state_log_must_be_a_file(tmp_path: Path) -> None:
-    with pytest.raises(ModelFileError, match="is a folder. Fix: name the trainer_state log file itself"):
+def test_a_trainer_output_folder_must_hold_the_state(tmp_path: Path) -> None:
+    with pytest.raises(ModelFileError, match="the folder holds no `trainer_state.json`. Fix: name the run's output"):
         import_training_log("trainer_state", tmp_path, where="spec", named="x")

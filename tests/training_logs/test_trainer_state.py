@@ -8,6 +8,7 @@ import math
 import shutil
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,6 +22,12 @@ from tests.training_logs.conftest import adult_rows
 
 def imported(path: Path) -> DeclaredTrainingFacts:
     return import_training_log("trainer_state", path, where="spec: source.load.training_log.file", named=path.name)
+
+
+def summary_entry(state: dict[str, Any]) -> dict[str, Any]:
+    """The entry Trainer logs once, at the end of training."""
+    [entry] = [e for e in state["log_history"] if "train_runtime" in e]
+    return entry
 
 
 def test_every_logged_point_is_imported_exactly(trainer_run: Path) -> None:
@@ -44,8 +51,8 @@ def test_every_logged_point_is_imported_exactly(trainer_run: Path) -> None:
     assert facts.settings["global_step"] == oracle.global_step and facts.settings["max_steps"] == oracle.max_steps
     assert facts.settings["num_train_epochs"] == oracle.num_train_epochs == 2
     assert facts.settings["train_batch_size"] == oracle.train_batch_size == 16
-    assert facts.total_flos == oracle.total_flos and facts.wall_seconds == state["log_history"][-1]["train_runtime"]
-    assert facts.summary["train_loss"] == state["log_history"][-1]["train_loss"]
+    assert facts.total_flos == oracle.total_flos and facts.wall_seconds == summary_entry(state)["train_runtime"]
+    assert facts.summary["train_loss"] == summary_entry(state)["train_loss"]
     # The facts record carries the points exactly through its JSON form, as the site publishes it.
     assert DeclaredTrainingFacts.model_validate_json(facts.model_dump_json()) == facts
 
@@ -74,8 +81,11 @@ def test_a_malformed_log_is_a_located_error(tmp_path: Path, text: str, phrase: s
         imported(path)
     message = str(error.value)
     assert phrase in message and str(path) in message and "source.load.training_log.file" in message
-    assert "Fix: name the run's `trainer_state.json`" in message
+    assert "Fix: name the run's output folder or its `trainer_state.json`" in message
 
+
+EVALUATED = slice(120, None)
+"""The rows the run fine-tuned on are the first 120; it evaluated on the rest."""
 
 SPEC = """\
 name: Income BERT trained elsewhere
@@ -91,7 +101,10 @@ source:
   load:
     format: transformers
     file: {path: run/model}
-    training_log: {format: trainer_state, file: {path: run/trainer_state.json}}
+    training_log:
+      format: trainer_state
+      file: {path: run}
+      compare: {eval_loss: log_loss}
 data:
   - {id: rows, role: evaluation, file: {path: rows.csv}, license: CC-BY-4.0, description: Adult rows as text.}
 evaluation:
@@ -112,7 +125,7 @@ def test_a_loaded_model_gets_the_training_report_its_log_declares(trainer_run: P
     folder.mkdir()
     (folder / "model.yaml").write_text(textwrap.dedent(SPEC))
     shutil.copytree(trainer_run, folder / "run")
-    texts, labels, sexes = adult_rows()
+    texts, labels, sexes = (column[EVALUATED] for column in adult_rows())  # the rows the run evaluated on
     lines = [
         "text,income,sex",
         *(f'"{t}",{">50K" if y else "<=50K"},{s}' for t, y, s in zip(texts, labels, sexes, strict=True)),
@@ -122,13 +135,21 @@ def test_a_loaded_model_gets_the_training_report_its_log_declares(trainer_run: P
     assert built.returncode == 0, built.stderr
     facts = json.loads((root / "build" / "facts" / "income-bert.json").read_text())
     training = facts["training"]
-    assert training["kind"] == "declared_by_training_log" and training["log_file"] == "run/trainer_state.json"
+    assert training["kind"] == "declared_by_training_log" and training["log_file"] == "run"
     state = json.loads((trainer_run / "trainer_state.json").read_text())
     losses = [e["loss"] for e in state["log_history"] if "loss" in e]
     assert next(s for s in training["series"] if s["name"] == "loss")["values"] == losses
     page = (root / "site" / "models" / "income-bert" / "training.html").read_text()
     assert "declared by the run's training log" in page and "training-log.svg" in page
-    assert math.isclose(training["wall_seconds"], state["log_history"][-1]["train_runtime"])
+    assert math.isclose(training["wall_seconds"], summary_entry(state)["train_runtime"])
+    # The run's final evaluation and the build's own, on the same rows: Trainer's mean cross-entropy
+    # is the build's log loss, up to float32 arithmetic.
+    final = json.loads((trainer_run / "all_results.json").read_text())
+    [compared] = training["comparisons"]
+    assert compared["log_figure"] == "eval_loss" and compared["log_value"] == final["eval_loss"]
+    assert math.isclose(compared["value"], final["eval_loss"], abs_tol=1e-5) and compared["within_interval"]
+    card = (root / "site" / "models" / "income-bert" / "index.html").read_text()
+    assert f"final <code>eval_loss</code> is {final['eval_loss']:.4f}" in card
 
     (folder / "run" / "trainer_state.json").write_text(json.dumps(state)[:200])  # truncated
     assert main(["check", str(root)]) == 2
