@@ -108,3 +108,27 @@ def test_every_published_figure_is_the_committed_one(slug: str, example_builds) 
     assert built.evaluation_kinds == COMMITTED[slug]["kinds"]
     after = {f.unique_identifier(): f.value for f in figures_of(built)}
     assert COMMITTED[slug]["figures"] and after == COMMITTED[slug]["figures"]
+
+
+def test_the_model_trained_elsewhere_carries_its_runs_report(example_builds) -> None:
+    """The example trained outside the build (by `train_elsewhere.py`, run by the setup script):
+    its card's training report is the run's own log, point for point; the run's TensorBoard and
+    MLflow logs hold the same curve; its final evaluation loss is the build's log loss on the same rows."""
+    from reporter.training_logs import import_training_log
+
+    training = example_builds[1]["adult-income-minilm-trainer"]["training"]
+    run = REPO / "models" / "adult-income-minilm-trainer" / "run"
+    state = json.loads((run / "trainer_state.json").read_text())
+    losses = [(e["step"], e["loss"]) for e in state["log_history"] if "loss" in e]
+    assert training["kind"] == "declared_by_training_log" and len(losses) >= 5
+    [loss] = [s for s in training["series"] if s["name"] == "loss"]
+    assert list(zip(loss["steps"], loss["values"], strict=True)) == losses
+    [folder] = {p.parent for p in run.rglob("events.out.tfevents.*")}
+    for log_format, path, name in (("mlflow", run / "mlflow.db", "loss"), ("tensorboard", folder, "train/loss")):
+        imported = import_training_log(log_format, path, where="test", named=path.name)
+        [series] = [s for s in imported.series if s.name == name]
+        assert series.steps == [step for step, _ in losses], log_format
+        assert series.values == pytest.approx([value for _, value in losses], rel=1e-6), log_format
+    [compared] = training["comparisons"]
+    assert compared["log_figure"] == "eval_loss" and compared["metric"] == "log_loss"
+    assert compared["value"] == pytest.approx(compared["log_value"], abs=1e-5) and compared["within_interval"]
