@@ -46,6 +46,7 @@ from reporter.facts import (
     LanguageModelFacts,
     NotReported,
     OpennessFacts,
+    OverlapFacts,
     Owner,
     PrivacyFacts,
     TokenAttributionFacts,
@@ -571,14 +572,20 @@ def _run_model(job: _Job, inputs: _Inputs) -> RunOutcome:
     )
 
 
-def _labelled_evaluation(job: _Job, inputs: _Inputs, outcome: RunOutcome) -> LabelledEvaluation | None:
-    """Performance and fairness on labelled evaluation rows; None when the model has none."""
+NO_OVERLAP = (
+    "overlap is measured between the labelled rows of a training and an evaluation table, and this spec has no "
+    "such pair (overlap of sentences and documents is not measured yet)"
+)
+
+
+def _scored_rows(job: _Job, inputs: _Inputs, outcome: RunOutcome) -> ScoredRows | None:
+    """The labelled evaluation rows and the model's outputs for them; None when the model has none."""
     data, evaluation, table = inputs.evaluation_data, job.loaded.spec.labelled_evaluation, inputs.eval_table
     if data is None or evaluation is None or table is None:
         return None
     if outcome.evaluation_scores is None and not (evaluation.scores_column or evaluation.predictions_column):
         raise DataError(f"{job.loaded.path}: the model produced no evaluation scores. Fix: check the recipe")
-    rows = ScoredRows(
+    return ScoredRows(
         spec_path=job.loaded.path,
         evaluation=evaluation,
         table=inputs.predictions_table or table,
@@ -587,12 +594,40 @@ def _labelled_evaluation(job: _Job, inputs: _Inputs, outcome: RunOutcome) -> Lab
         samples=job.settings.bootstrap_samples,
         group_rules=_group_rules(evaluation, job.settings) if evaluation.sensitive_features else None,
     )
-    return labelled_task(evaluation.task).evaluate(rows)
 
 
-def _evaluations(job: _Job, inputs: _Inputs, outcome: RunOutcome) -> list[EvaluationFacts]:
+def _labelled_evaluation(rows: ScoredRows | None) -> LabelledEvaluation | None:
+    """Performance and fairness on labelled evaluation rows; None when the model has none."""
+    return None if rows is None else labelled_task(rows.evaluation.task).evaluate(rows)
+
+
+def _overlap(
+    job: _Job, inputs: _Inputs, rows: ScoredRows | None, labelled: LabelledEvaluation | None
+) -> OverlapFacts | NotReported:
+    """How many evaluation rows also occur in the training source, and the figures without them;
+    why not, when the spec holds no labelled training and evaluation rows to compare."""
+    if rows is None or labelled is None or inputs.train_table is None or inputs.eval_table is None:
+        return NotReported(not_reported=NO_OVERLAP)
+    from reporter.extract.overlap import extract_overlap
+    from reporter.tasks.figures import interval_figures
+
+    task = labelled_task(rows.evaluation.task)
+    train = label_data(inputs.train_table, rows.evaluation, spec_path=job.loaded.path, classes=rows.data.classes)
+    job.progress.message(f"  {job.loaded.slug}: train-test overlap")
+    return extract_overlap(
+        train,
+        rows.data,
+        sources=(inputs.train_table.source.id, inputs.eval_table.source.id),
+        headline=interval_figures(labelled.performance, feature=None, group=None),
+        figures_on=lambda kept: interval_figures(
+            task.evaluate(rows.subset(kept)).performance, feature=None, group=None
+        ),
+    )
+
+
+def _evaluations(inputs: _Inputs, outcome: RunOutcome, rows: ScoredRows | None) -> list[EvaluationFacts]:
     """Every task's evaluation of the model, in the task registry's order."""
-    found: list[EvaluationFacts | None] = [_labelled_evaluation(job, inputs, outcome)]
+    found: list[EvaluationFacts | None] = [_labelled_evaluation(rows)]
     found.extend(measuring.evaluate(outcome) for measuring in inputs.measuring)
     return [evaluation for evaluation in found if evaluation is not None]
 
@@ -629,7 +664,10 @@ def _compute_facts(
     job = _Job(project, loaded, device, settings, progress, checkpoint_dir)
     inputs = _read_inputs(job)
     outcome = _run_model(job, inputs)
-    evaluations = _evaluations(job, inputs, outcome)
+    rows = _scored_rows(job, inputs, outcome)
+    evaluations = _evaluations(inputs, outcome, rows)
+    labelled_evaluation = next((e for e in evaluations if isinstance(e, LabelledEvaluation)), None)
+    overlap = _overlap(job, inputs, rows, labelled_evaluation)
     if job.reported_inference:
         outcome = replace(outcome, inference=job.reported_inference[0])
     labelled = any(evaluation.kind in LABELLED_KINDS for evaluation in evaluations)
@@ -656,6 +694,7 @@ def _compute_facts(
         openness=NotReported(not_reported="assessed from the record's own figures (with_declarations)"),
         provenance=extract_provenance(device=device, cache_key=key, project_commit=project_commit),
         hub=_hub_facts(loaded),
+        overlap=overlap,
     )
     if spec.source.load and spec.source.load.training_log:
         from reporter.training_logs.compare import with_log_comparisons

@@ -14,12 +14,13 @@ import pytest
 from reporter.cli import main
 from reporter.hub import hub_snapshot
 from tests.conftest import reporter, scaffold_project, tiny_bert
-from tests.training_logs.conftest import adult_rows
+from tests.training_logs.conftest import ADULT_TEXT_EVALUATION, write_adult_rows
 
 REPO_ID = "reporter-tests/tiny-income-bert"
 COMMIT = hashlib.sha1(b"the one commit of the tiny model").hexdigest()
 
-SPEC = """\
+SPEC = (
+    """\
 name: Income BERT from the Hub
 version: "1"
 task: binary classification of census records
@@ -31,17 +32,9 @@ out_of_scope_uses: [anything else]
 limitations: [tiny]
 source:
   load: {format: transformers, hub: REPO, revision: REVISION}
-data:
-  - {id: rows, role: evaluation, file: {path: rows.csv}, license: CC-BY-4.0, description: Adult rows as text.}
-evaluation:
-  label: income
-  positive_label: [">50K"]
-  text_column: text
-  model_labels: {"<=50K": "<=50K", ">50K": ">50K"}
-  sensitive_features: [sex]
-  min_group_size: 5
-  privacy_threshold: 2
 """
+    + ADULT_TEXT_EVALUATION
+)
 
 
 def hub_cache(root: Path, repo_id: str = REPO_ID, commit: str = COMMIT) -> Path:
@@ -69,12 +62,7 @@ def project(root: Path, revision: str) -> Path:
     folder = root / "models" / "hub-bert"
     folder.mkdir()
     (folder / "model.yaml").write_text(SPEC.replace("REPO", REPO_ID).replace("REVISION", revision))
-    texts, labels, sexes = adult_rows()
-    lines = [
-        "text,income,sex",
-        *(f'"{t}",{">50K" if y else "<=50K"},{s}' for t, y, s in zip(texts, labels, sexes, strict=True)),
-    ]
-    (folder / "rows.csv").write_text("\n".join(lines) + "\n")
+    write_adult_rows(folder / "rows.csv")
     return root
 
 

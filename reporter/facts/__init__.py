@@ -33,7 +33,15 @@ from reporter.facts.audits import (
     TokenAttributionFacts,
 )
 from reporter.facts.base import EARLIER_VERSIONS, NOT_RECORDED, SCHEMA_VERSION, Fact, Interval, NotReported, TaskFacts
-from reporter.facts.data import ColumnFacts, DataMeasurements, DataSourceFacts, IdentifierFinding
+from reporter.facts.data import (
+    ColumnFacts,
+    DataMeasurements,
+    DataSourceFacts,
+    IdentifierFinding,
+    OverlapCount,
+    OverlapFacts,
+    OverlapFigure,
+)
 from reporter.facts.embedding import AssociationTestFacts, EmbeddingBiasFacts
 from reporter.facts.entities import (
     EntityFeatureFacts,
@@ -150,6 +158,9 @@ __all__ = [
     "IdentifierFinding",
     "HubFacts",
     "InferenceFacts",
+    "OverlapCount",
+    "OverlapFacts",
+    "OverlapFigure",
     "Interval",
     "LanguageModelFacts",
     "LayerSpectrum",

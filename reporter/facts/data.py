@@ -61,3 +61,41 @@ class DataSourceFacts(Fact):
         description="How the build chose rows from the file (split, sample), as the spec declares; null: every row."
     )
     measurements: DataMeasurements | NotReported
+
+
+class OverlapCount(Fact):
+    """How many evaluation rows also occur in the training data, under one notion of "the same row"."""
+
+    rows: int = Field(description="Evaluation rows with at least one identical training row.")
+    share: float = Field(description="Those rows over all evaluation rows.")
+    low: float = Field(description="Lower end of the share's 95 % Wilson score interval.")
+    high: float = Field(description="Upper end of the share's 95 % Wilson score interval.")
+
+
+class OverlapFigure(Fact):
+    """One overall figure over the evaluation rows that do not occur in the training data, beside
+    the headline figure over all of them."""
+
+    metric: str
+    value: float
+    low: float | None
+    high: float | None
+    headline: float = Field(description="The same metric over every evaluation row (the card's headline).")
+
+
+class OverlapFacts(Fact):
+    """Train–test overlap: evaluation rows that also occur in the training source, and the figures
+    without them, so a reader sees whether overlap inflates the headline."""
+
+    train_source: str = Field(description="The training data source's id.")
+    evaluation_source: str = Field(description="The evaluation data source's id.")
+    columns: list[str] = Field(description="The feature columns compared (the model's inputs).")
+    normalisation: str = Field(description="How values are normalised before rows are compared.")
+    train_rows: int
+    evaluation_rows: int
+    with_label: OverlapCount = Field(description="Rows whose features and label both occur together in training.")
+    features_only: OverlapCount = Field(description="Rows whose features occur in training, whatever the label.")
+    without_overlap: list[OverlapFigure] = Field(
+        description="Overall figures over the evaluation rows whose features never occur in training; empty when "
+        "every row overlaps or none does."
+    )

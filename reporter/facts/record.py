@@ -10,7 +10,7 @@ from pydantic import Field, model_validator
 
 from reporter.facts.audits import ExplanationFacts, PrivacyFacts
 from reporter.facts.base import SCHEMA_VERSION, Fact, NotReported
-from reporter.facts.data import DataSourceFacts
+from reporter.facts.data import DataSourceFacts, OverlapFacts
 from reporter.facts.evaluations import EvaluationFacts, EvaluationViews, at_most_one_of_each
 from reporter.facts.model import (
     ArchitectureFacts,
@@ -59,6 +59,10 @@ class FactsRecord(EvaluationViews, Fact):
     privacy: PrivacyFacts | NotReported
     openness: OpennessFacts | NotReported
     provenance: ProvenanceFacts
+    overlap: OverlapFacts | NotReported = Field(
+        default_factory=lambda: NotReported(not_reported="not measured: the record was written before schema 2.2.0"),
+        description="Evaluation rows that also occur in the training source, and the figures without them.",
+    )
     hub: HubFacts | None = Field(
         default=None, description="The Hugging Face Hub repository and commit the model was loaded from, if any."
     )

@@ -5,7 +5,7 @@ reported group's intervals and each feature's disparities from the fairness reco
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -39,6 +39,20 @@ class ScoredRows:
     group_rules: dict[str, Any] | None
     """The group-size rules, thresholds, reference groups and bootstrap size of the fairness
     facts; None when the spec names no sensitive feature."""
+
+    def subset(self, kept: np.ndarray) -> ScoredRows:
+        """The rows ``kept`` selects (a boolean mask), without groups: a subset's figures are
+        overall figures (the evaluation without the rows that also occur in training)."""
+        data = LabelledData(
+            features=self.data.features[kept].reset_index(drop=True),
+            labels=self.data.labels[kept],
+            sensitive=self.data.sensitive[kept].reset_index(drop=True),
+            classes=self.data.classes,
+        )
+        frame = self.table.frame[kept].reset_index(drop=True)
+        table = replace(self.table, frame=frame, positions=self.table.positions[kept])
+        outputs = None if self.outputs is None else self.outputs[kept]
+        return replace(self, table=table, data=data, outputs=outputs, group_rules=None)
 
     def fairness(self, extract: Callable[..., FairnessFacts]) -> FairnessFacts | NotReported:
         """``extract(sensitive, **group_rules)``, or why there are no groups to measure."""

@@ -10,6 +10,20 @@ import pytest
 from tests.conftest import read_adult, tiny_bert
 
 ROWS = 160
+ADULT_TEXT_EVALUATION = """\
+data:
+  - {id: rows, role: evaluation, file: {path: rows.csv}, license: CC-BY-4.0, description: Adult rows as text.}
+evaluation:
+  label: income
+  positive_label: [">50K"]
+  text_column: text
+  model_labels: {"<=50K": "<=50K", ">50K": ">50K"}
+  sensitive_features: [sex]
+  min_group_size: 5
+  privacy_threshold: 2
+"""
+"""The data and evaluation sections of a spec evaluating a text classifier on `rows.csv`, the
+rows of :func:`adult_rows` (text, income, sex)."""
 
 
 def adult_rows() -> tuple[list[str], list[int], list[str]]:
@@ -17,6 +31,16 @@ def adult_rows() -> tuple[list[str], list[int], list[str]]:
     rows = read_adult("adult.data").sample(ROWS, random_state=1)
     texts = ("A " + rows["age"].astype(str) + " year old " + rows["occupation"].fillna("worker") + ".").tolist()
     return texts, (rows["income"] == ">50K").astype(int).tolist(), rows["sex"].tolist()
+
+
+def write_adult_rows(path: Path, rows: slice = slice(None)) -> None:
+    """Those rows as the CSV file :data:`ADULT_TEXT_EVALUATION` reads."""
+    texts, labels, sexes = (column[rows] for column in adult_rows())
+    lines = [
+        "text,income,sex",
+        *(f'"{t}",{">50K" if y else "<=50K"},{s}' for t, y, s in zip(texts, labels, sexes, strict=True)),
+    ]
+    path.write_text("\n".join(lines) + "\n")
 
 
 @pytest.fixture(scope="session")

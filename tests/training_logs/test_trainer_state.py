@@ -17,7 +17,7 @@ from reporter.errors import ModelFileError
 from reporter.facts import DeclaredTrainingFacts
 from reporter.training_logs import import_training_log
 from tests.conftest import reporter, scaffold_project
-from tests.training_logs.conftest import adult_rows
+from tests.training_logs.conftest import ADULT_TEXT_EVALUATION, write_adult_rows
 
 
 def imported(path: Path) -> DeclaredTrainingFacts:
@@ -87,7 +87,8 @@ def test_a_malformed_log_is_a_located_error(tmp_path: Path, text: str, phrase: s
 EVALUATED = slice(120, None)
 """The rows the run fine-tuned on are the first 120; it evaluated on the rest."""
 
-SPEC = """\
+SPEC = (
+    """\
 name: Income BERT trained elsewhere
 version: "1"
 task: binary classification of census records
@@ -105,17 +106,9 @@ source:
       format: trainer_state
       file: {path: run}
       compare: {eval_loss: log_loss}
-data:
-  - {id: rows, role: evaluation, file: {path: rows.csv}, license: CC-BY-4.0, description: Adult rows as text.}
-evaluation:
-  label: income
-  positive_label: [">50K"]
-  text_column: text
-  model_labels: {"<=50K": "<=50K", ">50K": ">50K"}
-  sensitive_features: [sex]
-  min_group_size: 5
-  privacy_threshold: 2
 """
+    + ADULT_TEXT_EVALUATION
+)
 
 
 @pytest.mark.slow
@@ -125,12 +118,7 @@ def test_a_loaded_model_gets_the_training_report_its_log_declares(trainer_run: P
     folder.mkdir()
     (folder / "model.yaml").write_text(textwrap.dedent(SPEC))
     shutil.copytree(trainer_run, folder / "run")
-    texts, labels, sexes = (column[EVALUATED] for column in adult_rows())  # the rows the run evaluated on
-    lines = [
-        "text,income,sex",
-        *(f'"{t}",{">50K" if y else "<=50K"},{s}' for t, y, s in zip(texts, labels, sexes, strict=True)),
-    ]
-    (folder / "rows.csv").write_text("\n".join(lines) + "\n")
+    write_adult_rows(folder / "rows.csv", EVALUATED)  # the rows the run evaluated on
     built = reporter("build", str(root), cwd=root)
     assert built.returncode == 0, built.stderr
     facts = json.loads((root / "build" / "facts" / "income-bert.json").read_text())
