@@ -42,6 +42,7 @@ from reporter.facts import (
     FactsRecord,
     HubFacts,
     InferenceFacts,
+    Interval,
     LabelledEvaluation,
     LanguageModelFacts,
     NotReported,
@@ -507,13 +508,22 @@ def _training_log(job: _Job) -> DeclaredTrainingFacts | None:
     from reporter.training_logs import import_training_log
 
     field_name = "source.load.training_log.file"
-    return import_training_log(
+    declared = import_training_log(
         load.training_log.format,
         job.resolve(load.training_log.file, field_name),
         where=f"{job.loaded.path}: {field_name}",
         named=load.training_log.file.path,
         run=load.training_log.run,
     )
+    if load.training_log.compare:
+        from reporter.training_logs.compare import check_comparisons
+
+        evaluation = job.loaded.spec.labelled_evaluation
+        labelled = evaluation is not None and measuring_task(evaluation.task) is None
+        metrics = labelled_task(evaluation.task).overall_metrics if labelled and evaluation else ()
+        where = f"{job.loaded.path}: source.load.training_log"
+        check_comparisons(declared, load.training_log.compare, metrics=metrics, where=where)
+    return declared
 
 
 def _training_data(
@@ -611,6 +621,10 @@ def _overlap(
     from reporter.extract.overlap import extract_overlap
     from reporter.tasks.figures import interval_figures
 
+    def overall(performance: object) -> dict[str, Interval]:
+        figures = interval_figures(performance, feature=None, group=None)
+        return {f.metric: Interval(value=f.value, low=f.low, high=f.high) for f in figures}
+
     task = labelled_task(rows.evaluation.task)
     train = label_data(inputs.train_table, rows.evaluation, spec_path=job.loaded.path, classes=rows.data.classes)
     job.progress.message(f"  {job.loaded.slug}: train-test overlap")
@@ -618,10 +632,8 @@ def _overlap(
         train,
         rows.data,
         sources=(inputs.train_table.source.id, inputs.eval_table.source.id),
-        headline=interval_figures(labelled.performance, feature=None, group=None),
-        figures_on=lambda kept: interval_figures(
-            task.evaluate(rows.subset(kept)).performance, feature=None, group=None
-        ),
+        headline=overall(labelled.performance),
+        figures_on=lambda kept: overall(task.evaluate(rows.subset(kept)).performance),
     )
 
 

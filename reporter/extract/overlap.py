@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from reporter.datasets import LabelledData
+from reporter.facts.base import Interval
 from reporter.facts.data import OverlapCount, OverlapFacts, OverlapFigure
-from reporter.tasks.figures import Figure
 
 NORMALISATION = (
     "each value compared as text: a column that holds numbers in both sources as 64-bit floats (39 and "
@@ -93,21 +93,20 @@ def extract_overlap(
     evaluation: LabelledData,
     *,
     sources: tuple[str, str],
-    headline: list[Figure],
-    figures_on: Callable[[np.ndarray], list[Figure]],
+    headline: dict[str, Interval],
+    figures_on: Callable[[np.ndarray], dict[str, Interval]],
 ) -> OverlapFacts:
-    """The overlap of the evaluation rows with the training rows, and the overall figures over the
-    rows whose inputs never occur in training (``figures_on(kept)`` evaluates the model's task on
-    the rows ``kept`` selects), beside the ``headline`` figures."""
+    """The overlap of the evaluation rows with the training rows, and the overall figures (by
+    metric) over the rows whose inputs never occur in training (``figures_on(kept)`` evaluates the
+    model's task on the rows ``kept`` selects), beside the ``headline`` figures."""
     with_label, features_only = overlap_masks(train, evaluation)
     kept = ~features_only
     without: list[OverlapFigure] = []
     if kept.any() and features_only.any():
-        before = {f.metric: f.value for f in headline}
         without = [
-            OverlapFigure(metric=f.metric, value=f.value, low=f.low, high=f.high, headline=before[f.metric])
-            for f in figures_on(kept)
-            if f.metric in before
+            OverlapFigure(metric=metric, value=f.value, low=f.low, high=f.high, headline=headline[metric].value)
+            for metric, f in figures_on(kept).items()
+            if f.value is not None and metric in headline and headline[metric].value is not None
         ]
     return OverlapFacts(
         train_source=sources[0],

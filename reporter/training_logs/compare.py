@@ -24,21 +24,11 @@ def with_log_comparisons(record: FactsRecord, compare: dict[str, str], *, where:
     if not compare or not isinstance(training, DeclaredTrainingFacts):
         return record
     overall = {f.metric: f for f in figures_of(record) if f.feature is None}
+    check_comparisons(training, compare, metrics=tuple(overall), where=where)
     comparisons = []
     for logged, metric in compare.items():
-        log_value = final_value(training, logged)
-        if log_value is None:
-            named = sorted({s.name for s in training.series} | set(training.summary))
-            raise ModelFileError(
-                f"{where}.compare: the log holds no final value of {logged!r}; its figures: {', '.join(named)}. "
-                "Fix: name one of them"
-            )
-        figure = overall.get(metric)
-        if figure is None:
-            raise ModelFileError(
-                f"{where}.compare.{logged}: this build publishes no overall {metric!r}; it publishes "
-                f"{', '.join(sorted(overall))}. Fix: map the log's figure to one of them"
-            )
+        log_value, figure = final_value(training, logged), overall[metric]
+        assert log_value is not None  # checked above
         within = None if figure.low is None or figure.high is None else figure.low <= log_value <= figure.high
         comparisons.append(
             LoggedComparison(
@@ -52,6 +42,30 @@ def with_log_comparisons(record: FactsRecord, compare: dict[str, str], *, where:
             )
         )
     return record.model_copy(update={"training": training.model_copy(update={"comparisons": comparisons})})
+
+
+def check_comparisons(
+    training: DeclaredTrainingFacts, compare: dict[str, str], *, metrics: tuple[str, ...], where: str
+) -> None:
+    """Each pair names a figure the log holds a final value of and a metric the build publishes:
+    checked when the log is read (so `reporter check` refuses it) and again on the record.
+
+    Raises:
+        ModelFileError: naming the spec field, and the log's figures or the build's metrics.
+    """
+    for logged, metric in compare.items():
+        if final_value(training, logged) is None:
+            named = sorted({s.name for s in training.series} | set(training.summary))
+            raise ModelFileError(
+                f"{where}.compare: the log holds no final value of {logged!r}; its figures: {', '.join(named)}. "
+                "Fix: name one of them"
+            )
+        if metric not in metrics:
+            published = ", ".join(sorted(metrics)) or "none"
+            raise ModelFileError(
+                f"{where}.compare.{logged}: this build publishes no overall {metric!r}; its overall metrics: "
+                f"{published}. Fix: map the log's figure to one of them"
+            )
 
 
 def final_value(training: DeclaredTrainingFacts, name: str) -> float | None:

@@ -14,6 +14,7 @@ from sklearn import metrics
 
 from reporter.datasets import LabelledData
 from reporter.extract.overlap import extract_overlap, overlap_masks, wilson_interval
+from reporter.facts import Interval
 from reporter.tasks import labelled_task
 from reporter.tasks.figures import interval_figures
 from tests.conftest import read_adult
@@ -87,15 +88,17 @@ def test_the_figures_without_overlap_are_scikit_learns_on_the_unseen_rows(
     rows = rows_of("binary_classification", evaluation.labels, scores, frame, positive_label=["1"], threshold=0.5)
     rows = replace(rows, data=evaluation)
     task = labelled_task("binary_classification")
-    headline = interval_figures(task.evaluate(rows).performance, feature=None, group=None)
+
+    def overall(performance: object) -> dict[str, Interval]:
+        figures = interval_figures(performance, feature=None, group=None)
+        return {f.metric: Interval(value=f.value, low=f.low, high=f.high) for f in figures}
+
     facts = extract_overlap(
         labelled(train),
         evaluation,
         sources=("adult-train", "adult-test"),
-        headline=headline,
-        figures_on=lambda kept: interval_figures(
-            task.evaluate(rows.subset(kept)).performance, feature=None, group=None
-        ),
+        headline=overall(task.evaluate(rows).performance),
+        figures_on=lambda kept: overall(task.evaluate(rows.subset(kept)).performance),
     )
     unseen = ~overlap_masks(labelled(train), evaluation)[1]
     assert facts.features_only.rows == int((~unseen).sum()) > 0

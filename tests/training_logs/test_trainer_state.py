@@ -139,5 +139,15 @@ def test_a_loaded_model_gets_the_training_report_its_log_declares(trainer_run: P
     card = (root / "site" / "models" / "income-bert" / "index.html").read_text()
     assert f"final <code>eval_loss</code> is {final['eval_loss']:.4f}" in card
 
+    spec = (folder / "model.yaml").read_text()
+    for pair, phrase in (
+        ("{eval_accuracy: accuracy}", "the log holds no final value of 'eval_accuracy'; its figures: "),
+        ("{eval_loss: perplexity}", "this build publishes no overall 'perplexity'"),
+    ):
+        (folder / "model.yaml").write_text(spec.replace("{eval_loss: log_loss}", pair))
+        checked = reporter("check", str(root), cwd=root)
+        assert checked.returncode == 2 and phrase in checked.stderr and "training_log.compare" in checked.stderr
+    (folder / "model.yaml").write_text(spec)
+
     (folder / "run" / "trainer_state.json").write_text(json.dumps(state)[:200])  # truncated
     assert main(["check", str(root)]) == 2
