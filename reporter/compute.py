@@ -26,6 +26,7 @@ from reporter.datasets import (
 )
 from reporter.errors import DataError, ModelFileError
 from reporter.extract.attributions import extract_token_attributions
+from reporter.extract.compute import with_carbon
 from reporter.extract.data import extract_data_source
 from reporter.extract.explanations import explained_rows, extract_permutation_importance
 from reporter.extract.membership import extract_membership_inference
@@ -36,6 +37,7 @@ from reporter.extract.weights import extract_weights, with_spec_license
 from reporter.facts import (
     LABELLED_KINDS,
     CardFacts,
+    ComputeFacts,
     DeclaredTrainingFacts,
     EvaluationFacts,
     ExplanationFacts,
@@ -51,11 +53,14 @@ from reporter.facts import (
     Owner,
     PrivacyFacts,
     TokenAttributionFacts,
+    TrainingFacts,
+    WeightFacts,
 )
 from reporter.formats.declaration import CAPABILITY_TEXT
 from reporter.hub import HubSnapshot, hub_snapshot, snapshot_url
 from reporter.progress import JobProgress
 from reporter.project import Project, resolve_file
+from reporter.runners.metering import JobMeter, hardware_facts
 from reporter.runners.outcome import RunOutcome
 from reporter.runners.returned import checked_attributions
 from reporter.runners.train_tagger import SENTENCE_RECIPES
@@ -163,6 +168,7 @@ def with_declarations(facts: FactsRecord, spec: ModelSpec) -> FactsRecord:
         "weights": with_spec_license(facts.weights, spec.license),
     }
     declared = facts.model_copy(update=update)
+    declared = declared.model_copy(update={"compute": with_carbon(declared.compute, spec.compute.grid)})
     declared = declared.model_copy(update={"openness": openness_facts(spec, declared)})
     return FactsRecord.model_validate_json(declared.to_json())
 
@@ -539,8 +545,9 @@ def _training_data(
     return labelled(table)
 
 
-def _run_model(job: _Job, inputs: _Inputs) -> RunOutcome:
-    """Train or load the model the spec names, bound for what its tasks need."""
+def _run_model(job: _Job, inputs: _Inputs, meter: JobMeter) -> RunOutcome:
+    """Train or load the model the spec names, bound for what its tasks need: ``meter`` meters a
+    recipe as training and what follows it as evaluation; a loaded model is all evaluation."""
     loaded, train = job.loaded, inputs.train_data
     if isinstance(train, Sentences):
         from reporter.runners.train_tagger import train_tagger
@@ -554,6 +561,7 @@ def _run_model(job: _Job, inputs: _Inputs) -> RunOutcome:
             resolve=job.resolve,
             on_epoch=job.progress.epoch,
             on_step=job.progress.steps(),
+            meter=meter,
         )
     if train is not None:
         from reporter.runners.train import run_training
@@ -568,9 +576,11 @@ def _run_model(job: _Job, inputs: _Inputs) -> RunOutcome:
             resolve=job.resolve,
             on_epoch=job.progress.epoch,
             on_step=job.progress.steps(),
+            meter=meter,
         )
     from reporter.loaders.base import load_model
 
+    meter.begin("evaluation")
     return load_model(
         loaded,
         path=load_path(job.project, loaded, job.settings),
@@ -660,6 +670,39 @@ def _audits(job: _Job, inputs: _Inputs, outcome: RunOutcome, *, evaluated: bool)
     return explanations, _privacy(job.loaded, train, measured, outcome, settings=job.settings)
 
 
+def _reads_text(outcome: RunOutcome) -> bool:
+    """Whether the model reads text (its inputs are tokens, which the FLOP estimates count)."""
+    text_capabilities = (outcome.attribute_rows, outcome.language, outcome.tag_words, outcome.embed_text)
+    loaded_text = isinstance(outcome.inference, InferenceFacts) and outcome.inference.max_length is not None
+    return loaded_text or any(capability is not None for capability in text_capabilities)
+
+
+def _compute(job: _Job, inputs: _Inputs, outcome: RunOutcome, meter: JobMeter, weights: WeightFacts) -> ComputeFacts:
+    """The machine, and what training and evaluation cost, from the meter's readings."""
+    from reporter.extract.compute import declared_training, evaluation_estimate, phase_facts, training_estimate
+
+    reads_text, readings = _reads_text(outcome), meter.readings
+    training: Any = declared_training(job.loaded.spec.compute.training, inputs.training_log)
+    if "training" in readings and isinstance(outcome.training, TrainingFacts):
+        epochs = len(outcome.training.history)
+        trained_rows = outcome.training.train_rows
+        estimate = training_estimate(
+            parameters=weights.parameters_trainable, rows=trained_rows, epochs=epochs, reads_text=reads_text
+        )
+        training = phase_facts(readings["training"], device=job.device, epochs=epochs, estimate=estimate)
+    rows = len(inputs.evaluation_data.labels) if inputs.evaluation_data is not None else 0
+    estimate = (
+        evaluation_estimate(parameters=weights.parameters_total, rows=rows, reads_text=reads_text)
+        if rows
+        else (None, "no estimate: the model has no labelled evaluation rows to count")
+    )
+    return ComputeFacts(
+        hardware=hardware_facts(job.device),
+        training=training,
+        evaluation=phase_facts(readings["evaluation"], device=job.device, epochs=1, estimate=estimate),
+    )
+
+
 def _compute_facts(
     project: Project,
     loaded: LoadedSpec,
@@ -675,28 +718,34 @@ def _compute_facts(
     spec = loaded.spec
     job = _Job(project, loaded, device, settings, progress, checkpoint_dir)
     inputs = _read_inputs(job)
-    outcome = _run_model(job, inputs)
-    rows = _scored_rows(job, inputs, outcome)
-    evaluations = _evaluations(inputs, outcome, rows)
-    labelled_evaluation = next((e for e in evaluations if isinstance(e, LabelledEvaluation)), None)
-    overlap = _overlap(job, inputs, rows, labelled_evaluation)
-    if job.reported_inference:
-        outcome = replace(outcome, inference=job.reported_inference[0])
-    labelled = any(evaluation.kind in LABELLED_KINDS for evaluation in evaluations)
-    explanations, privacy = _audits(job, inputs, outcome, evaluated=labelled)
+    meter = JobMeter(device)
+    try:
+        outcome = _run_model(job, inputs, meter)
+        rows = _scored_rows(job, inputs, outcome)
+        evaluations = _evaluations(inputs, outcome, rows)
+        labelled_evaluation = next((e for e in evaluations if isinstance(e, LabelledEvaluation)), None)
+        overlap = _overlap(job, inputs, rows, labelled_evaluation)
+        if job.reported_inference:
+            outcome = replace(outcome, inference=job.reported_inference[0])
+        labelled = any(evaluation.kind in LABELLED_KINDS for evaluation in evaluations)
+        explanations, privacy = _audits(job, inputs, outcome, evaluated=labelled)
+        weights = extract_weights(
+            outcome.weight_files,
+            parameter_names=outcome.parameter_names,
+            trainable_names=outcome.trainable_names,
+            options=settings.weight_options(device),
+            spec_license=spec.license,
+        )
+        meter.end()
+    finally:
+        meter.close()
     tables = {t.source.id: t for t in (inputs.train_table, inputs.eval_table) if t is not None}
     record = FactsRecord(
         slug=loaded.slug,
         card=card_facts(spec),
         architecture=outcome.architecture,
         training=inputs.training_log or outcome.training,
-        weights=extract_weights(
-            outcome.weight_files,
-            parameter_names=outcome.parameter_names,
-            trainable_names=outcome.trainable_names,
-            options=settings.weight_options(device),
-            spec_license=spec.license,
-        ),
+        weights=weights,
         data=[extract_data_source(s, tables.get(s.id), spec.labelled_evaluation) for s in spec.data],
         sensitive_features=spec.labelled_evaluation.sensitive_features if spec.labelled_evaluation else [],
         evaluations=evaluations,
@@ -707,6 +756,7 @@ def _compute_facts(
         provenance=extract_provenance(device=device, cache_key=key, project_commit=project_commit),
         hub=_hub_facts(loaded),
         overlap=overlap,
+        compute=_compute(job, inputs, outcome, meter, weights),
     )
     if spec.source.load and spec.source.load.training_log:
         from reporter.training_logs.compare import with_log_comparisons

@@ -57,7 +57,7 @@ def diff_facts(base: Iterable[FactsRecord], head: Iterable[FactsRecord], *, rule
 
 
 def _comparable(facts: FactsRecord) -> dict[str, object]:
-    data = facts.model_dump(mode="json", exclude={"provenance"})
+    data = facts.model_dump(mode="json", exclude={"provenance", "compute"})  # both describe the machine
     if isinstance(data.get("training"), dict):
         data["training"].pop("wall_seconds", None)
     return data
@@ -84,15 +84,15 @@ def _diff_model(old: FactsRecord, new: FactsRecord) -> ModelDiff:
 
 
 def _export_changes(old: FactsRecord, new: FactsRecord) -> list[ExportChange]:
-    """Each export rendered from both sides, with what the diff leaves out (provenance, training
-    time) and the document date held equal, so an export differs only where its figures or text do."""
+    """Each export rendered from both sides, with what the diff leaves out (provenance, compute,
+    training time) and the document date held equal, so an export differs only where its figures or text do."""
     import datetime
     import difflib
 
     from reporter.export import EXPORT_FILES, render_export
     from reporter.render.environment import make_environment
 
-    update: dict[str, object] = {"provenance": new.provenance}
+    update: dict[str, object] = {"provenance": new.provenance, "compute": new.compute}
     if isinstance(old.training, TrainingFacts) and isinstance(new.training, TrainingFacts):
         update["training"] = old.training.model_copy(update={"wall_seconds": new.training.wall_seconds})
     old = old.model_copy(update=update)

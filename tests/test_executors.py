@@ -20,7 +20,7 @@ from reporter.executors import choose_executor, usable_cores
 from reporter.jobs import JobFailure
 from reporter.progress import BuildProgress
 from reporter.settings import BuildSettings
-from tests.conftest import TABULAR_SPEC, reporter
+from tests.conftest import TABULAR_SPEC, reporter, without_machine
 
 SECOND_SPEC = TABULAR_SPEC.replace("name: Test MLP", "name: Test MLP, seed 1").replace("seed: 0", "seed: 1")
 
@@ -94,14 +94,9 @@ def interrupt_build(command: list[str], *, cwd: Path, pid_file: Path) -> tuple[i
 
 
 def facts_without_timing(folder: Path) -> dict[str, dict]:
-    """Each model's facts with the training wall time removed: the one figure that is measured,
-    not computed, and differs between any two runs."""
-    found = {}
-    for path in sorted(folder.glob("*.json")):
-        facts = json.loads(path.read_text())
-        facts["training"].pop("wall_seconds")
-        found[path.stem] = facts
-    return found
+    """Each model's facts without what the machine decides (times, energy): measured, not
+    computed, so different between any two runs."""
+    return {path.stem: without_machine(json.loads(path.read_text())) for path in sorted(folder.glob("*.json"))}
 
 
 @pytest.mark.slow

@@ -244,3 +244,15 @@ def test_token_classification_rules_are_located(tmp_path: Path) -> None:
         "evaluation.tokens_column",
         "only token classification reads a column of tokens",
     )
+
+
+def test_a_model_trained_in_the_build_declares_no_training_compute(tmp_path: Path) -> None:
+    text = TABULAR_SPEC + "compute:\n  training: {source: a paper, flops: 1.0e20}\n"
+    [problem] = problems_of(write(tmp_path, text))
+    assert problem.field == "compute.training" and "remove `compute.training`" in problem.fix
+
+
+def test_a_grid_intensity_needs_its_source(tmp_path: Path) -> None:
+    text = TABULAR_SPEC + "compute:\n  grid: {grams_co2e_per_kwh: 56}\n"
+    [problem] = problems_of(write(tmp_path, text))
+    assert problem.field == "compute.grid.source"

@@ -18,7 +18,16 @@ from typing import Any, Final
 import jinja2
 from markupsafe import Markup
 
-from reporter.facts import DataSourceFacts, FactsRecord, NotReported, TrainingFacts
+from reporter.facts import (
+    CarbonFacts,
+    DataSourceFacts,
+    DeclaredComputeFacts,
+    EnergyFacts,
+    FactsRecord,
+    NotReported,
+    PhaseComputeFacts,
+    TrainingFacts,
+)
 from reporter.tasks import figures_of
 from reporter.tasks.figures import CONFIDENCE, Figure
 from reporter.templating import render_template
@@ -94,10 +103,41 @@ def hf_card(facts: FactsRecord, *, env: jinja2.Environment, report_url: str) -> 
         eval_results=results or None,
         license=license,
         license_name=license_name,
+        co2_eq_emissions=co2_eq_emissions(facts),
     )
     link = Markup(urllib.parse.quote(report_url, safe=":/#?=&%~"))  # a link target: quoted, not Markdown-escaped
     body = render_template(env, "export/hf_card.md.j2", facts=facts, report_url=link, figures=figures)
     return f"---\n{_metadata_yaml(data)}\n---\n\n{body}"
+
+
+def co2_eq_emissions(facts: FactsRecord) -> dict[str, Any] | None:
+    """The Hub's `co2_eq_emissions` for the model's training: the build's measured energy times the
+    spec's declared grid intensity, or the emissions the spec declares for a loaded model's original
+    training; None (no key) when neither exists."""
+    compute = facts.compute
+    if isinstance(compute, NotReported):
+        return None
+    training = compute.training
+    if isinstance(training, PhaseComputeFacts) and isinstance(training.carbon, CarbonFacts):
+        hardware = ", ".join(compute.hardware.gpus) or f"{compute.hardware.cpu} ({compute.hardware.threads} threads)"
+        kind = training.energy.kind if isinstance(training.energy, EnergyFacts) else "unknown"
+        fine_tuned = isinstance(facts.training, TrainingFacts) and "base_model" in facts.training.hyperparameters
+        return {
+            "emissions": training.carbon.kg_co2e * 1000,
+            "source": f"reporter: training energy {kind} by the build, times the declared grid intensity "
+            f"({training.carbon.grams_per_kwh:g} g CO2e/kWh, {training.carbon.source})",
+            "training_type": "fine-tuning" if fine_tuned else "training from scratch",
+            "geographical_location": training.carbon.location or "not declared",
+            "hardware_used": hardware,
+        }
+    if isinstance(training, DeclaredComputeFacts) and training.kg_co2e is not None:
+        return {
+            "emissions": training.kg_co2e * 1000,
+            "source": training.source,
+            "training_type": "as declared by the source",
+            "hardware_used": training.hardware or "not declared",
+        }
+    return None
 
 
 def _metadata_yaml(data: Any) -> str:

@@ -33,6 +33,15 @@ from reporter.facts.audits import (
     TokenAttributionFacts,
 )
 from reporter.facts.base import EARLIER_VERSIONS, NOT_RECORDED, SCHEMA_VERSION, Fact, Interval, NotReported, TaskFacts
+from reporter.facts.compute import (
+    CarbonFacts,
+    ComputeFacts,
+    DeclaredComputeFacts,
+    EnergyFacts,
+    FlopFacts,
+    HardwareFacts,
+    PhaseComputeFacts,
+)
 from reporter.facts.data import (
     ColumnFacts,
     DataMeasurements,
@@ -111,6 +120,13 @@ from reporter.facts.weights import (
 )
 
 __all__ = [
+    "CarbonFacts",
+    "ComputeFacts",
+    "DeclaredComputeFacts",
+    "EnergyFacts",
+    "FlopFacts",
+    "HardwareFacts",
+    "PhaseComputeFacts",
     "BinaryEvaluation",
     "BinaryGroupFacts",
     "EvaluationFacts",

@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 
 from reporter.facts.audits import ExplanationFacts, PrivacyFacts
 from reporter.facts.base import SCHEMA_VERSION, Fact, NotReported
+from reporter.facts.compute import ComputeFacts
 from reporter.facts.data import DataSourceFacts, OverlapFacts
 from reporter.facts.evaluations import EvaluationFacts, EvaluationViews, at_most_one_of_each
 from reporter.facts.model import (
@@ -39,9 +40,9 @@ class ProvenanceFacts(Fact):
 class FactsRecord(EvaluationViews, Fact):
     """Everything reporter knows about one model."""
 
-    schema_version: Literal["1.2.0", "1.3.0", "1.4.0", "1.5.0", "1.6.0", "1.7.0", "2.0.0", "2.1.0", "2.2.0"] = (
-        SCHEMA_VERSION
-    )
+    schema_version: Literal[
+        "1.2.0", "1.3.0", "1.4.0", "1.5.0", "1.6.0", "1.7.0", "2.0.0", "2.1.0", "2.2.0", "2.3.0"
+    ] = SCHEMA_VERSION
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="URL-safe model identifier.")
     card: CardFacts
     architecture: ArchitectureFacts
@@ -62,6 +63,10 @@ class FactsRecord(EvaluationViews, Fact):
     overlap: OverlapFacts | NotReported = Field(
         default_factory=lambda: NotReported(not_reported="not measured: the record was written before schema 2.2.0"),
         description="Evaluation rows that also occur in the training source, and the figures without them.",
+    )
+    compute: ComputeFacts | NotReported = Field(
+        default_factory=lambda: NotReported(not_reported="not measured: the record was written before schema 2.3.0"),
+        description="The machine, and the time, FLOPs and energy of training and of evaluation.",
     )
     hub: HubFacts | None = Field(
         default=None, description="The Hugging Face Hub repository and commit the model was loaded from, if any."

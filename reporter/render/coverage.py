@@ -14,12 +14,17 @@ from dataclasses import dataclass
 from typing import Literal
 
 from reporter.facts import (
+    ComputeFacts,
+    DeclaredComputeFacts,
     DeclaredTrainingFacts,
+    EnergyFacts,
     ExplanationFacts,
     FactsRecord,
     FairnessFacts,
+    FlopFacts,
     NotReported,
     PermutationImportanceFacts,
+    PhaseComputeFacts,
     TrainingFacts,
 )
 
@@ -213,15 +218,17 @@ def _license(f: FactsRecord) -> tuple[Status, str, str | None]:
 
 
 def _compute(f: FactsRecord) -> tuple[Status, str, str | None]:
-    if isinstance(f.training, TrainingFacts):
-        return (
-            "measured",
-            f"{f.training.wall_seconds:.1f} s on {f.training.device}; energy not measured.",
-            "training.md",
-        )
+    compute = f.compute
+    if isinstance(compute, ComputeFacts) and isinstance(compute.training, PhaseComputeFacts):
+        t = compute.training
+        energy = f"{t.energy.kwh * 1000:.3g} Wh ({t.energy.kind})" if isinstance(t.energy, EnergyFacts) else "no energy"
+        flops = f"{t.flops.counted:.3g} FLOPs (counted)" if isinstance(t.flops, FlopFacts) else "no FLOP count"
+        return "measured", f"Training: {t.wall_seconds:.1f} s on {t.device}, {flops}, {energy}.", "training.md"
+    if isinstance(compute, ComputeFacts) and isinstance(compute.training, DeclaredComputeFacts):
+        return "declared", f"Training compute as declared by {compute.training.source}.", "training.md"
     if isinstance(f.training, DeclaredTrainingFacts) and f.training.wall_seconds is not None:
         return "declared", f"{f.training.wall_seconds:.1f} s of training, as its training log declares.", "training.md"
-    return "missing", "Not trained by this build.", "training.md"
+    return "missing", "Not trained by this build, and no training compute declared.", "training.md"
 
 
 def _bias(f: FactsRecord) -> tuple[Status, str, str | None]:

@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 from markupsafe import Markup
 
-from reporter.facts import DeclaredTrainingFacts, FactsRecord, Interval, NotReported, TrainingFacts
+from reporter.facts import (
+    DeclaredComputeFacts,
+    DeclaredTrainingFacts,
+    FactsRecord,
+    Interval,
+    NotReported,
+    PhaseComputeFacts,
+    TrainingFacts,
+)
 from reporter.render.coverage import documentation_coverage
 
 if TYPE_CHECKING:
@@ -115,6 +123,20 @@ def size(count: int) -> Markup:
         if count >= scale:
             return Markup(f"{count / scale:.1f} {unit}")
     return Markup(str(count))
+
+
+SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def scientific(value: float | None, digits: int = 3) -> Markup:
+    """FLOP counts and other figures of many magnitudes as people write them: 5.45 × 10⁷."""
+    if value is None:
+        return Markup("undefined")
+    if value == 0:
+        return Markup("0")
+    mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
+    power = int(exponent)
+    return Markup(mantissa if power == 0 else f"{mantissa} × 10{str(power).translate(SUPERSCRIPTS)}")
 
 
 def byte_size(count: int) -> Markup:
@@ -225,6 +247,7 @@ def make_environment(override_dir: Path | None = None) -> jinja2.Environment:
         interval=with_interval,
         size=size,
         bytes=byte_size,
+        scientific=scientific,
         status=status_badge,
         status_summary=status_summary,
         sentence=sentence,
@@ -241,4 +264,6 @@ def make_environment(override_dir: Path | None = None) -> jinja2.Environment:
     env.tests["overlapping"] = intervals_overlap
     env.tests["trained_here"] = lambda value: isinstance(value, TrainingFacts)
     env.tests["declared_by_log"] = lambda value: isinstance(value, DeclaredTrainingFacts)
+    env.tests["measured_phase"] = lambda value: isinstance(value, PhaseComputeFacts)
+    env.tests["declared_compute"] = lambda value: isinstance(value, DeclaredComputeFacts)
     return env

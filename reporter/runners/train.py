@@ -15,6 +15,7 @@ from reporter.datasets import LabelledData
 from reporter.errors import InputError, RecipeError
 from reporter.facts import ArchitectureFacts, EpochFacts, NotReported, TrainingFacts
 from reporter.runners.device import seed_everything
+from reporter.runners.metering import JobMeter
 from reporter.runners.outcome import RunOutcome
 from reporter.runners.recipes import (
     TrainedModel,
@@ -37,8 +38,10 @@ def run_training(
     resolve: Callable[[Any, str], Path],
     on_epoch: Callable[[EpochFacts], None],
     on_step: Callable[[int, int, int], None],
+    meter: JobMeter | None = None,
 ) -> RunOutcome:
     """Train with the spec's recipe, save a safetensors checkpoint, and score the evaluation rows.
+    ``meter`` meters the recipe as the training phase; the evaluation phase begins where it returns.
 
     Raises:
         RecipeError: the recipe raised, returned the wrong type, diverged or gave bad scores.
@@ -56,13 +59,17 @@ def run_training(
         seed=source.seed,
         device=device,
         resolve=resolve,
-        on_epoch=on_epoch,
+        on_epoch=meter.after_first_epoch(on_epoch) if meter else on_epoch,
         on_step=on_step,
         label_names=_label_names(loaded, train),
     )
+    if meter:
+        meter.begin("training")
     started = time.perf_counter()
     trained = _run_recipe(loaded, recipe, context)
     wall = time.perf_counter() - started
+    if meter:
+        meter.begin("evaluation")
     trained_rows = check_trained_model(
         trained, training_rows=len(train.labels), where=f"{loaded.path}: source.train.recipe: {recipe_location(loaded)}"
     )

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from reporter.facts import ArchitectureFacts, EpochFacts, NotReported, TrainingFacts
+from reporter.runners.metering import JobMeter
 from reporter.runners.outcome import RunOutcome, WordTagger
 from reporter.spec import LoadedSpec
 
@@ -33,8 +34,10 @@ def train_tagger(
     resolve: Callable[[Any, str], Path],
     on_epoch: Callable[[EpochFacts], None],
     on_step: Callable[[int, int, int], None],
+    meter: JobMeter | None = None,
 ) -> RunOutcome:
-    """Fine-tune with the `token_classifier` recipe and publish the model as a transformers folder."""
+    """Fine-tune with the `token_classifier` recipe and publish the model as a transformers folder;
+    ``meter`` meters the recipe as the training phase, and the evaluation phase begins after it."""
     from reporter.runners.device import seed_everything
     from reporter.runners.recipes import check_epoch, validate_hyperparameters
     from reporter.runners.token_classifier import TRAIN_FIGURES, tagging_function, train
@@ -44,13 +47,16 @@ def train_tagger(
     assert source is not None
     params = validate_hyperparameters(source)
     history: list[EpochFacts] = []
+    counted = meter.after_first_epoch(on_epoch) if meter else on_epoch
 
     def report_epoch(record: EpochFacts) -> None:
         check_epoch(loaded.path, record)
         history.append(record)
-        on_epoch(record)
+        counted(record)
 
     seed_everything(source.seed)
+    if meter:
+        meter.begin("training")
     started = time.perf_counter()
     trained = train(
         tokens,
@@ -64,6 +70,8 @@ def train_tagger(
         report_step=on_step,
     )
     wall = time.perf_counter() - started
+    if meter:
+        meter.begin("evaluation")
     checkpoint = publish(checkpoint_dir, save=trained.save, module=trained.model)
     parameters = dict(trained.model.named_parameters())
     tag = tagging_function(

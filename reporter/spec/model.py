@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from reporter.spec.compute import Compute
 from reporter.spec.evaluation import ROWS_TASKS, Evaluation, EvaluationSection, compatible_tasks, one_or_many
 from reporter.spec.measurements import EmbeddingBias, Explanations, LanguageModel, NameProbe, Openness, Privacy
 from reporter.spec.sections import SLUG_PATTERN, DataSource, Distinct, Owner, Source, SpecModel
@@ -61,6 +62,10 @@ class ModelSpec(SpecModel):
     allow_pickle: bool = Field(default=False, description="Allow PyTorch pickle checkpoints (loaded weights-only).")
     openness: Openness = Field(
         default_factory=Openness, description="Released components and their licenses (Model Openness Framework)."
+    )
+    compute: Compute = Field(
+        default_factory=Compute,
+        description="The grid's carbon intensity and a loaded model's original training compute, declared.",
     )
 
     @property

@@ -187,6 +187,12 @@ def _add_model_kind_problems(spec: ModelSpec, add: Add) -> None:
 
 def _add_trained_kind_problems(spec: ModelSpec, add: Add) -> None:
     """A model trained in the build is not loaded, so what only a loaded model can do is refused."""
+    if spec.compute.training is not None:
+        add(
+            ("compute", "training"),
+            "the build trains this model and measures its training compute, so none may be declared",
+            "remove `compute.training` (it is for a model the build loads)",
+        )
     if spec.embedding_bias:
         add(
             _at(spec, spec.embedding_bias, "task"),

@@ -228,3 +228,62 @@ def test_figures_cover_every_reported_interval() -> None:
 
 def _bounds(interval) -> tuple[float | None, float | None]:
     return interval.low, interval.high
+
+
+def _with_compute(training: object) -> FactsRecord:
+    """The fixture record with a measured evaluation phase and ``training`` as its training compute."""
+    from reporter.facts import ComputeFacts, HardwareFacts, PhaseComputeFacts
+
+    evaluation = PhaseComputeFacts(
+        phase="evaluation",
+        covers="everything after training",
+        device="cpu",
+        wall_seconds=2.0,
+        processor_seconds=2.0,
+        device_hours=2.0 / 3600,
+        device_hours_unit="CPU core-hours",
+        flops=NotReported(not_reported="none"),
+        energy=NotReported(not_reported="none"),
+    )
+    hardware = HardwareFacts(cpu="AMD EPYC", logical_cores=2, threads=1, gpus=[], memory_gib=23.5)
+    compute = ComputeFacts(hardware=hardware, training=training, evaluation=evaluation)  # type: ignore[arg-type]
+    return FactsRecord.model_validate(BASE).model_copy(update={"compute": compute})
+
+
+def test_the_hub_card_carries_training_emissions_measured_times_the_declared_grid(tmp_path: Path) -> None:
+    from reporter.facts import CarbonFacts, EnergyFacts, FlopFacts, PhaseComputeFacts
+
+    energy = EnergyFacts(kwh=0.002, cpu_kwh=0.0015, memory_kwh=0.0005, gpu_kwh=0, kind="estimated", method="m")
+    carbon = CarbonFacts(kg_co2e=0.002 * 56 / 1000, grams_per_kwh=56, location="FR", source="grid operator 2025")
+    flops = FlopFacts(counted=1e9, method="counted", estimate=None, estimate_formula="none")
+    training = PhaseComputeFacts(
+        phase="training",
+        covers="the recipe",
+        device="cpu",
+        wall_seconds=9.0,
+        processor_seconds=9.0,
+        device_hours=9.0 / 3600,
+        device_hours_unit="CPU core-hours",
+        flops=flops,
+        energy=energy,
+        carbon=carbon,
+    )
+    facts = _with_compute(training)
+    exports = check_all(facts, tmp_path)
+    co2 = ModelCard.load(tmp_path / "README.md").data.co2_eq_emissions
+    assert co2["emissions"] == pytest.approx(0.002 * 56)  # grams
+    assert co2["geographical_location"] == "FR" and "grid operator 2025" in co2["source"]
+    assert co2["training_type"] == "training from scratch" and "AMD EPYC" in co2["hardware_used"]
+    assert "co2_eq_emissions" in exports["README.md"]
+    no_grid = training.model_copy(update={"carbon": NotReported(not_reported="no grid")})
+    without = check_all(_with_compute(no_grid), tmp_path)
+    assert "co2_eq_emissions" not in without["README.md"]
+
+
+def test_the_hub_card_carries_a_loaded_models_declared_emissions(tmp_path: Path) -> None:
+    from reporter.facts import DeclaredComputeFacts
+
+    declared = DeclaredComputeFacts(source="the authors' model card", hardware="64 H100 GPUs", kg_co2e=1234.5)
+    check_all(_with_compute(declared), tmp_path)
+    co2 = ModelCard.load(tmp_path / "README.md").data.co2_eq_emissions
+    assert co2["emissions"] == pytest.approx(1234500) and co2["source"] == "the authors' model card"
