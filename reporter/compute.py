@@ -51,6 +51,7 @@ from reporter.facts import (
     OpennessFacts,
     OverlapFacts,
     Owner,
+    PhaseComputeFacts,
     PrivacyFacts,
     TokenAttributionFacts,
     TrainingFacts,
@@ -154,9 +155,21 @@ def openness_facts(spec: ModelSpec, facts: FactsRecord) -> OpennessFacts:
     )
 
 
+def _declared_compute(facts: FactsRecord, spec: ModelSpec) -> ComputeFacts | NotReported:
+    """Compute facts with the spec's declarations applied: carbon from its grid intensity, and a
+    loaded model's original training compute (the spec's, else its training log's)."""
+    from reporter.extract.compute import declared_training
+
+    compute = facts.compute
+    if isinstance(compute, ComputeFacts) and not isinstance(compute.training, PhaseComputeFacts):
+        log = facts.training if isinstance(facts.training, DeclaredTrainingFacts) else None
+        compute = compute.model_copy(update={"training": declared_training(spec.compute.training, log)})
+    return with_carbon(compute, spec.compute.grid)
+
+
 def with_declarations(facts: FactsRecord, spec: ModelSpec) -> FactsRecord:
-    """Facts with the spec's current card prose, openness and license check (a weight file's
-    declared license against the spec's), read back through JSON so that fresh and cached facts
+    """Facts with the spec's current card prose, openness, compute declarations and license check
+    (a weight file's declared license against the spec's), read back through JSON so that fresh and cached facts
     serialise alike.
 
     A model job and the driver's cache both end here: editing an intended use or a released
@@ -168,7 +181,7 @@ def with_declarations(facts: FactsRecord, spec: ModelSpec) -> FactsRecord:
         "weights": with_spec_license(facts.weights, spec.license),
     }
     declared = facts.model_copy(update=update)
-    declared = declared.model_copy(update={"compute": with_carbon(declared.compute, spec.compute.grid)})
+    declared = declared.model_copy(update={"compute": _declared_compute(declared, spec)})
     declared = declared.model_copy(update={"openness": openness_facts(spec, declared)})
     return FactsRecord.model_validate_json(declared.to_json())
 
@@ -679,10 +692,10 @@ def _reads_text(outcome: RunOutcome) -> bool:
 
 def _compute(job: _Job, inputs: _Inputs, outcome: RunOutcome, meter: JobMeter, weights: WeightFacts) -> ComputeFacts:
     """The machine, and what training and evaluation cost, from the meter's readings."""
-    from reporter.extract.compute import declared_training, evaluation_estimate, phase_facts, training_estimate
+    from reporter.extract.compute import NOT_TRAINED, evaluation_estimate, phase_facts, training_estimate
 
     reads_text, readings = _reads_text(outcome), meter.readings
-    training: Any = declared_training(job.loaded.spec.compute.training, inputs.training_log)
+    training: Any = NotReported(not_reported=NOT_TRAINED)  # declarations are applied by with_declarations
     if "training" in readings and isinstance(outcome.training, TrainingFacts):
         epochs = len(outcome.training.history)
         trained_rows = outcome.training.train_rows

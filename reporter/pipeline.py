@@ -151,10 +151,11 @@ def computed_part(spec: ModelSpec) -> bytes:
     """The spec without its declarations, canonically: what the cached facts depend on.
 
     Editing an intended use, a limitation, a released component (or a comment) must not retrain a
-    model that took minutes to train; the card prose and the openness class are taken from the
-    spec on every build instead (`reporter.compute.with_declarations`).
+    model that took minutes to train; the card prose, the openness class and the compute
+    declarations (grid, original training) are taken from the spec on every build instead
+    (`reporter.compute.with_declarations`).
     """
-    declared = set(CardFacts.model_fields) | {"openness"}
+    declared = set(CardFacts.model_fields) | {"openness", "compute"}
     return json.dumps(spec.model_dump(mode="json", exclude=declared), sort_keys=True).encode()
 
 

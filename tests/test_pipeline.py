@@ -36,6 +36,15 @@ def test_card_prose_edits_rerender_without_retraining_but_training_edits_retrain
     card = (root / "site" / "models" / "test-mlp" / "index.html").read_text()
     assert "reading about &lt;b&gt;edits&lt;/b&gt;" in card and "<b>edits" not in card
 
+    spec.write_text(spec.read_text() + "compute:\n  grid: {grams_co2e_per_kwh: 100, source: a <b>grid</b> table}\n")
+    declared = reporter("build", str(root), cwd=root)
+    assert "cached facts" in declared.stderr and "epoch" not in declared.stderr
+    compute = json.loads(facts_file.read_text())["compute"]
+    for phase in ("training", "evaluation"):
+        assert compute[phase]["carbon"]["kg_co2e"] == compute[phase]["energy"]["kwh"] * 100 / 1000
+    training_page = (root / "site" / "models" / "test-mlp" / "training.html").read_text()
+    assert "a &lt;b&gt;grid&lt;/b&gt; table" in training_page and "<b>grid" not in training_page
+
     spec.write_text(spec.read_text().replace("epochs: 2", "epochs: 1"))
     retrained = reporter("build", str(root), cwd=root)
     assert retrained.returncode == 0, retrained.stderr
