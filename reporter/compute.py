@@ -38,6 +38,7 @@ from reporter.facts import (
     LABELLED_KINDS,
     CardFacts,
     ComputeFacts,
+    DataSourceFacts,
     DeclaredTrainingFacts,
     EvaluationFacts,
     ExplanationFacts,
@@ -683,6 +684,34 @@ def _audits(job: _Job, inputs: _Inputs, outcome: RunOutcome, *, evaluated: bool)
     return explanations, _privacy(job.loaded, train, measured, outcome, settings=job.settings)
 
 
+def _text_columns(spec: ModelSpec) -> list[str]:
+    """The columns the spec declares free text: a text classifier's input, a tagger's sentences, a
+    language model's documents."""
+    columns = []
+    evaluation, language = spec.labelled_evaluation, spec.language_model
+    if evaluation is not None and evaluation.text_column:
+        columns.append(evaluation.text_column)
+    if evaluation is not None and evaluation.task == "token_classification" and evaluation.tokens_column:
+        columns.append(evaluation.tokens_column)
+    if language is not None and language.perplexity is not None:
+        columns.append(language.perplexity.text_column)
+    return columns
+
+
+def _data_sources(spec: ModelSpec, tables: dict[str, Table], outcome: RunOutcome) -> list[DataSourceFacts]:
+    """Every source's datasheet facts, with the composition of those the build read."""
+    from reporter.extract.composition import extract_composition
+
+    language = outcome.language
+    tokens = (language.tokenizer, language.count_tokens) if language is not None else None
+    found = []
+    for source in spec.data:
+        table = tables.get(source.id)
+        composition = extract_composition(table.frame, _text_columns(spec), tokens) if table is not None else None
+        found.append(extract_data_source(source, table, spec.labelled_evaluation, composition=composition))
+    return found
+
+
 def _reads_text(outcome: RunOutcome) -> bool:
     """Whether the model reads text (its inputs are tokens, which the FLOP estimates count)."""
     text_capabilities = (outcome.attribute_rows, outcome.language, outcome.tag_words, outcome.embed_text)
@@ -759,7 +788,7 @@ def _compute_facts(
         architecture=outcome.architecture,
         training=inputs.training_log or outcome.training,
         weights=weights,
-        data=[extract_data_source(s, tables.get(s.id), spec.labelled_evaluation) for s in spec.data],
+        data=_data_sources(spec, tables, outcome),
         sensitive_features=spec.labelled_evaluation.sensitive_features if spec.labelled_evaluation else [],
         evaluations=evaluations,
         inference=outcome.inference,

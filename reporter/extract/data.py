@@ -6,13 +6,21 @@ from reporter.datasets import MISSING_GROUP, Table
 from reporter.extract.identifiers import RULE as IDENTIFIER_RULE
 from reporter.extract.identifiers import find_identifiers
 from reporter.extract.weights import sha256_file
-from reporter.facts import ColumnFacts, DataMeasurements, DataSourceFacts, NotReported
+from reporter.facts import ColumnFacts, CompositionFacts, DataMeasurements, DataSourceFacts, NotReported
 from reporter.spec import DataSource, Evaluation
 
+NOT_READ = "the build did not read this source's file"
 
-def extract_data_source(source: DataSource, table: Table | None, evaluation: Evaluation | None) -> DataSourceFacts:
+
+def extract_data_source(
+    source: DataSource,
+    table: Table | None,
+    evaluation: Evaluation | None,
+    *,
+    composition: CompositionFacts | NotReported | None = None,
+) -> DataSourceFacts:
     """Declared facts of a source, with rows, columns, missing values, label balance and hash
-    when its file was read in this build."""
+    when its file was read in this build, and its ``composition`` when measured."""
     return DataSourceFacts(
         id=source.id,
         role=source.role,
@@ -27,6 +35,7 @@ def extract_data_source(source: DataSource, table: Table | None, evaluation: Eva
         measurements=_measure(table, evaluation)
         if table is not None
         else NotReported(not_reported="the data is described by its publishers but not available to this build"),
+        composition=composition or NotReported(not_reported=NOT_READ),
     )
 
 

@@ -44,12 +44,15 @@ from reporter.facts.compute import (
 )
 from reporter.facts.data import (
     ColumnFacts,
+    CompositionFacts,
     DataMeasurements,
     DataSourceFacts,
     IdentifierFinding,
+    LanguageShare,
     OverlapCount,
     OverlapFacts,
     OverlapFigure,
+    TextColumnComposition,
 )
 from reporter.facts.embedding import AssociationTestFacts, EmbeddingBiasFacts
 from reporter.facts.entities import (
@@ -120,6 +123,9 @@ from reporter.facts.weights import (
 )
 
 __all__ = [
+    "CompositionFacts",
+    "LanguageShare",
+    "TextColumnComposition",
     "CarbonFacts",
     "ComputeFacts",
     "DeclaredComputeFacts",

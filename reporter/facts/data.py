@@ -45,6 +45,41 @@ class DataMeasurements(Fact):
     identifier_rule: str | None = Field(default=None, description="The rule the identifier check applied.")
 
 
+class LanguageShare(Fact):
+    """One language among a text column's documents, as the offline identifier decides it."""
+
+    language: str = Field(description="ISO 639-1 code, as py3langid gives it.")
+    documents: int = Field(description="Documents identified as this language.")
+    share: float = Field(description="Those documents over the documents identified.")
+
+
+class TextColumnComposition(Fact):
+    """What one column of free text holds: how much, and in which languages."""
+
+    column: str
+    documents: int = Field(description="Rows whose value is not empty.")
+    words: int = Field(description="Words, split on white space, over every document.")
+    tokens: int | None = Field(description="Tokens under the model's own tokenizer; null without one at hand.")
+    tokenizer: str | None = Field(description="The tokenizer that counted them.")
+    identified: int = Field(description="Documents the language identifier read (all, or a seeded sample).")
+    languages: list[LanguageShare] = Field(description="Languages of at least 1 % of the documents, largest first.")
+    other_share: float = Field(description="Share of the documents in languages below 1 % each.")
+    identifier: str = Field(description="The language identifier and its version.")
+
+
+class CompositionFacts(Fact):
+    """A source's composition in the terms of the EU template for the public summary of training
+    content: its modality, its size in the template's unit, and the template's size band."""
+
+    modality: Literal["text", "tabular"] = Field(
+        description="`text` when the spec names a column of free text; else `tabular` (the template's `other`)."
+    )
+    rows: int
+    text_columns: list[TextColumnComposition]
+    size: str = Field(description="The size in the template's unit (tokens or words for text; rows otherwise).")
+    size_band: str = Field(description="The template's size band for text, or `not banded` for tabular data.")
+
+
 class DataSourceFacts(Fact):
     """A data source: what the author declares and, when the file is at hand, what the build measured."""
 
@@ -61,6 +96,10 @@ class DataSourceFacts(Fact):
         description="How the build chose rows from the file (split, sample), as the spec declares; null: every row."
     )
     measurements: DataMeasurements | NotReported
+    composition: CompositionFacts | NotReported = Field(
+        default_factory=lambda: NotReported(not_reported="not measured: the record was written before schema 2.3.0"),
+        description="Modality, size, size band and the languages of its text columns.",
+    )
 
 
 class OverlapCount(Fact):

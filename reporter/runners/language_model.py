@@ -35,6 +35,8 @@ class LanguageScoring:
     """(prefix, continuation) pairs -> log P(continuation | start token + prefix), float64."""
     complete: Callable[[list[str]], list[tuple[str, int]]]
     """prompts -> (greedy completion, tokens generated) each."""
+    count_tokens: Callable[[list[str]], int]
+    """documents -> their tokens under the model's tokenizer (no start token), for the data's size."""
 
 
 def load_causal_lm(path: Path, *, gguf: bool, spec_path: Path, device: str) -> tuple[Any, Any]:
@@ -189,4 +191,5 @@ def language_scoring(
         document_losses=document_losses,
         continuation_log_probabilities=continuation_log_probabilities,
         complete=complete,
+        count_tokens=lambda documents: sum(len(encode(document)) for document in documents),
     )

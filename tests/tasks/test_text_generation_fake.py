@@ -72,6 +72,7 @@ def fake_scoring() -> LanguageScoring:
         document_losses=document_losses,
         continuation_log_probabilities=continuation_log_probabilities,
         complete=lambda prompts: [(" ".join(reversed(p.split())), len(p.split())) for p in prompts],
+        count_tokens=lambda documents: sum(len(d.split()) for d in documents),
     )
 
 
