@@ -209,3 +209,22 @@ def test_carbon_is_the_measured_energy_times_the_declared_grid_and_a_logged_run_
     trainer = FactsRecord.model_validate(fresh["adult-income-minilm-trainer"])
     assert trainer.compute.training.kind == "declared"
     assert trainer.compute.training.flops == trainer.training.total_flos > 0
+
+
+def test_each_source_says_its_composition_in_the_eu_templates_terms(example_builds) -> None:
+    """Tabular sources are the template's `other` modality in rows; the language model's sonnets
+    are text, counted in its own tokens, in English."""
+    from reporter.facts import CompositionFacts, FactsRecord
+
+    _, fresh, _ = example_builds
+    adult = FactsRecord.model_validate(fresh["adult-income-mlp"])
+    for source in adult.data:
+        assert isinstance(source.composition, CompositionFacts) and source.composition.modality == "tabular"
+        assert source.composition.size == f"{source.measurements.rows_used:,} rows"
+    language = FactsRecord.model_validate(fresh["smollm2-135m-instruct"])
+    [sonnets] = [s.composition for s in language.data if s.role == "evaluation"]
+    assert isinstance(sonnets, CompositionFacts) and sonnets.modality == "text"
+    [column] = sonnets.text_columns
+    assert column.tokens is not None and column.tokens > column.words > 0 and "tokens" in sonnets.size
+    assert column.languages[0].language == "en" and column.languages[0].share > 0.9
+    assert sonnets.size_band == "Less than 1 billion tokens"
