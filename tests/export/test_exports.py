@@ -13,6 +13,7 @@ import json
 import math
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cyclonedx.schema import SchemaVersion
@@ -230,44 +231,46 @@ def _bounds(interval) -> tuple[float | None, float | None]:
     return interval.low, interval.high
 
 
+def _phase(phase: str, seconds: float, **measured: object) -> Any:
+    """A measured phase of ``seconds`` on the CPU; FLOPs and energy not reported unless given."""
+    from reporter.facts import PhaseComputeFacts
+
+    figures: dict[str, object] = {
+        "flops": NotReported(not_reported="none"),
+        "energy": NotReported(not_reported="none"),
+        **measured,
+    }
+    return PhaseComputeFacts.model_validate(
+        {
+            "phase": phase,
+            "covers": f"the {phase}",
+            "device": "cpu",
+            "wall_seconds": seconds,
+            "processor_seconds": seconds,
+            "device_hours": seconds / 3600,
+            "device_hours_unit": "CPU core-hours",
+            **figures,
+        }
+    )
+
+
 def _with_compute(training: object) -> FactsRecord:
     """The fixture record with a measured evaluation phase and ``training`` as its training compute."""
-    from reporter.facts import ComputeFacts, HardwareFacts, PhaseComputeFacts
+    from reporter.facts import ComputeFacts, HardwareFacts
 
-    evaluation = PhaseComputeFacts(
-        phase="evaluation",
-        covers="everything after training",
-        device="cpu",
-        wall_seconds=2.0,
-        processor_seconds=2.0,
-        device_hours=2.0 / 3600,
-        device_hours_unit="CPU core-hours",
-        flops=NotReported(not_reported="none"),
-        energy=NotReported(not_reported="none"),
-    )
+    evaluation = _phase("evaluation", 2.0)
     hardware = HardwareFacts(cpu="AMD EPYC", logical_cores=2, threads=1, gpus=[], memory_gib=23.5)
     compute = ComputeFacts(hardware=hardware, training=training, evaluation=evaluation)  # type: ignore[arg-type]
     return FactsRecord.model_validate(BASE).model_copy(update={"compute": compute})
 
 
 def test_the_hub_card_carries_training_emissions_measured_times_the_declared_grid(tmp_path: Path) -> None:
-    from reporter.facts import CarbonFacts, EnergyFacts, FlopFacts, PhaseComputeFacts
+    from reporter.facts import CarbonFacts, EnergyFacts, FlopFacts
 
     energy = EnergyFacts(kwh=0.002, cpu_kwh=0.0015, memory_kwh=0.0005, gpu_kwh=0, kind="estimated", method="m")
     carbon = CarbonFacts(kg_co2e=0.002 * 56 / 1000, grams_per_kwh=56, location="FR", source="grid operator 2025")
     flops = FlopFacts(counted=1e9, method="counted", estimate=None, estimate_formula="none")
-    training = PhaseComputeFacts(
-        phase="training",
-        covers="the recipe",
-        device="cpu",
-        wall_seconds=9.0,
-        processor_seconds=9.0,
-        device_hours=9.0 / 3600,
-        device_hours_unit="CPU core-hours",
-        flops=flops,
-        energy=energy,
-        carbon=carbon,
-    )
+    training = _phase("training", 9.0, flops=flops, energy=energy, carbon=carbon)
     facts = _with_compute(training)
     exports = check_all(facts, tmp_path)
     co2 = ModelCard.load(tmp_path / "README.md").data.co2_eq_emissions
