@@ -213,10 +213,10 @@ def test_carbon_is_the_measured_energy_times_the_declared_grid_and_a_logged_run_
 
 def test_each_source_says_its_composition_in_the_eu_templates_terms(example_builds) -> None:
     """Tabular sources are the template's `other` modality in rows; the language model's sonnets
-    are text, counted in its own tokens, in English."""
+    are text, counted in its own tokens, in English, and the card says so."""
     from reporter.facts import CompositionFacts, FactsRecord
 
-    _, fresh, _ = example_builds
+    fresh = example_builds[1]
     adult = FactsRecord.model_validate(fresh["adult-income-mlp"])
     for source in adult.data:
         assert isinstance(source.composition, CompositionFacts) and source.composition.modality == "tabular"
@@ -228,3 +228,6 @@ def test_each_source_says_its_composition_in_the_eu_templates_terms(example_buil
     assert column.tokens is not None and column.tokens > column.words > 0 and "tokens" in sonnets.size
     assert column.languages[0].language == "en" and column.languages[0].share > 0.9
     assert sonnets.size_band == "Less than 1 billion tokens"
+    root = example_builds[0]
+    card = (root / "site_src" / "models" / "smollm2-135m-instruct" / "index.md").read_text()
+    assert f"{column.tokens:,} tokens" in card and "Less than 1 billion tokens; languages: en 100 %" in card

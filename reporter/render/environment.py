@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -139,6 +140,15 @@ def scientific(value: float | None, digits: int = 3) -> Markup:
     return Markup(mantissa if power == 0 else f"{mantissa} × 10{str(power).translate(SUPERSCRIPTS)}")
 
 
+def share_percent(share: float) -> Markup:
+    """A share as a percentage to two significant figures, never in exponent form: 100, 94, 2.8."""
+    percent = 100 * share
+    if percent <= 0:
+        return Markup("0")
+    decimals = max(0, 1 - math.floor(math.log10(percent)))
+    return Markup(f"{percent:.{decimals}f}")
+
+
 def byte_size(count: int) -> Markup:
     for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
         if count >= scale:
@@ -248,6 +258,7 @@ def make_environment(override_dir: Path | None = None) -> jinja2.Environment:
         size=size,
         bytes=byte_size,
         scientific=scientific,
+        percent=share_percent,
         status=status_badge,
         status_summary=status_summary,
         sentence=sentence,
