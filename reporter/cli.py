@@ -26,6 +26,8 @@ EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
 
 def _parser() -> argparse.ArgumentParser:
+    from reporter.export import EXPORT_FILES  # the formats `reporter export` offers
+
     parser = argparse.ArgumentParser(prog="reporter", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"reporter {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -70,10 +72,12 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--device", help="auto (default), cpu or cuda[:N]")
 
     export = commands.add_parser(
-        "export", help="write one model's facts as a Hugging Face card, CycloneDX ML-BOM or SPDX 3.0.1 document"
+        "export",
+        help="write one model's facts as a Hugging Face card, CycloneDX ML-BOM, SPDX 3.0.1 document or EU public "
+        "summary of training content",
     )
     export.add_argument("slug", help="the model's folder name under models/")
-    export.add_argument("--format", required=True, choices=("hf", "cyclonedx", "spdx"), dest="export_format")
+    export.add_argument("--format", required=True, choices=list(EXPORT_FILES), dest="export_format")
     export.add_argument("--output", type=Path, help="write to this file instead of stdout")
     export.add_argument("--project", dest="project_dir", default=".", type=Path, help="project folder (default: .)")
     export.add_argument("--facts-dir", type=Path, help="facts folder of the build (default: PROJECT/build/facts)")

@@ -55,6 +55,7 @@ from reporter.facts import (
     PhaseComputeFacts,
     PrivacyFacts,
     TokenAttributionFacts,
+    TrainingContentFacts,
     TrainingFacts,
     WeightFacts,
 )
@@ -121,6 +122,21 @@ def _hub_facts(loaded: LoadedSpec) -> HubFacts | None:
     )
 
 
+def training_content_facts(spec: ModelSpec) -> TrainingContentFacts:
+    """The spec's declarations for the EU public summary of training content."""
+    declared = spec.training_content
+    provider = declared.provider or spec.owners[0]
+    return TrainingContentFacts(
+        provider=provider.name,
+        provider_contact=provider.contact,
+        latest_acquisition=declared.latest_acquisition,
+        crawler=declared.crawler,
+        opt_out_policy=declared.opt_out_policy,
+        illegal_content_measures=declared.illegal_content_measures,
+        other_processing=declared.other_processing,
+    )
+
+
 def card_facts(spec: ModelSpec) -> CardFacts:
     """The prose half of the model card, as the spec declares it."""
     return CardFacts(
@@ -179,6 +195,7 @@ def with_declarations(facts: FactsRecord, spec: ModelSpec) -> FactsRecord:
     """
     update = {
         "card": card_facts(spec),
+        "training_content": training_content_facts(spec),
         "weights": with_spec_license(facts.weights, spec.license),
     }
     declared = facts.model_copy(update=update)

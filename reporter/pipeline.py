@@ -155,7 +155,7 @@ def computed_part(spec: ModelSpec) -> bytes:
     declarations (grid, original training) are taken from the spec on every build instead
     (`reporter.compute.with_declarations`).
     """
-    declared = set(CardFacts.model_fields) | {"openness", "compute"}
+    declared = set(CardFacts.model_fields) | {"openness", "compute", "training_content"}
     return json.dumps(spec.model_dump(mode="json", exclude=declared), sort_keys=True).encode()
 
 

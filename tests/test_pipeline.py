@@ -36,9 +36,14 @@ def test_card_prose_edits_rerender_without_retraining_but_training_edits_retrain
     card = (root / "site" / "models" / "test-mlp" / "index.html").read_text()
     assert "reading about &lt;b&gt;edits&lt;/b&gt;" in card and "<b>edits" not in card
 
-    spec.write_text(spec.read_text() + "compute:\n  grid: {grams_co2e_per_kwh: 100, source: a <b>grid</b> table}\n")
+    spec.write_text(
+        spec.read_text()
+        + "compute:\n  grid: {grams_co2e_per_kwh: 100, source: a <b>grid</b> table}\n"
+        + "training_content:\n  opt_out_policy: robots.txt respected\n"
+    )
     declared = reporter("build", str(root), cwd=root)
     assert "cached facts" in declared.stderr and "epoch" not in declared.stderr
+    assert json.loads(facts_file.read_text())["training_content"]["opt_out_policy"] == "robots.txt respected"
     compute = json.loads(facts_file.read_text())["compute"]
     for phase in ("training", "evaluation"):
         assert compute[phase]["carbon"]["kg_co2e"] == compute[phase]["energy"]["kwh"] * 100 / 1000

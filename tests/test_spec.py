@@ -256,3 +256,9 @@ def test_a_grid_intensity_needs_its_source(tmp_path: Path) -> None:
     text = TABULAR_SPEC + "compute:\n  grid: {grams_co2e_per_kwh: 56}\n"
     [problem] = problems_of(write(tmp_path, text))
     assert problem.field == "compute.grid.source"
+
+
+def test_the_latest_acquisition_is_a_month_and_a_year(tmp_path: Path) -> None:
+    text = TABULAR_SPEC + "training_content:\n  latest_acquisition: 2025-03\n"
+    [problem] = problems_of(write(tmp_path, text))
+    assert problem.field == "training_content.latest_acquisition"

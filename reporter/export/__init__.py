@@ -10,9 +10,15 @@ import jinja2
 
 from reporter.facts import FactsRecord
 
-ExportFormat = Literal["hf", "cyclonedx", "spdx"]
+ExportFormat = Literal["hf", "cyclonedx", "spdx", "eu-summary", "eu-summary-md"]
 
-EXPORT_FILES: Final[dict[ExportFormat, str]] = {"hf": "README.md", "cyclonedx": "bom.cdx.json", "spdx": "spdx.json"}
+EXPORT_FILES: Final[dict[ExportFormat, str]] = {
+    "hf": "README.md",
+    "cyclonedx": "bom.cdx.json",
+    "spdx": "spdx.json",
+    "eu-summary": "training-content.json",
+    "eu-summary-md": "training-content.md",
+}
 """Each format's file name, next to the model's card page in the site."""
 
 
@@ -40,6 +46,14 @@ def render_export(
         from reporter.export.cyclonedx import cyclonedx_bom
 
         return cyclonedx_bom(facts, report_url=report_url)
+    if export_format == "eu-summary":
+        from reporter.export.eu_training_content import summary_json
+
+        return summary_json(facts, report_url=report_url)
+    if export_format == "eu-summary-md":
+        from reporter.export.eu_training_content import summary_markdown
+
+        return summary_markdown(facts, env=env, report_url=report_url)
     from reporter.export.spdx_document import spdx_document
 
     return spdx_document(facts, report_url=report_url, created=created)

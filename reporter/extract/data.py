@@ -30,6 +30,7 @@ def extract_data_source(
         description=source.description,
         collection=source.collection,
         preprocessing=source.preprocessing,
+        acquisition=source.acquisition,
         rows_declared=source.rows_declared,
         row_selection=row_selection(source),
         measurements=_measure(table, evaluation)

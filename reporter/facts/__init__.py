@@ -53,6 +53,7 @@ from reporter.facts.data import (
     OverlapFacts,
     OverlapFigure,
     TextColumnComposition,
+    TrainingContentFacts,
 )
 from reporter.facts.embedding import AssociationTestFacts, EmbeddingBiasFacts
 from reporter.facts.entities import (
@@ -126,6 +127,7 @@ __all__ = [
     "CompositionFacts",
     "LanguageShare",
     "TextColumnComposition",
+    "TrainingContentFacts",
     "CarbonFacts",
     "ComputeFacts",
     "DeclaredComputeFacts",

@@ -80,6 +80,18 @@ class CompositionFacts(Fact):
     size_band: str = Field(description="The template's size band for text, or `not banded` for tabular data.")
 
 
+class TrainingContentFacts(Fact):
+    """What the spec declares for the EU public summary of training content (never measured)."""
+
+    provider: str = Field(description="The provider: the spec's `training_content.provider`, else its first owner.")
+    provider_contact: str | None
+    latest_acquisition: str | None = Field(description="When training data was last acquired (MM/YYYY).")
+    crawler: str | None
+    opt_out_policy: str | None
+    illegal_content_measures: str | None
+    other_processing: str | None
+
+
 class DataSourceFacts(Fact):
     """A data source: what the author declares and, when the file is at hand, what the build measured."""
 
@@ -96,6 +108,11 @@ class DataSourceFacts(Fact):
         description="How the build chose rows from the file (split, sample), as the spec declares; null: every row."
     )
     measurements: DataMeasurements | NotReported
+    acquisition: str | None = Field(
+        default=None,
+        description="How it was obtained, as declared, in the EU template's categories (public, licensed, "
+        "private, crawled, user, synthetic, other); null: not declared.",
+    )
     composition: CompositionFacts | NotReported = Field(
         default_factory=lambda: NotReported(not_reported="not measured: the record was written before schema 2.3.0"),
         description="Modality, size, size band and the languages of its text columns.",

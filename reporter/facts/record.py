@@ -11,7 +11,7 @@ from pydantic import Field, model_validator
 from reporter.facts.audits import ExplanationFacts, PrivacyFacts
 from reporter.facts.base import SCHEMA_VERSION, Fact, NotReported
 from reporter.facts.compute import ComputeFacts
-from reporter.facts.data import DataSourceFacts, OverlapFacts
+from reporter.facts.data import DataSourceFacts, OverlapFacts, TrainingContentFacts
 from reporter.facts.evaluations import EvaluationFacts, EvaluationViews, at_most_one_of_each
 from reporter.facts.model import (
     ArchitectureFacts,
@@ -67,6 +67,9 @@ class FactsRecord(EvaluationViews, Fact):
     compute: ComputeFacts | NotReported = Field(
         default_factory=lambda: NotReported(not_reported="not measured: the record was written before schema 2.3.0"),
         description="The machine, and the time, FLOPs and energy of training and of evaluation.",
+    )
+    training_content: TrainingContentFacts | None = Field(
+        default=None, description="The spec's declarations for the EU public summary of training content."
     )
     hub: HubFacts | None = Field(
         default=None, description="The Hugging Face Hub repository and commit the model was loaded from, if any."

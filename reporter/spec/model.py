@@ -12,6 +12,7 @@ from reporter.spec.compute import Compute
 from reporter.spec.evaluation import ROWS_TASKS, Evaluation, EvaluationSection, compatible_tasks, one_or_many
 from reporter.spec.measurements import EmbeddingBias, Explanations, LanguageModel, NameProbe, Openness, Privacy
 from reporter.spec.sections import SLUG_PATTERN, DataSource, Distinct, Owner, Source, SpecModel
+from reporter.spec.training_content import TrainingContent
 
 
 class ModelSpec(SpecModel):
@@ -62,6 +63,10 @@ class ModelSpec(SpecModel):
     allow_pickle: bool = Field(default=False, description="Allow PyTorch pickle checkpoints (loaded weights-only).")
     openness: Openness = Field(
         default_factory=Openness, description="Released components and their licenses (Model Openness Framework)."
+    )
+    training_content: TrainingContent = Field(
+        default_factory=TrainingContent,
+        description="What the EU public summary of training content asks that the build cannot measure, declared.",
     )
     compute: Compute = Field(
         default_factory=Compute,

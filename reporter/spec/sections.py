@@ -125,6 +125,11 @@ class Split(SpecModel):
     seed: int = Field(default=0, description="Seed of the shuffle that assigns rows.")
 
 
+Acquisition = Literal["public", "licensed", "private", "crawled", "user", "synthetic", "other"]
+"""The EU template's kinds of training data source: publicly available datasets, commercially
+licensed and other private datasets, data crawled from the web, user data, synthetic data, other."""
+
+
 class DataSource(SpecModel):
     """One data file with its datasheet facts as declared by the spec author."""
 
@@ -143,6 +148,10 @@ class DataSource(SpecModel):
     description: str = Field(min_length=1, description="What the rows are and where they come from.")
     collection: str | None = Field(default=None, description="How the data was collected.")
     preprocessing: str | None = Field(default=None, description="What was done to it.")
+    acquisition: Acquisition | None = Field(
+        default=None,
+        description="How it was obtained, in the EU template's categories (public summary of training content).",
+    )
     split: Split | None = Field(
         default=None, description="Take this role's part of a file shared by training and evaluation."
     )

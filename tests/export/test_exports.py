@@ -125,11 +125,54 @@ def check_spdx(text: str, facts: FactsRecord) -> None:
     assert datasets == {d.id for d in facts.data}
 
 
+def check_eu_summary(text: str, markdown: str, facts: FactsRecord) -> None:
+    """Every measured entry equals the facts, every status is what the facts imply, and the
+    Markdown shows every entry."""
+    from reporter.facts import CompositionFacts
+
+    summary = json.loads(text)
+    entries = {(e["section"], e["field"]): e for e in summary["entries"]}
+    assert all(e["status"] in ("measured", "declared", "missing") for e in entries.values())
+    assert all((e["value"] is None) == (e["status"] == "missing") for e in entries.values() if e["section"] != "2")
+    train = [s for s in facts.data if s.role == "train"]
+    read = [s for s in train if isinstance(s.composition, CompositionFacts)]
+    sizes = entries[("1.3", "Modalities and size")]
+    if read:
+        assert sizes["status"] == "measured"
+        assert sizes["value"] == [
+            {
+                "source": s.id,
+                "modality": s.composition.modality,
+                "size": s.composition.size,
+                "size_band": s.composition.size_band,
+            }
+            for s in read
+        ]
+    else:
+        assert sizes["status"] == "missing"
+    total = sum(s.measurements.rows_used for s in train if not isinstance(s.measurements, NotReported))
+    listed = [
+        item
+        for e in entries.values()
+        if e["section"].startswith("2") and isinstance(e["value"], list)
+        for item in e["value"]
+    ]
+    assert sorted(item["name"] for item in listed) == sorted(s.id for s in train)
+    for item in listed:
+        [source] = [s for s in train if s.id == item["name"]]
+        if item["rows"] is not None:
+            assert (
+                item["rows"] == source.measurements.rows_used and item["share_of_training_rows"] == item["rows"] / total
+            )
+    assert markdown.count("\n| ") - 2 == len(summary["entries"])  # a row per entry, after header and rule
+
+
 def check_all(facts: FactsRecord, tmp_path: Path) -> dict[str, str]:
     exports = exports_of(facts)
     check_hf(exports["README.md"], facts, tmp_path)
     check_cyclonedx(exports["bom.cdx.json"], facts)
     check_spdx(exports["spdx.json"], facts)
+    check_eu_summary(exports["training-content.json"], exports["training-content.md"], facts)
     assert exports_of(facts) == exports, "the same facts give the same bytes"
     return exports
 
@@ -157,7 +200,10 @@ def test_built_models_export_valid_and_the_site_publishes_them(built, slug: str,
     folder = root / "site" / "models" / slug
     card = (folder / "index.html").read_text()
     for name in EXPORT_FILES.values():
-        assert f'href="{name}"' in card
+        page = name.removesuffix(".md") + ".html"  # a Markdown export is a page of the site
+        assert f'href="{page if name.endswith(".md") and name != "README.md" else name}"' in card, name
+    summary_page = (folder / "training-content.html").read_text()
+    assert 'href="training-content.json"' in summary_page and 'href="index.html"' in summary_page
     check_hf((folder / "README.md").read_text(), facts, tmp_path, report_url="index.html")
     assert "models/" + slug + "/README.md" not in (root / "site_src" / ".reporter-generated.json").read_text()
 
@@ -169,7 +215,8 @@ def test_cli_export_writes_what_the_site_publishes(built, tmp_path: Path) -> Non
         out = tmp_path / name
         result = reporter("export", "test-mlp", "--format", fmt, "--output", str(out), "--project", str(root), cwd=root)
         assert result.returncode == 0, result.stderr
-        assert out.read_bytes() == (root / "site" / "models" / "test-mlp" / name).read_bytes()
+        published = "site_src" if name == "training-content.md" else "site"  # the site holds the page it became
+        assert out.read_bytes() == (root / published / "models" / "test-mlp" / name).read_bytes()
     printed = reporter("export", "test-mlp", "--format", "cyclonedx", "--project", str(root), cwd=root)
     assert printed.stdout.encode() == (root / "site" / "models" / "test-mlp" / "bom.cdx.json").read_bytes()
     missing = reporter("export", "no-such-model", "--format", "hf", "--project", str(root), cwd=root)
