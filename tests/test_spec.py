@@ -262,3 +262,10 @@ def test_the_latest_acquisition_is_a_month_and_a_year(tmp_path: Path) -> None:
     text = TABULAR_SPEC + "training_content:\n  latest_acquisition: 2025-03\n"
     [problem] = problems_of(write(tmp_path, text))
     assert problem.field == "training_content.latest_acquisition"
+
+
+@pytest.mark.parametrize("value", ["false", "7", "some text"])
+def test_an_evaluation_that_is_neither_a_section_nor_a_list_is_a_located_error(tmp_path: Path, value: str) -> None:
+    text = TABULAR_SPEC.split("evaluation:")[0] + f"evaluation: {value}\n"
+    problems = problems_of(write(tmp_path, text))
+    assert any(p.field.startswith("evaluation") for p in problems), problems

@@ -244,7 +244,10 @@ def move_earlier_spellings(data: dict[str, Any]) -> tuple[dict[str, Any], list[M
     labelled rows to join stays where it is, and validation reports it with the fix."""
     moved: list[MovedSpelling] = []
     data = dict(data)
-    sections = [dict(s) if isinstance(s, dict) else s for s in one_or_many(data.get("evaluation"))]
+    given = one_or_many(data.get("evaluation"))
+    if not isinstance(given, list):  # neither a section nor a list of them: validation says so
+        return data, moved
+    sections = [dict(s) if isinstance(s, dict) else s for s in given]
     for old, task in EARLIER_SECTIONS.items():
         if isinstance(data.get(old), dict):
             sections.append({"task": task, **data.pop(old)})
