@@ -177,8 +177,8 @@ def value_text(value: Any) -> str:
     if isinstance(value, dict):
         named = ((key.replace("_", " "), item) for key, item in value.items() if item is not None)
         return ", ".join(f"{key}: {value_text(item)}" for key, item in named)
-    if isinstance(value, list):
-        return "; ".join(value_text(item) for item in value)
+    if isinstance(value, list):  # items that end a sentence of their own lose its stop before the separator
+        return "; ".join(value_text(item).rstrip(".") for item in value)
     return str(value)
 
 
