@@ -83,6 +83,32 @@ def run_training(
     )
 
     checkpoint = publish(checkpoint_dir, save=trained.save, module=trained.module)
+    return _outcome(
+        loaded,
+        trained,
+        context,
+        hyperparameters,
+        checkpoint=checkpoint,
+        wall=wall,
+        scores=scores,
+        trained_rows=trained_rows,
+    )
+
+
+def _outcome(
+    loaded: LoadedSpec,
+    trained: TrainedModel,
+    context: TrainingContext,
+    hyperparameters: Any,
+    *,
+    checkpoint: Path,
+    wall: float,
+    scores: np.ndarray,
+    trained_rows: np.ndarray,
+) -> RunOutcome:
+    """Gather what the recipe returned and what the build measured into the runner's one result type."""
+    source = loaded.spec.source.train
+    assert source is not None
     parameters = dict(trained.module.named_parameters())
     params_dump = hyperparameters.model_dump(mode="json") if isinstance(hyperparameters, BaseModel) else hyperparameters
     return RunOutcome(
@@ -105,7 +131,7 @@ def run_training(
             history=context.history,
             train_figures=trained.train_figures,
             wall_seconds=round(wall, 3),
-            device=device,
+            device=context.device,
         ),
         evaluation_scores=scores,
         inference=NotReported(not_reported="the model was trained in the build and scored by its recipe"),
