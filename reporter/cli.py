@@ -52,6 +52,14 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="validate the model specs without training")
     check.add_argument("project_dir", nargs="?", default=".", type=Path)
+    check.add_argument(
+        "--strict-transparency",
+        type=int,
+        metavar="N",
+        help="also fail (exit 1) when a built model discloses fewer than N of the FMTI 2025 indicators "
+        "its report can disclose (read from the facts of the last build)",
+    )
+    check.add_argument("--facts-dir", type=Path, help="facts of the last build (default: PROJECT/build/facts)")
 
     commands.add_parser("schema", help="print the JSON Schema of the facts record")
 
@@ -206,6 +214,8 @@ def _run(args: argparse.Namespace) -> int:
         settings = _check_site(project, [s.slug for s in specs])
         _check_inputs(project, specs, settings)
         print(f"{len(specs)} spec(s) valid: {', '.join(s.slug for s in specs)}")
+        if args.strict_transparency is not None:
+            return _check_transparency(project, specs, args.strict_transparency, args.facts_dir)
         return EXIT_OK
 
     if args.command == "diff":
@@ -327,6 +337,38 @@ def _export(project: Project, args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return EXIT_OK
+
+
+def _check_transparency(project: Project, specs: list[LoadedSpec], threshold: int, facts_dir: Path | None) -> int:
+    """Each model's FMTI 2025 scorecard from the last build's facts; exit 1 when one discloses
+    fewer in-scope indicators than ``threshold``, naming what it does not disclose.
+
+    Raises:
+        InputError: a model has no facts yet (it was never built).
+    """
+    from reporter.render.fmti import scorecard
+    from reporter.revisions import load_facts_dir
+
+    folder = facts_dir or project.root / "build" / "facts"
+    records = {record.slug: record for record in load_facts_dir(folder)} if folder.is_dir() else {}
+    unbuilt = [s.slug for s in specs if s.slug not in records]
+    if unbuilt:
+        raise InputError(
+            f"{folder}: no facts for {', '.join(unbuilt)}. Fix: run `reporter build` first, or pass --facts-dir"
+        )
+    failed = 0
+    for spec in specs:
+        card = scorecard(records[spec.slug])
+        line = f"{spec.slug}: discloses {card.disclosed} of {len(card.disclosures)} in-scope FMTI 2025 indicators"
+        if card.disclosed >= threshold:
+            print(f"{line} (at least {threshold}: passes)")
+            continue
+        failed += 1
+        print(f"{line}, fewer than {threshold}; not disclosed:")
+        for d in card.disclosures:
+            if d.status == "missing":
+                print(f"  {d.indicator.number}. {d.indicator.name}: {d.holds}")
+    return EXIT_FAILURE if failed else EXIT_OK
 
 
 def _check_site(project: Project, slugs: list[str]) -> BuildSettings:

@@ -81,6 +81,7 @@ from reporter.tasks import labelled_task, measuring_task, measuring_tasks
 from reporter.tasks._grouped import ScoredRows
 from reporter.tasks.base import LOADED_NOT_AUDITED, NO_LABELLED_ROWS, MeasuringTask, TaskContext
 from reporter.tasks.token_classification_measures import Sentences, tagged_sentences
+from reporter.tasks.token_classification_overlap import TagRecorder, recording_tags
 
 
 def published_artifact(project: Project, settings: BuildSettings, slug: str) -> Path:
@@ -624,8 +625,8 @@ def _run_model(job: _Job, inputs: _Inputs, meter: JobMeter) -> RunOutcome:
 
 
 NO_OVERLAP = (
-    "overlap is measured between the labelled rows of a training and an evaluation table, and this spec has no "
-    "such pair (overlap of sentences and documents is not measured yet)"
+    "overlap is measured between the labelled rows (or tagged sentences) of a training and an evaluation table, "
+    "and this spec has no such pair"
 )
 
 
@@ -653,11 +654,21 @@ def _labelled_evaluation(rows: ScoredRows | None) -> LabelledEvaluation | None:
 
 
 def _overlap(
-    job: _Job, inputs: _Inputs, rows: ScoredRows | None, labelled: LabelledEvaluation | None
+    job: _Job,
+    inputs: _Inputs,
+    rows: ScoredRows | None,
+    labelled: LabelledEvaluation | None,
+    recorder: TagRecorder | None,
 ) -> OverlapFacts | NotReported:
-    """How many evaluation rows also occur in the training source, and the figures without them;
-    why not, when the spec holds no labelled training and evaluation rows to compare."""
-    if rows is None or labelled is None or inputs.train_table is None or inputs.eval_table is None:
+    """How many evaluation rows (or a tagger's sentences) also occur in the training source, and
+    the figures without them; why not, when the spec holds no training and evaluation pair."""
+    if inputs.train_table is None or inputs.eval_table is None:
+        return NotReported(not_reported=NO_OVERLAP)
+    sources = (inputs.train_table.source.id, inputs.eval_table.source.id)
+    tagging = next((m for m in inputs.measuring if m.task.name == "token_classification"), None)
+    if tagging is not None and recorder is not None:
+        return _sentence_overlap(job, inputs, tagging, recorder, sources)
+    if rows is None or labelled is None:
         return NotReported(not_reported=NO_OVERLAP)
     from reporter.extract.overlap import extract_overlap
     from reporter.tasks.figures import interval_figures
@@ -668,13 +679,39 @@ def _overlap(
 
     task = labelled_task(rows.evaluation.task)
     train = label_data(inputs.train_table, rows.evaluation, spec_path=job.loaded.path, classes=rows.data.classes)
+    text_column = rows.evaluation.text_column
     job.progress.message(f"  {job.loaded.slug}: train-test overlap")
     return extract_overlap(
         train,
         rows.data,
-        sources=(inputs.train_table.source.id, inputs.eval_table.source.id),
+        sources=sources,
         headline=overall(labelled.performance),
         figures_on=lambda kept: overall(task.evaluate(rows.subset(kept)).performance),
+        text_column=text_column if text_column in rows.data.features.columns else None,
+        on_progress=job.progress.throttled(f"  {job.loaded.slug}: near-duplicates, {{done:,}} of {{total:,}} texts"),
+    )
+
+
+def _sentence_overlap(
+    job: _Job, inputs: _Inputs, tagging: _MeasuringTask, recorder: TagRecorder, sources: tuple[str, str]
+) -> OverlapFacts:
+    """A tagger's evaluation sentences against its training sentences, scored from the recorded tags."""
+    from reporter.tasks.token_classification_overlap import sentence_overlap
+
+    section = tagging.inputs.section
+    assert inputs.train_table is not None and section.tokens_column is not None
+    train = inputs.train_data
+    if not isinstance(train, Sentences):
+        train = tagged_sentences(inputs.train_table, section, spec_path=job.loaded.path)
+    job.progress.message(f"  {job.loaded.slug}: train-test overlap")
+    return sentence_overlap(
+        train,
+        tagging.inputs.evaluation,
+        recorder,
+        column=section.tokens_column,
+        sources=sources,
+        samples=job.settings.bootstrap_samples,
+        on_progress=job.progress.throttled(f"  {job.loaded.slug}: near-duplicates, {{done:,}} of {{total:,}} texts"),
     )
 
 
@@ -779,11 +816,11 @@ def _compute_facts(
     inputs = _read_inputs(job)
     meter = JobMeter(device)
     try:
-        outcome = _run_model(job, inputs, meter)
+        outcome, recorder = recording_tags(_run_model(job, inputs, meter))
         rows = _scored_rows(job, inputs, outcome)
         evaluations = _evaluations(inputs, outcome, rows)
         labelled_evaluation = next((e for e in evaluations if isinstance(e, LabelledEvaluation)), None)
-        overlap = _overlap(job, inputs, rows, labelled_evaluation)
+        overlap = _overlap(job, inputs, rows, labelled_evaluation, recorder)
         if job.reported_inference:
             outcome = replace(outcome, inference=job.reported_inference[0])
         labelled = any(evaluation.kind in LABELLED_KINDS for evaluation in evaluations)

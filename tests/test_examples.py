@@ -105,7 +105,7 @@ def test_every_published_figure_is_the_committed_one(slug: str, example_builds) 
     from reporter.tasks import figures_of
 
     built = FactsRecord.model_validate(example_builds[1][slug])
-    assert built.schema_version == "2.3.0"
+    assert built.schema_version == "2.4.0"
     assert built.evaluation_kinds == COMMITTED[slug]["kinds"]
     after = {f.unique_identifier(): f.value for f in figures_of(built)}
     committed = COMMITTED[slug]["figures"]
@@ -231,3 +231,52 @@ def test_each_source_says_its_composition_in_the_eu_templates_terms(example_buil
     root = example_builds[0]
     card = (root / "site_src" / "models" / "smollm2-135m-instruct" / "index.md").read_text()
     assert f"{column.tokens:,} tokens" in card and "Less than 1 billion tokens; languages: en 100 %" in card
+
+
+def test_every_example_has_a_transparency_scorecard_that_follows_its_facts(example_builds) -> None:
+    """Each example's FMTI 2025 page and catalog cell, and readings checked against the record:
+    what the build measured is measured, what it cannot know is missing."""
+    from reporter.facts import FactsRecord
+    from reporter.render.fmti import scorecard
+
+    root, fresh, _ = example_builds
+
+    def statuses(slug: str) -> dict[int, str]:
+        record = FactsRecord.model_validate(fresh[slug])
+        return {d.indicator.number: d.status for d in scorecard(record).disclosures}
+
+    catalog = (root / "site" / "index.html").read_text()
+    for slug in EXAMPLES:
+        page = (root / "site" / "models" / slug / "transparency.html").read_text()
+        card = scorecard(FactsRecord.model_validate(fresh[slug]))
+        assert f"discloses <strong>{card.disclosed} of them</strong>" in page, slug
+        assert f"{card.disclosed} of {len(card.disclosures)}</a>" in catalog, slug
+    plain, private = statuses("adult-income-mlp"), statuses("adult-income-mlp-dp")
+    assert (
+        plain[46] == plain[16] == plain[21] == plain[26] == plain[27] == "measured"
+    )  # overlap, size, FLOPs, energy, CO2
+    assert plain[52] == plain[54] == "missing" and private[52] == private[54] == "measured"  # the DP guarantee, audited
+    language, tagger = statuses("smollm2-135m-instruct"), statuses("wnut16-minilm-ner")
+    assert language[44] == language[48] == "measured" and language[21] == language[46] == "missing"
+    assert tagger[44] == tagger[48] == tagger[46] == "measured"
+
+
+def test_the_tagger_card_counts_near_duplicate_tweets_as_a_brute_force_jaccard_does(example_builds) -> None:
+    """WNUT-16's development tweets against its training tweets: exact and near-duplicate counts
+    equal a merge and an every-pair Jaccard over the files the spec reads."""
+    import pandas as pd
+
+    from tests.extract.test_near_duplicates import brute_force
+
+    root, fresh, _ = example_builds
+    overlap = fresh["wnut16-minilm-ner"]["overlap"]
+    folder = REPO / "models" / "wnut16-minilm-ner"
+    train, dev = (pd.read_csv(folder / name) for name in ("train.csv", "dev.csv"))
+    normalise = lambda texts: [" ".join(t.casefold().split()) for t in texts]  # noqa: E731
+    exact = set(normalise(train["tokens"]))
+    assert overlap["features_only"]["rows"] == sum(t in exact for t in normalise(dev["tokens"]))
+    near = brute_force(train["tokens"].tolist(), dev["tokens"].tolist())
+    assert overlap["near_duplicates"]["count"]["rows"] == int(near.sum())
+    assert overlap["unseen_rows"] == len(dev) - int(near.sum())
+    page = (root / "site" / "models" / "wnut16-minilm-ner" / "data.html").read_text()
+    assert "near-duplicate text in" in page and "Jaccard" in page

@@ -10,7 +10,7 @@ import jinja2
 
 from reporter.facts import FactsRecord
 
-ExportFormat = Literal["hf", "cyclonedx", "spdx", "eu-summary", "eu-summary-md"]
+ExportFormat = Literal["hf", "cyclonedx", "spdx", "eu-summary", "eu-summary-md", "eu-model-doc", "eu-model-doc-md"]
 
 EXPORT_FILES: Final[dict[ExportFormat, str]] = {
     "hf": "README.md",
@@ -18,6 +18,8 @@ EXPORT_FILES: Final[dict[ExportFormat, str]] = {
     "spdx": "spdx.json",
     "eu-summary": "training-content.json",
     "eu-summary-md": "training-content.md",
+    "eu-model-doc": "model-documentation.json",
+    "eu-model-doc-md": "model-documentation.md",
 }
 """Each format's file name, next to the model's card page in the site."""
 
@@ -54,6 +56,14 @@ def render_export(
         from reporter.export.eu_training_content import summary_markdown
 
         return summary_markdown(facts, env=env, report_url=report_url)
+    if export_format == "eu-model-doc":
+        from reporter.export.eu_model_documentation import documentation_json
+
+        return documentation_json(facts, report_url=report_url)
+    if export_format == "eu-model-doc-md":
+        from reporter.export.eu_model_documentation import documentation_markdown
+
+        return documentation_markdown(facts, env=env, report_url=report_url)
     from reporter.export.spdx_document import spdx_document
 
     return spdx_document(facts, report_url=report_url, created=created)

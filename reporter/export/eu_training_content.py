@@ -39,7 +39,7 @@ def entry(section: str, field: str, value: Any, status: Status, basis: str) -> d
     return {"section": section, "field": field, "value": value, "status": status, "basis": basis}
 
 
-def _training_sources(facts: FactsRecord) -> list[DataSourceFacts]:
+def training_sources(facts: FactsRecord) -> list[DataSourceFacts]:
     return [source for source in facts.data if source.role == "train"]
 
 
@@ -51,25 +51,29 @@ def _general(facts: FactsRecord) -> list[dict[str, Any]]:
     found = [
         entry("1.1", "Provider", {"name": provider, "contact": contact}, "declared", "the spec"),
         entry("1.2", "Model", {"name": card.name, "version": card.version}, "declared", "the spec"),
-        _dependencies(facts),
+        dependencies_entry(facts, "1.2"),
         entry("1.2", "Date placed on the market", card.date, "declared" if card.date else "missing", "the spec's date"),
     ]
     return found + _modalities(facts) + [_latest_acquisition(facts)]
 
 
-def _dependencies(facts: FactsRecord) -> dict[str, Any]:
+def dependencies_entry(facts: FactsRecord, section: str) -> dict[str, Any]:
     """The model this one was fine-tuned from: a recipe's base model, else none for a network the
-    build trained from scratch; unknown for a loaded model."""
+    build trained from scratch; the Hub repository a loaded model came from; else unknown."""
     if isinstance(facts.training, TrainingFacts):
         base = facts.training.hyperparameters.get("base_model")
         value = str(base) if base else "none: trained from scratch in this build"
-        return entry("1.2", "Model dependencies", value, "measured", "the training run")
-    return entry("1.2", "Model dependencies", None, "missing", "the build loaded the model; its origin is not declared")
+        return entry(section, "Model dependencies", value, "measured", "the training run")
+    if facts.hub is not None:
+        value = f"loaded from {facts.hub.repo_id} at commit {facts.hub.commit}"
+        return entry(section, "Model dependencies", value, "measured", "the Hub reference the build resolved")
+    reason = "the build loaded the model; its origin is not declared"
+    return entry(section, "Model dependencies", None, "missing", reason)
 
 
 def _modalities(facts: FactsRecord) -> list[dict[str, Any]]:
     """Modalities, size and languages of the training sources the build read."""
-    sources = _training_sources(facts)
+    sources = training_sources(facts)
     read = [(s.id, s.composition) for s in sources if isinstance(s.composition, CompositionFacts)]
     if not read:
         reason = "no training source was read by this build" if sources else "the spec names no training source"
@@ -118,7 +122,7 @@ def _source_item(source: DataSourceFacts, total_rows: int) -> dict[str, Any]:
 
 def _sources(facts: FactsRecord) -> list[dict[str, Any]]:
     """Section 2: the training sources by how they were obtained, as declared."""
-    sources = _training_sources(facts)
+    sources = training_sources(facts)
     total = sum(s.measurements.rows_used for s in sources if not isinstance(s.measurements, NotReported))
     found = []
     for section, field, kinds in ACQUISITION_SECTIONS:
@@ -143,7 +147,7 @@ def _processing(facts: FactsRecord) -> list[dict[str, Any]]:
     for section, field, name in fields:
         value = getattr(declared, name) if declared else None
         found.append(entry(section, field, value, "declared" if value else "missing", f"training_content.{name}"))
-    steps = [{"source": s.id, "preprocessing": s.preprocessing} for s in _training_sources(facts) if s.preprocessing]
+    steps = [{"source": s.id, "preprocessing": s.preprocessing} for s in training_sources(facts) if s.preprocessing]
     other = declared.other_processing if declared else None
     if other:
         steps.append({"source": "all", "preprocessing": other})

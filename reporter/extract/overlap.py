@@ -12,16 +12,18 @@ rows.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 from collections.abc import Callable
 from statistics import NormalDist
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from reporter.datasets import LabelledData
-from reporter.facts.base import Interval
-from reporter.facts.data import OverlapCount, OverlapFacts, OverlapFigure
+from reporter.facts.base import Interval, NotReported
+from reporter.facts.data import NearDuplicateFacts, OverlapCount, OverlapFacts, OverlapFigure
 
 NORMALISATION = (
     "each value compared as text: a column that holds numbers in both sources as 64-bit floats (39 and "
@@ -29,7 +31,14 @@ NORMALISATION = (
     "space; a missing value as empty; the label as the class the spec reads it as (`>50K` and `>50K.` "
     "are one label when both are positive labels)"
 )
+if TYPE_CHECKING:
+    from reporter.tasks.token_classification_measures import Sentences
+
 Z_95 = NormalDist().inv_cdf(0.975)
+NO_DATASKETCH = (
+    "near-duplicate texts are searched with datasketch, which is not installed; "
+    "install the `overlap` extra (pip install 'reporter[overlap]')"
+)
 
 
 def normalised_values(values: pd.Series, *, numeric: bool) -> pd.Series:
@@ -89,7 +98,9 @@ def wilson_interval(successes: int, total: int) -> tuple[float, float]:
     spread = Z_95**2 / total
     centre = (share + spread / 2) / (1 + spread)
     half = Z_95 * math.sqrt(share * (1 - share) / total + spread / (4 * total)) / (1 + spread)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    return (0.0 if successes == 0 else max(0.0, centre - half)), (
+        1.0 if successes == total else min(1.0, centre + half)
+    )
 
 
 def extract_overlap(
@@ -99,14 +110,19 @@ def extract_overlap(
     sources: tuple[str, str],
     headline: dict[str, Interval],
     figures_on: Callable[[np.ndarray], dict[str, Interval]],
+    text_column: str | None = None,
+    normalisation: str = NORMALISATION,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> OverlapFacts:
     """The overlap of the evaluation rows with the training rows, and the overall figures (by
-    metric) over the rows whose inputs never occur in training (``figures_on(kept)`` evaluates the
-    model's task on the rows ``kept`` selects), beside the ``headline`` figures."""
+    metric) over the rows that do not overlap (``figures_on(kept)`` evaluates the model's task on the
+    rows ``kept`` selects), beside the ``headline`` figures. With a ``text_column`` (free text the
+    model reads), its near-duplicates count as overlap too."""
     with_label, features_only = overlap_masks(train, evaluation)
-    kept = ~features_only
+    near = None if text_column is None else _near_duplicates(train, evaluation, text_column, on_progress)
+    kept = ~features_only if near is None or near[1] is None else ~(features_only | near[1])
     without: list[OverlapFigure] = []
-    if kept.any() and features_only.any():
+    if kept.any() and not kept.all():
         without = [
             OverlapFigure(metric=metric, value=f.value, low=f.low, high=f.high, headline=headline[metric].value)
             for metric, f in figures_on(kept).items()
@@ -116,10 +132,51 @@ def extract_overlap(
         train_source=sources[0],
         evaluation_source=sources[1],
         columns=[str(c) for c in evaluation.features.columns],
-        normalisation=NORMALISATION,
+        normalisation=normalisation,
         train_rows=len(train.labels),
         evaluation_rows=len(evaluation.labels),
         with_label=counted(with_label),
         features_only=counted(features_only),
+        near_duplicates=None if near is None else near[0],
+        unseen_rows=int(kept.sum()),
         without_overlap=without,
+    )
+
+
+def _near_duplicates(
+    train: LabelledData, evaluation: LabelledData, column: str, on_progress: Callable[[int, int], None] | None
+) -> tuple[NearDuplicateFacts | NotReported, np.ndarray | None]:
+    """The evaluation rows whose text in ``column`` has a near-duplicate in training, as facts and
+    as a mask; why not, without the `overlap` extra."""
+    from reporter.extract import near_duplicates as near
+
+    if importlib.util.find_spec("datasketch") is None:
+        return NotReported(not_reported=NO_DATASKETCH), None
+
+    def texts(data: LabelledData) -> list[str]:
+        return normalised_values(data.features[column], numeric=False).tolist()
+
+    found = near.near_duplicate_mask(texts(train), texts(evaluation), on_progress=on_progress)
+    facts = NearDuplicateFacts(
+        column=column,
+        method=near.describe(),
+        shingle_words=near.SHINGLE_WORDS,
+        threshold=near.THRESHOLD,
+        permutations=near.PERMUTATIONS,
+        miss_probability=found.miss_probability,
+        count=counted(found.mask),
+    )
+    return facts, found.mask
+
+
+def sentence_rows(sentences: Sentences, column: str, tag_codes: dict[str, int]) -> LabelledData:
+    """Tagged sentences as rows to compare: the tokens joined by spaces as the one feature, the tags
+    (joined, coded by ``tag_codes``, which both sources share) as the label."""
+    joined_tags = [" ".join(tags) for tags in sentences.tags]
+    for tags in joined_tags:
+        tag_codes.setdefault(tags, len(tag_codes))
+    return LabelledData(
+        features=pd.DataFrame({column: [" ".join(tokens) for tokens in sentences.tokens]}),
+        labels=np.array([tag_codes[tags] for tags in joined_tags], dtype=np.int64),
+        sensitive=pd.DataFrame(index=range(len(sentences.tokens))),
     )

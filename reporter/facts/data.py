@@ -139,6 +139,21 @@ class OverlapFigure(Fact):
     headline: float = Field(description="The same metric over every evaluation row (the card's headline).")
 
 
+class NearDuplicateFacts(Fact):
+    """Evaluation texts with a near-duplicate among the training texts (exact duplicates included)."""
+
+    column: str = Field(description="The text column compared (a tagger's tokens, joined by spaces).")
+    method: str = Field(description="Shingles, similarity, threshold and search, in words.")
+    shingle_words: int = Field(description="Words per shingle.")
+    threshold: float = Field(description="Jaccard similarity of the shingle sets at or above which texts match.")
+    permutations: int = Field(description="Hash functions per MinHash signature.")
+    miss_probability: float = Field(
+        description="Probability that the search never proposes a pair whose similarity is exactly the threshold "
+        "(lower above it); every pair it counts is confirmed exactly."
+    )
+    count: OverlapCount
+
+
 class OverlapFacts(Fact):
     """Train–test overlap: evaluation rows that also occur in the training source, and the figures
     without them, so a reader sees whether overlap inflates the headline."""
@@ -151,7 +166,17 @@ class OverlapFacts(Fact):
     evaluation_rows: int
     with_label: OverlapCount = Field(description="Rows whose features and label both occur together in training.")
     features_only: OverlapCount = Field(description="Rows whose features occur in training, whatever the label.")
+    near_duplicates: NearDuplicateFacts | NotReported | None = Field(
+        default=None,
+        description="Rows whose text has a near-duplicate in training; why not, when the search cannot run; null "
+        "without a text column.",
+    )
+    unseen_rows: int | None = Field(
+        default=None,
+        description="Evaluation rows that overlap in none of the ways counted: the rows the figures without overlap "
+        "are over (null in records before 2.4.0, whose only way was the same inputs).",
+    )
     without_overlap: list[OverlapFigure] = Field(
-        description="Overall figures over the evaluation rows whose features never occur in training; empty when "
-        "every row overlaps or none does."
+        description="Overall figures over the evaluation rows whose features never occur in training (and, with a "
+        "text column, whose text has no near-duplicate there); empty when every row overlaps or none does."
     )

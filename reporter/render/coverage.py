@@ -1,5 +1,4 @@
-"""How far a model's report covers the EU AI Act's technical documentation (Annex IV) and the
-Foundation Model Transparency Index's indicators that apply to one model.
+"""How far a model's report covers the EU AI Act's technical documentation (Annex IV).
 
 Each point is read from the facts record alone and gets one of three statuses: *measured* (this
 build computed it), *declared* (the spec states it; reporter cannot check it) or *missing*. A
@@ -97,7 +96,7 @@ def _design(f: FactsRecord) -> tuple[Status, str, str | None]:
     return "missing", "Architecture is measured; the design choices and their rationale are not declared.", "weights.md"
 
 
-def _architecture(f: FactsRecord) -> tuple[Status, str, str | None]:
+def architecture(f: FactsRecord) -> tuple[Status, str, str | None]:
     compute = (
         f"; trained for {f.training.wall_seconds:.1f} s on {f.training.device}"
         if isinstance(f.training, TrainingFacts)
@@ -119,7 +118,7 @@ def _data(f: FactsRecord) -> tuple[Status, str, str | None]:
     return "declared", f"{len(f.data)} datasheets, described by the spec (files not available to the build).", "data.md"
 
 
-def _testing(f: FactsRecord) -> tuple[Status, str, str | None]:
+def testing(f: FactsRecord) -> tuple[Status, str, str | None]:
     if isinstance(f.performance, NotReported):
         if not isinstance(f.embedding_bias, NotReported):
             return "missing", "No labelled evaluation; embedding bias tests are measured.", "fairness.md"
@@ -183,11 +182,11 @@ ANNEX_IV: tuple[tuple[str, str, Rule], ...] = (
     ("1(h)", "Instructions for use", _instructions),
     ("2(a)", "Development methods and steps, pre-trained systems used", _development),
     ("2(b)", "Design specifications, key choices and their rationale", _design),
-    ("2(c)", "System architecture and compute used", _architecture),
+    ("2(c)", "System architecture and compute used", architecture),
     ("2(d)", "Data requirements and datasheets", _data),
     ("2(e)", "Human oversight measures, technical aids to interpret the outputs", _oversight),
     ("2(f)", "Pre-determined changes", _not_covered("Not declared.")),
-    ("2(g)", "Validation and testing, metrics, discriminatory impacts", _testing),
+    ("2(g)", "Validation and testing, metrics, discriminatory impacts", testing),
     ("2(h)", "Cybersecurity measures", _not_covered("Not declared.")),
     ("3", "Capabilities and limitations, accuracy for groups, risks", _capabilities),
     ("4", "Appropriateness of the performance metrics", _metrics_fit),
@@ -199,11 +198,7 @@ ANNEX_IV: tuple[tuple[str, str, Rule], ...] = (
 )
 
 
-def _model_size(f: FactsRecord) -> tuple[Status, str, str | None]:
-    return "measured", f"{f.weights.parameters_total:,} parameters.", "weights.md"
-
-
-def _data_size(f: FactsRecord) -> tuple[Status, str, str | None]:
+def data_size(f: FactsRecord) -> tuple[Status, str, str | None]:
     rows = [d.measurements.rows_used for d in f.data if not isinstance(d.measurements, NotReported)]
     declared = [d.rows_declared for d in f.data if d.rows_declared is not None]
     if rows:
@@ -213,11 +208,7 @@ def _data_size(f: FactsRecord) -> tuple[Status, str, str | None]:
     return "missing", "Not reported.", "data.md"
 
 
-def _license(f: FactsRecord) -> tuple[Status, str, str | None]:
-    return "declared", f"{f.card.license}.", "index.md"
-
-
-def _compute(f: FactsRecord) -> tuple[Status, str, str | None]:
+def compute(f: FactsRecord) -> tuple[Status, str, str | None]:
     compute = f.compute
     if isinstance(compute, ComputeFacts) and isinstance(compute.training, PhaseComputeFacts):
         t = compute.training
@@ -231,36 +222,6 @@ def _compute(f: FactsRecord) -> tuple[Status, str, str | None]:
     return "missing", "Not trained by this build, and no training compute declared.", "training.md"
 
 
-def _bias(f: FactsRecord) -> tuple[Status, str, str | None]:
-    if isinstance(f.fairness, FairnessFacts) or not isinstance(f.embedding_bias, NotReported):
-        return "measured", "Measured by this build.", "fairness.md"
-    return "missing", "No sensitive features or bias tests declared.", None
-
-
-def _openness(f: FactsRecord) -> tuple[Status, str, str | None]:
-    if isinstance(f.openness, NotReported):
-        return "missing", f.openness.not_reported, None
-    return "declared", f"{f.openness.label}.", "index.md"
-
-
-FMTI: tuple[tuple[str, str, Rule], ...] = (
-    ("Data", "Data sources and their licenses", _data),
-    ("Data", "Data size", _data_size),
-    ("Compute", "Compute usage and hardware", _compute),
-    ("Model", "Model size", _model_size),
-    ("Model", "Model architecture", _architecture),
-    ("Model", "Model license", _license),
-    ("Model", "Openness of released components", _openness),
-    ("Capabilities", "Evaluation of capabilities", _testing),
-    ("Risks", "Limitations", _instructions),
-    ("Risks", "Bias evaluation", _bias),
-    ("Distribution", "Intended use", _intended_purpose),
-)
-
-
-def documentation_coverage(facts: FactsRecord) -> dict[str, list[Coverage]]:
-    """Annex IV's points and the applicable FMTI indicators, each with what the report holds."""
-    return {
-        name: [Coverage(point, asks, *rule(facts)) for point, asks, rule in table]
-        for name, table in (("annex_iv", ANNEX_IV), ("fmti", FMTI))
-    }
+def documentation_coverage(facts: FactsRecord) -> list[Coverage]:
+    """Annex IV's points, each with what the report holds (the FMTI scorecard is :mod:`reporter.render.fmti`)."""
+    return [Coverage(point, asks, *rule(facts)) for point, asks, rule in ANNEX_IV]

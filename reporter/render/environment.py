@@ -28,6 +28,9 @@ from reporter.facts import (
     TrainingFacts,
 )
 from reporter.render.coverage import documentation_coverage
+from reporter.render.fmti import INDEX as FMTI_INDEX
+from reporter.render.fmti import INDEX_URL as FMTI_URL
+from reporter.render.fmti import scorecard
 
 if TYPE_CHECKING:
     from reporter.tasks import LabelledRowsTask
@@ -265,12 +268,14 @@ def make_environment(override_dir: Path | None = None) -> jinja2.Environment:
         series=series,
         text=escape_text,
         coverage=documentation_coverage,
+        fmti=scorecard,
         coverage_status=coverage_status,
         task_partials=task_partials,
         catalog_partial=catalog_partial,
         fairness_partial=fairness_partial,
         labelled_task=labelled_task,
     )
+    env.globals.update(fmti_url=FMTI_URL, fmti_index=FMTI_INDEX)
     env.tests["reported"] = is_reported
     env.tests["overlapping"] = intervals_overlap
     env.tests["trained_here"] = lambda value: isinstance(value, TrainingFacts)

@@ -33,6 +33,7 @@ MODEL_PAGES = (
     "explanations.md",
     "privacy.md",
     "documentation.md",
+    "transparency.md",
 )
 SITE_ONLY = frozenset({EXPORT_FILES["hf"]})
 """Exports published in the site but kept out of the docs folder: MkDocs would read a `README.md`

@@ -25,7 +25,8 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from reporter.export import EXPORT_FILES, render_export
-from reporter.facts import FactsRecord, NotReported
+from reporter.export.eu_model_documentation import PARAMETER_RANGES
+from reporter.facts import ComputeFacts, EnergyFacts, FactsRecord, FlopFacts, NotReported, PhaseComputeFacts
 from reporter.render.environment import make_environment
 from reporter.tasks import figures_of
 from reporter.tasks.figures import Figure
@@ -167,12 +168,47 @@ def check_eu_summary(text: str, markdown: str, facts: FactsRecord) -> None:
     assert markdown.count("\n| ") - 2 == len(summary["entries"])  # a row per entry, after header and rule
 
 
+def check_model_documentation(document: str, markdown: str, facts: FactsRecord) -> None:
+    """The Model Documentation Form read back: its eight sections in order, every status one of
+    three, and each measured figure equal to the facts it comes from."""
+    form = json.loads(document)
+    entries = {item["field"]: item for item in form["entries"]}
+    sections = [item["section"] for item in form["entries"]]
+    assert sections == sorted(sections, key=lambda s: [int(p) for p in s.split(".")]) and sections[-1] == "8.2"
+    assert {s.split(".")[0] for s in sections} == set("12345678")
+    assert all(item["status"] in ("measured", "declared", "missing") for item in form["entries"])
+    assert all(item["value"] is None for item in form["entries"] if item["status"] == "missing")
+    files = entries["Model authenticity"]["value"]
+    assert {f["file"]: f["sha256"] for f in files} == facts.weights.files
+    total = facts.weights.parameters_total
+    assert entries["Total number of parameters"]["value"].endswith(f"({total:,})")
+    bounds = [5e8, 5e9, 1.5e10, 5e10, 1e11, 5e11, 1e12]
+    assert (
+        entries["Parameter range"]["value"]
+        == ([label for _, label in PARAMETER_RANGES] + ["over 1 trillion"])[sum(total >= b for b in bounds)]
+    )
+    rows = {s.id: s.measurements.rows_used for s in facts.data if not isinstance(s.measurements, NotReported)}
+    assert entries["Number of data points"]["value"] == (rows or None)
+    compute = facts.compute
+    if isinstance(compute, ComputeFacts) and isinstance(compute.training, PhaseComputeFacts):
+        phase = compute.training
+        assert entries["Training time"]["value"]["wall_seconds"] == phase.wall_seconds
+        if isinstance(phase.flops, FlopFacts):
+            assert entries["Amount of computation for training (FLOPs)"]["value"] == phase.flops.counted
+        if isinstance(phase.energy, EnergyFacts):
+            assert entries["Energy used for training (kWh)"]["value"]["kwh"] == phase.energy.kwh
+    else:
+        assert entries["Training time"]["status"] != "measured"
+    assert markdown.count("\n| ") - 2 == len(form["entries"])  # a row per entry, after header and rule
+
+
 def check_all(facts: FactsRecord, tmp_path: Path) -> dict[str, str]:
     exports = exports_of(facts)
     check_hf(exports["README.md"], facts, tmp_path)
     check_cyclonedx(exports["bom.cdx.json"], facts)
     check_spdx(exports["spdx.json"], facts)
     check_eu_summary(exports["training-content.json"], exports["training-content.md"], facts)
+    check_model_documentation(exports["model-documentation.json"], exports["model-documentation.md"], facts)
     assert exports_of(facts) == exports, "the same facts give the same bytes"
     return exports
 
@@ -215,7 +251,8 @@ def test_cli_export_writes_what_the_site_publishes(built, tmp_path: Path) -> Non
         out = tmp_path / name
         result = reporter("export", "test-mlp", "--format", fmt, "--output", str(out), "--project", str(root), cwd=root)
         assert result.returncode == 0, result.stderr
-        published = "site_src" if name == "training-content.md" else "site"  # the site holds the page it became
+        page = name.endswith(".md") and name != "README.md"
+        published = "site_src" if page else "site"  # the site holds the page it became
         assert out.read_bytes() == (root / published / "models" / "test-mlp" / name).read_bytes()
     printed = reporter("export", "test-mlp", "--format", "cyclonedx", "--project", str(root), cwd=root)
     assert printed.stdout.encode() == (root / "site" / "models" / "test-mlp" / "bom.cdx.json").read_bytes()
