@@ -22,7 +22,7 @@ from reporter.jobs import ModelJob
 from reporter.progress import BuildProgress
 from reporter.project import Project, resolve_file
 from reporter.settings import BuildSettings
-from reporter.spec import LoadedSpec, ModelSpec, SpecFiles
+from reporter.spec import LoadedSpec, ModelSpec, SpecFiles, with_project_grid
 
 
 def build_facts(project: Project, specs: list[LoadedSpec], settings: BuildSettings) -> list[FactsRecord]:
@@ -112,7 +112,7 @@ class _Driver:
     def _start(self, declared: LoadedSpec, executor: Executor, progress: BuildProgress) -> None:
         """Serve the model from the cache, or submit its job."""
         project, settings = self.project, self.settings
-        loaded = settings.fairness_defaults.apply_to(declared)
+        loaded = with_project_grid(settings.fairness_defaults.apply_to(declared), settings.grid)
         inputs = _JobInputs.of(project, loaded, settings)
         key = inputs.key(loaded, device=self.device, settings=settings, hashes=self.hashes)
         facts = self.cache.get(loaded.slug, key) if settings.use_cache else None

@@ -38,9 +38,29 @@ from reporter.project import Project
 from reporter.render.pages import CATALOG_PAGE, STYLESHEET, checked_catalog_page, write_changed
 from reporter.render.plot_cache import PlotDrawing
 from reporter.settings import BuildSettings
-from reporter.spec import FairnessDefaults
+from reporter.spec import FairnessDefaults, GridIntensity
 
 log = logging.getLogger("mkdocs.plugins.reporter")
+
+
+def project_grid(given: dict | None, config_file: Path) -> GridIntensity | None:
+    """The plugin's `grid:` option, validated; a bad value names mkdocs.yml, the field and the fix."""
+    if given is None:
+        return None
+    try:
+        return GridIntensity.model_validate(given)
+    except ValidationError as exc:
+        problems = [
+            Problem(
+                file=config_file,
+                field="plugins.reporter.grid." + ".".join(str(part) for part in error["loc"]),
+                message=error["msg"].lower(),
+                fix="give grams_co2e_per_kwh (a number in (0, 2000]) and source (where it comes from); "
+                "location is optional",
+            )
+            for error in exc.errors()
+        ]
+        raise SpecError(problems) from None
 
 
 def fairness_defaults(given: dict, config_file: Path) -> FairnessDefaults:
@@ -94,6 +114,9 @@ class ReporterPluginConfig(Config):
     spectral_max_side = c.Type(int, default=4096)
     """Largest smaller side of a weight matrix whose eigenvalues (and alpha) are computed."""
     fairness = c.Type(dict, default={})
+    grid = c.Optional(c.Type(dict))
+    """The grid carbon intensity of the machines the project builds on (`grams_co2e_per_kwh`, `source`,
+    optional `location`), for every spec that declares no `compute.grid` of its own."""
     """Project-wide `min_group_size`, `privacy_threshold`, `ratio_threshold`, `difference_threshold`;
     a model's own `evaluation:` values win."""
     jobs = c.Optional(c.Type(int))
@@ -282,6 +305,7 @@ class ReporterPlugin(BasePlugin[ReporterPluginConfig]):
             small_threshold=self.config.small_threshold,
             spectral_max_side=self.config.spectral_max_side,
             fairness_defaults=fairness_defaults(self.config.fairness, root / "mkdocs.yml"),
+            grid=project_grid(self.config.grid, root / "mkdocs.yml"),
             quiet=given.quiet if given else False,
             jobs=given.jobs if given and given.jobs is not None else self.config.jobs,
             threads=given.threads if given and given.threads is not None else self.config.threads,

@@ -9,7 +9,7 @@ from reporter.extract.metrics import BOOTSTRAP_SAMPLES
 from reporter.extract.spectral import SpectralOptions
 from reporter.extract.weights import WeightOptions
 from reporter.project import Project
-from reporter.spec import FairnessDefaults
+from reporter.spec import FairnessDefaults, GridIntensity
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,8 @@ class BuildSettings:
     small_threshold: float = 1e-6
     spectral_max_side: int = 4096
     fairness_defaults: FairnessDefaults = FairnessDefaults()
+    grid: GridIntensity | None = None
+    """The project's grid carbon intensity (the plugin's `grid:` option), for specs that declare none."""
     quiet: bool = False
     jobs: int | None = None
     """Model jobs run side by side on this machine (None: one per two cores, or one per GPU)."""

@@ -77,6 +77,7 @@ def verify_model(spec_path: Path, published: FactsRecord, settings: BuildSetting
             small_threshold=settings.small_threshold,
             spectral_max_side=settings.spectral_max_side,
             fairness_defaults=settings.fairness_defaults,
+            grid=settings.grid,
             quiet=settings.quiet,
         )
         [recomputed] = build_facts(project, [loaded], fresh)

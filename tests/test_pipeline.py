@@ -12,6 +12,8 @@ pytestmark = pytest.mark.slow
 
 
 def test_card_prose_edits_rerender_without_retraining_but_training_edits_retrain(make_project) -> None:
+    """Card prose, the project's grid, a spec's own grid (which wins) and its training-content
+    declarations re-render from the cache; a hyperparameter retrains."""
     root = make_project({"test-mlp": TABULAR_SPEC})
     spec = root / "models" / "test-mlp" / "model.yaml"
     facts_file = root / "build" / "facts" / "test-mlp.json"
@@ -35,6 +37,18 @@ def test_card_prose_edits_rerender_without_retraining_but_training_edits_retrain
     assert {k: v for k, v in edited.items() if k != "card"} == {k: v for k, v in trained.items() if k != "card"}
     card = (root / "site" / "models" / "test-mlp" / "index.html").read_text()
     assert "reading about &lt;b&gt;edits&lt;/b&gt;" in card and "<b>edits" not in card
+
+    config = root / "mkdocs.yml"
+    config.write_text(
+        config.read_text().replace(
+            "      jobs: 2\n", "      jobs: 2\n      grid: {grams_co2e_per_kwh: 300, source: the project's grid}\n"
+        )
+    )
+    project_wide = reporter("build", str(root), cwd=root)
+    assert "cached facts" in project_wide.stderr and "epoch" not in project_wide.stderr
+    compute = json.loads(facts_file.read_text())["compute"]
+    assert compute["training"]["carbon"]["kg_co2e"] == compute["training"]["energy"]["kwh"] * 300 / 1000
+    assert compute["training"]["carbon"]["source"] == "the project's grid"
 
     spec.write_text(
         spec.read_text()

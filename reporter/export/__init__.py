@@ -10,7 +10,9 @@ import jinja2
 
 from reporter.facts import FactsRecord
 
-ExportFormat = Literal["hf", "cyclonedx", "spdx", "eu-summary", "eu-summary-md", "eu-model-doc", "eu-model-doc-md"]
+ExportFormat = Literal[
+    "hf", "cyclonedx", "spdx", "eu-summary", "eu-summary-md", "eu-model-doc", "eu-model-doc-md", "eee"
+]
 
 EXPORT_FILES: Final[dict[ExportFormat, str]] = {
     "hf": "README.md",
@@ -20,6 +22,7 @@ EXPORT_FILES: Final[dict[ExportFormat, str]] = {
     "eu-summary-md": "training-content.md",
     "eu-model-doc": "model-documentation.json",
     "eu-model-doc-md": "model-documentation.md",
+    "eee": "eval-results.eee.json",
 }
 """Each format's file name, next to the model's card page in the site."""
 
@@ -56,6 +59,10 @@ def render_export(
         from reporter.export.eu_training_content import summary_markdown
 
         return summary_markdown(facts, env=env, report_url=report_url)
+    if export_format == "eee":
+        from reporter.export.every_eval_ever import every_eval_ever_json
+
+        return every_eval_ever_json(facts, report_url=report_url, created=created)
     if export_format == "eu-model-doc":
         from reporter.export.eu_model_documentation import documentation_json
 

@@ -114,7 +114,7 @@ def with_carbon(compute: ComputeFacts | NotReported, grid: GridIntensity | None)
     def carbon(phase: PhaseComputeFacts) -> PhaseComputeFacts:
         if grid is None or not isinstance(phase.energy, EnergyFacts):
             reason = (
-                "the spec declares no grid intensity (compute.grid)"
+                "the spec declares no grid intensity (compute.grid, or the project's `grid:` in mkdocs.yml)"
                 if grid is None
                 else "the phase's energy is not reported"
             )

@@ -10,6 +10,7 @@ spec, the cross-section rules, the files it names, and loading.
 
 from __future__ import annotations
 
+from reporter.spec.compute import GridIntensity
 from reporter.spec.evaluation import (
     ROWS_TASKS,
     SECTIONS_BY_TASK,
@@ -36,7 +37,14 @@ from reporter.spec.measurements import (
     ReleasedComponent,
     TypeLicenses,
 )
-from reporter.spec.model import PROJECT_WIDE_EVALUATION_FIELDS, FairnessDefaults, LoadedSpec, ModelSpec, Slug
+from reporter.spec.model import (
+    PROJECT_WIDE_EVALUATION_FIELDS,
+    FairnessDefaults,
+    LoadedSpec,
+    ModelSpec,
+    Slug,
+    with_project_grid,
+)
 from reporter.spec.rules import Add, cross_field_problems, needed_capabilities
 from reporter.spec.sections import (
     SLUG_PATTERN,
@@ -69,6 +77,8 @@ __all__ = [
     "SECTIONS_BY_TASK",
     "Explanations",
     "FairnessDefaults",
+    "GridIntensity",
+    "with_project_grid",
     "FileRef",
     "HYPERPARAMETER_FOLDERS",
     "LanguageModel",

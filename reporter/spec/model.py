@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from reporter.spec.compute import Compute
+from reporter.spec.compute import Compute, GridIntensity
 from reporter.spec.evaluation import ROWS_TASKS, Evaluation, EvaluationSection, compatible_tasks, one_or_many
 from reporter.spec.measurements import EmbeddingBias, Explanations, LanguageModel, NameProbe, Openness, Privacy
 from reporter.spec.sections import SLUG_PATTERN, DataSource, Distinct, Owner, Source, SpecModel
@@ -118,6 +118,15 @@ class LoadedSpec(BaseModel):
     def folder(self) -> Path:
         """The model's folder, which relative paths in the spec start from."""
         return self.path.parent
+
+
+def with_project_grid(loaded: LoadedSpec, grid: GridIntensity | None) -> LoadedSpec:
+    """The spec with the project's grid intensity (the plugin's `grid:` option) when it declares
+    none of its own: one declaration for every model built on the same machines."""
+    if grid is None or loaded.spec.compute.grid is not None:
+        return loaded
+    compute = loaded.spec.compute.model_copy(update={"grid": grid})
+    return loaded.model_copy(update={"spec": loaded.spec.model_copy(update={"compute": compute})})
 
 
 PROJECT_WIDE_EVALUATION_FIELDS = ("min_group_size", "privacy_threshold", "ratio_threshold", "difference_threshold")

@@ -202,6 +202,46 @@ def check_model_documentation(document: str, markdown: str, facts: FactsRecord) 
     assert markdown.count("\n| ") - 2 == len(form["entries"])  # a row per entry, after header and rule
 
 
+EEE_SCHEMA = Path(__file__).resolve().parents[1] / "fixtures" / "every_eval_ever" / "eval.schema.json"
+
+
+def check_every_eval_ever(document: str, facts: FactsRecord) -> None:
+    """Valid against the project's own schema; every figure with a direction exported once, its
+    score and interval equal to the figure's, the rest counted as left out."""
+    from jsonschema import Draft7Validator
+
+    record = json.loads(document)
+    Draft7Validator(json.loads(EEE_SCHEMA.read_text())).validate(record)
+    figures = figures_of(facts)
+    results = {r["evaluation_result_id"]: r for r in record["evaluation_results"]}
+    assert len(results) == len(record["evaluation_results"])  # identifiers are unique
+    exported = 0
+    for figure in figures:
+        key = f"{facts.slug}/{figure.metric}" + (f"/{figure.slice}" if figure.slice else "")
+        if key not in results:
+            continue
+        exported += 1
+        result = results[key]
+        assert result["score_details"]["score"] == figure.value
+        interval = result["score_details"]["uncertainty"].get("confidence_interval")
+        if figure.low is not None and figure.high is not None:
+            assert (interval["lower"], interval["upper"], interval["confidence_level"]) == (
+                figure.low,
+                figure.high,
+                0.95,
+            )
+        lower = result["metric_config"]["lower_is_better"]
+        assert lower == (
+            figure.metric.endswith(
+                ("_loss", "_error", "_difference", "_rate", "perplexity", "brier_score", "bits_per_byte")
+            )
+            and figure.metric != "true_positive_rate"
+        )
+    assert exported == len(results)
+    left_out = int(record["source_metadata"]["additional_details"]["figures_without_direction"])
+    assert exported + left_out == len(figures)
+
+
 def check_all(facts: FactsRecord, tmp_path: Path) -> dict[str, str]:
     exports = exports_of(facts)
     check_hf(exports["README.md"], facts, tmp_path)
@@ -209,6 +249,7 @@ def check_all(facts: FactsRecord, tmp_path: Path) -> dict[str, str]:
     check_spdx(exports["spdx.json"], facts)
     check_eu_summary(exports["training-content.json"], exports["training-content.md"], facts)
     check_model_documentation(exports["model-documentation.json"], exports["model-documentation.md"], facts)
+    check_every_eval_ever(exports["eval-results.eee.json"], facts)
     assert exports_of(facts) == exports, "the same facts give the same bytes"
     return exports
 

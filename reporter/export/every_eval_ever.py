@@ -1,0 +1,137 @@
+"""The record's evaluation results in the Every Eval Ever format (evaleval/every_eval_ever,
+`eval.schema.json`, schema 0.3.0): one aggregate record per model, one result per figure, each
+with its 95 % bootstrap interval, and the rows and bootstrap resamples behind it where the facts
+hold them.
+
+The format needs a direction for every metric (`lower_is_better`). Figures that have one (accuracy,
+F1, error rates, calibration error, perplexity, the fairness differences, whose ideal is 0) are
+exported; descriptive figures (base and selection rates, mean labels and predictions), ratios,
+effect sizes and p-values have no better direction and are left out, and the record says how many
+(`additional_details.figures_without_direction`), so a reader can tell a short list from a
+filtered one. The Hugging Face card keeps its `model-index` beside this file, where results that
+share a task and a dataset lose their slices (huggingface_hub issue #4975); this format keeps each
+group's figure as its own result, with the feature and group in its details.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from typing import Any, Final
+
+from reporter import __version__
+from reporter.facts import FactsRecord, FairnessFacts, NotReported, TokenClassificationFacts
+from reporter.tasks import figures_of
+from reporter.tasks.figures import CONFIDENCE, Figure
+
+SCHEMA_VERSION: Final = "0.3.0"
+HIGHER_IS_BETTER: Final = frozenset(
+    "accuracy balanced_accuracy f1 precision recall roc_auc macro_f1 macro_precision macro_recall r2 "
+    "token_accuracy true_positive_rate".split()
+)
+LOWER_IS_BETTER: Final = frozenset(
+    "log_loss brier_score expected_calibration_error mean_absolute_error root_mean_squared_error perplexity "
+    "bits_per_byte false_negative_rate false_positive_rate demographic_parity_difference "
+    "equalized_odds_difference equal_opportunity_difference accuracy_score_difference".split()
+)
+"""Metrics whose ideal is as low as possible: errors, losses, and disparities between groups."""
+
+
+def lower_is_better(metric: str) -> bool | None:
+    """The metric's direction; None for a figure without one (a rate, a ratio, a p-value)."""
+    if metric in LOWER_IS_BETTER:
+        return True
+    if metric in HIGHER_IS_BETTER or metric.startswith("entity_"):
+        return False
+    return None
+
+
+def _source_data(facts: FactsRecord) -> dict[str, Any]:
+    """The evaluation data as the format names it: its URL when the datasheet gives one."""
+    source = next((d for d in facts.data if d.role == "evaluation"), None)
+    name = source.id if source else "evaluation data declared by the spec"
+    if source is not None and source.origin_url:
+        return {"dataset_name": name, "source_type": "url", "url": [source.origin_url]}
+    return {"dataset_name": name, "source_type": "other"}
+
+
+def _counts(facts: FactsRecord) -> tuple[int | None, int | None]:
+    """Rows (or sentences) behind the overall figures, and bootstrap resamples, when the facts say."""
+    tagging = facts.token_classification
+    if isinstance(tagging, TokenClassificationFacts):
+        return tagging.sentences, tagging.bootstrap_samples
+    rows = None if isinstance(facts.performance, NotReported) else facts.performance.rows
+    samples = facts.fairness.bootstrap_samples if isinstance(facts.fairness, FairnessFacts) else None
+    return rows, samples
+
+
+def _result(facts: FactsRecord, figure: Figure, lower: bool, created: str) -> dict[str, Any]:
+    rows, samples = _counts(facts)
+    uncertainty: dict[str, Any] = {}
+    if figure.low is not None and figure.high is not None:
+        interval = {"lower": figure.low, "upper": figure.high, "confidence_level": CONFIDENCE}
+        uncertainty["confidence_interval"] = {**interval, "method": "percentile bootstrap"}
+        if samples is not None:
+            uncertainty["num_bootstrap_samples"] = samples
+    if rows is not None and figure.slice is None:
+        uncertainty["num_samples"] = rows
+    details = {"feature": figure.feature or "", "group": figure.group or ""} if figure.slice else {}
+    return {
+        "evaluation_result_id": f"{facts.slug}/{figure.metric}" + (f"/{figure.slice}" if figure.slice else ""),
+        "evaluation_name": figure.label,
+        "source_data": _source_data(facts),
+        "evaluation_timestamp": created,
+        "metric_config": {
+            "metric_id": f"reporter.{figure.metric}",
+            "metric_name": figure.metric.replace("_", " "),
+            "lower_is_better": lower,
+            "score_type": "continuous",
+        },
+        "score_details": {"score": figure.value, "details": details, "uncertainty": uncertainty},
+    }
+
+
+def every_eval_ever(facts: FactsRecord, *, report_url: str, created: datetime.datetime) -> dict[str, Any]:
+    """The aggregate record as data."""
+    stamp = created.isoformat()
+    figures = figures_of(facts)
+    directed = [(f, lower) for f in figures if (lower := lower_is_better(f.metric)) is not None]
+    owner = facts.card.owners[0].name if facts.card.owners else "unknown"
+    model_id = facts.hub.repo_id if facts.hub is not None else facts.slug
+    released = not isinstance(facts.openness, NotReported) and any(
+        c.key == "final_parameters" and c.status != "not_released" for c in facts.openness.components
+    )
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "evaluation_id": f"reporter/{facts.slug}/{int(created.timestamp())}",
+        "evaluation_timestamp": stamp,
+        "retrieved_timestamp": str(int(created.timestamp())),
+        "source_metadata": {
+            "source_name": f"reporter transparency report of {facts.card.name}",
+            "source_type": "evaluation_run",
+            "source_organization_name": owner,
+            "evaluator_relationship": "first_party",
+            "additional_details": {
+                "report": report_url,
+                "figures_without_direction": str(len(figures) - len(directed)),
+            },
+        },
+        "eval_library": {"name": "reporter", "version": __version__},
+        "model_info": {
+            "name": facts.card.name,
+            "id": model_id,
+            "developer": owner,
+            "inference_platform": "local",
+            "additional_details": {
+                "deployment_type": "self_deployed",
+                "model_availability": "open_weights" if released else "unknown",
+                "version": facts.card.version,
+            },
+        },
+        "evaluation_results": [_result(facts, figure, lower, stamp) for figure, lower in directed],
+    }
+
+
+def every_eval_ever_json(facts: FactsRecord, *, report_url: str, created: datetime.datetime) -> str:
+    record = every_eval_ever(facts, report_url=report_url, created=created)
+    return json.dumps(record, indent=2, ensure_ascii=False) + "\n"
