@@ -79,7 +79,8 @@ def test_diff_shows_the_metric_fairness_and_hyperparameter_changes(two_builds: P
     assert {c.field for c in model.hyperparameters} >= {"epochs", "learning_rate"}
     assert any(c.field == "fingerprint" for c in model.weights)
     assert model.largest_movers and model.data == [] and model.text == []
-    assert {e.file for e in model.exports} == {"README.md", "bom.cdx.json", "spdx.json"}
+    documents = {"model-documentation.json", "model-documentation.md", "eval-results.eee.json"}  # epochs, scores
+    assert {e.file for e in model.exports} == {"README.md", "bom.cdx.json", "spdx.json", *documents}
 
 
 def test_markdown_report_for_a_pull_request_comment(two_builds: Path) -> None:
@@ -258,7 +259,8 @@ def test_an_export_that_changes_is_a_change_and_provenance_alone_changes_none() 
     )
     described = record.model_copy(update={"card": record.card.model_copy(update={"description": "New words."})})
     [model] = diff_facts([record], [described]).models
-    assert {e.file for e in model.exports} == {"README.md", "bom.cdx.json", "spdx.json"}
+    documents = {"model-documentation.json", "model-documentation.md", "eval-results.eee.json"}  # epochs, scores
+    assert {e.file for e in model.exports} == {"README.md", "bom.cdx.json", "spdx.json", *documents}
     assert all(e.added_lines >= 1 and e.removed_lines >= 1 for e in model.exports)
     moved = record.model_copy(update={"provenance": record.provenance.model_copy(update={"python": "3.99.0"})})
     assert diff_facts([record], [moved]).models[0].status == "unchanged"

@@ -25,25 +25,42 @@ from reporter.tasks import figures_of
 from reporter.tasks.figures import CONFIDENCE, Figure
 
 SCHEMA_VERSION: Final = "0.3.0"
-HIGHER_IS_BETTER: Final = frozenset(
-    "accuracy balanced_accuracy f1 precision recall roc_auc macro_f1 macro_precision macro_recall r2 "
-    "token_accuracy true_positive_rate".split()
-)
-LOWER_IS_BETTER: Final = frozenset(
-    "log_loss brier_score expected_calibration_error mean_absolute_error root_mean_squared_error perplexity "
-    "bits_per_byte false_negative_rate false_positive_rate demographic_parity_difference "
-    "equalized_odds_difference equal_opportunity_difference accuracy_score_difference".split()
-)
-"""Metrics whose ideal is as low as possible: errors, losses, and disparities between groups."""
+Bound = float | str
+PROPORTION: Final = (0.0, 1.0)
+UNBOUNDED_ABOVE: Final = (0.0, "Infinity")
+DIRECTED: Final[dict[str, tuple[bool, tuple[Bound, Bound]]]] = {
+    **{
+        name: (False, PROPORTION)
+        for name in (
+            "accuracy balanced_accuracy f1 precision recall roc_auc macro_f1 macro_precision macro_recall "
+            "token_accuracy true_positive_rate"
+        ).split()
+    },
+    **{
+        name: (True, PROPORTION)
+        for name in (
+            "brier_score expected_calibration_error false_negative_rate false_positive_rate "
+            "demographic_parity_difference equalized_odds_difference equal_opportunity_difference "
+            "accuracy_score_difference"
+        ).split()
+    },
+    **{
+        name: (True, UNBOUNDED_ABOVE)
+        for name in "log_loss mean_absolute_error root_mean_squared_error bits_per_byte".split()
+    },
+    "perplexity": (True, (1.0, "Infinity")),
+    "r2": (False, ("-Infinity", 1.0)),
+}
+"""Each exported metric's direction (whether lower is better: errors, losses, and disparities
+between groups, whose ideal is 0) and its range."""
 
 
-def lower_is_better(metric: str) -> bool | None:
-    """The metric's direction; None for a figure without one (a rate, a ratio, a p-value)."""
-    if metric in LOWER_IS_BETTER:
-        return True
-    if metric in HIGHER_IS_BETTER or metric.startswith("entity_"):
-        return False
-    return None
+def direction(metric: str) -> tuple[bool, tuple[Bound, Bound]] | None:
+    """Whether lower is better and the range, for a metric that has a direction; None otherwise (a
+    rate, a ratio, a p-value). Entity scores (``entity_f1_strict``…) are proportions, higher better."""
+    if metric.startswith("entity_"):
+        return False, PROPORTION
+    return DIRECTED.get(metric)
 
 
 def _source_data(facts: FactsRecord) -> dict[str, Any]:
@@ -65,7 +82,9 @@ def _counts(facts: FactsRecord) -> tuple[int | None, int | None]:
     return rows, samples
 
 
-def _result(facts: FactsRecord, figure: Figure, lower: bool, created: str) -> dict[str, Any]:
+def _result(
+    facts: FactsRecord, figure: Figure, directed: tuple[bool, tuple[Bound, Bound]], created: str
+) -> dict[str, Any]:
     rows, samples = _counts(facts)
     uncertainty: dict[str, Any] = {}
     if figure.low is not None and figure.high is not None:
@@ -84,8 +103,10 @@ def _result(facts: FactsRecord, figure: Figure, lower: bool, created: str) -> di
         "metric_config": {
             "metric_id": f"reporter.{figure.metric}",
             "metric_name": figure.metric.replace("_", " "),
-            "lower_is_better": lower,
+            "lower_is_better": directed[0],
             "score_type": "continuous",
+            "min_score": directed[1][0],
+            "max_score": directed[1][1],
         },
         "score_details": {"score": figure.value, "details": details, "uncertainty": uncertainty},
     }
@@ -95,7 +116,7 @@ def every_eval_ever(facts: FactsRecord, *, report_url: str, created: datetime.da
     """The aggregate record as data."""
     stamp = created.isoformat()
     figures = figures_of(facts)
-    directed = [(f, lower) for f in figures if (lower := lower_is_better(f.metric)) is not None]
+    directed = [(f, found) for f in figures if (found := direction(f.metric)) is not None]
     owner = facts.card.owners[0].name if facts.card.owners else "unknown"
     model_id = facts.hub.repo_id if facts.hub is not None else facts.slug
     released = not isinstance(facts.openness, NotReported) and any(
@@ -128,7 +149,7 @@ def every_eval_ever(facts: FactsRecord, *, report_url: str, created: datetime.da
                 "version": facts.card.version,
             },
         },
-        "evaluation_results": [_result(facts, figure, lower, stamp) for figure, lower in directed],
+        "evaluation_results": [_result(facts, figure, found, stamp) for figure, found in directed],
     }
 
 

@@ -230,6 +230,8 @@ def check_every_eval_ever(document: str, facts: FactsRecord) -> None:
                 figure.high,
                 0.95,
             )
+        low, high = result["metric_config"]["min_score"], result["metric_config"]["max_score"]
+        assert (low == "-Infinity" or figure.value >= low) and (high == "Infinity" or figure.value <= high)
         lower = result["metric_config"]["lower_is_better"]
         assert lower == (
             figure.metric.endswith(
