@@ -19,8 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -31,6 +29,7 @@ import pandas as pd
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.child_runs import median_of_children  # noqa: E402
 from reporter.extract.near_duplicates import THRESHOLD, jaccard, near_duplicate_mask, shingles  # noqa: E402
 
 WNUT = REPO / "models" / "wnut16-minilm-ner"
@@ -74,19 +73,8 @@ def child(route: str, args: argparse.Namespace) -> None:
 
 
 def run(route: str, args: argparse.Namespace) -> dict[str, object]:
-    command = [sys.executable, __file__, "--child", route, "--train-texts", str(args.train_texts)]
-    command += ["--eval-texts", str(args.eval_texts), "--sample", str(args.sample)]
-    results = [
-        json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
-        for _ in range(args.repeats)
-    ]
-    return {
-        "seconds": statistics.median(r["seconds"] for r in results),
-        "peak_mb": max(r["peak_mb"] for r in results),
-        "data_mb": max(r["data_mb"] for r in results),
-        "sampled": results[0]["sampled"],
-        "found": results[0]["found"],
-    }
+    arguments = ["--child", route, "--train-texts", str(args.train_texts), "--eval-texts", str(args.eval_texts)]
+    return median_of_children(__file__, [*arguments, "--sample", str(args.sample)], args.repeats)
 
 
 def main() -> None:

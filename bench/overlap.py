@@ -17,8 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -29,6 +27,7 @@ import pandas as pd
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.child_runs import median_of_children  # noqa: E402
 from reporter.datasets import LabelledData  # noqa: E402
 from reporter.extract.overlap import normalised_values, overlap_masks  # noqa: E402
 from tests.conftest import read_adult  # noqa: E402
@@ -97,18 +96,8 @@ def child(route: str, train_rows: int, eval_rows: int) -> None:
 
 
 def run(route: str, args: argparse.Namespace) -> dict[str, object]:
-    command = [sys.executable, __file__, "--child", route, "--train-rows", str(args.train_rows)]
-    command += ["--eval-rows", str(args.eval_rows)]
-    results = [
-        json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
-        for _ in range(args.repeats)
-    ]
-    return {
-        "seconds": statistics.median(r["seconds"] for r in results),
-        "peak_mb": max(r["peak_mb"] for r in results),
-        "data_mb": max(r["data_mb"] for r in results),
-        "counts": results[0]["counts"],
-    }
+    arguments = ["--child", route, "--train-rows", str(args.train_rows), "--eval-rows", str(args.eval_rows)]
+    return median_of_children(__file__, arguments, args.repeats)
 
 
 def main() -> None:
