@@ -206,3 +206,15 @@ def test_card_links_every_export_and_shows_openness_and_coverage(browser, site_u
     assert rows.count() == 23  # Annex IV's points 1(a)–1(h), 2(a)–2(h) and 3–9
     assert rows.filter(has_text="2(g)").locator(".reporter-status").inner_text() == "measured"
     page.screenshot(path=str(SCREENSHOTS / "documentation-coverage.png"), full_page=True)
+    page.goto(site_url + "models/test-mlp/transparency.html", wait_until="networkidle")
+    indicators = page.locator("article table").first.locator("tbody tr")
+    assert indicators.count() == 49  # the FMTI 2025 indicators one model's report can disclose
+    overlap = indicators.filter(has_text="Train-test overlap")
+    assert overlap.locator(".reporter-status").inner_text() == "measured"
+    assert (
+        "discloses" in page.locator("article").inner_text() and "Out of scope" in page.locator("article").inner_text()
+    )
+    page.screenshot(path=str(SCREENSHOTS / "transparency-scorecard.png"), full_page=True)
+    page.goto(site_url + "models/test-mlp/model-documentation.html", wait_until="networkidle")
+    sections = page.locator("article table tbody tr td:first-child").all_inner_texts()
+    assert sections[0] == "1.1" and sections[-1] == "8.2"
