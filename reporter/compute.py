@@ -624,6 +624,10 @@ def _run_model(job: _Job, inputs: _Inputs, meter: JobMeter) -> RunOutcome:
     )
 
 
+LANGUAGE_OVERLAP = (
+    "a language model's evaluation documents are compared with the training text by word n-grams, in its "
+    "language-model section"
+)
 NO_OVERLAP = (
     "overlap is measured between the labelled rows (or tagged sentences) of a training and an evaluation table, "
     "and this spec has no such pair"
@@ -662,6 +666,8 @@ def _overlap(
 ) -> OverlapFacts | NotReported:
     """How many evaluation rows (or a tagger's sentences) also occur in the training source, and
     the figures without them; why not, when the spec holds no training and evaluation pair."""
+    if any(m.task.name == "text_generation" for m in inputs.measuring):
+        return NotReported(not_reported=LANGUAGE_OVERLAP)
     if inputs.train_table is None or inputs.eval_table is None:
         return NotReported(not_reported=NO_OVERLAP)
     sources = (inputs.train_table.source.id, inputs.eval_table.source.id)

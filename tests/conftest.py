@@ -416,7 +416,16 @@ data:
     file: {path: ../../documents.csv}
     license: CC0-1.0
     description: Three short documents.
+  - id: training-text
+    role: train
+    file: {path: ../../training.csv}
+    license: CC0-1.0
+    description: Text the tests say the model was trained on, holding the first document's words.
 """
+TRAINING_TEXT = [
+    "Sonnet one: from fairest creatures we desire increase, that thereby beauty's rose might never die, but",
+    "Unrelated words about weather and trains.",
+]
 
 
 @pytest.fixture(scope="session")
@@ -426,6 +435,7 @@ def lm_project(tiny_causal_lm: Path, tmp_path_factory: pytest.TempPathFactory) -
     (root / "models" / "tiny-lm").mkdir()
     (root / "models" / "tiny-lm" / "model.yaml").write_text(LM_SPEC, encoding="utf-8")
     (root / "documents.csv").write_text(pd.DataFrame({"text": DOCUMENTS}).to_csv(index=False), encoding="utf-8")
+    (root / "training.csv").write_text(pd.DataFrame({"text": TRAINING_TEXT}).to_csv(index=False), encoding="utf-8")
     shutil.copytree(tiny_causal_lm, root / "tiny-llama")
     result = reporter("build", str(root), cwd=root)
     assert result.returncode == 0, result.stderr

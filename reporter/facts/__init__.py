@@ -90,6 +90,7 @@ from reporter.facts.labelled import (
 )
 from reporter.facts.language import (
     BiasCategoryFacts,
+    DocumentOverlapFacts,
     LanguageModelFacts,
     LikelihoodBiasFacts,
     PerplexityFacts,
@@ -188,6 +189,7 @@ __all__ = [
     "OverlapFacts",
     "OverlapFigure",
     "Interval",
+    "DocumentOverlapFacts",
     "LanguageModelFacts",
     "LayerSpectrum",
     "LikelihoodBiasFacts",

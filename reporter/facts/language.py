@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from reporter.facts.base import Fact, Interval, NotReported, TaskFacts
+from reporter.facts.data import OverlapCount
 
 
 class PerplexityFacts(Fact):
@@ -63,6 +64,24 @@ class SampleOutputsFacts(Fact):
     outputs: list[SampleOutputFacts]
 
 
+class DocumentOverlapFacts(Fact):
+    """Evaluation documents whose word n-grams also occur in the training text the spec provides,
+    and the perplexity without them."""
+
+    train_source: str = Field(description="The training data source's id.")
+    column: str = Field(description="The column holding the text, in both sources.")
+    n: int = Field(description="Words per n-gram.")
+    normalisation: str = Field(description="How texts are split into words and n-grams.")
+    documents: int = Field(description="Evaluation documents compared (those scored for perplexity).")
+    overlapping: OverlapCount = Field(description="Documents with at least one n-gram in the training text.")
+    ngrams: int = Field(description="Distinct n-grams of the documents, summed over documents.")
+    ngrams_in_training: int = Field(description="Of those, the n-grams that occur in the training text.")
+    perplexity_without: Interval | None = Field(
+        description="Perplexity over the documents that do not overlap (95 % bootstrap interval); null when every "
+        "document overlaps or none does."
+    )
+
+
 class LanguageModelFacts(TaskFacts):
     """A decoder language model run by the build: perplexity, a bias probe and sample outputs."""
 
@@ -73,3 +92,7 @@ class LanguageModelFacts(TaskFacts):
     perplexity: PerplexityFacts | NotReported
     bias_probe: LikelihoodBiasFacts | NotReported
     samples: SampleOutputsFacts | NotReported
+    overlap: DocumentOverlapFacts | NotReported = Field(
+        default_factory=lambda: NotReported(not_reported="not measured: the record was written before schema 2.4.0"),
+        description="N-gram overlap of the perplexity documents with the training text the spec provides.",
+    )

@@ -25,6 +25,7 @@ from reporter.facts import (
     ComputeFacts,
     DataSourceFacts,
     DifferentialPrivacyFacts,
+    DocumentOverlapFacts,
     EnergyFacts,
     FactsRecord,
     FairnessFacts,
@@ -285,6 +286,11 @@ def _risks(f: FactsRecord) -> Reading:
 def _overlap(f: FactsRecord) -> Reading:
     if isinstance(f.overlap, OverlapFacts):
         return "measured", f"{f.overlap.features_only.rows:,} of {f.overlap.evaluation_rows:,} rows.", "data.md"
+    language = f.language_model
+    if isinstance(language, LanguageModelFacts) and isinstance(language.overlap, DocumentOverlapFacts):
+        found = language.overlap
+        text = f"{found.overlapping.rows:,} of {found.documents:,} documents share a word {found.n}-gram with it."
+        return "measured", text, "index.md"
     return "missing", f"Not measured: {f.overlap.not_reported}.", "data.md"
 
 

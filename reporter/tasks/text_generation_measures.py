@@ -8,6 +8,7 @@ capability) and the extractors in :mod:`reporter.extract.language`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from reporter.extract.language import (
     probe_pairs,
 )
 from reporter.facts import (
+    DocumentOverlapFacts,
     LanguageModelFacts,
     LikelihoodBiasFacts,
     NotReported,
@@ -57,6 +59,8 @@ class LanguageInputs:
     text_source: str
     probe: list[ProbeTest] | None
     probe_source: str
+    training_text: tuple[str, list[str]] | None = None
+    """The training source's id and its texts in the perplexity column, when the spec provides them."""
 
 
 def language_inputs(options: LanguageModel, context: TaskContext) -> LanguageInputs:
@@ -83,7 +87,18 @@ def language_inputs(options: LanguageModel, context: TaskContext) -> LanguageInp
             ProbeTest(test, *probe_pairs(test, bias.templates, max_pairs=bias.max_pairs, seed=bias.seed))
             for test in tests
         ]
-    return LanguageInputs(options, documents, in_file, text_source, probe, probe_source)
+    return LanguageInputs(
+        options, documents, in_file, text_source, probe, probe_source, _training_text(options, context)
+    )
+
+
+def _training_text(options: LanguageModel, context: TaskContext) -> tuple[str, list[str]] | None:
+    """The training source's texts in the perplexity documents' column, for their n-gram overlap."""
+    train = context.train_table
+    if options.perplexity is None or train is None or options.perplexity.text_column not in train.frame.columns:
+        return None
+    texts = [str(v) for v in train.frame[options.perplexity.text_column].tolist() if isinstance(v, str)]
+    return train.source.id, texts
 
 
 def _documents(table: Table, options: Perplexity, *, spec_path: Path, field: str) -> tuple[list[str], int]:
@@ -102,26 +117,65 @@ def _documents(table: Table, options: Perplexity, *, spec_path: Path, field: str
     return [documents[i] for i in chosen], len(documents)
 
 
+NO_TRAINING_TEXT = (
+    "the spec provides no training text to compare the perplexity documents with (a `role: train` source with a "
+    "file holding the perplexity column)"
+)
+
+
+def _document_overlap(
+    inputs: LanguageInputs, perplexity_of: Callable[[np.ndarray], PerplexityFacts]
+) -> DocumentOverlapFacts:
+    """The documents' word n-gram overlap with the training text, and the perplexity without the
+    documents that overlap."""
+    from reporter.extract.ngram_overlap import NORMALISATION, N, ngram_overlap
+    from reporter.extract.overlap import counted
+
+    assert inputs.training_text is not None and inputs.documents is not None and inputs.options.perplexity
+    source, texts = inputs.training_text
+    found = ngram_overlap(texts, inputs.documents)
+    kept = ~found.overlapping
+    return DocumentOverlapFacts(
+        train_source=source,
+        column=inputs.options.perplexity.text_column,
+        n=N,
+        normalisation=NORMALISATION,
+        documents=len(inputs.documents),
+        overlapping=counted(found.overlapping),
+        ngrams=found.ngrams,
+        ngrams_in_training=found.ngrams_in_training,
+        perplexity_without=perplexity_of(kept).perplexity if kept.any() and not kept.all() else None,
+    )
+
+
 def language_model_facts(inputs: LanguageInputs, scoring: LanguageScoring, context: TaskContext) -> LanguageModelFacts:
     """Perplexity on the spec's evaluation text, the likelihood bias probe and sample outputs."""
     options, slug, progress = inputs.options, context.slug, context.progress
     perplexity: PerplexityFacts | NotReported = NotReported(
         not_reported="the spec declares no evaluation text (`perplexity:` of its `text_generation` evaluation)"
     )
+    overlap: DocumentOverlapFacts | NotReported = NotReported(not_reported=NO_TRAINING_TEXT)
     if options.perplexity is not None and inputs.documents is not None:
         progress(f"  {slug}: perplexity on {len(inputs.documents):,} documents")
         losses, tokens = scoring.document_losses(inputs.documents, options.perplexity.window)
-        perplexity = extract_perplexity(
-            losses,
-            tokens,
-            np.array([len(d.encode("utf-8")) for d in inputs.documents]),
-            source=inputs.text_source,
-            documents_in_file=inputs.documents_in_file,
-            window=options.perplexity.window,
-            method=perplexity_method(scoring.start_token, options.perplexity.window),
-            samples=context.samples,
-            seed=options.perplexity.seed,
-        )
+
+        def perplexity_of(kept: np.ndarray) -> PerplexityFacts:
+            assert options.perplexity is not None and inputs.documents is not None
+            return extract_perplexity(
+                losses[kept],
+                tokens[kept],
+                np.array([len(d.encode("utf-8")) for d in inputs.documents])[kept],
+                source=inputs.text_source,
+                documents_in_file=inputs.documents_in_file,
+                window=options.perplexity.window,
+                method=perplexity_method(scoring.start_token, options.perplexity.window),
+                samples=context.samples,
+                seed=options.perplexity.seed,
+            )
+
+        perplexity = perplexity_of(np.ones(len(inputs.documents), dtype=bool))
+        if inputs.training_text is not None:
+            overlap = _document_overlap(inputs, perplexity_of)
     bias_probe: LikelihoodBiasFacts | NotReported = NotReported(
         not_reported="the spec asks for no bias probe (`bias_probe:` of its `text_generation` evaluation)"
     )
@@ -152,6 +206,7 @@ def language_model_facts(inputs: LanguageInputs, scoring: LanguageScoring, conte
         perplexity=perplexity,
         bias_probe=bias_probe,
         samples=samples,
+        overlap=overlap,
     )
 
 

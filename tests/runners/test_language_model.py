@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from reporter.runners.language_model import language_scoring, load_causal_lm, windows_of
-from tests.conftest import DOCUMENTS, SMOLLM2, evaluation_of, reporter
+from tests.conftest import DOCUMENTS, SMOLLM2, TRAINING_TEXT, evaluation_of, reporter
 
 pytestmark = pytest.mark.slow
 
@@ -92,6 +92,19 @@ def test_a_causal_lm_folder_is_measured_and_published(lm_project: Path) -> None:
     ppl = lm["perplexity"]
     assert (ppl["documents"], ppl["documents_in_file"], ppl["sampled"], ppl["window"]) == (2, 3, True, 16)
     assert ppl["perplexity"]["low"] <= ppl["perplexity"]["value"] <= ppl["perplexity"]["high"]
+    from reporter.extract.explanations import explained_rows
+    from tests.extract.test_ngram_overlap import brute_force
+
+    scored = [DOCUMENTS[i] for i in explained_rows(len(DOCUMENTS), sample=2, seed=1)]  # the spec's sample
+    oracle, total, hits = brute_force(TRAINING_TEXT, scored)
+    overlap = lm["overlap"]
+    assert (overlap["documents"], overlap["train_source"], overlap["n"]) == (2, "training-text", 13)
+    assert (overlap["overlapping"]["rows"], overlap["ngrams"], overlap["ngrams_in_training"]) == (
+        sum(oracle),
+        total,
+        hits,
+    )
+    assert facts["overlap"]["not_reported"].startswith("a language model's evaluation documents")
     [category] = lm["bias_probe"]["categories"]
     assert category["pairs"] == 8 and category["sampled"] and category["category"].startswith("6. Male names")
     [sample] = lm["samples"]["outputs"]
