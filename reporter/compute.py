@@ -694,6 +694,7 @@ def _overlap(
         headline=overall(labelled.performance),
         figures_on=lambda kept: overall(task.evaluate(rows.subset(kept)).performance),
         text_column=text_column if text_column in rows.data.features.columns else None,
+        privacy_threshold=rows.evaluation.privacy_threshold,
         on_progress=job.progress.throttled(f"  {job.loaded.slug}: near-duplicates, {{done:,}} of {{total:,}} texts"),
     )
 

@@ -168,6 +168,21 @@ def test_the_adult_cards_show_that_the_training_and_test_files_share_rows(slug: 
     assert train is not None and test is not None and len(test.frame) == overlap["evaluation_rows"]
     assert overlap["features_only"]["rows"] == merged_count(train.frame, test.frame, overlap["columns"])
     assert {f["metric"] for f in overlap["without_overlap"]} >= {"accuracy", "roc_auc"}
+
+    def plain(value: object) -> str:  # a value as the normalisation compares it; a missing one as empty
+        text = "" if value is None or value != value else str(value).strip().casefold()
+        try:
+            return repr(float(text))
+        except ValueError:
+            return text
+
+    trained = {tuple(plain(v) for v in row) for row in train.frame[overlap["columns"]].itertuples(index=False)}
+    assert (
+        len(overlap["examples"]) == 3
+        and "Examples of evaluation rows" in (root / "site" / "models" / slug / "data.html").read_text()
+    )
+    for example in overlap["examples"]:
+        assert tuple(plain(example[column]) for column in overlap["columns"]) in trained
     card = (root / "site" / "models" / slug / "index.html").read_text()
     shown = f"{overlap['features_only']['rows']:,} of the {overlap['evaluation_rows']:,} evaluation rows"
     assert "Overlap with the evaluation data" in card and shown in card

@@ -112,12 +112,14 @@ def extract_overlap(
     figures_on: Callable[[np.ndarray], dict[str, Interval]],
     text_column: str | None = None,
     normalisation: str = NORMALISATION,
+    privacy_threshold: int | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> OverlapFacts:
     """The overlap of the evaluation rows with the training rows, and the overall figures (by
     metric) over the rows that do not overlap (``figures_on(kept)`` evaluates the model's task on the
     rows ``kept`` selects), beside the ``headline`` figures. With a ``text_column`` (free text the
-    model reads), its near-duplicates count as overlap too."""
+    model reads), its near-duplicates count as overlap too. With a ``privacy_threshold``, a few
+    overlapping rows are kept as examples (:func:`overlap_examples`); without one, none are."""
     with_label, features_only = overlap_masks(train, evaluation)
     near = None if text_column is None else _near_duplicates(train, evaluation, text_column, on_progress)
     kept = ~features_only if near is None or near[1] is None else ~(features_only | near[1])
@@ -138,9 +140,44 @@ def extract_overlap(
         with_label=counted(with_label),
         features_only=counted(features_only),
         near_duplicates=None if near is None else near[0],
+        examples=[] if privacy_threshold is None else overlap_examples(evaluation, features_only, privacy_threshold),
+        examples_rule=None if privacy_threshold is None else EXAMPLES_RULE,
         unseen_rows=int(kept.sum()),
         without_overlap=without,
     )
+
+
+EXAMPLES = 3
+EXAMPLES_RULE = (
+    f"the first {EXAMPLES} evaluation rows (in file order) whose inputs occur in training, leaving out any row in a "
+    "group of a sensitive feature smaller than the privacy threshold; values of a column that looks like a direct "
+    "identifier are withheld"
+)
+
+
+def overlap_examples(evaluation: LabelledData, overlapping: np.ndarray, privacy_threshold: int) -> list[dict[str, str]]:
+    """A few overlapping rows as text, by :data:`EXAMPLES_RULE`: a row of a small group could point
+    to a person, and an identifier's value is never published."""
+    from reporter.extract.identifiers import find_identifiers
+
+    allowed = overlapping.copy()
+    for column in evaluation.sensitive.columns:
+        groups = evaluation.sensitive[column].astype("string").fillna("(missing)")
+        sizes = groups.map(groups.value_counts()).to_numpy()
+        allowed &= sizes >= privacy_threshold
+    withheld = {f.column: f.kind for f in find_identifiers(evaluation.features)}
+    rows = evaluation.features.iloc[np.flatnonzero(allowed)[:EXAMPLES]]
+    return [
+        {
+            str(column): f"(withheld: {withheld[str(column)]})" if str(column) in withheld else _as_text(value)
+            for column, value in row.items()
+        }
+        for _, row in rows.iterrows()
+    ]
+
+
+def _as_text(value: object) -> str:
+    return "" if pd.isna(value) else str(value)  # type: ignore[call-overload]
 
 
 def _near_duplicates(

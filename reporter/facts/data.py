@@ -171,6 +171,12 @@ class OverlapFacts(Fact):
         description="Rows whose text has a near-duplicate in training; why not, when the search cannot run; null "
         "without a text column.",
     )
+    examples: list[dict[str, str]] = Field(
+        default_factory=list,
+        description="A few evaluation rows whose inputs occur in training, as text by column (the card escapes them); "
+        "see `examples_rule` for which rows and values may be shown.",
+    )
+    examples_rule: str | None = Field(default=None, description="Which overlapping rows and values are shown.")
     unseen_rows: int | None = Field(
         default=None,
         description="Evaluation rows that overlap in none of the ways counted: the rows the figures without overlap "

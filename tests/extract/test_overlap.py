@@ -108,3 +108,23 @@ def test_the_figures_without_overlap_are_scikit_learns_on_the_unseen_rows(
     assert without["roc_auc"].value == pytest.approx(metrics.roc_auc_score(labels, kept_scores), abs=1e-12)
     assert without["accuracy"].headline == pytest.approx(metrics.accuracy_score(evaluation.labels, scores >= 0.5))
     assert without["accuracy"].low <= without["accuracy"].value <= without["accuracy"].high
+
+
+def test_examples_leave_out_small_groups_and_withhold_identifiers() -> None:
+    """Rows of a group smaller than the privacy threshold are never examples, and a column of
+    e-mail addresses is withheld, whatever the row."""
+    from reporter.extract.overlap import EXAMPLES, overlap_examples
+
+    frame = pd.DataFrame(
+        {
+            "age": [30, 41, 52, 63, 74, 85],
+            "contact": [f"person{i}@example.org" for i in range(6)],
+            "group": ["rare", "common", "common", "common", "common", "common"],
+        }
+    )
+    data = LabelledData(features=frame[["age", "contact"]], labels=np.zeros(6), sensitive=frame[["group"]])
+    overlapping = np.array([True, True, False, True, True, True])
+    examples = overlap_examples(data, overlapping, privacy_threshold=3)
+    assert [e["age"] for e in examples] == ["41", "63", "74"][:EXAMPLES]  # row 0 is the rare group's
+    assert all(e["contact"] == "(withheld: e-mail address)" for e in examples)
+    assert overlap_examples(data, overlapping, privacy_threshold=6) == []  # no group is that large
