@@ -73,7 +73,8 @@ def test_every_figure_of_a_1x_record_reaches_its_evaluation(path: Path) -> None:
     assert old["schema_version"].startswith("1.")
     record = FactsRecord.model_validate(old)
     new = json.loads(record.to_json())
-    found = {k: v for e in new["evaluations"] for k, v in leaves(e, e["kind"]).items()}
+    added = frozenset({"overlap"})  # a language model's n-gram overlap, added in 2.4: not measured then
+    found = {k: v for e in new["evaluations"] for k, v in leaves(e, e["kind"], skip=added).items()}
     assert found == expected_evaluations(old)
     for family in ("weights", "data", "explanations", "privacy", "training", "architecture"):
         if family in old:
