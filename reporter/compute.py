@@ -59,6 +59,7 @@ from reporter.facts import (
     TrainingFacts,
     WeightFacts,
 )
+from reporter.formats import format_named
 from reporter.formats.declaration import CAPABILITY_TEXT
 from reporter.hub import HubSnapshot, hub_snapshot, snapshot_url
 from reporter.progress import JobProgress
@@ -69,6 +70,7 @@ from reporter.runners.returned import checked_attributions
 from reporter.runners.train_tagger import SENTENCE_RECIPES
 from reporter.settings import BuildSettings
 from reporter.spec import (
+    MULTICLASS_TASKS,
     Evaluation,
     LoadedSpec,
     ModelSpec,
@@ -86,7 +88,7 @@ from reporter.tasks.token_classification_overlap import TagRecorder, recording_t
 
 def published_artifact(project: Project, settings: BuildSettings, slug: str) -> Path:
     """The folder a model trained in the build is published in: loadable with `from_pretrained`
-    (transformers recipes) or holding its `model.safetensors`."""
+    (transformers recipes) or holding its `model.safetensors` (a Keras recipe's `model.keras`)."""
     return settings.build_path(project) / "checkpoints" / slug
 
 
@@ -100,7 +102,10 @@ def load_path(project: Project, loaded: LoadedSpec, settings: BuildSettings) -> 
         return hub_reference(loaded).folder
     assert load.published is not None
     folder = published_artifact(project, settings, load.published)
-    return folder if load_file_kind(load) == "folder" else folder / "model.safetensors"
+    if load_file_kind(load) == "folder":
+        return folder
+    suffix = format_named(load.format).suffix  # a recipe writes `model` + its format's (first) ending
+    return folder / ("model" + (suffix[0] if isinstance(suffix, tuple) else suffix or ".safetensors"))
 
 
 def hub_reference(loaded: LoadedSpec) -> HubSnapshot:
@@ -298,6 +303,9 @@ def _explanations(
     evaluation = loaded.spec.labelled_evaluation
     if data is None or evaluation is None:
         return NotReported(not_reported=NO_LABELLED_ROWS)
+    not_explained = labelled_task(evaluation.task).not_explained
+    if not_explained:
+        return NotReported(not_reported=not_explained)
     options = loaded.spec.explanations
     importance: Any = NotReported(not_reported=NOT_RUN)
     if outcome.score_rows is not None:
@@ -406,7 +414,15 @@ def _read_role(project: Project, loaded: LoadedSpec, role: str) -> Table | None:
     for index, source in enumerate(loaded.spec.data):
         if source.role == role and source.file is not None:
             path = resolve_file(project, loaded.path, source.file, field=f"data.{index}.file", kind="file")
-            return read_table(source, path, spec_path=loaded.path, field=f"data.{index}")
+            columns = source.columns_file
+            more = (
+                None
+                if columns is None
+                else resolve_file(
+                    project, loaded.path, columns.file, field=f"data.{index}.columns_file.file", kind="file"
+                )
+            )
+            return read_table(source, path, spec_path=loaded.path, field=f"data.{index}", columns_path=more)
     return None
 
 
@@ -516,7 +532,7 @@ def _read_inputs(job: _Job) -> _Inputs:
     eval_table = _read_role(job.project, loaded, "evaluation")
     predictions_table = _predictions_table(job.project, loaded, eval_table)
     classes = None
-    if spec.labelled_evaluation and spec.labelled_evaluation.task == "multiclass_classification":
+    if spec.labelled_evaluation and spec.labelled_evaluation.task in MULTICLASS_TASKS:
         read = [t for t in (train_table, eval_table, predictions_table) if t is not None]
         classes = class_names(read, spec.labelled_evaluation)
 

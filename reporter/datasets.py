@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from reporter.errors import DataError
-from reporter.spec import CsvFormat, DataSource, Evaluation
+from reporter.spec import MULTICLASS_TASKS, CsvFormat, DataSource, Evaluation
 
 MISSING_GROUP = "(missing)"
 
@@ -72,13 +72,75 @@ def _ambiguous_columns(frame: pd.DataFrame, header: pd.Series) -> frozenset[str]
     return frozenset(ambiguous)
 
 
-def read_table(source: DataSource, path: Path, *, spec_path: Path, field: str, file_field: str | None = None) -> Table:
-    """Read a delimited file as the spec's `format` describes, sampling rows if asked.
+def read_table(
+    source: DataSource,
+    path: Path,
+    *,
+    spec_path: Path,
+    field: str,
+    file_field: str | None = None,
+    columns_path: Path | None = None,
+) -> Table:
+    """Read a delimited file as the spec's `format` describes (with the further columns of
+    ``columns_path``, the source's `columns_file`, joined row by row), sampling rows if asked.
 
     Values are read as strings where pandas cannot infer numbers, and leading spaces are dropped
     (many public CSVs, such as UCI Adult, pad values after the separator).
     """
-    fmt = source.format
+    frame, repeated = _read_frame(source.format, path, spec_path=spec_path, field=field, file_field=file_field)
+    if columns_path is not None and source.columns_file is not None:
+        more_field = f"{field}.columns_file"
+        more, _ = _read_frame(
+            source.columns_file.format, columns_path, spec_path=spec_path, field=more_field, file_field=None
+        )
+        frame = _joined(frame, more, spec_path=spec_path, field=more_field, paths=(path, columns_path))
+    rows_in_file = len(frame)
+    if source.split is not None:
+        order = np.random.default_rng(source.split.seed).permutation(rows_in_file)
+        held_out = round(rows_in_file * source.split.evaluation_fraction)
+        part = order[:held_out] if source.role == "evaluation" else order[held_out:]
+        frame = frame.iloc[np.sort(part)]
+    if source.sample_rows is not None and source.sample_rows < len(frame):
+        frame = frame.sample(n=source.sample_rows, random_state=source.sample_seed).sort_index()
+    positions = frame.index.to_numpy()
+    return Table(
+        source=source,
+        path=path,
+        frame=frame.reset_index(drop=True),
+        rows_in_file=rows_in_file,
+        positions=positions,
+        field=field,
+        repeated_columns=repeated,
+    )
+
+
+def _joined(
+    frame: pd.DataFrame, more: pd.DataFrame, *, spec_path: Path, field: str, paths: tuple[Path, Path]
+) -> pd.DataFrame:
+    """The columns of two files holding the same rows in the same order, side by side.
+
+    Raises:
+        DataError: the row counts differ, or a column name is in both files.
+    """
+    if len(more) != len(frame):
+        raise DataError(
+            f"{spec_path}: {field}.file: {paths[1]} has {len(more)} rows but {paths[0]} has {len(frame)}. "
+            "Fix: name a file with one row per row of the data file, in the same order"
+        )
+    clash = sorted(set(map(str, frame.columns)) & set(map(str, more.columns)))
+    if clash:
+        raise DataError(
+            f"{spec_path}: {field}.format: both files have column(s) {', '.join(clash[:5])}. "
+            f"Fix: give the further columns other names in {field}.format.column_names"
+        )
+    return pd.concat([frame, more], axis=1)
+
+
+def _read_frame(
+    fmt: CsvFormat, path: Path, *, spec_path: Path, field: str, file_field: str | None
+) -> tuple[pd.DataFrame, frozenset[str]]:
+    """One delimited file as a frame (columns named by position when it has neither header nor
+    names), and the header names it repeats ambiguously."""
     where = f"{spec_path}: {file_field or field + '.file'}"
     options: dict[str, Any] = {"sep": fmt.separator, "skiprows": fmt.skip_rows, "encoding": fmt.encoding}
     try:
@@ -112,24 +174,9 @@ def read_table(source: DataSource, path: Path, *, spec_path: Path, field: str, f
             f"{spec_path}: {file_field or field + '.file'}: {path} has no data rows. "
             f"Fix: point {file_field or field + '.file'} at a file with data"
         )
-    rows_in_file = len(frame)
-    if source.split is not None:
-        order = np.random.default_rng(source.split.seed).permutation(rows_in_file)
-        held_out = round(rows_in_file * source.split.evaluation_fraction)
-        part = order[:held_out] if source.role == "evaluation" else order[held_out:]
-        frame = frame.iloc[np.sort(part)]
-    if source.sample_rows is not None and source.sample_rows < len(frame):
-        frame = frame.sample(n=source.sample_rows, random_state=source.sample_seed).sort_index()
-    positions = frame.index.to_numpy()
-    return Table(
-        source=source,
-        path=path,
-        frame=frame.reset_index(drop=True),
-        rows_in_file=rows_in_file,
-        positions=positions,
-        field=field,
-        repeated_columns=repeated,
-    )
+    if not fmt.header and not fmt.column_names:
+        frame.columns = [str(position) for position in range(frame.shape[1])]
+    return frame, repeated
 
 
 def given_scores(table: Table, evaluation: Evaluation, *, spec_path: Path) -> np.ndarray:
@@ -168,7 +215,7 @@ def given_predictions(table: Table, evaluation: Evaluation, *, spec_path: Path) 
             f"{table.path}: {missing} row(s) have no value in predictions column {column!r} "
             f"({spec_path}: evaluation.predictions_column). Fix: give every row the model's predicted label"
         )
-    if evaluation.task == "multiclass_classification":
+    if evaluation.task in MULTICLASS_TASKS:
         return pd.Index(class_names([table], evaluation)).get_indexer(pd.Index(raw.astype(str).str.strip()))
     return raw.astype(str).str.strip().isin(evaluation.positive_label or []).to_numpy(dtype=np.int8)
 
@@ -281,7 +328,7 @@ def label_data(
             f"{table.path}: {bad} row(s) have an infinite value in label column {evaluation.label!r} "
             f"({spec_path}: evaluation.label). Fix: correct or drop those rows"
         )
-    if evaluation.task == "multiclass_classification":
+    if evaluation.task in MULTICLASS_TASKS:
         classes = classes or class_names([table], evaluation)
         labels = pd.Index(classes).get_indexer(pd.Index(raw.astype(str).str.strip()))
     else:
@@ -296,7 +343,7 @@ def label_data(
         raise DataError(
             f"{table.path}: label column {evaluation.label!r} holds one class only (values: {seen}). Fix: {fix}"
         )
-    return _split(frame, evaluation, labels, classes if evaluation.task == "multiclass_classification" else None)
+    return _split(frame, evaluation, labels, classes if evaluation.task in MULTICLASS_TASKS else None)
 
 
 def _split(

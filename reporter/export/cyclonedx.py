@@ -133,6 +133,7 @@ def _output_format(facts: FactsRecord) -> str:
     return {
         "binary_classification": "score of the positive class",
         "multiclass_classification": "class probabilities",
+        "image_classification": "class probabilities of an image",
         "regression": "predicted value",
     }[kind]
 

@@ -47,6 +47,7 @@ PARAMETER_RANGES = (
 OUTPUTS = {
     "binary_classification": "a score and a class per row",
     "multiclass_classification": "a probability per class per row",
+    "image_classification": "a probability per class per image",
     "regression": "a number per row",
     "token_classification": "an entity tag per word",
     "sentence_embedding": "a vector per text",

@@ -1,6 +1,6 @@
 """Weight facts: per-tensor statistics, per-layer spectra, totals and fingerprints.
 
-Everything is read from safetensors or GGUF files one tensor at a time (memory-mapped, or
+Everything is read from safetensors, GGUF or Keras files one tensor at a time (memory-mapped, or
 dequantised one tensor at a time for quantized GGUF blocks), so a checkpoint larger than memory can
 be described; the elementwise pass runs on every core. A quantized file also gets what only it
 has: the stored type of every tensor, bits per weight, and the metadata the file declares.
@@ -24,6 +24,7 @@ import numpy as np
 
 from reporter.extract.elementwise import histogram_range, summarise_elements
 from reporter.extract.gguf_file import GgufHeader, iter_gguf_tensors, read_gguf_header
+from reporter.extract.keras_file import is_keras, iter_keras_tensors
 from reporter.extract.safetensors_file import StoredTensor, iter_tensors
 from reporter.extract.spectral import SpectralOptions, analyse_spectra, depth_key
 from reporter.facts import (
@@ -51,6 +52,8 @@ DTYPE_NAMES = {
 }
 NOT_QUANTIZED = "the weights are stored unquantized (safetensors), each tensor in its numpy type"
 NO_FILE_METADATA = "safetensors files declare no model metadata; the spec's fields are the only ones"
+KERAS_NOT_QUANTIZED = "the weights are stored unquantized (Keras HDF5), each tensor in its numpy type"
+KERAS_NO_METADATA = "Keras files declare no license or authors; the spec's fields are the only ones"
 
 
 def is_gguf(path: Path) -> bool:
@@ -58,9 +61,11 @@ def is_gguf(path: Path) -> bool:
 
 
 def stored_tensors(path: Path, *, decode: bool = True) -> Iterator[StoredTensor]:
-    """Every tensor of a safetensors or GGUF file, one at a time, in name order (see
+    """Every tensor of a safetensors, GGUF or Keras file, one at a time, in name order (see
     :func:`iter_gguf_tensors` for what ``decode`` does to quantized tensors)."""
-    return iter_gguf_tensors(path, decode=decode) if is_gguf(path) else iter_tensors(path)
+    if is_gguf(path):
+        return iter_gguf_tensors(path, decode=decode)
+    return iter_keras_tensors(path) if is_keras(path) else iter_tensors(path)
 
 
 @dataclass(frozen=True)
@@ -164,7 +169,7 @@ def extract_weights(
     options: WeightOptions | None = None,
     spec_license: str | None = None,
 ) -> WeightFacts:
-    """Summarise every tensor in the given safetensors or GGUF files, one tensor at a time.
+    """Summarise every tensor in the given safetensors, GGUF or Keras files, one tensor at a time.
 
     The two SHA-256 passes (file bytes, tensor fingerprint) run on their own threads while the
     statistics are computed: at about 1 GB/s each on this kind of machine they would otherwise
@@ -212,6 +217,11 @@ def _quantized_file_facts(
 ) -> dict[str, QuantizationFacts | FileMetadataFacts | NotReported]:
     """The quantization report and declared metadata of a GGUF file; not reported for safetensors."""
     ggufs = [path for path in files if is_gguf(path)]
+    if any(is_keras(path) for path in files):
+        return {
+            "quantization": NotReported(not_reported=KERAS_NOT_QUANTIZED),
+            "file_metadata": NotReported(not_reported=KERAS_NO_METADATA),
+        }
     if not ggufs:
         return {
             "quantization": NotReported(not_reported=NOT_QUANTIZED),

@@ -24,6 +24,7 @@ from reporter.facts.entities import TokenClassificationFacts
 from reporter.facts.labelled import (
     BinaryEvaluation,
     FairnessFacts,
+    ImageClassificationEvaluation,
     LabelledEvaluation,
     MulticlassEvaluation,
     MulticlassPerformanceFacts,
@@ -36,6 +37,7 @@ from reporter.facts.language import LanguageModelFacts
 BUILT_IN_KINDS: Final = (
     "binary_classification",
     "multiclass_classification",
+    "image_classification",
     "regression",
     "token_classification",
     "sentence_embedding",
@@ -80,6 +82,7 @@ PLUGIN_SCHEMA: Final = {
 EvaluationFacts = Annotated[
     Annotated[BinaryEvaluation, Tag("binary_classification")]
     | Annotated[MulticlassEvaluation, Tag("multiclass_classification")]
+    | Annotated[ImageClassificationEvaluation, Tag("image_classification")]
     | Annotated[RegressionEvaluation, Tag("regression")]
     | Annotated[TokenClassificationFacts, Tag("token_classification")]
     | Annotated[EmbeddingBiasFacts, Tag("sentence_embedding")]
@@ -91,7 +94,7 @@ EvaluationFacts = Annotated[
 ]
 """One task's measured facts: a built-in family, or the family of a task another package adds."""
 
-LABELLED_KINDS: Final = ("binary_classification", "multiclass_classification", "regression")
+LABELLED_KINDS: Final = ("binary_classification", "multiclass_classification", "image_classification", "regression")
 
 GENERATES_TEXT: Final = (
     "a language model is measured by perplexity, a bias probe and sample outputs (see Metrics); "

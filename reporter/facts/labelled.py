@@ -216,6 +216,38 @@ class MulticlassEvaluation(Fact):
     fairness: FairnessFacts[MulticlassGroupFacts] | NotReported
 
 
+class ImageExample(Fact):
+    """One evaluation image shown on the card, with what the model made of it."""
+
+    row: int = Field(description="The image's row in the evaluation file (0-based, after the header).")
+    label: str
+    predicted: str
+    confidence: float | None = Field(
+        description="The probability the model gave its predicted class; null when only its labels are known."
+    )
+    pixels: list[float] = Field(description="The image's values, row by row (channels within a pixel), as stored.")
+
+
+class ImageExamplesFacts(Fact):
+    """A seeded sample of evaluation images per class, some the model classified right and some wrong."""
+
+    height: int
+    width: int
+    channels: int
+    pixel_range: tuple[float, float] = Field(description="The values of black and of full intensity.")
+    per_class: int = Field(description="At most this many right and this many wrong images per class.")
+    seed: int
+    examples: list[ImageExample]
+
+
+class ImageClassificationEvaluation(MulticlassEvaluation):
+    """An image classifier measured on labelled images: a multiclass classifier whose inputs are
+    pixels, with example images the card shows."""
+
+    kind: Literal["image_classification"] = "image_classification"  # type: ignore[assignment]
+    images: ImageExamplesFacts
+
+
 class RegressionEvaluation(Fact):
     """A regression model measured on labelled rows."""
 
@@ -224,5 +256,5 @@ class RegressionEvaluation(Fact):
     fairness: FairnessFacts[RegressionGroupFacts] | NotReported
 
 
-LabelledEvaluation = BinaryEvaluation | MulticlassEvaluation | RegressionEvaluation
+LabelledEvaluation = BinaryEvaluation | MulticlassEvaluation | ImageClassificationEvaluation | RegressionEvaluation
 """What a model evaluated on labelled rows (classification or regression) publishes."""

@@ -32,6 +32,15 @@ class CardFacts(Fact):
     intended_users: list[str] = Field(description="Who the model is for, as the spec declares.")
 
 
+class LayerFacts(Fact):
+    """One layer of a network built of named layers (a Keras model), in the order data flows."""
+
+    name: str
+    layer_class: str = Field(description="The layer's class (`Conv2D`, `Dense`, …).")
+    output_shape: str = Field(description="Shape of its output, the batch dimension written None.")
+    parameters: int = Field(ge=0, description="Number of weights it holds (trainable or not).")
+
+
 class ArchitectureFacts(Fact):
     """What kind of network this is."""
 
@@ -40,6 +49,9 @@ class ArchitectureFacts(Fact):
     module_class: str = Field(description="Python class of the network.")
     config: dict[str, str | int | float | bool | None | list[int] | list[str]] = Field(
         description="Architecture settings (e.g. hidden size, layers), from the recipe or config.json."
+    )
+    layers: list[LayerFacts] = Field(
+        default_factory=list, description="Layer by layer, for networks of named layers (Keras); empty otherwise."
     )
 
 

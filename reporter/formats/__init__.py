@@ -19,6 +19,7 @@ BUILT_IN = {
     "safetensors": "reporter.loaders.safetensors:SafetensorsFormat",
     "gguf": "reporter.loaders.gguf:GgufFormat",
     "pytorch": "reporter.loaders.pytorch:PytorchFormat",
+    "keras": "reporter.loaders.keras:KerasFormat",
 }
 
 

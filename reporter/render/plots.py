@@ -18,6 +18,7 @@ from reporter.facts import (
     FactsRecord,
     FairnessFacts,
     FeatureFairnessFacts,
+    ImageClassificationEvaluation,
     MembershipFacts,
     MulticlassPerformanceFacts,
     PerformanceFacts,
@@ -53,7 +54,7 @@ STYLE: dict[RcKeyType, Any] = {
 }
 
 
-def _figure(draw: Callable[..., None], *, width: float = 6.4, height: float = 3.6) -> bytes:
+def svg_figure(draw: Callable[..., None], *, width: float = 6.4, height: float = 3.6) -> bytes:
     """One figure drawn to SVG; call inside `model_plots`, which sets the style once for all of them.
 
     The SVG is cropped to its drawn content (what ``bbox_inches="tight"`` gives) by measuring the
@@ -130,7 +131,7 @@ def training_curves(training: TrainingFacts) -> bytes:
             else:
                 axes.xaxis.get_major_locator().set_params(integer=True)
 
-    return _figure(draw, width=6.4 if len(panels) == 2 else 4.4)
+    return svg_figure(draw, width=6.4 if len(panels) == 2 else 4.4)
 
 
 LOGGED_PANELS = 6
@@ -156,7 +157,7 @@ def logged_curves(training: DeclaredTrainingFacts) -> bytes:
             axes.set(title=series.name, xlabel="step")
             axes.xaxis.get_major_locator().set_params(integer=True)
 
-    return _figure(draw, width=3.0 * columns + 0.4, height=2.6 * rows)
+    return svg_figure(draw, width=3.0 * columns + 0.4, height=2.6 * rows)
 
 
 def reliability_diagram(
@@ -179,7 +180,7 @@ def reliability_diagram(
         axes.set(xlabel=axis_labels[0], ylabel=axis_labels[1], xlim=(0, 1), ylim=(0, 1))
         legend_above(axes)
 
-    return _figure(draw, width=4.8, height=4.0)
+    return svg_figure(draw, width=4.8, height=4.0)
 
 
 def regression_calibration(performance: RegressionPerformanceFacts) -> bytes:
@@ -204,7 +205,7 @@ def regression_calibration(performance: RegressionPerformanceFacts) -> bytes:
         axes.set(xlabel="mean prediction (decile of predictions)", ylabel="mean true label")
         legend_above(axes)
 
-    return _figure(draw, width=4.8, height=4.0)
+    return svg_figure(draw, width=4.8, height=4.0)
 
 
 def group_rates(feature: FeatureFairnessFacts, style: GroupPlots) -> bytes:
@@ -248,7 +249,7 @@ def group_rates(feature: FeatureFairnessFacts, style: GroupPlots) -> bytes:
             axes.set(ylim=(0, 1), ylabel="rate")
         legend_above(axes)
 
-    return _figure(draw, width=max(5.0, 0.9 * len(groups) + 2), height=3.8)
+    return svg_figure(draw, width=max(5.0, 0.9 * len(groups) + 2), height=3.8)
 
 
 def calibration_by_group(feature: FeatureFairnessFacts, axis_labels: tuple[str, str]) -> bytes:
@@ -270,7 +271,7 @@ def calibration_by_group(feature: FeatureFairnessFacts, axis_labels: tuple[str, 
         axes.set(xlabel=axis_labels[0], ylabel=axis_labels[1], xlim=(0, 1), ylim=(0, 1))
         legend_right(axes, fontsize=8)
 
-    return _figure(draw, width=5.2, height=4.2)
+    return svg_figure(draw, width=5.2, height=4.2)
 
 
 def intersection_heatmap(feature: FeatureFairnessFacts, separator: str, style: GroupPlots) -> bytes:
@@ -315,7 +316,7 @@ def intersection_heatmap(feature: FeatureFairnessFacts, separator: str, style: G
         axes.spines[:].set_visible(False)
         figure.colorbar(image, ax=axes, label=label)  # type: ignore[attr-defined]
 
-    return _figure(draw, width=max(5.0, 1.3 * len(columns) + 2.5), height=max(2.8, 0.8 * len(rows) + 1.6))
+    return svg_figure(draw, width=max(5.0, 1.3 * len(columns) + 2.5), height=max(2.8, 0.8 * len(rows) + 1.6))
 
 
 def plain_log_labels(axis: object) -> None:
@@ -354,7 +355,7 @@ def weight_histograms(tensors: list[TensorFacts]) -> bytes:
             axes.set_xlabel("value")
         panels[0].set_ylabel("count")
 
-    return _figure(draw, width=2.6 * len(tensors) + 0.6, height=2.8)
+    return svg_figure(draw, width=2.6 * len(tensors) + 0.6, height=2.8)
 
 
 def weights_over_depth(weights: WeightFacts) -> bytes:
@@ -382,7 +383,7 @@ def weights_over_depth(weights: WeightFacts) -> bytes:
         panels[-1].set(xlabel="layer (depth order, as in the table)")
         panels[-1].xaxis.get_major_locator().set_params(integer=True)
 
-    return _figure(draw, width=6.4, height=4.6 if fitted else 2.6)
+    return svg_figure(draw, width=6.4, height=4.6 if fitted else 2.6)
 
 
 METRIC_LABELS = {"roc_auc": "ROC AUC", "macro_f1": "macro F1", "mean_absolute_error": "mean absolute error"}
@@ -408,7 +409,7 @@ def importance_bars(importance: PermutationImportanceFacts) -> bytes:
         axes.set_yticks(positions, [c.column for c in columns])
         axes.set(xlabel=f"{worse} {METRIC_LABELS[importance.metric]} when the column is shuffled")
 
-    return _figure(draw, width=6.0, height=max(2.4, 0.32 * len(columns) + 1.0))
+    return svg_figure(draw, width=6.0, height=max(2.4, 0.32 * len(columns) + 1.0))
 
 
 def importance_heatmap(importance: PermutationImportanceFacts) -> bytes:
@@ -439,7 +440,7 @@ def importance_heatmap(importance: PermutationImportanceFacts) -> bytes:
         axes.spines[:].set_visible(False)
         figure.colorbar(image, ax=axes, label=f"importance ({METRIC_LABELS[importance.metric]})")  # type: ignore[attr-defined]
 
-    return _figure(draw, width=max(5.5, 0.6 * len(columns) + 3.5), height=max(2.4, 0.4 * len(rows) + 1.8))
+    return svg_figure(draw, width=max(5.5, 0.6 * len(columns) + 3.5), height=max(2.4, 0.4 * len(rows) + 1.8))
 
 
 def membership_roc(membership: MembershipFacts) -> bytes:
@@ -466,7 +467,7 @@ def membership_roc(membership: MembershipFacts) -> bytes:
         )
         legend_above(axes)
 
-    return _figure(draw, width=4.8, height=4.2)
+    return svg_figure(draw, width=4.8, height=4.2)
 
 
 def plot_plan(facts: FactsRecord) -> dict[str, Callable[[], bytes]]:
@@ -484,6 +485,10 @@ def plot_plan(facts: FactsRecord) -> dict[str, Callable[[], bytes]]:
     if len(facts.weights.layers) >= 2:  # one matrix has no depth to plot over: the table gives its figures
         plan["weights-depth.svg"] = partial(weights_over_depth, facts.weights)
     plan.update(_labelled_plots(facts))
+    if isinstance(facts.labelled, ImageClassificationEvaluation) and facts.labelled.images.examples:
+        from reporter.render.image_plots import example_images
+
+        plan["example-images.svg"] = partial(example_images, facts.labelled.images)
     if isinstance(facts.explanations, ExplanationFacts) and isinstance(
         facts.explanations.importance, PermutationImportanceFacts
     ):

@@ -5,7 +5,9 @@ Kept free of torch so that `reporter check` validates them without importing it.
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
 
 from reporter.spec import FileRef, SpecModel
 
@@ -63,3 +65,41 @@ class TokenClassifierHyperparameters(TextClassifierHyperparameters):
         description="Keep the encoder's embedding layer as pretrained: an epoch of MiniLM, whose vocabulary "
         "matrix is half its weights, took 29 % less time (`bench/token_training.py`).",
     )
+
+
+class KerasHyperparameters(SpecModel):
+    """A Keras 3 model built layer by layer, trained with `fit` on the PyTorch backend."""
+
+    layers: list[dict[str, dict[str, Any]]] = Field(
+        min_length=1,
+        description="The layers in order, each written `{ClassName: {argument: value}}` as Keras' constructor "
+        "takes them (`{Conv2D: {filters: 32, kernel_size: 3, activation: relu}}`); the output layer included.",
+    )
+    input_shape: list[int] | None = Field(
+        default=None, description="Shape of one example (an image: [height, width, channels]); default: the features."
+    )
+    optimizer: Literal["adam", "adamw", "sgd", "rmsprop"] = "adam"
+    learning_rate: float = Field(default=1e-3, gt=0)
+    loss: str | None = Field(
+        default=None,
+        description="A Keras loss name; default: sparse categorical cross-entropy (multiclass), binary "
+        "cross-entropy (binary), mean squared error (regression).",
+    )
+    epochs: int = Field(default=10, ge=1, le=1000)
+    batch_size: int = Field(default=32, ge=1)
+    validation_fraction: float = Field(default=0.1, gt=0, lt=1)
+    threads: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="CPU threads while training: the same count gives bit-identical weights from the same seed, "
+        "a different count weights that differ in the last digits.",
+    )
+
+    @field_validator("layers")
+    @classmethod
+    def _one_class_each(cls, layers: list[dict[str, dict[str, Any]]]) -> list[dict[str, dict[str, Any]]]:
+        for layer in layers:
+            if len(layer) != 1:
+                raise ValueError("write each layer as `{ClassName: {arguments}}`, one class per list item")
+        return layers

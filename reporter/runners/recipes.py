@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ValidationError
 
 from reporter.errors import Problem, RecipeError
-from reporter.facts import DifferentialPrivacyFacts, EpochFacts
+from reporter.facts import DifferentialPrivacyFacts, EpochFacts, LayerFacts
 from reporter.runners.hyperparameters import (
+    KerasHyperparameters,
     TabularMlpHyperparameters,
     TextClassifierHyperparameters,
     TokenClassifierHyperparameters,
@@ -39,11 +40,13 @@ BUILTIN_RECIPES: dict[str, tuple[str, type[BaseModel]]] = {
     "tabular_mlp": ("reporter.runners.tabular_mlp:train", TabularMlpHyperparameters),
     "text_classifier": ("reporter.runners.text_classifier:train", TextClassifierHyperparameters),
     "token_classifier": ("reporter.runners.token_classifier:train", TokenClassifierHyperparameters),
+    "keras": ("reporter.runners.keras_training:train", KerasHyperparameters),
 }
 RECIPE_TASKS = {
     "tabular_mlp": ("binary_classification", "multiclass_classification", "regression"),
     "text_classifier": ("binary_classification",),
     "token_classifier": ("token_classification",),
+    "keras": ("binary_classification", "multiclass_classification", "image_classification", "regression"),
 }
 
 
@@ -111,7 +114,15 @@ class TrainedModel:
     train_figures: str
     save: Callable[[Path], None] | None = None
     """Writes the model into a folder as an artifact others can load (a transformers model's
-    `save_pretrained`), with its weights in `model.safetensors`; None: the state dict is saved."""
+    `save_pretrained`), with its weights in ``checkpoint``; None: the state dict is saved."""
+    checkpoint: str = "model.safetensors"
+    """The file ``save`` writes the weights to, which the weight facts describe (safetensors, or a
+    Keras model's `model.keras`)."""
+    layers: list[LayerFacts] = field(default_factory=list)
+    """The network layer by layer, for networks of named layers (Keras); empty otherwise."""
+    weight_names: tuple[set[str], set[str]] | None = None
+    """The names of every weight and of the trainable ones as the checkpoint names them, when they
+    are not the module's parameter names (a Keras file's `<layer>/<variable>`)."""
     guarantee: DifferentialPrivacyFacts | None = None
     """The differential privacy guarantee of the training, when it has one."""
     trained_rows: np.ndarray | None = None

@@ -25,7 +25,7 @@ from reporter.runners.recipes import (
     validate_hyperparameters,
 )
 from reporter.runners.returned import check_trained_model
-from reporter.spec import LoadedSpec
+from reporter.spec import MULTICLASS_TASKS, LoadedSpec
 
 
 def run_training(
@@ -82,7 +82,7 @@ def run_training(
         trained.predict_scores, evaluation, task=context.task, where=f"{loaded.path}: source.train.recipe"
     )
 
-    checkpoint = publish(checkpoint_dir, save=trained.save, module=trained.module)
+    checkpoint = publish(checkpoint_dir, save=trained.save, module=trained.module, checkpoint=trained.checkpoint)
     return _outcome(
         loaded,
         trained,
@@ -110,16 +110,18 @@ def _outcome(
     source = loaded.spec.source.train
     assert source is not None
     parameters = dict(trained.module.named_parameters())
+    every, trainable = trained.weight_names or (set(parameters), {k for k, p in parameters.items() if p.requires_grad})
     params_dump = hyperparameters.model_dump(mode="json") if isinstance(hyperparameters, BaseModel) else hyperparameters
     return RunOutcome(
         weight_files=[checkpoint],
-        parameter_names=set(parameters),
-        trainable_names={k for k, p in parameters.items() if p.requires_grad},
+        parameter_names=every,
+        trainable_names=trainable,
         architecture=ArchitectureFacts(
             source="train",
             recipe=source.recipe,
             module_class=type(trained.module).__name__,
             config=trained.architecture,
+            layers=trained.layers,
         ),
         training=TrainingFacts(
             hyperparameters={k: plain_hyperparameter(v) for k, v in sorted(params_dump.items())},
@@ -171,43 +173,57 @@ def _label_names(loaded: LoadedSpec, train: LabelledData) -> list[str]:
     evaluation = loaded.spec.labelled_evaluation
     if evaluation is None or evaluation.task == "regression":
         return []
-    if evaluation.task == "multiclass_classification":
+    if evaluation.task in MULTICLASS_TASKS:
         return list(train.classes or [])
     positive = (evaluation.positive_label or ["positive"])[0]
     return [f"not {positive}", positive]
 
 
-def publish(folder: Path, *, save: Callable[[Path], None] | None, module: Any) -> Path:
+def publish(
+    folder: Path, *, save: Callable[[Path], None] | None, module: Any, checkpoint: str = "model.safetensors"
+) -> Path:
     """Write a trained model into ``folder`` as an artifact others can load, readable by everyone
-    (0644): through ``save`` (a transformers `save_pretrained`), else ``module``'s state dict.
+    (0644): through ``save`` (a transformers `save_pretrained`, a Keras `save`) into the file
+    ``checkpoint``, else ``module``'s state dict as `model.safetensors`.
 
     Raises:
-        RecipeError: ``save`` wrote no `model.safetensors`.
+        RecipeError: ``save`` wrote no ``checkpoint``.
     """
     from safetensors.torch import save_file
 
     if folder.exists():
         shutil.rmtree(folder)  # files of an earlier run must not mix with this one's
     folder.mkdir(parents=True)
-    checkpoint = folder / "model.safetensors"
+    path = folder / checkpoint
     if save is not None:
         save(folder)
-        if not checkpoint.is_file():
+        if not path.is_file():
             raise RecipeError(
-                f"the recipe's save({folder}) wrote no model.safetensors. Fix: save the weights as safetensors"
+                f"the recipe's save({folder}) wrote no {checkpoint}. Fix: save the weights as {checkpoint}"
             )
     else:
-        save_file({k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}, str(checkpoint))
-    for path in folder.rglob("*"):
-        path.chmod(0o755 if path.is_dir() else 0o644)
-    return checkpoint
+        save_file({k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}, str(path))
+    for written in folder.rglob("*"):
+        written.chmod(0o755 if written.is_dir() else 0o644)
+    return path
 
 
 def plain_hyperparameter(value: Any) -> Any:
     """Hyperparameter values as the facts schema stores them (nested mappings become text)."""
     if isinstance(value, dict):
         return ", ".join(f"{k}={v}" for k, v in sorted(value.items()))
+    if isinstance(value, list) and any(isinstance(item, dict) for item in value):
+        return [_written(item) for item in value]
     return value
+
+
+def _written(item: Any) -> str:
+    """A list item of a hyperparameter as text: a Keras layer `{Dense: {units: 10}}` as `Dense(units=10)`."""
+    if isinstance(item, dict) and len(item) == 1:
+        ((name, arguments),) = item.items()
+        if isinstance(arguments, dict):
+            return f"{name}({', '.join(f'{k}={v}' for k, v in arguments.items())})"
+    return str(item)
 
 
 def checked_scores(
@@ -228,7 +244,7 @@ def checked_scores(
         ) from None
     rows = evaluation.labels.shape[0]
     recipe = where
-    if task == "multiclass_classification":
+    if task in MULTICLASS_TASKS:
         assert evaluation.classes is not None
         expected = (rows, len(evaluation.classes))
         if scores.shape != expected:

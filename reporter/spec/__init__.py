@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from reporter.spec.compute import GridIntensity
 from reporter.spec.evaluation import (
+    MULTICLASS_TASKS,
     ROWS_TASKS,
     SECTIONS_BY_TASK,
     Evaluation,
     EvaluationSection,
+    ImageLayout,
     MovedSpelling,
     move_earlier_spellings,
 )
@@ -73,7 +75,9 @@ __all__ = [
     "Evaluation",
     "EvaluationSection",
     "MovedSpelling",
+    "MULTICLASS_TASKS",
     "ROWS_TASKS",
+    "ImageLayout",
     "SECTIONS_BY_TASK",
     "Explanations",
     "FairnessDefaults",

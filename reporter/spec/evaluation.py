@@ -28,17 +28,41 @@ from reporter.entry_points import TASKS, declared, declared_task_type
 from reporter.spec.measurements import EmbeddingBias, LanguageModel, NameProbe
 from reporter.spec.sections import Distinct, FileRef, SpecModel, TaskSection, spec_error
 
-ROWS_TASKS = ("binary_classification", "multiclass_classification", "regression", "token_classification")
+ROWS_TASKS = (
+    "binary_classification",
+    "multiclass_classification",
+    "image_classification",
+    "regression",
+    "token_classification",
+)
 """The tasks evaluated on labelled rows of the evaluation data; a model carries one at most."""
+MULTICLASS_TASKS = ("multiclass_classification", "image_classification")
+"""The tasks whose model gives a probability per class (an image classifier is one, on pixels)."""
+
+
+class ImageLayout(SpecModel):
+    """How each row's pixel columns form an image: the features, in order, are its pixels row by
+    row (and channel by channel within a pixel), as scikit-learn's digits and MNIST CSVs store them."""
+
+    height: int = Field(ge=1, le=4096)
+    width: int = Field(ge=1, le=4096)
+    channels: Literal[1, 3] = Field(default=1, description="1 (grey levels) or 3 (red, green, blue).")
+    pixel_range: tuple[float, float] = Field(
+        default=(0.0, 255.0), description="The values of black and of full intensity, for drawing the images."
+    )
 
 
 class Evaluation(TaskSection):
     """The section of the tasks that evaluate labelled rows (binary, multiclass, regression, token
     classification): which columns hold the label and the inputs, and for which groups."""
 
-    task: Literal["binary_classification", "multiclass_classification", "regression", "token_classification"] = Field(
-        default="binary_classification", description="Which task of labelled rows the model is evaluated for."
-    )
+    task: Literal[
+        "binary_classification",
+        "multiclass_classification",
+        "image_classification",
+        "regression",
+        "token_classification",
+    ] = Field(default="binary_classification", description="Which task of labelled rows the model is evaluated for.")
     label: str = Field(
         min_length=1,
         description="Column holding the true label (a number for regression; for token classification, each "
@@ -95,6 +119,15 @@ class Evaluation(TaskSection):
     difference_threshold: float = Field(default=0.1, gt=0, le=1, description="Disparity differences above this fail.")
     name_probe: NameProbe | None = Field(
         default=None, description="Token classification: the name-template probe of NER bias."
+    )
+    image: ImageLayout | None = Field(
+        default=None, description="Image classification: how each row's pixel columns (the features) form an image."
+    )
+    fairness_not_applicable: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Why no fairness claim is made, when the data describes no people (handwritten digits, say): "
+        "the card says so instead of showing an empty fairness page. Not with `sensitive_features`.",
     )
 
     @field_validator("positive_label", mode="before")
@@ -167,6 +200,7 @@ def _under(task: str, exc: ValidationError) -> list[InitErrorDetails]:
 EvaluationSection = Annotated[
     Annotated[Evaluation, Tag("binary_classification")]
     | Annotated[Evaluation, Tag("multiclass_classification")]
+    | Annotated[Evaluation, Tag("image_classification")]
     | Annotated[Evaluation, Tag("regression")]
     | Annotated[Evaluation, Tag("token_classification")]
     | Annotated[EmbeddingBias, Tag("sentence_embedding")]

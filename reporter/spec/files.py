@@ -81,6 +81,11 @@ class SpecFiles:
     def file_refs(self) -> list[NamedFile]:
         """Every file the spec names, with the field that names it (data, weights, base models)."""
         refs = [NamedFile(f"data.{i}.file", d.file, "file") for i, d in self.data if d.file is not None]
+        refs += [
+            NamedFile(f"data.{i}.columns_file.file", d.columns_file.file, "file")
+            for i, d in self.data
+            if d.columns_file is not None
+        ]
         section = self.fields.get(self.task or "", "evaluation")
         if self.predictions_file is not None:
             refs.append(NamedFile(f"{section}.predictions_file", self.predictions_file, "file"))

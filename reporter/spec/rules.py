@@ -291,6 +291,9 @@ def _task_problems(
                 "set `task: token_classification` in this section, or remove `name_probe:`",
             )
         ]
+    shared = _image_and_people_problems(evaluation, problem)
+    if shared:
+        return shared
     if evaluation.task == "binary_classification":
         if evaluation.positive_label is None:
             return [
@@ -316,11 +319,8 @@ def _task_problems(
             "text_column": "a token classifier reads the tokens of `tokens_column:`",
             "features": "a token classifier reads only the tokens of `tokens_column:`",
         },
-        "multiclass_classification": {
-            "positive_label": "every class of a multiclass model is reported on its own; none is the positive one",
-            "threshold": "a multiclass model predicts its most probable class; there is no threshold",
-            "scores_column": "a multiclass model has one probability per class, which one column cannot hold",
-        },
+        "multiclass_classification": MULTICLASS_REASONS,
+        "image_classification": MULTICLASS_REASONS,
     }[evaluation.task]
     problems = [
         problem(
@@ -342,6 +342,50 @@ def _task_problems(
                 "tokens_column",
                 "token classification needs the column of each sentence's tokens",
                 "add `tokens_column:` naming it (tokens separated by spaces; `label:` names the IOB2 tags)",
+            )
+        )
+    return problems
+
+
+MULTICLASS_REASONS = {
+    "positive_label": "every class of a multiclass model is reported on its own; none is the positive one",
+    "threshold": "a multiclass model predicts its most probable class; there is no threshold",
+    "scores_column": "a multiclass model has one probability per class, which one column cannot hold",
+}
+
+
+def _image_and_people_problems(evaluation: Evaluation, problem: Callable[[str, str, str], Problem]) -> list[Problem]:
+    """An image classifier needs its image layout, which no other task reads; a statement that the
+    data describes no people cannot stand beside sensitive features."""
+    image = evaluation.task == "image_classification"
+    problems = []
+    if image and evaluation.image is None:
+        problems.append(
+            problem(
+                "image",
+                "an image classifier's features are pixels, and the build must know the image they form",
+                "add `image: {height: 8, width: 8, channels: 1, pixel_range: [0, 16]}` with your images' sizes",
+            )
+        )
+    if not image and evaluation.image is not None:
+        problems.append(problem("image", "only image classification reads pixels as images", "remove it"))
+    if image and evaluation.image and evaluation.features is not None:
+        layout = evaluation.image
+        if len(evaluation.features) != layout.height * layout.width * layout.channels:
+            problems.append(
+                problem(
+                    "features",
+                    f"{len(evaluation.features)} feature columns cannot be {layout.height}×{layout.width} images "
+                    f"of {layout.channels} channel(s)",
+                    "list every pixel column, row by row, or correct `image:`",
+                )
+            )
+    if evaluation.fairness_not_applicable is not None and evaluation.sensitive_features:
+        problems.append(
+            problem(
+                "fairness_not_applicable",
+                "the section names sensitive features of people and says the data describes none",
+                "remove `fairness_not_applicable:` or `sensitive_features:`",
             )
         )
     return problems

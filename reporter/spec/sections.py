@@ -89,7 +89,9 @@ class CsvFormat(SpecModel):
     type: Literal["csv"] = Field(default="csv", description="The file's format; CSV is the one read today.")
     header: bool = Field(default=True, description="Whether the first row names the columns.")
     column_names: Annotated[list[str], Distinct] | None = Field(
-        default=None, description="Column names, required when `header` is false."
+        default=None,
+        description="Column names; with `header: false` and no names, the columns are named by position "
+        "(`0`, `1`, …), as for a file of pixel values.",
     )
     skip_rows: int = Field(default=0, ge=0, description="Lines to skip before the data.")
     separator: str = Field(default=",", description="The character between values.")
@@ -107,11 +109,13 @@ class CsvFormat(SpecModel):
             raise ValueError(f"unknown text encoding {value!r}; write e.g. utf-8, latin-1 or utf-16") from None
         return value
 
-    @model_validator(mode="after")
-    def _names_without_header(self) -> CsvFormat:
-        if not self.header and not self.column_names:
-            raise ValueError("`header: false` needs `column_names: [...]` listing every column")
-        return self
+
+class ColumnsFile(SpecModel):
+    """A second file holding more columns of the same rows, in the same order (scikit-learn ships
+    the diabetes data's target apart from its features)."""
+
+    file: FileRef = Field(description="The file of further columns.")
+    format: CsvFormat = Field(default_factory=CsvFormat, description="How to read it.")
 
 
 class Split(SpecModel):
@@ -143,6 +147,9 @@ class DataSource(SpecModel):
         default=None, ge=0, description="Size as its publishers state it, for sources without a file."
     )
     format: CsvFormat = Field(default_factory=CsvFormat, description="How to read the file.")
+    columns_file: ColumnsFile | None = Field(
+        default=None, description="Further columns of the same rows from a second file, joined row by row."
+    )
     license: str = Field(min_length=1, description="The data's license, ideally an SPDX identifier.")
     origin_url: str | None = Field(default=None, description="Where the data is published.")
     description: str = Field(min_length=1, description="What the rows are and where they come from.")
@@ -304,8 +311,8 @@ class LoadSource(SpecModel):
             )
         if self.published is not None and not model_format.publishable:
             raise spec_error(
-                "the models this project trains are published as safetensors files and transformers folders, "
-                f"not as {self.format} files",
+                "the models this project trains are published as safetensors files, transformers folders and "
+                f"Keras files, not as {self.format} files",
                 fix=f"name the {self.format} file in `file:` instead of `published:`",
             )
         return self

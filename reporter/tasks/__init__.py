@@ -20,6 +20,7 @@ from reporter.tasks.figures import Figure
 BUILT_IN = {
     "binary_classification": "reporter.tasks.binary_classification:BinaryTask",
     "multiclass_classification": "reporter.tasks.multiclass_classification:MulticlassTask",
+    "image_classification": "reporter.tasks.image_classification:ImageClassificationTask",
     "regression": "reporter.tasks.regression:RegressionTask",
     "token_classification": "reporter.tasks.token_classification:TokenClassificationTask",
     "sentence_embedding": "reporter.tasks.sentence_embedding:SentenceEmbeddingTask",

@@ -57,7 +57,7 @@ class ScoredRows:
     def fairness(self, extract: Callable[..., FairnessFacts]) -> FairnessFacts | NotReported:
         """``extract(sensitive, **group_rules)``, or why there are no groups to measure."""
         if self.group_rules is None:
-            return NotReported(not_reported=NO_SENSITIVE_FEATURES)
+            return NotReported(not_reported=self.evaluation.fairness_not_applicable or NO_SENSITIVE_FEATURES)
         return extract(self.data.sensitive, **self.group_rules)
 
 

@@ -41,6 +41,11 @@ class MulticlassTask(LabelledRowsTask):
     def evaluate(self, rows: ScoredRows) -> MulticlassEvaluation:
         """From the class probabilities (the predicted class is the most probable) or from
         predicted labels."""
+        return self.measured(rows, self.predictions(rows))
+
+    @staticmethod
+    def predictions(rows: ScoredRows) -> ClassPredictions:
+        """The labels, the predicted classes and (when the model gave them) the class probabilities."""
         evaluation, probabilities, classes = rows.evaluation, rows.outputs, rows.data.classes
         assert classes is not None
         if evaluation.predictions_column:
@@ -48,9 +53,14 @@ class MulticlassTask(LabelledRowsTask):
         else:
             assert probabilities is not None
             predicted = probabilities.argmax(axis=1)
-        predictions = ClassPredictions(
+        return ClassPredictions(
             labels=rows.data.labels, predicted=predicted, classes=classes, probabilities=probabilities
         )
+
+    @staticmethod
+    def measured(rows: ScoredRows, predictions: ClassPredictions) -> MulticlassEvaluation:
+        """Performance overall and fairness per sensitive feature, from the predictions."""
+        evaluation = rows.evaluation
         return MulticlassEvaluation(
             performance=extract_multiclass_performance(predictions, samples=rows.samples),
             fairness=rows.fairness(

@@ -1,0 +1,133 @@
+"""A Keras model file (`.keras`, or legacy HDF5 `.h5` from TensorFlow 2, tf-keras or Keras 3):
+its configuration and weights read and checked without Keras (`reporter.extract.keras_file`), then
+loaded with Keras 3 on the PyTorch backend in safe mode to score the evaluation rows.
+
+A layer that runs code which is not Keras' own (a Lambda layer, a custom class) is refused before
+Keras is imported: loading it would run code from the file's author.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, ClassVar
+
+from reporter.errors import ModelFileError
+from reporter.extract.keras_file import KERAS_SUFFIXES, read_keras_file
+from reporter.facts import ArchitectureFacts, InferenceFacts, NotReported
+from reporter.formats.declaration import Capability, PathKind
+from reporter.loaders.base import LoadRequest
+from reporter.runners.outcome import RunOutcome, described_file
+from reporter.spec import LoadedSpec
+
+
+class KerasFormat:
+    name: ClassVar[str] = "keras"
+    path_kind: ClassVar[PathKind] = "file"
+    suffix: ClassVar[str | tuple[str, ...] | None] = KERAS_SUFFIXES
+    publishable: ClassVar[bool] = True
+    takes_module: ClassVar[bool] = False
+
+    def offers(self, *, module: str | None) -> frozenset[Capability]:
+        return frozenset({"score_rows"})
+
+    def check(self, loaded: LoadedSpec, path: Path) -> None:
+        """The archive, the configuration and the weights' links and storage, and no refused layer."""
+        _checked(loaded, path)
+
+    def load(self, request: LoadRequest) -> RunOutcome:
+        """The file checked, loaded with Keras in safe mode, described layer by layer, and (with
+        evaluation rows) run on them."""
+        from reporter.runners.keras_model import input_shape, keras_on_torch, layer_table, weight_names
+
+        path = _checked(request.loaded, request.path)
+        keras = keras_on_torch()
+        try:
+            model = keras.saving.load_model(path, compile=False, safe_mode=True)
+        except Exception as exc:  # Keras raises many types for a file it cannot build; name the file
+            raise ModelFileError(
+                f"{request.loaded.path}: source.load.file: Keras cannot load {path}: {type(exc).__name__}: {exc}. "
+                "Fix: re-save the model with Keras 3 (`model.save('model.keras')`)"
+            ) from None
+        every, trainable = weight_names(model)
+        described = replace(
+            described_file(
+                path,
+                ArchitectureFacts(
+                    source="load",
+                    recipe=None,
+                    module_class=type(model).__name__,
+                    config={"input_shape": list(input_shape(model)), "layers": len(model.layers)},
+                    layers=layer_table(model),
+                ),
+            ),
+            parameter_names=every,
+            trainable_names=trainable,
+            inference=NotReported(not_reported="the spec declares no evaluation data"),
+            score_rows=_scorer(model, request.loaded),
+        )
+        return described if request.evaluation is None else _scored(described, request)
+
+
+def _checked(loaded: LoadedSpec, path: Path) -> Path:
+    from reporter.runners.keras_model import refused_layers
+
+    if path.is_dir() or path.suffix not in KERAS_SUFFIXES:
+        raise ModelFileError(
+            f"{loaded.path}: source.load.file: {path} is not a .keras or .h5 file. Fix: name the saved model file"
+        )
+    refused = refused_layers(read_keras_file(path).config)
+    if refused:
+        raise ModelFileError(
+            f"{loaded.path}: source.load.file: {path} has layers that run code which is not Keras' own: "
+            f"{', '.join(refused[:5])}. Loading them would run the file author's code. "
+            "Fix: rebuild the model from Keras' built-in layers and re-save it"
+        )
+    return path
+
+
+def _scorer(model: Any, loaded: LoadedSpec) -> Any:
+    from reporter.runners.keras_model import input_shape, model_inputs, predict
+
+    shape = input_shape(model)
+
+    def score_rows(frame: Any) -> Any:
+        return predict(model, model_inputs(frame, shape, where=f"{loaded.path}: evaluation.features"))
+
+    return score_rows
+
+
+def _device(described: RunOutcome) -> str:
+    """Where Keras placed the model (its PyTorch backend picks CUDA when present)."""
+    import torch
+
+    return "cuda:0" if torch.cuda.is_available() else "cpu"
+
+
+def _scored(described: RunOutcome, request: LoadRequest) -> RunOutcome:
+    """The evaluation rows scored, checked to the task's shape, and timed."""
+    from reporter.runners.train import checked_scores
+
+    evaluation, section = request.evaluation, request.loaded.spec.labelled_evaluation
+    assert evaluation is not None and described.score_rows is not None
+    started = time.perf_counter()
+    scores = checked_scores(
+        described.score_rows,
+        evaluation,
+        task=section.task if section else "binary_classification",
+        where=f"{request.loaded.path}: source.load.file",
+    )
+    seconds = time.perf_counter() - started
+    rows = int(evaluation.labels.shape[0])
+    inference = InferenceFacts(
+        device=_device(described),
+        rows=rows,
+        batch_size=256,
+        max_length=None,
+        input="the evaluation features as the model's input shape, through Keras `predict` (PyTorch backend)",
+        labels={},
+        seconds=round(seconds, 3),
+        rows_per_second=round(rows / seconds, 1) if seconds > 0 else 0.0,
+    )
+    return replace(described, evaluation_scores=scores, inference=inference)

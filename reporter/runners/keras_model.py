@@ -1,0 +1,128 @@
+"""Keras 3 models on the PyTorch backend: what training a Keras model in the build and running a
+loaded Keras file share (the backend, inputs shaped for the model, predictions, the layer table)."""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from reporter.errors import InputError
+from reporter.facts import LayerFacts
+
+REFUSED_LAYERS = ("Lambda", "TorchModuleWrapper", "TFSMLayer")
+"""Layer classes that run arbitrary code when a file is loaded or called; refused."""
+PREDICT_BATCH = 256
+
+
+def keras_on_torch() -> Any:
+    """The `keras` module on the PyTorch backend (set unless the environment chose one).
+
+    Raises:
+        InputError: `KERAS_BACKEND` names another backend, or Keras is not installed.
+    """
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    try:
+        import keras
+    except ImportError:
+        raise InputError(
+            "Keras is not installed. Fix: pip install 'reporter[keras]' (Keras 3 runs on the PyTorch backend)"
+        ) from None
+    if keras.backend.backend() != "torch":
+        raise InputError(
+            f"Keras runs on the {keras.backend.backend()!r} backend (KERAS_BACKEND). "
+            "Fix: unset KERAS_BACKEND or set it to torch; reporter runs Keras models on PyTorch"
+        )
+    return keras
+
+
+def model_inputs(frame: pd.DataFrame, input_shape: tuple[int, ...], *, where: str) -> np.ndarray:
+    """The rows' feature columns as the model's float32 input, one row per example reshaped to
+    ``input_shape`` (an image's pixels in row-major order, as the data stores them).
+
+    Raises:
+        InputError: a column is not numeric, holds missing values, or the width does not fit the shape.
+    """
+    bad = [str(c) for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    if bad:
+        raise InputError(
+            f"{where}: a Keras model reads numbers, but column(s) {', '.join(bad[:5])} are text. "
+            "Fix: encode them as numbers, or leave them out of evaluation.features"
+        )
+    values = frame.to_numpy(dtype=np.float32)
+    if np.isnan(values).any():
+        raise InputError(f"{where}: the feature columns hold missing values. Fix: fill or drop them before training")
+    if values.shape[1] != int(np.prod(input_shape)):
+        raise InputError(
+            f"{where}: the model takes inputs of shape {list(input_shape)} ({int(np.prod(input_shape))} values) but "
+            f"the data has {values.shape[1]} feature columns. Fix: list the model's inputs in evaluation.features"
+        )
+    return values.reshape((len(frame), *input_shape))
+
+
+def predict(model: Any, inputs: np.ndarray) -> np.ndarray:
+    """The model's outputs for the inputs, in batches, as float64 (one column squeezed away)."""
+    import torch
+
+    with torch.no_grad():
+        outputs = np.asarray(model.predict(inputs, batch_size=PREDICT_BATCH, verbose=0), dtype=np.float64)
+    return outputs[:, 0] if outputs.ndim == 2 and outputs.shape[1] == 1 else outputs
+
+
+def input_shape(model: Any) -> tuple[int, ...]:
+    """The shape of one example the model takes (its input without the batch dimension)."""
+    return tuple(int(d) for d in model.inputs[0].shape[1:])
+
+
+def layer_table(model: Any) -> list[LayerFacts]:
+    """Every layer, in order: class, output shape and parameter count, as `model.summary()` shows them."""
+    return [
+        LayerFacts(
+            name=layer.name,
+            layer_class=type(layer).__name__,
+            output_shape=str(tuple(layer.output.shape)),
+            parameters=int(layer.count_params()),
+        )
+        for layer in model.layers
+    ]
+
+
+def weight_names(model: Any) -> tuple[set[str], set[str]]:
+    """The names every weight and every trainable weight have in the model's file (`<layer>/<variable>`)."""
+    every = {f"{layer.name}/{weight.name}" for layer in model.layers for weight in layer.weights}
+    trainable = {f"{layer.name}/{weight.name}" for layer in model.layers for weight in layer.trainable_weights}
+    return every, trainable
+
+
+def refused_layers(config: dict[str, Any]) -> list[str]:
+    """Layers of a model configuration that would run code which is not Keras' own: a Lambda or
+    wrapper layer, or a class registered by a package other than Keras (a custom object)."""
+    found = []
+    for layer in (config.get("config") or {}).get("layers") or []:
+        if not isinstance(layer, dict):
+            continue
+        name, module = layer.get("class_name"), str(layer.get("module") or "keras")
+        if name in REFUSED_LAYERS or not (module == "keras" or module.startswith("keras.")):
+            found.append(f"{(layer.get('config') or {}).get('name', '?')} ({name}, from {module})")
+        found.extend(refused_layers(layer))
+    return found
+
+
+def write_reproducibly(path: Path) -> None:
+    """Rewrite a saved `.keras` archive so the same weights give the same bytes: members in their
+    order, stored, dated 1980-01-01, and the save time Keras writes into `metadata.json` left out
+    (the file's SHA-256 is published; a build of the same inputs must publish the same one)."""
+    with zipfile.ZipFile(path) as archive:
+        members = [(info.filename, archive.read(info)) for info in archive.infolist()]
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
+        for name, data in members:
+            if name == "metadata.json":
+                metadata = json.loads(data)
+                metadata.pop("date_saved", None)
+                data = json.dumps(metadata, sort_keys=True).encode()
+            archive.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data)
