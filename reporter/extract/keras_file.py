@@ -284,18 +284,29 @@ def _check_links(path: Path, h5: Any) -> None:
     the file's own (virtual or external storage) or need a filter h5py does not implement."""
     import h5py
 
-    def check(name: str, link: Any) -> None:
-        if isinstance(link, (h5py.ExternalLink, h5py.SoftLink)):
-            kind = "an external link" if isinstance(link, h5py.ExternalLink) else "a soft link"
-            raise ModelFileError(
-                f"{path}: the HDF5 entry {name!r} is {kind}, which a Keras weight file never holds and reporter "
-                f"does not follow. {FIX}"
-            )
-        item = h5.get(name)
-        if isinstance(item, h5py.Dataset):
-            _check_storage(path, name, item)
+    found: list[ModelFileError] = []
+
+    def check(name: str, link: Any) -> bool | None:
+        """The first problem is kept and stops the visit (an exception raised inside h5py's visit
+        would surface as a SystemError)."""
+        try:
+            if isinstance(link, (h5py.ExternalLink, h5py.SoftLink)):
+                kind = "an external link" if isinstance(link, h5py.ExternalLink) else "a soft link"
+                raise ModelFileError(
+                    f"{path}: the HDF5 entry {name!r} is {kind}, which a Keras weight file never holds and "
+                    f"reporter does not follow. {FIX}"
+                )
+            item = h5.get(name)
+            if isinstance(item, h5py.Dataset):
+                _check_storage(path, name, item)
+        except ModelFileError as problem:
+            found.append(problem)
+            return True
+        return None
 
     h5.visititems_links(check)
+    if found:
+        raise found[0]
 
 
 def _check_storage(path: Path, name: str, dataset: Any) -> None:

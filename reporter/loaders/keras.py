@@ -8,14 +8,13 @@ Keras is imported: loading it would run code from the file's author.
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
 from reporter.errors import ModelFileError
 from reporter.extract.keras_file import KERAS_SUFFIXES, read_keras_file
-from reporter.facts import ArchitectureFacts, InferenceFacts, NotReported
+from reporter.facts import ArchitectureFacts, NotReported
 from reporter.formats.declaration import Capability, PathKind
 from reporter.loaders.base import LoadRequest
 from reporter.runners.outcome import RunOutcome, described_file
@@ -98,36 +97,17 @@ def _scorer(model: Any, loaded: LoadedSpec) -> Any:
     return score_rows
 
 
-def _device(described: RunOutcome) -> str:
-    """Where Keras placed the model (its PyTorch backend picks CUDA when present)."""
-    import torch
-
-    return "cuda:0" if torch.cuda.is_available() else "cpu"
-
-
 def _scored(described: RunOutcome, request: LoadRequest) -> RunOutcome:
-    """The evaluation rows scored, checked to the task's shape, and timed."""
-    from reporter.runners.train import checked_scores
+    """The evaluation rows scored by Keras, checked to the task's shape, and timed."""
+    from reporter.loaders.safetensors import scored_outcome
+    from reporter.runners.keras_model import PREDICT_BATCH
 
-    evaluation, section = request.evaluation, request.loaded.spec.labelled_evaluation
-    assert evaluation is not None and described.score_rows is not None
-    started = time.perf_counter()
-    scores = checked_scores(
+    assert described.score_rows is not None
+    return scored_outcome(
+        described,
+        request,
         described.score_rows,
-        evaluation,
-        task=section.task if section else "binary_classification",
-        where=f"{request.loaded.path}: source.load.file",
+        field="source.load.file",
+        input_text="the evaluation features shaped as the model's input, through Keras `predict` (PyTorch backend)",
+        batch_size=PREDICT_BATCH,
     )
-    seconds = time.perf_counter() - started
-    rows = int(evaluation.labels.shape[0])
-    inference = InferenceFacts(
-        device=_device(described),
-        rows=rows,
-        batch_size=256,
-        max_length=None,
-        input="the evaluation features as the model's input shape, through Keras `predict` (PyTorch backend)",
-        labels={},
-        seconds=round(seconds, 3),
-        rows_per_second=round(rows / seconds, 1) if seconds > 0 else 0.0,
-    )
-    return replace(described, evaluation_scores=scores, inference=inference)

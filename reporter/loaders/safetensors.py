@@ -117,6 +117,26 @@ def _built_module(request: LoadRequest) -> Any:
 
 def _scored(described: RunOutcome, request: LoadRequest, predict_scores: Callable[[Any], Any]) -> RunOutcome:
     """The evaluation rows scored by the module's own `predict_scores`, checked to the task's shape."""
+    return scored_outcome(
+        described,
+        request,
+        predict_scores,
+        field=MODULE_FIELD,
+        input_text="the evaluation features, through the module's own predict_scores",
+    )
+
+
+def scored_outcome(
+    described: RunOutcome,
+    request: LoadRequest,
+    predict_scores: Callable[[Any], Any],
+    *,
+    field: str,
+    input_text: str,
+    batch_size: int | None = None,
+) -> RunOutcome:
+    """A loaded model's outcome with the evaluation rows scored (checked to the task's shape; a
+    failure names the spec and ``field``) and how long that took."""
     import torch
 
     from reporter.runners.train import checked_scores
@@ -126,15 +146,15 @@ def _scored(described: RunOutcome, request: LoadRequest, predict_scores: Callabl
     task = spec_evaluation.task if spec_evaluation else "binary_classification"
     started = time.perf_counter()
     with torch.inference_mode():
-        scores = checked_scores(predict_scores, evaluation, task=task, where=f"{request.loaded.path}: {MODULE_FIELD}")
+        scores = checked_scores(predict_scores, evaluation, task=task, where=f"{request.loaded.path}: {field}")
     seconds = time.perf_counter() - started
     rows = int(evaluation.labels.shape[0])
     inference = InferenceFacts(
         device=request.device,
         rows=rows,
-        batch_size=None,
+        batch_size=batch_size,
         max_length=None,
-        input="the evaluation features, through the module's own predict_scores",
+        input=input_text,
         labels={},
         seconds=round(seconds, 3),
         rows_per_second=round(rows / seconds, 1) if seconds > 0 else 0.0,

@@ -43,4 +43,4 @@ def example_images(images: ImageExamplesFacts) -> bytes:
                     color="#2e7d32" if example.predicted == example.label else "#b71c1c",
                 )
 
-    return svg_figure(draw, width=CELL_INCHES * columns, height=CELL_INCHES * len(labels) + 0.3)
+    return svg_figure(draw, width=CELL_INCHES * columns, height=(CELL_INCHES + 0.2) * len(labels))

@@ -115,8 +115,10 @@ def refused_layers(config: dict[str, Any]) -> list[str]:
 
 def write_reproducibly(path: Path) -> None:
     """Rewrite a saved `.keras` archive so the same weights give the same bytes: members in their
-    order, stored, dated 1980-01-01, and the save time Keras writes into `metadata.json` left out
-    (the file's SHA-256 is published; a build of the same inputs must publish the same one)."""
+    order, stored, dated 1980-01-01; the save time Keras writes into `metadata.json` left out, and
+    the `shared_object_id`s of `config.json` (Python object addresses, which differ between runs)
+    renumbered in order of appearance, which keeps which objects are shared. The file's SHA-256 is
+    published; a build of the same inputs must publish the same one."""
     with zipfile.ZipFile(path) as archive:
         members = [(info.filename, archive.read(info)) for info in archive.infolist()]
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
@@ -125,4 +127,18 @@ def write_reproducibly(path: Path) -> None:
                 metadata = json.loads(data)
                 metadata.pop("date_saved", None)
                 data = json.dumps(metadata, sort_keys=True).encode()
+            elif name == "config.json":
+                data = json.dumps(_renumbered(json.loads(data), {})).encode()
             archive.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data)
+
+
+def _renumbered(value: Any, numbers: dict[Any, int]) -> Any:
+    """``value`` with every `shared_object_id` replaced by its order of first appearance."""
+    if isinstance(value, dict):
+        return {
+            key: numbers.setdefault(item, len(numbers) + 1) if key == "shared_object_id" else _renumbered(item, numbers)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_renumbered(item, numbers) for item in value]
+    return value

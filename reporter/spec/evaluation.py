@@ -44,8 +44,8 @@ class ImageLayout(SpecModel):
     """How each row's pixel columns form an image: the features, in order, are its pixels row by
     row (and channel by channel within a pixel), as scikit-learn's digits and MNIST CSVs store them."""
 
-    height: int = Field(ge=1, le=4096)
-    width: int = Field(ge=1, le=4096)
+    height: int = Field(ge=1, le=4096, description="Pixels from top to bottom.")
+    width: int = Field(ge=1, le=4096, description="Pixels from left to right.")
     channels: Literal[1, 3] = Field(default=1, description="1 (grey levels) or 3 (red, green, blue).")
     pixel_range: tuple[float, float] = Field(
         default=(0.0, 255.0), description="The values of black and of full intensity, for drawing the images."

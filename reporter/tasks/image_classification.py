@@ -9,6 +9,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from reporter.extract.explanations import HeadlineMetric
 from reporter.extract.multiclass import ClassPredictions
 from reporter.facts import ImageClassificationEvaluation, ImageExample, ImageExamplesFacts
 from reporter.tasks._grouped import ScoredRows
@@ -28,6 +29,9 @@ class ImageClassificationTask(MulticlassTask):
     partial: ClassVar[str] = "partials/tasks/image_classification.md.j2"
     explanation_metric: ClassVar[str | None] = None
     not_explained: ClassVar[str | None] = NOT_EXPLAINED
+
+    def importance_metric(self, classes: list[str] | None) -> HeadlineMetric:
+        raise NotImplementedError(NOT_EXPLAINED)
 
     def evaluate(self, rows: ScoredRows) -> ImageClassificationEvaluation:
         """The multiclass figures, and the example images."""

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from reporter.render.plots import CROP_PAD, STYLE, _figure
+from reporter.render.plots import CROP_PAD, STYLE, svg_figure
 
 
 def draw_with_labels_past_the_edges(figure) -> None:  # noqa: ANN001 - a matplotlib Figure
@@ -29,7 +29,7 @@ def test_the_svg_is_cropped_to_its_content_like_a_tight_bounding_box() -> None:
     from matplotlib.figure import Figure
 
     with matplotlib.rc_context(STYLE):
-        cropped = _figure(draw_with_labels_past_the_edges, width=4.0, height=3.0)
+        cropped = svg_figure(draw_with_labels_past_the_edges, width=4.0, height=3.0)
         oracle_figure = Figure(figsize=(4.0, 3.0))
         draw_with_labels_past_the_edges(oracle_figure)
         buffer = io.BytesIO()

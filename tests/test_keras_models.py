@@ -1,0 +1,172 @@
+"""Keras models end to end: the repository's digit CNN and diabetes specs (fewer epochs) trained in
+a build, their published `.keras` files loaded back, every image metric equal to scikit-learn's on
+the published model's own predictions, the weights bit-identical between two builds, and broken or
+hostile Keras files refused with exit status 2 and the previous site intact."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn import metrics
+
+from tests.conftest import REPO, reporter, scaffold_project, tree_digest
+
+pytestmark = pytest.mark.slow
+os.environ.setdefault("KERAS_BACKEND", "torch")
+keras = pytest.importorskip("keras")
+
+SLUGS = ("digits-keras-cnn", "digits-keras-cnn-published", "diabetes-keras-dense")
+
+
+def copy_examples(root: Path) -> None:
+    for slug in SLUGS:
+        text = (REPO / "models" / slug / "model.yaml").read_text()
+        text = text.replace("epochs: 8", "epochs: 2").replace("epochs: 60", "epochs: 5")
+        (root / "models" / slug).mkdir(parents=True)
+        (root / "models" / slug / "model.yaml").write_text(text)
+
+
+@pytest.fixture(scope="module")
+def keras_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = scaffold_project(tmp_path_factory.mktemp("keras") / "project")
+    copy_examples(root)
+    done = reporter("build", str(root), cwd=root)
+    assert done.returncode == 0, done.stderr
+    return root
+
+
+def facts(root: Path, slug: str) -> dict:
+    return json.loads((root / "build" / "facts" / f"{slug}.json").read_text())
+
+
+def evaluation_images() -> tuple[pd.DataFrame, np.ndarray]:
+    """The digits evaluation rows exactly as the specs' split picks them (seed 0, a quarter)."""
+    import sklearn
+
+    frame = pd.read_csv(Path(sklearn.__file__).parent / "datasets" / "data" / "digits.csv.gz", header=None)
+    order = np.random.default_rng(0).permutation(len(frame))
+    held_out = np.sort(order[: round(len(frame) * 0.25)])
+    rows = frame.iloc[held_out]
+    return rows.iloc[:, :64], rows.iloc[:, 64].to_numpy()
+
+
+def test_image_metrics_equal_scikit_learn_on_the_published_model(keras_project: Path) -> None:
+    path = keras_project / "build" / "checkpoints" / "digits-keras-cnn" / "model.keras"
+    model = keras.saving.load_model(path)
+    pixels, labels = evaluation_images()
+    probabilities = model.predict(pixels.to_numpy(np.float32).reshape(-1, 8, 8, 1), verbose=0)
+    predicted = probabilities.argmax(axis=1)
+    for slug in ("digits-keras-cnn", "digits-keras-cnn-published"):
+        [evaluation] = facts(keras_project, slug)["evaluations"]
+        assert evaluation["kind"] == "image_classification"
+        p = evaluation["performance"]
+        assert p["rows"] == len(labels) == 449
+        assert p["accuracy"]["value"] == pytest.approx(metrics.accuracy_score(labels, predicted), abs=1e-12)
+        assert p["macro_f1"]["value"] == pytest.approx(metrics.f1_score(labels, predicted, average="macro"), abs=1e-9)
+        assert p["confusion"] == metrics.confusion_matrix(labels, predicted).tolist()
+        assert p["log_loss"]["value"] == pytest.approx(metrics.log_loss(labels, probabilities), abs=1e-5)
+        precision = metrics.precision_score(labels, predicted, average=None, zero_division=0)
+        assert [c["precision"]["value"] for c in p["per_class"]] == pytest.approx(precision, abs=1e-9)
+        images = evaluation["images"]
+        assert images["height"] == images["width"] == 8 and images["examples"]
+        for example in images["examples"]:
+            assert example["pixels"] == pixels.loc[example["row"]].astype(float).tolist()
+        assert evaluation["fairness"]["not_reported"].startswith("The images are handwritten digits")
+
+
+def test_layers_weights_and_training_on_the_cards(keras_project: Path) -> None:
+    trained = facts(keras_project, "digits-keras-cnn")
+    layers = trained["architecture"]["layers"]
+    assert [layer["layer_class"] for layer in layers][3:] == [
+        "Conv2D",
+        "MaxPooling2D",
+        "Conv2D",
+        "MaxPooling2D",
+        "Flatten",
+        "Dense",
+    ]
+    assert layers[2]["output_shape"] == "(None, 28, 28, 1)" and layers[3]["parameters"] == 320
+    assert trained["weights"]["parameters_total"] == sum(layer["parameters"] for layer in layers) == 34826
+    assert len(trained["training"]["history"]) == 2
+    assert trained["training"]["hyperparameters"]["layers"][3] == "Conv2D(filters=32, kernel_size=3, activation=relu)"
+    loaded = facts(keras_project, "digits-keras-cnn-published")
+    assert loaded["weights"]["fingerprint"] == trained["weights"]["fingerprint"]
+    assert loaded["architecture"]["layers"] == layers
+    regression = facts(keras_project, "diabetes-keras-dense")
+    assert regression["weights"]["parameters_trainable"] == 31  # Dense 1→10 and 10→1; Normalization's 3 are not
+    assert [g["group"] for g in regression["evaluations"][0]["fairness"]["features"][0]["groups"]] == ["1", "2"]
+    page = (keras_project / "site" / "models" / "digits-keras-cnn" / "index.html").read_text()
+    assert "example-images.svg" in page and "no fairness claim is made" in page
+
+
+def test_verify_reproduces_the_loaded_card(keras_project: Path) -> None:
+    done = reporter(
+        "verify",
+        "models/digits-keras-cnn-published/model.yaml",
+        "site/models/digits-keras-cnn-published/facts.json",
+        cwd=keras_project,
+    )
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert "reproduced" in done.stdout + done.stderr
+
+
+def test_two_builds_publish_the_same_keras_file(keras_project: Path, tmp_path: Path) -> None:
+    again = scaffold_project(tmp_path / "again")
+    copy_examples(again)
+    for slug in SLUGS[1:]:
+        shutil.rmtree(again / "models" / slug)
+    done = reporter("build", str(again), cwd=again)
+    assert done.returncode == 0, done.stderr
+    first, second = (
+        hashlib.sha256((root / "build" / "checkpoints" / "digits-keras-cnn" / "model.keras").read_bytes()).hexdigest()
+        for root in (keras_project, again)
+    )
+    assert first == second
+
+
+LOADED = """\
+name: A Keras file from elsewhere
+version: "1"
+task: image classification
+description: Loaded from a file.
+owners: [{name: tests}]
+license: MIT
+intended_uses: [tests]
+out_of_scope_uses: [everything else]
+limitations: [none]
+source:
+  load: {format: keras, file: {path: weights/model.keras}}
+"""
+
+
+@pytest.mark.parametrize("damage", ["truncated", "traversal", "lambda"])
+def test_broken_keras_files_exit_2_and_leave_the_site(keras_project: Path, tmp_path: Path, damage: str) -> None:
+    root = scaffold_project(tmp_path / "broken")
+    shutil.copytree(keras_project / "site", root / "site")
+    before = tree_digest(root / "site")
+    target = root / "models" / "elsewhere" / "weights" / "model.keras"
+    target.parent.mkdir(parents=True)
+    (root / "models" / "elsewhere" / "model.yaml").write_text(LOADED)
+    shutil.copy(keras_project / "build" / "checkpoints" / "digits-keras-cnn" / "model.keras", target)
+    if damage == "truncated":
+        target.write_bytes(target.read_bytes()[:5000])
+    elif damage == "traversal":
+        import zipfile
+
+        with zipfile.ZipFile(target, "a") as archive:
+            archive.writestr("../outside.txt", b"x")
+    else:
+        keras.backend.clear_session()
+        inputs = keras.Input((3,))
+        keras.Model(inputs, keras.layers.Lambda(lambda x: x + 1)(inputs)).save(target)
+    done = reporter("build", str(root), cwd=root)
+    assert done.returncode == 2, done.stderr
+    assert "model.keras" in done.stderr and "Fix:" in done.stderr
+    assert tree_digest(root / "site") == before
