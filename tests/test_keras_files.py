@@ -16,6 +16,7 @@ import pytest
 from reporter.errors import ModelFileError
 from reporter.extract.keras_file import iter_keras_tensors, read_keras_file, variable_names
 from reporter.runners.keras_model import refused_layers, write_reproducibly
+from tests.conftest import FIXTURES
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 keras = pytest.importorskip("keras")
@@ -164,3 +165,31 @@ def test_a_lambda_layer_is_found_before_keras_loads_anything(tmp_path: Path) -> 
     config = read_keras_file(path).config
     assert any("Lambda" in found for found in refused_layers(config))
     assert refused_layers(read_keras_file(saved(tmp_path)).config) == []
+
+
+# --- files TensorFlow wrote (tests/fixtures/keras/write_tf_fixtures.py) --------------------------
+
+TF_WRITTEN = FIXTURES / "keras"
+
+
+@pytest.mark.parametrize("writer", ["keras3_tensorflow", "tf_keras2"])
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_tensorflow_written_files_are_read_bit_for_bit_and_run_on_torch(writer: str, suffix: str) -> None:
+    """What TensorFlow's Keras 3 and tf-keras (Keras 2) wrote: every weight equals the writer's
+    `get_weights()` bit for bit, read without Keras; Keras on the PyTorch backend loads the file in
+    safe mode and predicts what TensorFlow predicted, except a tf-keras `.keras` archive, whose
+    model class (`tf_keras.src.engine.functional`) Keras 3 does not know: the `format: keras`
+    loader reports that with the file named, and the weights are still described."""
+    path = TF_WRITTEN / f"{writer}{suffix}"
+    expected = dict(np.load(TF_WRITTEN / f"{writer}.expected.npz"))
+    inputs, predictions = expected.pop("input"), expected.pop("predictions")
+    read = {tensor.name: np.asarray(tensor.data).reshape(tensor.shape) for tensor in iter_keras_tensors(path)}
+    assert sorted(read) == sorted(expected)
+    for name, value in expected.items():
+        assert read[name].dtype == value.dtype and np.array_equal(read[name], value), name
+    if (writer, suffix) == ("tf_keras2", ".keras"):
+        with pytest.raises(TypeError, match="Functional"):
+            keras.saving.load_model(path, compile=False, safe_mode=True)
+        return
+    model = keras.saving.load_model(path, compile=False, safe_mode=True)
+    assert np.abs(model.predict(inputs, verbose=0) - predictions).max() < 1e-5

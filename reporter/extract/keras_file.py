@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -100,7 +101,7 @@ def iter_keras_tensors(path: Path) -> Iterator[StoredTensor]:
     with _weights(path) as (h5, config, _version):
         _check_links(path, h5)
         by_name = {str(layer["config"].get("name")): layer for layer in _layers(config)}
-        located = dict(_legacy_datasets(path, h5, by_name) if path.suffix == ".h5" else _archive_datasets(h5, by_name))
+        located = dict(_legacy_datasets(path, h5, by_name) if path.suffix == ".h5" else _archive_datasets(h5, config))
         for name in sorted(located):
             dataset, layer = located[name]
             yield _read(path, name, dataset, layer)
@@ -325,22 +326,47 @@ def _check_storage(path: Path, name: str, dataset: Any) -> None:
             )
 
 
-def _archive_datasets(h5: Any, by_name: dict[str, dict[str, Any]], prefix: str = "") -> Iterator[tuple[str, Any]]:
+def _archive_datasets(h5: Any, container: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
     """(Keras name, (dataset, layer configuration)) of each variable under `layers/` of a `.keras`
-    weights file, nested models followed."""
+    weights file, nested models followed. A group is the layer its `vars` group's `name` attribute
+    names (Keras 3), or else the layer its own name numbers (tf-keras: `dense_1` is the container's
+    second Dense layer, whatever that layer is called)."""
     layers = h5.get("layers")
     if layers is None:
         return
+    members = [layer for layer in (container.get("config") or {}).get("layers") or [] if isinstance(layer, dict)]
+    by_name = {str(layer.get("config", {}).get("name")): layer for layer in members}
+    by_group = _numbered_by_class(members)
     for group_name in layers:
         group = layers[group_name]
         variables = group.get("vars")
-        layer_name = _text(variables.attrs.get("name", group_name)) if variables is not None else group_name
-        layer = by_name.get(layer_name, {})
+        named = variables.attrs.get("name") if variables is not None else None
+        layer = by_name.get(_text(named), {}) if named is not None else by_group.get(group_name, {})
+        layer_name = str((layer.get("config") or {}).get("name") or (_text(named) if named is not None else group_name))
         if variables is not None and len(variables):
-            names = variable_names(layer, len(variables))
-            for index, variable in enumerate(names):
+            for index, variable in enumerate(variable_names(layer, len(variables))):
                 yield f"{prefix}{layer_name}/{variable}", (variables[str(index)], layer)
-        yield from _archive_datasets(group, by_name, prefix=f"{prefix}{layer_name}/")
+        yield from _archive_datasets(group, layer, prefix=f"{prefix}{layer_name}/")
+
+
+def _numbered_by_class(layers: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each layer by the group name Keras saves it under: its class in snake case, numbered from the
+    second layer of that class in the container (`dense`, `dense_1`, …)."""
+    seen: dict[str, int] = {}
+    found = {}
+    for layer in layers:
+        base = _snake_case(str(layer.get("class_name", "")))
+        count = seen.get(base, 0)
+        seen[base] = count + 1
+        found[base if count == 0 else f"{base}_{count}"] = layer
+    return found
+
+
+def _snake_case(name: str) -> str:
+    """A class name as Keras writes it in snake case (`BatchNormalization` → `batch_normalization`)."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def _legacy_datasets(path: Path, h5: Any, by_name: dict[str, dict[str, Any]]) -> Iterator[tuple[str, Any]]:

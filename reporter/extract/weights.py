@@ -25,6 +25,7 @@ import numpy as np
 from reporter.extract.elementwise import histogram_range, summarise_elements
 from reporter.extract.gguf_file import GgufHeader, iter_gguf_tensors, read_gguf_header
 from reporter.extract.keras_file import is_keras, iter_keras_tensors
+from reporter.extract.onnx_file import external_files, is_onnx, iter_onnx_tensors
 from reporter.extract.safetensors_file import StoredTensor, iter_tensors
 from reporter.extract.spectral import SpectralOptions, analyse_spectra, depth_key
 from reporter.facts import (
@@ -54,6 +55,8 @@ NOT_QUANTIZED = "the weights are stored unquantized (safetensors), each tensor i
 NO_FILE_METADATA = "safetensors files declare no model metadata; the spec's fields are the only ones"
 KERAS_NOT_QUANTIZED = "the weights are stored unquantized (Keras HDF5), each tensor in its numpy type"
 KERAS_NO_METADATA = "Keras files declare no license or authors; the spec's fields are the only ones"
+ONNX_NOT_QUANTIZED = "the weights are stored as the ONNX graph's initializers, each in its own type"
+ONNX_NO_METADATA = "the ONNX graph's producer and opset are on the training page; it declares no license or authors"
 
 
 def is_gguf(path: Path) -> bool:
@@ -65,6 +68,8 @@ def stored_tensors(path: Path, *, decode: bool = True) -> Iterator[StoredTensor]
     :func:`iter_gguf_tensors` for what ``decode`` does to quantized tensors)."""
     if is_gguf(path):
         return iter_gguf_tensors(path, decode=decode)
+    if is_onnx(path):
+        return iter_onnx_tensors(path)
     return iter_keras_tensors(path) if is_keras(path) else iter_tensors(path)
 
 
@@ -185,7 +190,8 @@ def extract_weights(
     options = options or WeightOptions()
     files = list(files)
     with ThreadPoolExecutor(max_workers=2) as hashing:
-        file_hashes = {path.name: hashing.submit(sha256_file, path) for path in files}
+        hashed = files + [extra for path in files if is_onnx(path) for extra in external_files(path)]
+        file_hashes = {path.name: hashing.submit(sha256_file, path) for path in hashed}
         fingerprint = hashing.submit(fingerprint_tensors, files)
         tensors = tensor_statistics(files, options)
         layers, spectral = analyse_spectra((t for path in files for t in stored_tensors(path)), options.spectral)
@@ -221,6 +227,11 @@ def _quantized_file_facts(
         return {
             "quantization": NotReported(not_reported=KERAS_NOT_QUANTIZED),
             "file_metadata": NotReported(not_reported=KERAS_NO_METADATA),
+        }
+    if any(is_onnx(path) for path in files):
+        return {
+            "quantization": NotReported(not_reported=ONNX_NOT_QUANTIZED),
+            "file_metadata": NotReported(not_reported=ONNX_NO_METADATA),
         }
     if not ggufs:
         return {

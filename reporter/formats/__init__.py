@@ -20,6 +20,7 @@ BUILT_IN = {
     "gguf": "reporter.loaders.gguf:GgufFormat",
     "pytorch": "reporter.loaders.pytorch:PytorchFormat",
     "keras": "reporter.loaders.keras:KerasFormat",
+    "onnx": "reporter.loaders.onnx:OnnxFormat",
 }
 
 

@@ -88,6 +88,10 @@ class KerasHyperparameters(SpecModel):
     epochs: int = Field(default=10, ge=1, le=1000)
     batch_size: int = Field(default=32, ge=1)
     validation_fraction: float = Field(default=0.1, gt=0, lt=1)
+    export_onnx: bool = Field(
+        default=False,
+        description="Also publish the trained model as `model.onnx` (Keras' ONNX export), for runtimes without Keras.",
+    )
     threads: int = Field(
         default=1,
         ge=1,

@@ -10,6 +10,7 @@ training rows, held out of `fit`.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from reporter.facts import EpochFacts
 from reporter.runners.hyperparameters import KerasHyperparameters
 from reporter.runners.keras_model import (
     REFUSED_LAYERS,
+    input_shape,
     keras_on_torch,
     layer_table,
     model_inputs,
@@ -38,6 +40,7 @@ DEFAULT_LOSS = {
     "regression": "mean_squared_error",
 }
 CHECKPOINT = "model.keras"
+ONNX_FILE = "model.onnx"
 
 
 def train(context: TrainingContext) -> TrainedModel:
@@ -160,7 +163,7 @@ def _trained(
         validation_rows=rows[1],
         train_figures="Keras' running means over each epoch's batches, as `fit` reports them; validation figures "
         "after the epoch",
-        save=_saver(model),
+        save=_saver(model, onnx=hp.export_onnx),
         checkpoint=CHECKPOINT,
         trained_rows=fitted,
         layers=layer_table(model),
@@ -168,9 +171,29 @@ def _trained(
     )
 
 
-def _saver(model: Any) -> Callable[[Path], None]:
+def _saver(model: Any, *, onnx: bool) -> Callable[[Path], None]:
+    """Writes `model.keras` (and, when asked, `model.onnx`) into the published folder."""
+
     def save(folder: Path) -> None:
         model.save(folder / CHECKPOINT)
         write_reproducibly(folder / CHECKPOINT)
+        if onnx:
+            _export_onnx(folder / CHECKPOINT, folder / ONNX_FILE)
 
     return save
+
+
+def _export_onnx(keras_file: Path, target: Path) -> None:
+    """The published `.keras` file as ONNX: loaded again (the exporter's tracer refuses weights that
+    still track gradients, as the trained model's do), called once as Keras' export requires, then
+    exported, outside the build's FLOP counter (a dispatch mode the tracer cannot run under, and
+    the export is not the model's evaluation); the tracer's warnings about each shape check it
+    records are not shown."""
+    from torch.utils._python_dispatch import _disable_current_modes
+
+    keras = keras_on_torch()
+    with _disable_current_modes(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = keras.saving.load_model(keras_file, compile=False)
+        model.predict(np.zeros((1, *input_shape(model)), dtype=np.float32), verbose=0)
+        model.export(target, format="onnx", verbose=False)
