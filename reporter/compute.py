@@ -44,6 +44,7 @@ from reporter.facts import (
     ExplanationFacts,
     FactsRecord,
     HubFacts,
+    ImageClassificationEvaluation,
     InferenceFacts,
     Interval,
     LabelledEvaluation,
@@ -738,9 +739,22 @@ def _sentence_overlap(
     )
 
 
-def _evaluations(inputs: _Inputs, outcome: RunOutcome, rows: ScoredRows | None) -> list[EvaluationFacts]:
-    """Every task's evaluation of the model, in the task registry's order."""
-    found: list[EvaluationFacts | None] = [_labelled_evaluation(rows)]
+def _evaluations(job: _Job, inputs: _Inputs, outcome: RunOutcome, rows: ScoredRows | None) -> list[EvaluationFacts]:
+    """Every task's evaluation of the model, in the task registry's order (an image classifier's
+    example images with the occlusion maps of the model the build runs)."""
+    labelled = _labelled_evaluation(rows)
+    if isinstance(labelled, ImageClassificationEvaluation) and outcome.score_rows is not None and rows is not None:
+        from reporter.extract.image_attributions import with_occlusion_maps
+
+        labelled = with_occlusion_maps(
+            labelled,
+            outcome.score_rows,
+            [str(c) for c in rows.data.features.columns],
+            on_progress=job.progress.throttled(
+                f"  {job.loaded.slug}: occlusion maps, {{done:,}} of {{total:,}} images"
+            ),
+        )
+    found: list[EvaluationFacts | None] = [labelled]
     found.extend(measuring.evaluate(outcome) for measuring in inputs.measuring)
     return [evaluation for evaluation in found if evaluation is not None]
 
@@ -841,7 +855,7 @@ def _compute_facts(
     try:
         outcome, recorder = recording_tags(_run_model(job, inputs, meter))
         rows = _scored_rows(job, inputs, outcome)
-        evaluations = _evaluations(inputs, outcome, rows)
+        evaluations = _evaluations(job, inputs, outcome, rows)
         labelled_evaluation = next((e for e in evaluations if isinstance(e, LabelledEvaluation)), None)
         overlap = _overlap(job, inputs, rows, labelled_evaluation, recorder)
         if job.reported_inference:

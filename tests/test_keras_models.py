@@ -113,6 +113,39 @@ def test_onnx_scores_equal_keras_and_its_initializers_are_the_keras_weights(kera
     )
 
 
+def occlusion_by_hand(predict, image: np.ndarray, target: int, side: int) -> np.ndarray:
+    """The occlusion map in float64 numpy: for every position of a side × side black square, the
+    drop in the target class's probability, averaged over the squares covering each pixel."""
+    height, width = image.shape
+    base = predict(image[None])[0, target]
+    total, covered = np.zeros((height, width)), np.zeros((height, width))
+    for top in range(height - side + 1):
+        for left in range(width - side + 1):
+            hidden = image.copy()
+            hidden[top : top + side, left : left + side] = 0.0
+            total[top : top + side, left : left + side] += base - predict(hidden[None])[0, target]
+            covered[top : top + side, left : left + side] += 1
+    return total / covered
+
+
+def test_occlusion_maps_equal_a_numpy_recomputation(keras_project: Path) -> None:
+    model = keras.saving.load_model(keras_project / "build" / "checkpoints" / "digits-keras-cnn" / "model.keras")
+
+    def predict(images: np.ndarray) -> np.ndarray:
+        return model.predict(images.reshape(-1, 8, 8, 1).astype(np.float32), verbose=0).astype(np.float64)
+
+    for slug in ("digits-keras-cnn", "digits-keras-cnn-onnx"):
+        [evaluation] = facts(keras_project, slug)["evaluations"]
+        images = evaluation["images"]
+        assert images["occlusion"] == {"window": 2, "stride": 1, "baseline": 0.0}
+        classes = evaluation["performance"]["classes"]
+        wrong = [e for e in images["examples"] if e["predicted"] != e["label"]][:2]
+        for example in [images["examples"][0], *wrong]:
+            image = np.asarray(example["pixels"]).reshape(8, 8)
+            expected = occlusion_by_hand(predict, image, classes.index(example["predicted"]), side=2)
+            assert np.abs(np.asarray(example["occlusion"]).reshape(8, 8) - expected).max() < 1e-5
+
+
 def test_layers_weights_and_training_on_the_cards(keras_project: Path) -> None:
     trained = facts(keras_project, "digits-keras-cnn")
     layers = trained["architecture"]["layers"]
@@ -135,7 +168,7 @@ def test_layers_weights_and_training_on_the_cards(keras_project: Path) -> None:
     assert regression["weights"]["parameters_trainable"] == 31  # Dense 1→10 and 10→1; Normalization's 3 are not
     assert [g["group"] for g in regression["evaluations"][0]["fairness"]["features"][0]["groups"]] == ["1", "2"]
     page = (keras_project / "site" / "models" / "digits-keras-cnn" / "index.html").read_text()
-    assert "example-images.svg" in page and "no fairness claim is made" in page
+    assert "example-images.svg" in page and "occlusion-maps.svg" in page and "no fairness claim is made" in page
 
 
 def test_verify_reproduces_the_loaded_card(keras_project: Path) -> None:

@@ -226,6 +226,19 @@ class ImageExample(Fact):
         description="The probability the model gave its predicted class; null when only its labels are known."
     )
     pixels: list[float] = Field(description="The image's values, row by row (channels within a pixel), as stored.")
+    occlusion: list[float] | None = Field(
+        default=None,
+        description="Its occlusion map, row by row: how much hiding the pixels around each one lowers the "
+        "probability of the predicted class (null when no map was computed).",
+    )
+
+
+class OcclusionFacts(Fact):
+    """How the example images' occlusion maps were computed (captum's `Occlusion`)."""
+
+    window: int = Field(description="Side of the square of pixels hidden at a time.")
+    stride: int = Field(description="Pixels between two positions of the window.")
+    baseline: float = Field(description="The value hidden pixels are set to (black).")
 
 
 class ImageExamplesFacts(Fact):
@@ -238,6 +251,10 @@ class ImageExamplesFacts(Fact):
     per_class: int = Field(description="At most this many right and this many wrong images per class.")
     seed: int
     examples: list[ImageExample]
+    occlusion: OcclusionFacts | NotReported = Field(
+        default_factory=lambda: NotReported(not_reported="not measured: the model was not run in the build"),
+        description="How the occlusion maps of the examples were computed, or why there are none.",
+    )
 
 
 class ImageClassificationEvaluation(MulticlassEvaluation):

@@ -486,9 +486,12 @@ def plot_plan(facts: FactsRecord) -> dict[str, Callable[[], bytes]]:
         plan["weights-depth.svg"] = partial(weights_over_depth, facts.weights)
     plan.update(_labelled_plots(facts))
     if isinstance(facts.labelled, ImageClassificationEvaluation) and facts.labelled.images.examples:
-        from reporter.render.image_plots import example_images
+        from reporter.render.image_plots import example_images, occlusion_maps
 
-        plan["example-images.svg"] = partial(example_images, facts.labelled.images)
+        images = facts.labelled.images
+        plan["example-images.svg"] = partial(example_images, images)
+        if any(example.occlusion is not None for example in images.examples):
+            plan["occlusion-maps.svg"] = partial(occlusion_maps, images)
     if isinstance(facts.explanations, ExplanationFacts) and isinstance(
         facts.explanations.importance, PermutationImportanceFacts
     ):

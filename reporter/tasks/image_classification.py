@@ -20,7 +20,7 @@ EXAMPLES_PER_CLASS = 3
 EXAMPLES_SEED = 0
 NOT_EXPLAINED = (
     "shuffling one pixel column across images (permutation importance) says nothing about how an image "
-    "classifier reads an image, and pixel attribution maps are not computed by this release"
+    "classifier reads an image; the card's example images carry occlusion maps instead"
 )
 
 
