@@ -424,7 +424,8 @@ def _read(path: Path, name: str, dataset: Any, layer: dict[str, Any]) -> StoredT
         )
     _check_shape(path, name, shape, layer)
     data = np.asarray(dataset[()]).reshape(-1)
-    return StoredTensor(name=name, dtype=dtype, shape=shape, data=data)
+    kernel = name.rsplit("/", 1)[-1] == "kernel" and len(shape) >= 2
+    return StoredTensor(name=name, dtype=dtype, shape=shape, data=data, outputs_last=kernel)
 
 
 def _check_shape(path: Path, name: str, shape: tuple[int, ...], layer: dict[str, Any]) -> None:

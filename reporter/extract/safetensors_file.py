@@ -49,6 +49,10 @@ class StoredTensor:
     """The stored block type (GGUF's ``Q4_1``, ...) when ``data`` holds dequantised values."""
     stored_bytes: int | None = None
     """The stored size where it differs from ``data``'s (quantized tensors)."""
+    outputs_last: bool = False
+    """Whether the layer's outputs are the last axis (a Keras kernel: Dense (in, out), Conv2D
+    (kh, kw, in, out)) rather than the first (PyTorch's and ONNX's (out, in, …)): the spectra read
+    every tensor as outputs × the rest, so the same network gives the same matrices in any format."""
 
 
 def read_header(path: Path) -> tuple[dict[str, dict], int]:

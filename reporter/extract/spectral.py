@@ -117,8 +117,8 @@ NORM_BLOCK_ROWS = 4096
 
 
 def _as_matrix(tensor: StoredTensor) -> np.ndarray:
-    """The tensor as a float32 (float64 if stored so) 2-D array: rows are the first axis, columns the rest."""
-    rows = tensor.shape[0]
+    """The tensor as a float32 (float64 if stored so) 2-D array: rows are the outputs (the first axis, or
+    the last for a Keras kernel), columns the rest."""
     values = np.asarray(tensor.data)
     if tensor.dtype == "BF16":
         values = (values.astype(np.uint32) << 16).view(np.float32)
@@ -126,7 +126,9 @@ def _as_matrix(tensor: StoredTensor) -> np.ndarray:
         values = values.copy()  # writable, as torch needs: the mapped file is read-only
     elif values.dtype != np.float32 or not values.flags.writeable:
         values = values.astype(np.float32)  # a private, writable copy (torch needs one; a mapped file is read-only)
-    return values.reshape(rows, -1)
+    if tensor.outputs_last:
+        return np.moveaxis(values.reshape(tensor.shape), -1, 0).reshape(tensor.shape[-1], -1)
+    return values.reshape(tensor.shape[0], -1)
 
 
 def _spectral_norm_by_power_iteration(matrix, torch) -> float:  # noqa: ANN001 - torch tensors
@@ -150,7 +152,8 @@ def skip_reason(tensor: StoredTensor, options: SpectralOptions) -> str | None:
     """Why a tensor of two or more dimensions gets no spectral facts, if it does not."""
     if tensor.dtype not in FLOAT_DTYPES:
         return f"{tensor.dtype} values are not weights"
-    if min(tensor.shape[0], math.prod(tensor.shape[1:])) < options.min_side:
+    outputs = tensor.shape[-1] if tensor.outputs_last else tensor.shape[0]
+    if min(outputs, math.prod(tensor.shape) // max(outputs, 1)) < options.min_side:
         return f"smaller side below {options.min_side}: too few eigenvalues to describe"
     return None
 
