@@ -61,9 +61,9 @@ def test_built_in_formats_come_first_and_declare_consistently() -> None:
 
 
 def test_an_unknown_format_is_refused_naming_the_known_ones(tmp_path: Path) -> None:
-    message = problems_of(write_spec(tmp_path, "source:\n  load: {format: onnx, file: {path: model.onnx}}\n"))
+    message = problems_of(write_spec(tmp_path, "source:\n  load: {format: tflite, file: {path: model.tflite}}\n"))
     assert "source.load.format" in message
-    assert "unknown model format 'onnx'" in message
+    assert "unknown model format 'tflite'" in message
     assert "transformers, safetensors, gguf" in message
     assert "Fix: convert the model to a format this build knows" in message and "save_pretrained" in message
 

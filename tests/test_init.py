@@ -175,7 +175,7 @@ def test_a_safetensors_file_asks_for_its_builder(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("make", "phrases"),
     [
-        (lambda root: root / "m.keras", ["does not read Keras files yet", "export the weights as safetensors"]),
+        (lambda root: root / "m.keras", ["not a readable .keras archive", "re-save the model with Keras"]),
         (
             lambda root: Path("/") / "tmp" / f"elsewhere-{os.getpid()}.pt",
             ["outside the project", "copy it into the project"],

@@ -193,3 +193,15 @@ def test_tensorflow_written_files_are_read_bit_for_bit_and_run_on_torch(writer: 
         return
     model = keras.saving.load_model(path, compile=False, safe_mode=True)
     assert np.abs(model.predict(inputs, verbose=0) - predictions).max() < 1e-5
+
+
+def test_init_writes_a_keras_spec_from_the_file(tmp_path: Path) -> None:
+    import yaml
+
+    from reporter.cli import main
+
+    (tmp_path / "weights").mkdir()
+    small_model("small_net").save(tmp_path / "weights" / "net.keras")  # type: ignore[attr-defined]
+    assert main(["init", str(tmp_path / "weights" / "net.keras"), "--project", str(tmp_path)]) == 0
+    spec = yaml.safe_load((tmp_path / "models" / "small-net" / "model.yaml").read_text())
+    assert spec["source"]["load"] == {"format": "keras", "file": {"path": "../../weights/net.keras"}}

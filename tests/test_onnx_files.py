@@ -93,3 +93,15 @@ def test_a_file_that_is_not_onnx_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "model.onnx"
     path.write_bytes(b"\x08\x07garbage" * 10)
     assert "not a readable ONNX model" in refused(path)
+
+
+def test_init_writes_an_onnx_spec_from_the_file(tmp_path: Path) -> None:
+    import yaml
+
+    from reporter.cli import main
+
+    (tmp_path / "weights").mkdir()
+    onnx.save(linear_model(), str(tmp_path / "weights" / "linear.onnx"))
+    assert main(["init", str(tmp_path / "weights" / "linear.onnx"), "--project", str(tmp_path)]) == 0
+    text = (tmp_path / "models" / "linear" / "model.yaml").read_text()
+    assert yaml.safe_load(text)["source"]["load"] == {"format": "onnx", "file": {"path": "../../weights/linear.onnx"}}

@@ -65,7 +65,6 @@ VARIABLE_NAMES = {
 }
 """The variables each layer class creates, in the order Keras stores them (optional ones, such as a
 bias turned off, are dropped in :func:`variable_names`)."""
-NOT_TRAINABLE = ("moving_mean", "moving_variance", "mean", "variance", "count")
 FIX = "Fix: re-save the model with Keras (`model.save('model.keras')`)"
 
 
@@ -107,9 +106,13 @@ def iter_keras_tensors(path: Path) -> Iterator[StoredTensor]:
             yield _read(path, name, dataset, layer)
 
 
-def trainable_weight(name: str) -> bool:
-    """Whether the weight called ``name`` is learnt by gradient descent (not a running statistic)."""
-    return name.rsplit("/", 1)[-1] not in NOT_TRAINABLE
+def weight_count(path: Path) -> int:
+    """How many values the model's weights hold, from their shapes (no value is read)."""
+    with _weights(path) as (h5, config, _version):
+        _check_links(path, h5)
+        by_name = {str(layer["config"].get("name")): layer for layer in _layers(config)}
+        located = _legacy_datasets(path, h5, by_name) if path.suffix == ".h5" else _archive_datasets(h5, config)
+        return sum(math.prod(dataset.shape) for _, (dataset, _layer) in located)
 
 
 @contextmanager

@@ -16,16 +16,13 @@ import yaml
 
 from reporter.errors import InputError
 from reporter.extract.gguf_file import read_gguf_header
+from reporter.extract.keras_file import read_keras_file
+from reporter.extract.keras_file import weight_count as keras_weight_count
+from reporter.extract.onnx_file import read_onnx_graph, weight_names
 from reporter.extract.safetensors_file import read_header
 from reporter.extract.transformers_folder import TransformersFolder, checked_folder
 
 PICKLE_ENDINGS = (".pt", ".pth", ".bin")
-NOT_YET_READ = {
-    ".keras": "Keras",
-    ".h5": "Keras (HDF5)",
-    ".onnx": "ONNX",
-}
-"""Formats reporter does not read yet, and what to convert them to instead."""
 HEAD_TASKS = {
     "ForTokenClassification": "token_classification",
     "ForCausalLM": "text_generation",
@@ -66,17 +63,16 @@ def find_model(path: Path) -> ModelFindings:
         return _safetensors(path)
     if ending == ".gguf":
         return _gguf(path)
+    if ending in (".keras", ".h5"):
+        return _keras(path)
+    if ending == ".onnx":
+        return _onnx(path)
     if ending in PICKLE_ENDINGS:
         # Reading it would mean unpickling it; the spec's `allow_pickle` is the person's decision.
         return ModelFindings(format="pytorch", name=path.stem, read_from=[f"{path.name} (a pickle: not opened)"])
-    if ending in NOT_YET_READ:
-        raise InputError(
-            f"{path}: reporter does not read {NOT_YET_READ[ending]} files yet. Fix: export the weights as "
-            "safetensors (or the model as a transformers folder) and run `reporter init` on that"
-        )
     raise InputError(
-        f"{path}: not a model reporter reads (a transformers folder, or a .safetensors, .gguf, .pt, .pth or .bin "
-        "file). Fix: point at one of those"
+        f"{path}: not a model reporter reads (a transformers folder, or a .safetensors, .gguf, .keras, .h5, .onnx, "
+        ".pt, .pth or .bin file). Fix: point at one of those"
     )
 
 
@@ -184,4 +180,27 @@ def _gguf(path: Path) -> ModelFindings:
         base_model=_text(base),
         parameters=sum(math.prod(tensor.shape) for tensor in header.tensors),
         read_from=[f"{path.name} (its header and metadata)"],
+    )
+
+
+def _keras(path: Path) -> ModelFindings:
+    found = read_keras_file(path)
+    return ModelFindings(
+        format="keras",
+        name=str((found.config.get("config") or {}).get("name") or path.stem),
+        architecture=_text(found.config.get("class_name")),
+        parameters=keras_weight_count(path),
+        read_from=[f"{path.name} (its configuration and weight shapes)"],
+    )
+
+
+def _onnx(path: Path) -> ModelFindings:
+    graph = read_onnx_graph(path)
+    weights = weight_names(graph)
+    return ModelFindings(
+        format="onnx",
+        name=path.stem,  # exporters name every graph alike (`main_graph`)
+        architecture=f"ONNX graph (opset {graph.opset}, {graph.producer or 'producer not stated'})",
+        parameters=sum(math.prod(t.dims) for t in graph.model.graph.initializer if t.name in weights),
+        read_from=[f"{path.name} (its graph)"],
     )
