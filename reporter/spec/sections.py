@@ -311,8 +311,9 @@ class LoadSource(SpecModel):
             )
         if self.published is not None and not model_format.publishable:
             raise spec_error(
-                "the models this project trains are published as safetensors files, transformers folders and "
-                f"Keras files, not as {self.format} files",
+                "the models this project trains are published in the formats "
+                f"{', '.join(name for name, known in registered_formats().items() if known.publishable)}, "
+                f"not as {self.format} files",
                 fix=f"name the {self.format} file in `file:` instead of `published:`",
             )
         return self
