@@ -77,6 +77,7 @@ from reporter.spec import (
     ModelSpec,
     SpecFiles,
     TaskSection,
+    data_file_kind,
     load_file_kind,
     needed_capabilities,
 )
@@ -414,7 +415,9 @@ def _privacy(
 def _read_role(project: Project, loaded: LoadedSpec, role: str) -> Table | None:
     for index, source in enumerate(loaded.spec.data):
         if source.role == role and source.file is not None:
-            path = resolve_file(project, loaded.path, source.file, field=f"data.{index}.file", kind="file")
+            path = resolve_file(
+                project, loaded.path, source.file, field=f"data.{index}.file", kind=data_file_kind(source)
+            )
             columns = source.columns_file
             more = (
                 None
@@ -423,7 +426,15 @@ def _read_role(project: Project, loaded: LoadedSpec, role: str) -> Table | None:
                     project, loaded.path, columns.file, field=f"data.{index}.columns_file.file", kind="file"
                 )
             )
-            return read_table(source, path, spec_path=loaded.path, field=f"data.{index}", columns_path=more)
+            evaluation = loaded.spec.labelled_evaluation
+            return read_table(
+                source,
+                path,
+                spec_path=loaded.path,
+                field=f"data.{index}",
+                columns_path=more,
+                image_layout=evaluation.image if evaluation else None,
+            )
     return None
 
 
@@ -638,6 +649,7 @@ def _run_model(job: _Job, inputs: _Inputs, meter: JobMeter) -> RunOutcome:
         needs=needed_capabilities(loaded.spec),
         evaluation=inputs.evaluation_data,
         on_progress=lambda done, total: job.progress.message(f"  {loaded.slug}: scored {done:,} of {total:,} rows"),
+        resolve=job.resolve,
     )
 
 
@@ -798,7 +810,10 @@ def _data_sources(spec: ModelSpec, tables: dict[str, Table], outcome: RunOutcome
     found = []
     for source in spec.data:
         table = tables.get(source.id)
-        composition = extract_composition(table.frame, _text_columns(spec), tokens) if table is not None else None
+        images = spec.labelled_evaluation is not None and spec.labelled_evaluation.task == "image_classification"
+        composition = (
+            extract_composition(table.frame, _text_columns(spec), tokens, images=images) if table is not None else None
+        )
         found.append(extract_data_source(source, table, spec.labelled_evaluation, composition=composition))
     return found
 

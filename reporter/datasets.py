@@ -7,7 +7,7 @@ most common reason a build fails and the least obvious from a traceback.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,16 @@ import numpy as np
 import pandas as pd
 
 from reporter.errors import DataError
-from reporter.spec import MULTICLASS_TASKS, CsvFormat, DataSource, Evaluation
+from reporter.image_files import (
+    PATH_COLUMN,
+    class_folder_rows,
+    image_paths,
+    images_sha256,
+    inside,
+    pixel_columns,
+    with_pixels,
+)
+from reporter.spec import MULTICLASS_TASKS, CsvFormat, DataSource, Evaluation, ImageLayout
 
 MISSING_GROUP = "(missing)"
 
@@ -34,6 +43,11 @@ class Table:
     repeated_columns: frozenset[str] = frozenset()
     """Names the header gives more than one column (public files have them, e.g. COMPAS); pandas
     reads the later ones as `name.1`, so a spec naming one of them would read the first silently."""
+    pixel_columns: tuple[str, ...] = ()
+    """The columns of images read from files: an image classifier's features unless the spec lists them."""
+    sha256: str | None = None
+    """The data's hash when it is not the file's bytes alone (images in files), with what it covers."""
+    sha256_covers: str | None = None
 
     def aligned(self, path: Path, *, spec_path: Path, field: str) -> Table:
         """Another file holding one row per row of this table's file, in the same order, cut to the
@@ -42,7 +56,9 @@ class Table:
         Raises:
             DataError: the file cannot be read, or its row count differs from this table's file.
         """
-        plain = self.source.model_copy(update={"split": None, "sample_rows": None, "format": CsvFormat()})
+        plain = self.source.model_copy(
+            update={"split": None, "sample_rows": None, "format": CsvFormat(), "images": None, "columns_file": None}
+        )
         companion = read_table(plain, path, spec_path=spec_path, field=field, file_field=field)
         if companion.rows_in_file != self.rows_in_file:
             raise DataError(
@@ -80,14 +96,21 @@ def read_table(
     field: str,
     file_field: str | None = None,
     columns_path: Path | None = None,
+    image_layout: ImageLayout | None = None,
 ) -> Table:
     """Read a delimited file as the spec's `format` describes (with the further columns of
-    ``columns_path``, the source's `columns_file`, joined row by row), sampling rows if asked.
+    ``columns_path``, the source's `columns_file`, joined row by row), or a source's images in
+    files as pixel columns of ``image_layout``, sampling rows if asked.
 
     Values are read as strings where pandas cannot infer numbers, and leading spaces are dropped
     (many public CSVs, such as UCI Adult, pad values after the separator).
     """
-    frame, repeated = _read_frame(source.format, path, spec_path=spec_path, field=field, file_field=file_field)
+    repeated: frozenset[str] = frozenset()
+    if source.images is not None and source.images.path_column is None:
+        where = f"{spec_path}: {field}.file"
+        frame = class_folder_rows(path, label_column=source.images.label_column, where=where)
+    else:
+        frame, repeated = _read_frame(source.format, path, spec_path=spec_path, field=field, file_field=file_field)
     if columns_path is not None and source.columns_file is not None:
         more_field = f"{field}.columns_file"
         more, _ = _read_frame(
@@ -95,6 +118,7 @@ def read_table(
         )
         frame = _joined(frame, more, spec_path=spec_path, field=more_field, paths=(path, columns_path))
     rows_in_file = len(frame)
+    listed = _image_column(source, frame, path, where=f"{spec_path}: {field}") if source.images else []
     if source.split is not None:
         order = np.random.default_rng(source.split.seed).permutation(rows_in_file)
         held_out = round(rows_in_file * source.split.evaluation_fraction)
@@ -102,15 +126,55 @@ def read_table(
         frame = frame.iloc[np.sort(part)]
     if source.sample_rows is not None and source.sample_rows < len(frame):
         frame = frame.sample(n=source.sample_rows, random_state=source.sample_seed).sort_index()
-    positions = frame.index.to_numpy()
-    return Table(
+    table = Table(
         source=source,
         path=path,
         frame=frame.reset_index(drop=True),
         rows_in_file=rows_in_file,
-        positions=positions,
+        positions=frame.index.to_numpy(),
         field=field,
         repeated_columns=repeated,
+    )
+    return table if source.images is None else _with_images(table, listed, spec_path=spec_path, layout=image_layout)
+
+
+def listed_images(source: DataSource, path: Path, *, spec_path: Path, field: str) -> list[Path]:
+    """The image files a CSV of paths names (none for other sources): inputs of the model's facts
+    like the CSV itself, hashed into its cache key and sent with its job."""
+    if source.images is None or source.images.path_column is None:
+        return []
+    frame, _ = _read_frame(source.format, path, spec_path=spec_path, field=field, file_field=None)
+    where = f"{spec_path}: {field}"
+    return [inside(path.parent, relative, where=where) for relative in _image_column(source, frame, path, where=where)]
+
+
+def _image_column(source: DataSource, frame: pd.DataFrame, path: Path, *, where: str) -> list[str]:
+    """Every image path the source lists, checked, in row order."""
+    assert source.images is not None
+    return image_paths(frame, source.images.path_column or PATH_COLUMN, csv=path, where=where)
+
+
+def _with_images(table: Table, listed: list[str], *, spec_path: Path, layout: ImageLayout | None) -> Table:
+    """The table with the pixels of its kept rows' images, hashed with every image it ``listed``."""
+    images = table.source.images
+    assert images is not None
+    where = f"{spec_path}: {table.field}"
+    if layout is None:
+        raise DataError(f"{where}.images: images are read as an image classifier's pixels. Fix: state evaluation.image")
+    in_folder = images.path_column is None
+    folder = table.path if in_folder else table.path.parent
+    kept = [listed[int(position)] for position in table.positions]
+    covers = (
+        "each image's path in the folder and SHA-256, in class then name order"
+        if in_folder
+        else "the CSV's SHA-256, then each image's path and SHA-256, in the CSV's row order"
+    )
+    return replace(
+        table,
+        frame=with_pixels(table.frame, kept, folder=folder, layout=layout, where=where),
+        pixel_columns=tuple(pixel_columns(layout)),
+        sha256=images_sha256(folder, listed, listing=None if in_folder else table.path),
+        sha256_covers=covers,
     )
 
 
@@ -315,7 +379,7 @@ def label_data(
     raw = frame[evaluation.label]
     if evaluation.task == "regression":
         labels = numeric_column(table, evaluation.label, field="evaluation.label", spec_path=spec_path)
-        return _split(frame, evaluation, labels)
+        return _split(table, evaluation, labels)
     absent = int(raw.isna().sum())
     if absent:
         raise DataError(
@@ -343,13 +407,15 @@ def label_data(
         raise DataError(
             f"{table.path}: label column {evaluation.label!r} holds one class only (values: {seen}). Fix: {fix}"
         )
-    return _split(frame, evaluation, labels, classes if evaluation.task in MULTICLASS_TASKS else None)
+    return _split(table, evaluation, labels, classes if evaluation.task in MULTICLASS_TASKS else None)
 
 
-def _split(
-    frame: pd.DataFrame, evaluation: Evaluation, labels: np.ndarray, classes: list[str] | None = None
-) -> LabelledData:
+def _split(table: Table, evaluation: Evaluation, labels: np.ndarray, classes: list[str] | None = None) -> LabelledData:
+    """The features are the spec's, or the pixels of images in files, or every column but the label's."""
+    frame = table.frame
     excluded = {evaluation.label, evaluation.scores_column, evaluation.predictions_column}
-    feature_columns = evaluation.features or [c for c in frame.columns if c not in excluded]
+    feature_columns = (
+        evaluation.features or list(table.pixel_columns) or [c for c in frame.columns if c not in excluded]
+    )
     sensitive = frame[evaluation.sensitive_features].astype("string").fillna(MISSING_GROUP)
     return LabelledData(features=frame[feature_columns], labels=labels, sensitive=sensitive, classes=classes)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from reporter.cache import FactsCache, FileHashes, cache_key
 from reporter.compute import load_path, published_artifact, with_declarations
+from reporter.datasets import listed_images
 from reporter.executors import Executor, choose_executor
 from reporter.extract.provenance import project_commit
 from reporter.facts import CardFacts, FactsRecord
@@ -184,6 +185,10 @@ class _JobInputs:
             resolve_file(project, loaded.path, named.ref, field=named.field, kind=named.kind)
             for named in SpecFiles.of(loaded).file_refs()
         ]
+        for index, source in enumerate(loaded.spec.data):
+            if source.images is not None and source.images.path_column is not None and source.file is not None:
+                csv = resolve_file(project, loaded.path, source.file, field=f"data.{index}.file", kind="file")
+                files += listed_images(source, csv, spec_path=loaded.path, field=f"data.{index}")
         load, train = loaded.spec.source.load, loaded.spec.source.train
         if load is not None and (load.published is not None or load.hub is not None):
             files.append(load_path(project, loaded, settings))

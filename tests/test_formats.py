@@ -82,7 +82,7 @@ def test_a_task_needing_what_the_format_cannot_do_names_the_formats_that_can(tmp
 def test_module_and_published_follow_the_format_declarations(tmp_path: Path) -> None:
     module = "source:\n  load: {format: transformers, file: {path: folder}, module: 'net:build'}\n"
     message = problems_of(write_spec(tmp_path / "m", module))
-    assert "`module:` builds the network for a safetensors or pytorch file" in message
+    assert "`module:` names trusted code for a safetensors or pytorch or keras file" in message
     assert "Fix: remove `module:`" in message
     published = "source:\n  load: {format: gguf, published: other}\n"
     assert "Fix: name the gguf file in `file:` instead of `published:`" in problems_of(

@@ -261,3 +261,73 @@ def test_broken_keras_files_exit_2_and_leave_the_site(keras_project: Path, tmp_p
     assert done.returncode == 2, done.stderr
     assert "model.keras" in done.stderr and "Fix:" in done.stderr
     assert tree_digest(root / "site") == before
+
+
+CUSTOM_LAYERS = '''
+import keras
+
+
+class Scale(keras.layers.Layer):
+    """Multiplies its inputs by one learned factor per feature."""
+
+    def build(self, input_shape):
+        self.factor = self.add_weight(shape=(input_shape[-1],), initializer="ones", name="factor")
+
+    def call(self, inputs):
+        return inputs * self.factor
+
+
+def custom_objects():
+    return {"Scale": Scale}
+'''
+
+CUSTOM_SPEC = (
+    LOADED.replace(
+        "  load: {format: keras, file: {path: weights/model.keras}}",
+        "  load: {format: keras, file: {path: weights/model.keras}, module: 'layers:custom_objects'}",
+    )
+    + """\
+data:
+  - {id: rows, role: evaluation, file: {path: rows.csv}, license: CC0-1.0, description: Random rows.}
+evaluation:
+  task: multiclass_classification
+  label: kind
+"""
+)
+
+
+def test_a_custom_layer_loads_only_from_trusted_code_the_spec_names(tmp_path: Path) -> None:
+    import importlib.util
+
+    root = scaffold_project(tmp_path / "custom")
+    folder = root / "models" / "custom"
+    (folder / "weights").mkdir(parents=True)
+    (folder / "layers.py").write_text(CUSTOM_LAYERS)
+    spec = importlib.util.spec_from_file_location("custom_layers_for_test", folder / "layers.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(module.Scale()(inputs)))
+    model.layers[1].set_weights([np.array([2.0, -1.0, 0.5, 3.0], dtype=np.float32)])
+    model.save(folder / "weights" / "model.keras")
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(200, 4)).astype(np.float32)
+    kinds = np.array(["a", "b", "c"])[rng.integers(0, 3, size=200)]
+    rows = pd.DataFrame(features, columns=["x0", "x1", "x2", "x3"]).assign(kind=kinds)
+    rows.to_csv(folder / "rows.csv", index=False)
+    (folder / "model.yaml").write_text(CUSTOM_SPEC.replace(", module: 'layers:custom_objects'", ""))
+    refused = reporter("build", str(root), cwd=root)
+    assert refused.returncode == 2 and "scale (Scale, from custom_layers_for_test)" in refused.stderr
+    assert "source.load.module" in refused.stderr and "Fix:" in refused.stderr
+    (folder / "model.yaml").write_text(CUSTOM_SPEC)
+    done = reporter("build", str(root), cwd=root)
+    assert done.returncode == 0, done.stderr
+    performance = facts(root, "custom")["evaluations"][0]["performance"]
+    predicted = np.array(["a", "b", "c"])[model.predict(features, verbose=0).argmax(axis=1)]
+    assert performance["accuracy"]["value"] == pytest.approx(metrics.accuracy_score(kinds, predicted), abs=1e-12)
+    assert performance["macro_f1"]["value"] == pytest.approx(
+        metrics.f1_score(kinds, predicted, average="macro"), abs=1e-12
+    )

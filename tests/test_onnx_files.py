@@ -105,3 +105,105 @@ def test_init_writes_an_onnx_spec_from_the_file(tmp_path: Path) -> None:
     assert main(["init", str(tmp_path / "weights" / "linear.onnx"), "--project", str(tmp_path)]) == 0
     text = (tmp_path / "models" / "linear" / "model.yaml").read_text()
     assert yaml.safe_load(text)["source"]["load"] == {"format": "onnx", "file": {"path": "../../weights/linear.onnx"}}
+
+
+TEXT_SPEC = """\
+name: An ONNX text classifier
+version: "1"
+task: sentiment
+description: A tiny BERT exported to ONNX, run through its tokenizer folder.
+owners: [{name: tests}]
+license: MIT
+intended_uses: [tests]
+out_of_scope_uses: [everything else]
+limitations: [none]
+source:
+  load: {format: onnx, file: {path: bert/model.onnx}, tokenizer: {path: bert}, max_length: 24}
+data:
+  - {id: rows, role: evaluation, file: {path: rows.csv}, license: CC0-1.0, description: Made-up sentences.}
+evaluation:
+  label: mood
+  positive_label: [pos]
+  text_column: sentence
+  features: [sentence]
+"""
+
+
+def export_bert(folder: Path) -> object:
+    """A tiny random BERT classifier saved as transformers saves it, exported beside it to ONNX."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from tests.conftest import save_tiny_bert
+
+    save_tiny_bert(folder, head="sequence", labels=["neg", "pos"])
+    model = AutoModelForSequenceClassification.from_pretrained(folder).eval()
+    example = AutoTokenizer.from_pretrained(folder)(["ann lives in paris", "hello"], padding=True, return_tensors="pt")
+
+    class Logits(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: object, attention_mask: object, token_type_ids: object) -> object:
+            return self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).logits
+
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    dims = {0: torch.export.Dim("batch"), 1: torch.export.Dim("sequence", max=64)}
+    torch.onnx.export(
+        Logits(),
+        tuple(example[name] for name in names),
+        str(folder / "model.onnx"),
+        input_names=names,
+        output_names=["logits"],
+        dynamic_shapes={name: dims for name in names},
+        dynamo=True,
+        external_data=False,
+    )
+    return model
+
+
+@pytest.mark.slow
+def test_an_onnx_text_classifier_equals_its_torch_model_through_the_tokenizer_folder(make_project) -> None:
+    import json
+
+    import pandas as pd
+    import torch
+    from sklearn import metrics
+    from transformers import AutoTokenizer
+
+    from tests.conftest import TINY_BERT_WORDS, evaluation_of, reporter
+
+    pytest.importorskip("onnxruntime")
+    rng = np.random.default_rng(0)
+    sentences = [" ".join(rng.choice(TINY_BERT_WORDS, size=rng.integers(2, 30))) for _ in range(120)]
+    moods = rng.choice(["neg", "pos"], size=120)
+    rows = pd.DataFrame({"sentence": sentences, "mood": moods}).to_csv(index=False)
+    root = make_project({"onnx-text": TEXT_SPEC}, {"models/onnx-text/rows.csv": rows})
+    folder = root / "models" / "onnx-text" / "bert"
+    model = export_bert(folder)
+    done = reporter("build", str(root), cwd=root)
+    assert done.returncode == 0, done.stderr[-3000:]
+    facts = json.loads((root / "build" / "facts" / "onnx-text.json").read_text())
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    with torch.no_grad():
+        encoded = tokenizer(sentences, padding=True, truncation=True, max_length=24, return_tensors="pt")
+        torch_scores = torch.softmax(model(**encoded).logits.double(), dim=1)[:, 1].numpy()
+    truth = (moods == "pos").astype(int)
+    performance = evaluation_of(facts)["performance"]
+    assert performance["roc_auc"]["value"] == pytest.approx(metrics.roc_auc_score(truth, torch_scores), abs=1e-9)
+    assert performance["log_loss"]["value"] == pytest.approx(metrics.log_loss(truth, torch_scores), abs=1e-5)
+    assert performance["accuracy"]["value"] == metrics.accuracy_score(truth, torch_scores >= 0.5)
+    assert facts["inference"]["labels"] == {"neg": "neg", "pos": "pos"}
+    assert "tokenized by bert/" in facts["inference"]["input"] and facts["inference"]["max_length"] == 24
+
+
+def test_a_tokenizer_folder_is_refused_for_a_format_that_has_its_own() -> None:
+    from pydantic import ValidationError
+
+    from reporter.spec import LoadSource
+
+    tokenizer = {"path": "bert"}
+    assert LoadSource.model_validate({"format": "onnx", "file": {"path": "m.onnx"}, "tokenizer": tokenizer}).tokenizer
+    with pytest.raises(ValidationError, match="tokenizer folder of an ONNX text model; a keras model has its own"):
+        LoadSource.model_validate({"format": "keras", "file": {"path": "m.keras"}, "tokenizer": tokenizer})

@@ -73,11 +73,16 @@ def column_composition(values: pd.Series, column: str, tokens: TokenCounter | No
 
 
 def extract_composition(
-    frame: pd.DataFrame, text_columns: list[str], tokens: TokenCounter | None
+    frame: pd.DataFrame, text_columns: list[str], tokens: TokenCounter | None, *, images: bool = False
 ) -> CompositionFacts | NotReported:
-    """The source's composition; its text columns are those of ``text_columns`` it holds."""
+    """The source's composition; its text columns are those of ``text_columns`` it holds, and its
+    rows are ``images`` (an image classifier's data, in files or as pixel columns)."""
     columns = [column for column in text_columns if column in frame.columns]
     rows = len(frame)
+    if images:
+        return CompositionFacts(
+            modality="image", rows=rows, text_columns=[], size=f"{rows:,} images", size_band="not banded"
+        )
     if not columns:
         return CompositionFacts(
             modality="tabular", rows=rows, text_columns=[], size=f"{rows:,} rows", size_band="not banded"

@@ -80,7 +80,8 @@ def _measure(table: Table, evaluation: Evaluation | None) -> DataMeasurements:
         group_counts[feature] = {str(g): int(c) for g, c in sorted(counts.items()) if c >= evaluation.privacy_threshold}
         suppressed[feature] = int((counts < evaluation.privacy_threshold).sum())
     return DataMeasurements(
-        sha256=sha256_file(table.path),
+        sha256=table.sha256 or sha256_file(table.path),
+        sha256_covers=table.sha256_covers,
         rows_in_file=table.rows_in_file,
         rows_used=len(frame),
         columns=[

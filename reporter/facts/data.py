@@ -27,6 +27,9 @@ class DataMeasurements(Fact):
     """What the build measured in a data file."""
 
     sha256: str
+    sha256_covers: str | None = Field(
+        default=None, description="What the hash covers when it is not the file's bytes alone (images in files)."
+    )
     rows_in_file: int
     rows_used: int
     columns: list[ColumnFacts]
@@ -71,8 +74,9 @@ class CompositionFacts(Fact):
     """A source's composition in the terms of the EU template for the public summary of training
     content: its modality, its size in the template's unit, and the template's size band."""
 
-    modality: Literal["text", "tabular"] = Field(
-        description="`text` when the spec names a column of free text; else `tabular` (the template's `other`)."
+    modality: Literal["text", "image", "tabular"] = Field(
+        description="`text` when the spec names a column of free text; `image` for an image classifier's data; "
+        "else `tabular` (the template's `other`)."
     )
     rows: int
     text_columns: list[TextColumnComposition]

@@ -34,7 +34,11 @@ class FormatDeclaration(Protocol):
     publishable: ClassVar[bool]
     """Whether `published:` (the artifact a model trained in this project publishes) may be loaded as this format."""
     takes_module: ClassVar[bool]
-    """Whether `source.load.module:` (a builder of the network the weights go into) applies."""
+    """Whether `source.load.module:` (trusted code in the model folder: a builder of the network the
+    weights go into, or a Keras file's custom objects) applies."""
+
+    # A format may also set ``takes_tokenizer: ClassVar[bool] = True`` when `source.load.tokenizer:`
+    # (a tokenizer folder that turns text into the graph's inputs) applies; formats without it refuse it.
 
     def offers(self, *, module: str | None) -> frozenset[Capability]:
         """What a model of this format can be asked to do, given the network builder the spec

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
 from reporter.datasets import LabelledData
 from reporter.errors import ModelFileError
@@ -35,6 +35,8 @@ class LoadRequest:
     evaluation: LabelledData | None = None
     """The labelled evaluation rows, when the task scores rows with the model."""
     on_progress: Callable[[int, int], None] | None = None
+    resolve: Callable[[Any, str], Path] | None = None
+    """Turns another file the spec names (a reference and its field) into a path inside the project."""
 
 
 class ModelFormat(FormatDeclaration, Protocol):
@@ -93,6 +95,7 @@ def load_model(
     needs: frozenset[Capability],
     evaluation: LabelledData | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    resolve: Callable[[Any, str], Path] | None = None,
 ) -> RunOutcome:
     """Load the model the spec names with its format's loader, for what the task ``needs``.
 
@@ -118,5 +121,6 @@ def load_model(
         needs=needs,
         evaluation=evaluation,
         on_progress=on_progress,
+        resolve=resolve,
     )
     return model_format.load(request)

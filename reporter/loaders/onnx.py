@@ -13,9 +13,11 @@ import numpy as np
 
 from reporter.errors import ModelFileError
 from reporter.extract.onnx_file import OnnxGraph, read_onnx_graph, weight_names
-from reporter.facts import ArchitectureFacts, NotReported
+from reporter.facts import ArchitectureFacts, InferenceFacts, NotReported
 from reporter.formats.declaration import Capability, PathKind
 from reporter.loaders.base import LoadRequest
+from reporter.loaders.onnx_text import BATCH as TEXT_BATCH
+from reporter.loaders.onnx_text import text_scorer
 from reporter.runners.outcome import RunOutcome, described_file
 from reporter.spec import LoadedSpec
 
@@ -28,52 +30,71 @@ class OnnxFormat:
     suffix: ClassVar[str | tuple[str, ...] | None] = ".onnx"
     publishable: ClassVar[bool] = True
     takes_module: ClassVar[bool] = False
+    takes_tokenizer: ClassVar[bool] = True
 
     def offers(self, *, module: str | None) -> frozenset[Capability]:
         return frozenset({"score_rows"})
 
     def check(self, loaded: LoadedSpec, path: Path) -> None:
         """The graph parses, uses ONNX's own operators only and its initializers' bytes fit."""
-        _graph(loaded, path)
+        load = loaded.spec.source.load
+        _graph(loaded, path, text=load is not None and load.tokenizer is not None)
 
     def load(self, request: LoadRequest) -> RunOutcome:
         """The graph described (initializers as weights; opset, producer and inputs as its
         architecture) and, with evaluation rows, run on them with onnxruntime."""
         from reporter.loaders.safetensors import scored_outcome
 
-        graph = _graph(request.loaded, request.path)
+        load = request.loaded.spec.source.load
+        assert load is not None
+        graph = _graph(request.loaded, request.path, text=load.tokenizer is not None)
         session, provider = _session(request)
         weights = weight_names(graph)
+        text = None
+        if load.tokenizer is None:
+            score_rows = _scorer(session, graph, request.loaded)
+            input_text = f"the evaluation features as the graph's input {graph.inputs[0][0]!r}, through onnxruntime"
+        else:
+            assert request.resolve is not None, "the build resolves the files a spec names"
+            folder = request.resolve(load.tokenizer, "source.load.tokenizer")
+            classes = request.evaluation.classes if request.evaluation is not None else None
+            text = text_scorer(session, graph, request.loaded, folder, classes)
+            score_rows, input_text = text.score_rows, text.input_text
         described = replace(
             described_file(request.path, _architecture(graph, provider)),
             parameter_names=weights,
             trainable_names=weights,
             inference=NotReported(not_reported="the spec declares no evaluation data"),
-            score_rows=_scorer(session, graph, request.loaded),
+            score_rows=score_rows,
         )
         if request.evaluation is None:
             return described
-        assert described.score_rows is not None
-        return scored_outcome(
+        scored = scored_outcome(
             described,
             request,
-            described.score_rows,
+            score_rows,
             field="source.load.file",
-            input_text=f"the evaluation features as the graph's input {graph.inputs[0][0]!r}, through onnxruntime "
-            f"({provider})",
-            batch_size=BATCH,
+            input_text=f"{input_text} ({provider})",
+            batch_size=BATCH if text is None else TEXT_BATCH,
         )
+        inference = scored.inference
+        if isinstance(inference, InferenceFacts) and text is not None:
+            update = {"labels": text.labels, "max_length": text.max_length}
+            return replace(scored, inference=inference.model_copy(update=update))
+        return scored
 
 
-def _graph(loaded: LoadedSpec, path: Path) -> OnnxGraph:
+def _graph(loaded: LoadedSpec, path: Path, *, text: bool) -> OnnxGraph:
+    """The checked graph; one input of features, unless a tokenizer gives its token inputs."""
     if path.is_dir() or path.suffix != ".onnx":
         raise ModelFileError(f"{loaded.path}: source.load.file: {path} is not an .onnx file. Fix: name the model file")
     graph = read_onnx_graph(path)
-    if len(graph.inputs) != 1:
+    if len(graph.inputs) != 1 and not text:
         raise ModelFileError(
             f"{loaded.path}: source.load.file: {path} takes {len(graph.inputs)} inputs "
             f"({', '.join(name for name, _ in graph.inputs)}); reporter feeds one, the evaluation rows' features. "
-            "Fix: export the model with one input"
+            "Fix: export the model with one input, or for a text model name its tokenizer folder in "
+            "`source.load.tokenizer`"
         )
     return graph
 

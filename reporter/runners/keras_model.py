@@ -65,11 +65,12 @@ def model_inputs(frame: pd.DataFrame, input_shape: tuple[int, ...], *, where: st
     return values.reshape((len(frame), *input_shape))
 
 
-def predict(model: Any, inputs: np.ndarray) -> np.ndarray:
-    """The model's outputs for the inputs, in batches, as float64 (one column squeezed away)."""
+def predict(model: Any, inputs: np.ndarray, *, device: str) -> np.ndarray:
+    """The model's outputs for the inputs, in batches, as float64 (one column squeezed away), on
+    the build's device (Keras on torch would otherwise take a GPU the build was told not to use)."""
     import torch
 
-    with torch.no_grad():
+    with torch.no_grad(), keras_on_torch().device(device):
         outputs = np.asarray(model.predict(inputs, batch_size=PREDICT_BATCH, verbose=0), dtype=np.float64)
     return outputs[:, 0] if outputs.ndim == 2 and outputs.shape[1] == 1 else outputs
 
@@ -99,17 +100,19 @@ def weight_names(model: Any) -> tuple[set[str], set[str]]:
     return every, trainable
 
 
-def refused_layers(config: dict[str, Any]) -> list[str]:
+def refused_layers(config: dict[str, Any], *, custom_objects_trusted: bool = False) -> list[str]:
     """Layers of a model configuration that would run code which is not Keras' own: a Lambda or
-    wrapper layer, or a class registered by a package other than Keras (a custom object)."""
+    wrapper layer, or a class registered by a package other than Keras (a custom object, unless
+    the spec names trusted code that defines the custom objects)."""
     found = []
     for layer in (config.get("config") or {}).get("layers") or []:
         if not isinstance(layer, dict):
             continue
         name, module = layer.get("class_name"), str(layer.get("module") or "keras")
-        if name in REFUSED_LAYERS or not (module == "keras" or module.startswith("keras.")):
+        custom = not (module == "keras" or module.startswith("keras."))
+        if name in REFUSED_LAYERS or (custom and not custom_objects_trusted):
             found.append(f"{(layer.get('config') or {}).get('name', '?')} ({name}, from {module})")
-        found.extend(refused_layers(layer))
+        found.extend(refused_layers(layer, custom_objects_trusted=custom_objects_trusted))
     return found
 
 

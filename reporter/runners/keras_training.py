@@ -59,23 +59,24 @@ def train(context: TrainingContext) -> TrainedModel:
     threads = torch.get_num_threads()
     torch.set_num_threads(hp.threads)
     try:
-        keras.backend.clear_session()  # layer names (dense, dense_1, …) start again in every build
-        keras.utils.set_random_seed(context.seed)
-        model = _built(keras, hp, shape, context, where)
-        _adapt(model, inputs[fitted])
-        loss = hp.loss or DEFAULT_LOSS[context.task]
-        accuracy = context.task != "regression"
-        model.compile(optimizer=_optimizer(keras, hp), loss=loss, metrics=["accuracy"] if accuracy else [])
-        model.fit(
-            inputs[fitted],
-            labels[fitted],
-            validation_data=(inputs[validation], labels[validation]),
-            epochs=hp.epochs,
-            batch_size=hp.batch_size,
-            shuffle=True,
-            verbose=0,
-            callbacks=[_reporter(keras, context, accuracy, steps=-(-len(fitted) // hp.batch_size))],
-        )
+        with keras.device(context.device):  # Keras on torch would take a GPU the build was told not to use
+            keras.backend.clear_session()  # layer names (dense, dense_1, …) start again in every build
+            keras.utils.set_random_seed(context.seed)
+            model = _built(keras, hp, shape, context, where)
+            _adapt(model, inputs[fitted])
+            loss = hp.loss or DEFAULT_LOSS[context.task]
+            accuracy = context.task != "regression"
+            model.compile(optimizer=_optimizer(keras, hp), loss=loss, metrics=["accuracy"] if accuracy else [])
+            model.fit(
+                inputs[fitted],
+                labels[fitted],
+                validation_data=(inputs[validation], labels[validation]),
+                epochs=hp.epochs,
+                batch_size=hp.batch_size,
+                shuffle=True,
+                verbose=0,
+                callbacks=[_reporter(keras, context, accuracy, steps=-(-len(fitted) // hp.batch_size))],
+            )
     finally:
         torch.set_num_threads(threads)
     return _trained(model, hp, context, shape=shape, loss=loss, rows=(len(fitted), len(validation)), fitted=fitted)
@@ -150,7 +151,7 @@ def _trained(
     fitted: np.ndarray,
 ) -> TrainedModel:
     def predict_scores(frame: pd.DataFrame) -> np.ndarray:
-        return predict(model, model_inputs(frame, shape, where=str(context.spec_path)))
+        return predict(model, model_inputs(frame, shape, where=str(context.spec_path)), device=context.device)
 
     every, trainable = weight_names(model)
     return TrainedModel(

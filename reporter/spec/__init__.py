@@ -21,7 +21,7 @@ from reporter.spec.evaluation import (
     MovedSpelling,
     move_earlier_spellings,
 )
-from reporter.spec.files import HYPERPARAMETER_FOLDERS, NamedFile, SpecFiles, load_file_kind
+from reporter.spec.files import HYPERPARAMETER_FOLDERS, NamedFile, SpecFiles, data_file_kind, load_file_kind
 from reporter.spec.loading import TYPE_FIXES, load_spec, validation_problems
 from reporter.spec.measurements import (
     NAME_TEMPLATES,
@@ -114,6 +114,7 @@ __all__ = [
     "TrainSource",
     "TypeLicenses",
     "cross_field_problems",
+    "data_file_kind",
     "load_file_kind",
     "load_spec",
     "move_earlier_spellings",

@@ -80,7 +80,7 @@ class SpecFiles:
 
     def file_refs(self) -> list[NamedFile]:
         """Every file the spec names, with the field that names it (data, weights, base models)."""
-        refs = [NamedFile(f"data.{i}.file", d.file, "file") for i, d in self.data if d.file is not None]
+        refs = [NamedFile(f"data.{i}.file", d.file, data_file_kind(d)) for i, d in self.data if d.file is not None]
         refs += [
             NamedFile(f"data.{i}.columns_file.file", d.columns_file.file, "file")
             for i, d in self.data
@@ -102,6 +102,8 @@ class SpecFiles:
             load = self.source.load
             assert load.file is not None
             refs.append(NamedFile("source.load.file", load.file, load_file_kind(load)))
+        if self.source and self.source.load and self.source.load.tokenizer:
+            refs.append(NamedFile("source.load.tokenizer", self.source.load.tokenizer, "folder"))
         if self.source and self.source.load and self.source.load.training_log:
             refs.append(NamedFile("source.load.training_log.file", self.source.load.training_log.file, None))
         if self.source and self.source.train:
@@ -137,6 +139,11 @@ def files_in_section(value: object, where: str) -> list[NamedFile]:
 
 def _bias_probe(spec: ModelSpec) -> BiasProbe | None:
     return spec.language_model.bias_probe if spec.language_model else None
+
+
+def data_file_kind(source: DataSource) -> PathKind:
+    """A data source's file is a CSV, except a folder of class subfolders of images."""
+    return "folder" if source.images is not None and source.images.path_column is None else "file"
 
 
 def load_file_kind(load: LoadSource) -> PathKind:

@@ -46,6 +46,7 @@ def cross_field_problems(path: Path, root: yaml.Node | None, spec: ModelSpec) ->
             add(("data", index, "id"), f"data source id {source.id!r} is used twice", "give each source its own id")
     problems.extend(_shared_file_problems(path, root, spec.data))
     _add_role_problems(spec, add)
+    _add_image_file_problems(spec, add)
     if spec.labelled_evaluation is not None:
         at = _at(spec, spec.labelled_evaluation)
         problems.extend(_task_problems(path, root, spec.labelled_evaluation, at=at))
@@ -95,6 +96,37 @@ def _add_role_problems(spec: ModelSpec, add: Add) -> None:
                 "training needs to know the label",
                 "add an `evaluation:` section with `label:` and `positive_label:`",
             )
+
+
+def _add_image_file_problems(spec: ModelSpec, add: Add) -> None:
+    """Images in files become pixel rows of an image classifier, whose stated layout says the size
+    and channels every image must have; a folder of class subfolders is not a CSV."""
+    evaluation = spec.labelled_evaluation
+    for index, source in enumerate(spec.data):
+        if source.images is None:
+            continue
+        if evaluation is None or evaluation.task != "image_classification" or evaluation.image is None:
+            add(
+                ("data", index, "images"),
+                "images in files are read as the pixels of an image classifier, whose `image:` layout gives "
+                "their size and channels",
+                "use `task: image_classification` with `image: {height: …, width: …, channels: …}`, "
+                "or remove `images:`",
+            )
+        elif tuple(evaluation.image.pixel_range) != (0.0, 255.0):
+            add(
+                (*_at(spec, evaluation), "image", "pixel_range"),
+                "images read from files have 8-bit values, 0 to 255",
+                "remove `pixel_range:` (the model must take values 0 to 255, or scale them itself)",
+            )
+        if source.images.path_column is None:
+            for name in ("format", "columns_file"):
+                if name in source.model_fields_set:
+                    add(
+                        ("data", index, name),
+                        "a folder of class subfolders has no CSV format and no further columns",
+                        f"remove `{name}:`, or list the images in a CSV named by `file:` with `images.path_column:`",
+                    )
 
 
 def needed_capabilities(spec: ModelSpec) -> frozenset[Capability]:

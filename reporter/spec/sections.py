@@ -118,6 +118,33 @@ class ColumnsFile(SpecModel):
     format: CsvFormat = Field(default_factory=CsvFormat, description="How to read it.")
 
 
+class ImageFiles(SpecModel):
+    """Images kept as files, read into one row each: its pixels become the columns `pixel_0`,
+    `pixel_1`, … (row by row, channel by channel within a pixel), as image classification reads
+    them. `file` is either a folder holding one subfolder of images per class, or a CSV whose
+    `path_column` names each row's image (beside its label and any group columns)."""
+
+    path_column: str | None = Field(
+        default=None,
+        description="With a CSV `file`: the column holding each row's image file, relative to the CSV's folder "
+        "(and inside it). Omit when `file` is a folder of class subfolders.",
+    )
+    label_column: str = Field(
+        default="label",
+        min_length=1,
+        description="With a folder `file`: the column that holds each image's class, its subfolder's name.",
+    )
+
+    @model_validator(mode="after")
+    def _label_column_with_folder_only(self) -> ImageFiles:
+        if self.path_column is not None and "label_column" in self.model_fields_set:
+            raise ValueError(
+                "`label_column` names the column a folder's subfolders fill; with `path_column` the CSV holds "
+                "the label: remove `label_column` and name the CSV's label column in evaluation.label"
+            )
+        return self
+
+
 class Split(SpecModel):
     """A seeded split of one file into training and evaluation rows, for data published as one file.
 
@@ -149,6 +176,11 @@ class DataSource(SpecModel):
     format: CsvFormat = Field(default_factory=CsvFormat, description="How to read the file.")
     columns_file: ColumnsFile | None = Field(
         default=None, description="Further columns of the same rows from a second file, joined row by row."
+    )
+    images: ImageFiles | None = Field(
+        default=None,
+        description="The rows are images in files (a folder of class subfolders, or a CSV of paths); "
+        "image classification only.",
     )
     license: str = Field(min_length=1, description="The data's license, ideally an SPDX identifier.")
     origin_url: str | None = Field(default=None, description="Where the data is published.")
@@ -270,8 +302,14 @@ class LoadSource(SpecModel):
     module: str | None = Field(
         default=None,
         pattern=r"^[A-Za-z_][A-Za-z0-9_]*:[A-Za-z_][A-Za-z0-9_]*$",
-        description="For a safetensors or PyTorch checkpoint of your own architecture: `module:function` in the model "
-        "folder returning a `LoadedModule` (the network to load the weights into, and how to score rows).",
+        description="Trusted code in the model folder, `module:function`. For a safetensors or PyTorch checkpoint of "
+        "your own architecture: returns a `LoadedModule` (the network to load the weights into, and how to score "
+        "rows). For a Keras file with layers of your own: returns its custom objects, `{class name: class}`.",
+    )
+    tokenizer: FileRef | None = Field(
+        default=None,
+        description="For an ONNX text classifier: the folder of its tokenizer and `config.json` (with `id2label`), "
+        "as Hugging Face exports them beside `model.onnx`; the evaluation text goes through it.",
     )
     training_log: TrainingLog | None = Field(
         default=None, description="The training run's own log: its curves and settings become the training report."
@@ -306,8 +344,13 @@ class LoadSource(SpecModel):
         if self.module is not None and not model_format.takes_module:
             takers = [name for name, known in registered_formats().items() if known.takes_module]
             raise spec_error(
-                f"`module:` builds the network for a {' or '.join(takers)} file; a {self.format} model has its own",
+                f"`module:` names trusted code for a {' or '.join(takers)} file; a {self.format} model needs none",
                 fix="remove `module:`",
+            )
+        if self.tokenizer is not None and not getattr(model_format, "takes_tokenizer", False):
+            raise spec_error(
+                f"`tokenizer:` names the tokenizer folder of an ONNX text model; a {self.format} model has its own",
+                fix="remove `tokenizer:`",
             )
         if self.published is not None and not model_format.publishable:
             raise spec_error(
