@@ -119,6 +119,11 @@ def _add_build(commands: Any) -> None:
     build.add_argument("--facts-dir", type=Path, help="where to write facts JSON (default: PROJECT/build/facts)")
     build.add_argument("--device", help="auto (default), cpu or cuda[:N]")
     build.add_argument("--no-cache", action="store_true", help="recompute every model's facts")
+    build.add_argument(
+        "--full-benchmarks",
+        action="store_true",
+        help="score every item of every language-model benchmark, not the samples the specs name",
+    )
     build.add_argument("--quiet", action="store_true", help="print errors only")
     build.add_argument("--base", help="facts folder or git revision to compare with: adds a Changes page")
     build.add_argument(
@@ -243,6 +248,7 @@ def _run(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         threads=args.threads,
         ray_address=args.ray_address,
+        full_benchmarks=args.full_benchmarks,
     )
     if args.pages_only:
         from reporter.build import write_pages

@@ -531,6 +531,7 @@ def _measuring_tasks(job: _Job, train_table: Table | None, eval_table: Table | N
             progress=job.progress.message,
             throttled=job.progress.throttled,
             report_inference=job.reported_inference.append,
+            full_benchmarks=job.settings.full_benchmarks,
         )
         found.append(_MeasuringTask(task, section, context, task.read_inputs(section, context)))
     return found

@@ -209,6 +209,8 @@ class _JobInputs:
                 "small_threshold": settings.small_threshold,
                 "spectral_max_side": settings.spectral_max_side,
                 "fairness_defaults": settings.fairness_defaults.model_dump(),
+                # Only when set, so the cache keys of builds without it stay as they were.
+                **({"full_benchmarks": True} if settings.full_benchmarks else {}),
             },
         )
 

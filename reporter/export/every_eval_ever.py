@@ -20,7 +20,14 @@ import json
 from typing import Any, Final
 
 from reporter import __version__
-from reporter.facts import FactsRecord, FairnessFacts, NotReported, TokenClassificationFacts
+from reporter.facts import (
+    BenchmarkFacts,
+    FactsRecord,
+    FairnessFacts,
+    LanguageModelFacts,
+    NotReported,
+    TokenClassificationFacts,
+)
 from reporter.tasks import figures_of
 from reporter.tasks.figures import CONFIDENCE, Figure
 
@@ -58,9 +65,17 @@ between groups, whose ideal is 0) and its range."""
 def direction(metric: str) -> tuple[bool, tuple[Bound, Bound]] | None:
     """Whether lower is better and the range, for a metric that has a direction; None otherwise (a
     rate, a ratio, a p-value). Entity scores (``entity_f1_strict``…) are proportions, higher better."""
-    if metric.startswith("entity_"):
+    if metric.startswith("entity_") or metric.endswith(("_acc", "_acc_norm")):
         return False, PROPORTION
     return DIRECTED.get(metric)
+
+
+def _benchmark(facts: FactsRecord, figure: Figure) -> BenchmarkFacts | None:
+    """The language-model benchmark a figure (`mmlu_acc`, `mmlu_acc_norm`) belongs to, if any."""
+    language = facts.language_model
+    if not isinstance(language, LanguageModelFacts):
+        return None
+    return next((b for b in language.benchmarks if figure.metric in (f"{b.name}_acc", f"{b.name}_acc_norm")), None)
 
 
 def _source_data(facts: FactsRecord) -> dict[str, Any]:
@@ -70,6 +85,12 @@ def _source_data(facts: FactsRecord) -> dict[str, Any]:
     if source is not None and source.origin_url:
         return {"dataset_name": name, "source_type": "url", "url": [source.origin_url]}
     return {"dataset_name": name, "source_type": "other"}
+
+
+def _benchmark_data(benchmark: BenchmarkFacts) -> dict[str, Any]:
+    if benchmark.origin_url:
+        return {"dataset_name": benchmark.title, "source_type": "url", "url": [benchmark.origin_url]}
+    return {"dataset_name": benchmark.title, "source_type": "other"}
 
 
 def _counts(facts: FactsRecord) -> tuple[int | None, int | None]:
@@ -86,6 +107,9 @@ def _result(
     facts: FactsRecord, figure: Figure, directed: tuple[bool, tuple[Bound, Bound]], created: str
 ) -> dict[str, Any]:
     rows, samples = _counts(facts)
+    benchmark = _benchmark(facts, figure)
+    if benchmark is not None:
+        rows = None if figure.slice else benchmark.items
     uncertainty: dict[str, Any] = {}
     if figure.low is not None and figure.high is not None:
         interval = {"lower": figure.low, "upper": figure.high, "confidence_level": CONFIDENCE}
@@ -98,7 +122,7 @@ def _result(
     return {
         "evaluation_result_id": f"{facts.slug}/{figure.metric}" + (f"/{figure.slice}" if figure.slice else ""),
         "evaluation_name": figure.label,
-        "source_data": _source_data(facts),
+        "source_data": _source_data(facts) if benchmark is None else _benchmark_data(benchmark),
         "evaluation_timestamp": created,
         "metric_config": {
             "metric_id": f"reporter.{figure.metric}",

@@ -24,6 +24,7 @@ from reporter.facts import (
     DeclaredComputeFacts,
     EnergyFacts,
     FactsRecord,
+    LanguageModelFacts,
     NotReported,
     PhaseComputeFacts,
     TrainingFacts,
@@ -91,7 +92,10 @@ def hf_card(facts: FactsRecord, *, env: jinja2.Environment, report_url: str) -> 
     source = evaluation_source(facts)
     dataset = _dataset_of(facts, source)
     figures = figures_of(facts)
-    results = [_eval_result(EvalResult, figure, task=task, dataset=dataset) for figure in figures]
+    results = [
+        _eval_result(EvalResult, figure, task=task, dataset=_benchmark_dataset(facts, figure) or dataset)
+        for figure in figures
+    ]
     license, license_name = _license_fields(facts.card.license)
     data = ModelCardData(
         model_name=facts.card.name,
@@ -158,6 +162,17 @@ def _dataset_of(facts: FactsRecord, source: DataSourceFacts | None) -> dict[str,
     if not isinstance(facts.embedding_bias, NotReported):
         return {"type": "word-sets", "name": facts.embedding_bias.word_sets, "split": "all"}
     return {"type": "none", "name": "none", "split": "none"}
+
+
+def _benchmark_dataset(facts: FactsRecord, figure: Figure) -> dict[str, Any] | None:
+    """A language-model benchmark's figure is on the benchmark's items, not the evaluation data."""
+    language = facts.language_model
+    if not isinstance(language, LanguageModelFacts):
+        return None
+    for benchmark in language.benchmarks:
+        if figure.metric in (f"{benchmark.name}_acc", f"{benchmark.name}_acc_norm"):
+            return {"type": benchmark.name, "name": benchmark.title, "split": "sample" if benchmark.sampled else "all"}
+    return None
 
 
 def _eval_result(cls: Any, figure: Figure, *, task: str, dataset: dict[str, Any]) -> Any:

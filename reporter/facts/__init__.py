@@ -93,6 +93,8 @@ from reporter.facts.labelled import (
     RegressionPerformanceFacts,
 )
 from reporter.facts.language import (
+    BenchmarkCategoryFacts,
+    BenchmarkFacts,
     BiasCategoryFacts,
     DocumentOverlapFacts,
     LanguageModelFacts,
@@ -200,6 +202,8 @@ __all__ = [
     "OverlapFigure",
     "Interval",
     "DocumentOverlapFacts",
+    "BenchmarkCategoryFacts",
+    "BenchmarkFacts",
     "LanguageModelFacts",
     "LayerSpectrum",
     "LikelihoodBiasFacts",

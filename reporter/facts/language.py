@@ -25,6 +25,44 @@ class PerplexityFacts(Fact):
     bits_per_byte: Interval = Field(description="Total negative log-likelihood in bits / UTF-8 bytes.")
 
 
+class BenchmarkCategoryFacts(Fact):
+    """A benchmark's figures on the items of one category."""
+
+    category: str
+    items: int
+    accuracy: Interval
+    accuracy_normalised: Interval
+
+
+class BenchmarkFacts(Fact):
+    """A multiple-choice benchmark scored as lm-evaluation-harness scores it: each choice's
+    log-likelihood after the prompt, the most likely choice taken as the answer."""
+
+    name: str = Field(description="Short identifier (`mmlu`); figures are named `<name>_acc`, `<name>_acc_norm`.")
+    title: str
+    data: str = Field(description="Where the items are read from (package:path or project path).")
+    sha256: str = Field(description="SHA-256 of the items file.")
+    license: str
+    origin_url: str | None
+    description: str
+    prompt_source: str = Field(description="Where the prompt format comes from, and how this one differs.")
+    example: str = Field(description="The first scored item's prompt, and its continuations, as the model saw them.")
+    items: int = Field(description="Items scored.")
+    items_in_file: int
+    sampled: bool = Field(description="Whether the items are a seeded sample of the file's.")
+    seed: int = Field(description="Seed of the item sample and of the bootstrap.")
+    few_shot: int = Field(description="Solved examples put before each question (0: none).")
+    chance: float = Field(description="The accuracy of guessing: the mean of 1 / choices over the items.")
+    accuracy: Interval = Field(
+        description="`acc`: share of items whose right choice is the most likely, 95 % interval."
+    )
+    accuracy_normalised: Interval = Field(
+        description="`acc_norm`: the same with each log-likelihood divided by its choice's length in characters."
+    )
+    normalisation: str = Field(description="How `acc_norm` normalises, in words.")
+    categories: list[BenchmarkCategoryFacts] = Field(description="Per category, when the items name one.")
+
+
 class BiasCategoryFacts(Fact):
     """One category of sentence pairs that differ only in a group term (one WEAT test)."""
 
@@ -92,6 +130,9 @@ class LanguageModelFacts(TaskFacts):
     perplexity: PerplexityFacts | NotReported
     bias_probe: LikelihoodBiasFacts | NotReported
     samples: SampleOutputsFacts | NotReported
+    benchmarks: list[BenchmarkFacts] = Field(
+        default_factory=list, description="Multiple-choice benchmarks, as lm-evaluation-harness scores them."
+    )
     overlap: DocumentOverlapFacts | NotReported = Field(
         default_factory=lambda: NotReported(not_reported="not measured: the record was written before schema 2.4.0"),
         description="N-gram overlap of the perplexity documents with the training text the spec provides.",

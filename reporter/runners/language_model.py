@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from reporter.errors import ModelFileError
+from reporter.runners.choice_scoring import CHOICE_BATCH, choice_log_likelihoods, log_softmax_at
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,9 @@ class LanguageScoring:
     """prompts -> (greedy completion, tokens generated) each."""
     count_tokens: Callable[[list[str]], int]
     """documents -> their tokens under the model's tokenizer (no start token), for the data's size."""
+    choice_log_likelihoods: Callable[[list[tuple[str, list[str]]], Callable[[int, int], None] | None], list[np.ndarray]]
+    """(context, continuations) items -> log P(continuation | context) per continuation, float64, as
+    lm-evaluation-harness's `loglikelihood` requests compute it (:mod:`reporter.runners.choice_scoring`)."""
 
 
 def load_causal_lm(path: Path, *, gguf: bool, spec_path: Path, device: str) -> tuple[Any, Any]:
@@ -108,17 +112,8 @@ def _token_log_probabilities(model: Any, sequences: list[list[int]], *, batch_si
             logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits
             for row, index in enumerate(rows):
                 predicted = len(sequences[index]) - 1  # one row at a time bounds the float64 copy
-                results[index] = _log_softmax_at(logits[row, :predicted], ids[row, 1 : predicted + 1].to(device))
+                results[index] = log_softmax_at(logits[row, :predicted], ids[row, 1 : predicted + 1].to(device))
     return results
-
-
-def _log_softmax_at(logits: Any, targets: Any) -> np.ndarray:
-    """log P(target) per position, with the log-softmax taken in float64: in float32 it is about
-    1.4e-5 nats per token off (perplexity 77.1553 against 77.1565 on a short text)."""
-    import torch
-
-    wide = logits.double()
-    return (wide.gather(-1, targets.unsqueeze(-1)).squeeze(-1) - torch.logsumexp(wide, dim=-1)).cpu().numpy()
 
 
 def windows_of(ids: list[int], window: int) -> list[list[int]]:
@@ -192,4 +187,7 @@ def language_scoring(
         continuation_log_probabilities=continuation_log_probabilities,
         complete=complete,
         count_tokens=lambda documents: sum(len(encode(document)) for document in documents),
+        choice_log_likelihoods=lambda items, on_progress: choice_log_likelihoods(
+            model, encode, items, batch_size=max(batch_size, CHOICE_BATCH), on_progress=on_progress
+        ),
     )

@@ -35,6 +35,8 @@ class SpecFiles:
     name_word_sets: FileRef | None = None
     added: list[NamedFile] = field(default_factory=list)
     """The files named in the sections of tasks other packages add (found by walking them)."""
+    benchmark_data: list[NamedFile] = field(default_factory=list)
+    """The items files of the language model's benchmarks (built-in ones too: their data is an input)."""
 
     @classmethod
     def of(cls, loaded: LoadedSpec) -> SpecFiles:
@@ -49,6 +51,7 @@ class SpecFiles:
             word_sets=loaded.spec.embedding_bias.word_sets if loaded.spec.embedding_bias else None,
             probe_word_sets=probe.word_sets if (probe := _bias_probe(loaded.spec)) else None,
             name_word_sets=loaded.spec.name_probe.word_sets if loaded.spec.name_probe else None,
+            benchmark_data=_benchmark_data(loaded),
             added=[
                 named
                 for section in loaded.spec.evaluation
@@ -98,6 +101,7 @@ class SpecFiles:
                 NamedFile(f"{self.fields['text_generation']}.bias_probe.word_sets", self.probe_word_sets, "file")
             )
         refs.extend(self.added)
+        refs.extend(self.benchmark_data)
         if self.source and self.source.load and self.source.load.file:
             load = self.source.load
             assert load.file is not None
@@ -135,6 +139,19 @@ def files_in_section(value: object, where: str) -> list[NamedFile]:
     if isinstance(value, dict):
         return [found for key, item in value.items() for found in files_in_section(item, f"{where}.{key}")]
     return []
+
+
+def _benchmark_data(loaded: LoadedSpec) -> list[NamedFile]:
+    from reporter.benchmarks import data_field, declaration_of
+
+    language = loaded.spec.language_model
+    if language is None:
+        return []
+    section = loaded.spec.section_field(language)
+    return [
+        NamedFile(data_field(run, index, section), declaration_of(run).data, "file")
+        for index, run in enumerate(language.benchmarks)
+    ]
 
 
 def _bias_probe(spec: ModelSpec) -> BiasProbe | None:

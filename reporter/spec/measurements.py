@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
+from reporter.spec.benchmarks import BenchmarkRun
 from reporter.spec.sections import Distinct, FileRef, SpecModel, TaskSection
 
 # SEAT's semantically bleached templates (May et al. 2019), one slot each.
@@ -148,6 +149,11 @@ class LanguageModel(TaskSection):
         default=False, description="Wrap each prompt in the tokenizer's chat template as a user message."
     )
     batch_size: int = Field(default=4, ge=1, description="Windows or sentences per forward pass.")
+    benchmarks: list[BenchmarkRun] = Field(
+        default_factory=list,
+        description="Multiple-choice benchmarks (MMLU, OpenBookQA, PIQA, or your own), scored as "
+        "lm-evaluation-harness scores them.",
+    )
 
 
 class Explanations(SpecModel):

@@ -91,6 +91,8 @@ class TaskContext:
     report_inference: Callable[[InferenceFacts], None]
     """How the task ran the model over its evaluation data (device, batches, speed), when it is the
     task that runs it: the record's inference facts."""
+    full_benchmarks: bool = False
+    """Score every benchmark item, not the sample the section names (`reporter build --full-benchmarks`)."""
 
 
 class MeasuringTask(Task, Protocol):

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from reporter.facts import FactsRecord, LanguageModelFacts, NotReported, TaskFacts
 from reporter.spec import LanguageModel, TaskSection
+from reporter.spec.benchmarks import BUILT_IN as BENCHMARKS
 from reporter.tasks.base import LOADED_NOT_AUDITED, NO_LABELLED_ROWS, TaskContext
 from reporter.tasks.figures import Figure, figure
 from reporter.tasks.text_generation_measures import LanguageInputs, language_inputs, language_model_facts
@@ -28,7 +29,12 @@ class TextGenerationTask:
     partial: ClassVar[str] = "partials/language_model.md.j2"
     catalog_partial: ClassVar[str] = "partials/catalog/text_generation.md.j2"
     explanation_metric: ClassVar[str | None] = None
-    overall_metrics: ClassVar[tuple[str, ...]] = ("perplexity", "bits_per_byte")
+    overall_metrics: ClassVar[tuple[str, ...]] = (
+        "perplexity",
+        "bits_per_byte",
+        *(f"{name}_{measure}" for name in BENCHMARKS for measure in ("acc", "acc_norm")),
+    )
+    """Perplexity and the built-in benchmarks' figures: what `reporter diff` compares and gates."""
     not_explained: ClassVar[str | None] = NO_LABELLED_ROWS
     not_audited: ClassVar[str | None] = LOADED_NOT_AUDITED
     section: ClassVar[type[TaskSection]] = LanguageModel
@@ -56,6 +62,13 @@ class TextGenerationTask:
         if not isinstance(language.perplexity, NotReported):
             figures.extend(figure("perplexity", language.perplexity.perplexity, feature=None, group=None))
             figures.extend(figure("bits_per_byte", language.perplexity.bits_per_byte, feature=None, group=None))
+        for benchmark in language.benchmarks:
+            figures.extend(figure(f"{benchmark.name}_acc", benchmark.accuracy, feature=None, group=None))
+            figures.extend(
+                figure(f"{benchmark.name}_acc_norm", benchmark.accuracy_normalised, feature=None, group=None)
+            )
+            for part in benchmark.categories:
+                figures.extend(figure(f"{benchmark.name}_acc", part.accuracy, feature="category", group=part.category))
         if not isinstance(language.bias_probe, NotReported):
             for category in language.bias_probe.categories:
                 name = category.category

@@ -9,13 +9,16 @@ capability) and the extractors in :mod:`reporter.extract.language`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from reporter.benchmarks import data_field, declaration_of
+from reporter.benchmarks.items import BenchmarkItem, read_items, sampled
 from reporter.datasets import Table
 from reporter.errors import DataError
+from reporter.extract.benchmarks import benchmark_facts
 from reporter.extract.embedding_bias import WordSets, chosen_word_sets
 from reporter.extract.explanations import explained_rows
 from reporter.extract.language import (
@@ -26,7 +29,9 @@ from reporter.extract.language import (
     probe_category,
     probe_pairs,
 )
+from reporter.extract.weights import sha256_file
 from reporter.facts import (
+    BenchmarkFacts,
     DocumentOverlapFacts,
     LanguageModelFacts,
     LikelihoodBiasFacts,
@@ -37,6 +42,7 @@ from reporter.facts import (
 )
 from reporter.runners.language_model import LanguageScoring
 from reporter.spec import LanguageModel, Perplexity
+from reporter.spec.benchmarks import BenchmarkDeclaration, BenchmarkRun
 from reporter.tasks.base import TaskContext
 
 
@@ -61,6 +67,19 @@ class LanguageInputs:
     probe_source: str
     training_text: tuple[str, list[str]] | None = None
     """The training source's id and its texts in the perplexity column, when the spec provides them."""
+    benchmarks: list[BenchmarkInputs] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BenchmarkInputs:
+    """One benchmark's items, read and checked (a seeded sample when asked), and its file."""
+
+    run: BenchmarkRun
+    declaration: BenchmarkDeclaration
+    items: list[BenchmarkItem]
+    items_in_file: int
+    data: str
+    sha256: str
 
 
 def language_inputs(options: LanguageModel, context: TaskContext) -> LanguageInputs:
@@ -88,7 +107,30 @@ def language_inputs(options: LanguageModel, context: TaskContext) -> LanguageInp
             for test in tests
         ]
     return LanguageInputs(
-        options, documents, in_file, text_source, probe, probe_source, _training_text(options, context)
+        options,
+        documents,
+        in_file,
+        text_source,
+        probe,
+        probe_source,
+        _training_text(options, context),
+        [_benchmark_inputs(run, index, context) for index, run in enumerate(options.benchmarks)],
+    )
+
+
+def _benchmark_inputs(run: BenchmarkRun, index: int, context: TaskContext) -> BenchmarkInputs:
+    """A benchmark's items, every one checked, then sampled as the run asks."""
+    declaration = declaration_of(run)
+    where = data_field(run, index, context.section_field)
+    path = context.resolve(declaration.data, where)
+    every = read_items(declaration, path, where=f"{context.spec_path}: {where}")
+    return BenchmarkInputs(
+        run=run,
+        declaration=declaration,
+        items=sampled(every, None if context.full_benchmarks else run.sample, run.seed),
+        items_in_file=len(every),
+        data=declaration.data.describe(),
+        sha256=sha256_file(path),
     )
 
 
@@ -199,7 +241,9 @@ def language_model_facts(inputs: LanguageInputs, scoring: LanguageScoring, conte
                 for prompt, (completion, count) in zip(options.prompts, scoring.complete(options.prompts), strict=True)
             ],
         )
+    benchmarks = [_benchmark(inputs_of, scoring, context) for inputs_of in inputs.benchmarks]
     return LanguageModelFacts(
+        benchmarks=benchmarks,
         model_class=scoring.model_class,
         tokenizer=scoring.tokenizer,
         device=context.device,
@@ -207,6 +251,24 @@ def language_model_facts(inputs: LanguageInputs, scoring: LanguageScoring, conte
         bias_probe=bias_probe,
         samples=samples,
         overlap=overlap,
+    )
+
+
+def _benchmark(inputs: BenchmarkInputs, scoring: LanguageScoring, context: TaskContext) -> BenchmarkFacts:
+    """One benchmark's items scored, every choice of every item, and its figures."""
+    name, items = inputs.declaration.name, inputs.items
+    context.progress(f"  {context.slug}: {name}, {len(items):,} items")
+    log_likelihoods = scoring.choice_log_likelihoods(
+        [(item.context, item.continuations) for item in items],
+        context.throttled(f"  {context.slug}: {name}, {{done}} of {{total}} forward passes"),
+    )
+    return benchmark_facts(
+        inputs.declaration,
+        items,
+        log_likelihoods,
+        data=(inputs.data, inputs.sha256, inputs.items_in_file),
+        seed=inputs.run.seed,
+        samples=context.samples,
     )
 
 

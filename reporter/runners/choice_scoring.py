@@ -1,0 +1,117 @@
+"""Multiple-choice scoring as lm-evaluation-harness's `loglikelihood` requests compute it, in fewer
+forward passes.
+
+Each (context, continuation) pair is encoded as the harness encodes it: spaces at the end of the
+context move to the start of the continuation; the continuation's tokens are those of the whole
+text after the context's own tokens; no start token is added (the harness's default for models
+other than Gemma); the input is the context's and the continuation's tokens but the last, cut from
+the left to the model's length. The log-softmax is taken in float64 at each continuation token.
+
+What differs is only how much is computed: when every choice of an item is one token after the
+same context (MMLU's ` A` … ` D`), one forward pass over the context scores them all, the
+harness's input for each being that same context; other sequences run in batches sorted by
+length, right-padded with an attention mask, which changes no figure (the tests check a plain
+float64 forward pass, one sequence at a time).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+CHOICE_BATCH = 16
+"""Sequences per forward pass (sorted by length, so padding stays small)."""
+
+
+@dataclass(frozen=True)
+class _Sequence:
+    """One forward pass's input, and which (item, choice) continuation tokens it scores."""
+
+    tokens: list[int]
+    scored: list[tuple[int, int, list[int], list[int]]]
+    """(item, choice, positions in `tokens` whose next-token distribution is read, the target tokens)."""
+
+
+def encode_pair(encode: Callable[[str], list[int]], context: str, continuation: str) -> tuple[list[int], list[int]]:
+    """The context's and the continuation's tokens, as lm-evaluation-harness's `_encode_pair` makes them."""
+    spaces = len(context) - len(context.rstrip())
+    if spaces:
+        continuation, context = context[-spaces:] + continuation, context[:-spaces]
+    whole, head = encode(context + continuation), encode(context)
+    return head, whole[len(head) :]
+
+
+def choice_log_likelihoods(
+    model: Any,
+    encode: Callable[[str], list[int]],
+    items: list[tuple[str, list[str]]],
+    *,
+    batch_size: int,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> list[np.ndarray]:
+    """log P(continuation | context) of every continuation of every item, float64."""
+    limit = int(getattr(model.config, "max_position_embeddings", 0) or 2048)
+    sequences = [sequence for index, item in enumerate(items) for sequence in _sequences(encode, index, item, limit)]
+    results = [np.zeros(len(continuations)) for _, continuations in items]
+    order = sorted(range(len(sequences)), key=lambda i: -len(sequences[i].tokens))
+    for start in range(0, len(order), batch_size):
+        batch = [sequences[i] for i in order[start : start + batch_size]]
+        for sequence, distributions in zip(batch, _forward(model, [s.tokens for s in batch]), strict=True):
+            for item, choice, positions, targets in sequence.scored:
+                results[item][choice] = float(_log_softmax_at(distributions[positions], targets).sum())
+        if on_progress is not None:
+            on_progress(min(start + batch_size, len(order)), len(order))
+    return results
+
+
+def _sequences(
+    encode: Callable[[str], list[int]], index: int, item: tuple[str, list[str]], limit: int
+) -> list[_Sequence]:
+    """The forward passes an item needs: one for all its choices when each is one token after the
+    same context, else one per choice."""
+    context, continuations = item
+    pairs = [encode_pair(encode, context, continuation) for continuation in continuations]
+    heads = {tuple(head) for head, _ in pairs}
+    if len(heads) == 1 and all(len(tail) == 1 for _, tail in pairs):
+        head = pairs[0][0][-limit:]
+        return [_Sequence(head, [(index, choice, [len(head) - 1], tail) for choice, (_, tail) in enumerate(pairs)])]
+    found = []
+    for choice, (head, tail) in enumerate(pairs):
+        tokens = (head + tail)[-(limit + 1) :][:-1]
+        positions = list(range(len(tokens) - len(tail), len(tokens)))
+        found.append(_Sequence(tokens, [(index, choice, positions, tail)]))
+    return found
+
+
+def _forward(model: Any, sequences: list[list[int]]) -> list[Any]:
+    """Each sequence's logits (its own positions only), from one right-padded batch."""
+    import torch
+
+    device = next(model.parameters()).device
+    longest = max(len(s) for s in sequences)
+    ids = torch.zeros((len(sequences), longest), dtype=torch.long)
+    mask = torch.zeros((len(sequences), longest), dtype=torch.long)
+    for row, sequence in enumerate(sequences):
+        ids[row, : len(sequence)] = torch.tensor(sequence)
+        mask[row, : len(sequence)] = 1
+    with torch.inference_mode():
+        logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits
+    return [logits[row, : len(sequence)] for row, sequence in enumerate(sequences)]
+
+
+def _log_softmax_at(logits: Any, targets: list[int]) -> np.ndarray:
+    import torch
+
+    return log_softmax_at(logits, torch.tensor(targets, device=logits.device))
+
+
+def log_softmax_at(logits: Any, targets: Any) -> np.ndarray:
+    """log P(target) per position, with the log-softmax taken in float64: in float32 it is about
+    1.4e-5 nats per token off (perplexity 77.1553 against 77.1565 on a short text)."""
+    import torch
+
+    wide = logits.double()
+    return (wide.gather(-1, targets.unsqueeze(-1)).squeeze(-1) - torch.logsumexp(wide, dim=-1)).cpu().numpy()

