@@ -226,6 +226,14 @@ source:
 """
 
 
+def card_header(name: str, task: str, description: str) -> str:
+    """The card fields every test spec needs, before its own `source:`, `data:` and evaluation."""
+    return (
+        f'name: {name}\nversion: "1"\ntask: {task}\ndescription: {description}\nowners: [{{name: tests}}]\n'
+        "license: MIT\nintended_uses: [tests]\nout_of_scope_uses: [everything else]\nlimitations: [none]\n"
+    )
+
+
 HOSTILE_DATA_SPEC = """\
 name: Hostile column and group names
 version: "1"

@@ -19,7 +19,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from reporter.datasets import read_table
 from reporter.errors import DataError
 from reporter.spec import DataSource, ImageLayout
-from tests.conftest import evaluation_of, reporter
+from tests.conftest import card_header, evaluation_of, reporter
 
 GREY = ImageLayout(height=8, width=8, channels=1)
 COLOUR = ImageLayout(height=4, width=5, channels=3)
@@ -149,16 +149,13 @@ def logistic_onnx(model: LogisticRegression, path: Path) -> None:
     save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="tests"), str(path))
 
 
-IMAGES_SPEC = """\
-name: Digits from image files
-version: "1"
-task: image classification
-description: A logistic regression on 8×8 digits, exported to ONNX, evaluated on PNG files.
-owners: [{name: tests}]
-license: MIT
-intended_uses: [tests]
-out_of_scope_uses: [everything else]
-limitations: [none]
+IMAGES_SPEC = (
+    card_header(
+        "Digits from image files",
+        "image classification",
+        "A logistic regression on 8×8 digits, exported to ONNX, evaluated on PNG files.",
+    )
+    + """\
 source:
   load: {format: onnx, file: {path: logistic.onnx}}
 data:
@@ -175,6 +172,7 @@ evaluation:
   min_group_size: 20
   image: {height: 8, width: 8, channels: 1}
 """
+)
 
 
 @pytest.mark.slow

@@ -10,6 +10,7 @@ import pytest
 
 from reporter.errors import ModelFileError
 from reporter.extract.onnx_file import external_files, iter_onnx_tensors, read_onnx_graph
+from tests.conftest import card_header
 
 onnx = pytest.importorskip("onnx")
 from onnx import TensorProto, helper, numpy_helper  # noqa: E402
@@ -107,16 +108,11 @@ def test_init_writes_an_onnx_spec_from_the_file(tmp_path: Path) -> None:
     assert yaml.safe_load(text)["source"]["load"] == {"format": "onnx", "file": {"path": "../../weights/linear.onnx"}}
 
 
-TEXT_SPEC = """\
-name: An ONNX text classifier
-version: "1"
-task: sentiment
-description: A tiny BERT exported to ONNX, run through its tokenizer folder.
-owners: [{name: tests}]
-license: MIT
-intended_uses: [tests]
-out_of_scope_uses: [everything else]
-limitations: [none]
+TEXT_SPEC = (
+    card_header(
+        "An ONNX text classifier", "sentiment", "A tiny BERT exported to ONNX, run through its tokenizer folder."
+    )
+    + """\
 source:
   load: {format: onnx, file: {path: bert/model.onnx}, tokenizer: {path: bert}, max_length: 24}
 data:
@@ -127,6 +123,7 @@ evaluation:
   text_column: sentence
   features: [sentence]
 """
+)
 
 
 def export_bert(folder: Path) -> object:
