@@ -114,6 +114,11 @@ def test_a_declaration_and_a_run_refuse_what_would_be_misread() -> None:
         BenchmarkRun.model_validate({"benchmark": "hellaswag"})
     with pytest.raises(ValidationError, match="exactly one of"):
         BenchmarkRun.model_validate({})
+    from reporter.spec import LanguageModel
+
+    twice = [{"benchmark": "mmlu", "sample": 10}, {"benchmark": "mmlu", "sample": 20}]
+    with pytest.raises(ValidationError, match="'mmlu' is listed more than once; its figures"):
+        LanguageModel.model_validate({"benchmarks": twice})
 
 
 def harness_log_likelihood(model: object, tokenizer: object, context: str, continuation: str) -> float:

@@ -149,11 +149,22 @@ class LanguageModel(TaskSection):
         default=False, description="Wrap each prompt in the tokenizer's chat template as a user message."
     )
     batch_size: int = Field(default=4, ge=1, description="Windows or sentences per forward pass.")
-    benchmarks: list[BenchmarkRun] = Field(
+    benchmarks: Annotated[list[BenchmarkRun], Distinct] = Field(
         default_factory=list,
         description="Multiple-choice benchmarks (MMLU, OpenBookQA, PIQA, or your own), scored as "
-        "lm-evaluation-harness scores them.",
+        "lm-evaluation-harness scores them; each name once (its figures are named after it).",
     )
+
+    @field_validator("benchmarks")
+    @classmethod
+    def _one_run_per_benchmark(cls, runs: list[BenchmarkRun]) -> list[BenchmarkRun]:
+        names = [run.name for run in runs]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(
+                f"benchmark {repeated[0]!r} is listed more than once; its figures ({repeated[0]}_acc, …) would clash"
+            )
+        return runs
 
 
 class Explanations(SpecModel):

@@ -73,6 +73,9 @@ def fake_scoring() -> LanguageScoring:
         continuation_log_probabilities=continuation_log_probabilities,
         complete=lambda prompts: [(" ".join(reversed(p.split())), len(p.split())) for p in prompts],
         count_tokens=lambda documents: sum(len(d.split()) for d in documents),
+        choice_log_likelihoods=lambda items, on_progress: [
+            np.array([-float(len(c)) for c in continuations]) for _, continuations in items
+        ],
     )
 
 
