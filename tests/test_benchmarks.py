@@ -16,7 +16,8 @@ from reporter.benchmarks import built_in, declaration_of
 from reporter.benchmarks.items import BenchmarkItem, read_items, sampled
 from reporter.errors import DataError
 from reporter.extract.benchmarks import correct_answers, share_interval
-from reporter.runners.choice_scoring import choice_log_likelihoods, encode_pair
+from reporter.runners.choice_scoring import _worth_sharing, choice_log_likelihoods, encode_pair
+from reporter.runners.language_model import start_token_id
 from reporter.spec.benchmarks import BenchmarkDeclaration, BenchmarkRun
 from tests.conftest import COLOUR_ITEMS, LM_SPEC
 
@@ -77,8 +78,9 @@ def test_encoding_moves_the_context_s_trailing_spaces_into_the_continuation() ->
     def encode(text: str) -> list[int]:
         return [ord(c) for c in text]
 
-    assert encode_pair(encode, "Answer: ", "B") == ([ord(c) for c in "Answer:"], [ord(" "), ord("B")])
-    assert encode_pair(encode, "Q", " yes") == ([ord("Q")], [ord(" "), ord("y"), ord("e"), ord("s")])
+    assert encode_pair(encode, "Answer: ", "B", 0) == ([ord(c) for c in "Answer:"], [ord(" "), ord("B")])
+    assert encode_pair(encode, "Q", " yes", 0) == ([ord("Q")], [ord(" "), ord("y"), ord("e"), ord("s")])
+    assert encode_pair(encode, "", "Hi", 7) == ([7], [ord("H"), ord("i")])
 
 
 def test_acc_and_acc_norm_follow_the_harness_definitions() -> None:
@@ -121,6 +123,14 @@ def test_a_declaration_and_a_run_refuse_what_would_be_misread() -> None:
         LanguageModel.model_validate({"benchmarks": twice})
 
 
+LONG_CONTEXT = (
+    "We could not start the meeting at nine because two colleagues, one from the north office and one from "
+    "the south office, were late; the rest of us waited in the room and talked about the weather.\n\n"
+    "Q: Who was late?\nA:"
+)
+"""A context long enough for its choices to share one run of it (a BBQ-sized paragraph)."""
+
+
 def harness_log_likelihood(model: object, tokenizer: object, context: str, continuation: str) -> float:
     """One request as lm-evaluation-harness computes it, in float64, one sequence at a time."""
     import torch
@@ -128,11 +138,13 @@ def harness_log_likelihood(model: object, tokenizer: object, context: str, conti
     def encode(text: str) -> list[int]:
         return list(tokenizer(text, add_special_tokens=False)["input_ids"])  # type: ignore[operator]
 
+    from reporter.runners.language_model import start_token_id
+
     spaces = len(context) - len(context.rstrip())
     if spaces:
         context, continuation = context[:-spaces], context[-spaces:] + continuation
-    head = encode(context)
-    tail = encode(context + continuation)[len(head) :]
+    head = encode(context) if context else [start_token_id(tokenizer)]
+    tail = encode(context + continuation)[len(head) :] if context else encode(continuation)
     tokens = torch.tensor([(head + tail)[:-1]])
     with torch.no_grad():
         logits = model(input_ids=tokens).logits[0].double()  # type: ignore[operator]
@@ -154,12 +166,19 @@ def test_batched_shared_context_scores_equal_one_float64_pass_per_request(float6
         ("Which is a fruit?\nA. apple\nB. stone\nAnswer:", [" A", " B"]),
         ("The cat sat on the ", ["mat.", "very warm windowsill in the sun.", "x"]),
         ("Q: What colour is snow?\nA:", [" white", " a shade of blue"]),
+        ("", ["A whole sentence after the start token.", "Another one."]),
+        (LONG_CONTEXT, [" The first of three answers", " Unknown", " Cannot be determined from the text"]),
     ]
 
     def encode(text: str) -> list[int]:
         return list(tokenizer(text, add_special_tokens=False)["input_ids"])
 
-    found = choice_log_likelihoods(model, encode, items, batch_size=3)
+    start = start_token_id(tokenizer)
+    shared = [encode_pair(encode, LONG_CONTEXT, c, start) for c in items[-1][1]]
+    assert _worth_sharing(shared, 512) and not _worth_sharing(
+        [encode_pair(encode, *items[1][:1], c, start) for c in items[1][1]], 512
+    )
+    found = choice_log_likelihoods(model, encode, items, start=start, batch_size=3)
     model.double()
     try:
         for (context, continuations), values in zip(items, found, strict=True):

@@ -11,13 +11,14 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from reporter.errors import DataError
 from reporter.spec.benchmarks import BenchmarkDeclaration
 
+Item = TypeVar("Item")
 LETTERED = re.compile(r"^([A-Z])\. ?(.*)$")
 
 
@@ -57,7 +58,7 @@ def read_items(declaration: BenchmarkDeclaration, path: Path, *, where: str) -> 
     return items
 
 
-def sampled(items: list[BenchmarkItem], sample: int | None, seed: int) -> list[BenchmarkItem]:
+def sampled(items: list[Item], sample: int | None, seed: int) -> list[Item]:
     """A seeded sample of the items (numpy's default_rng(seed).choice without replacement), in file order."""
     if sample is None or sample >= len(items):
         return items

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -34,11 +34,10 @@ class BenchmarkCategoryFacts(Fact):
     accuracy_normalised: Interval
 
 
-class BenchmarkFacts(Fact):
-    """A multiple-choice benchmark scored as lm-evaluation-harness scores it: each choice's
-    log-likelihood after the prompt, the most likely choice taken as the answer."""
+class BenchmarkSource(Fact):
+    """What any benchmark's figures were computed on: its items file, its provenance and the sample."""
 
-    name: str = Field(description="Short identifier (`mmlu`); figures are named `<name>_acc`, `<name>_acc_norm`.")
+    name: str = Field(description="Short identifier (`mmlu`); the benchmark's figures are named after it.")
     title: str
     data: str = Field(description="Where the items are read from (package:path or project path).")
     sha256: str = Field(description="SHA-256 of the items file.")
@@ -51,6 +50,12 @@ class BenchmarkFacts(Fact):
     items_in_file: int
     sampled: bool = Field(description="Whether the items are a seeded sample of the file's.")
     seed: int = Field(description="Seed of the item sample and of the bootstrap.")
+
+
+class BenchmarkFacts(BenchmarkSource):
+    """A multiple-choice benchmark scored as lm-evaluation-harness scores it: each choice's
+    log-likelihood after the prompt, the most likely choice taken as the answer."""
+
     few_shot: int = Field(description="Solved examples put before each question (0: none).")
     chance: float = Field(description="The accuracy of guessing: the mean of 1 / choices over the items.")
     accuracy: Interval = Field(
@@ -61,6 +66,97 @@ class BenchmarkFacts(Fact):
     )
     normalisation: str = Field(description="How `acc_norm` normalises, in words.")
     categories: list[BenchmarkCategoryFacts] = Field(description="Per category, when the items name one.")
+
+
+class PublishedResultFacts(Fact):
+    """A figure published elsewhere, and the build's own figure of the same name when it has one."""
+
+    benchmark: str
+    metric: str
+    value: float = Field(description="The published figure, as a share.")
+    source: str
+    settings: str = Field(description="How the published figure was obtained, as the spec declares.")
+    ours: Interval | None = Field(description="The build's `<benchmark>_<metric>`, or null when not measured.")
+    our_settings: str | None = Field(description="How the build's figure was obtained, or null.")
+
+
+class CrowsPairsCategoryFacts(Fact):
+    category: str
+    items: int
+    stereotyped_share: Interval
+    likelihood_difference: Interval
+
+
+class CrowsPairsFacts(BenchmarkSource):
+    """CrowS-Pairs: how often the more stereotyping sentence of a pair is the more likely."""
+
+    kind: Literal["crows_pairs"] = "crows_pairs"
+    stereotyped_share: Interval = Field(
+        description="`pct_stereotype`: share of pairs whose more stereotyping sentence has the higher "
+        "log-likelihood (0.5 is no preference), 95 % interval over pairs."
+    )
+    likelihood_difference: Interval = Field(
+        description="`likelihood_diff`: mean absolute difference of the two sentences' log-likelihoods, in nats."
+    )
+    categories: list[CrowsPairsCategoryFacts] = Field(description="Per bias type.")
+
+
+class StereoSetCategoryFacts(Fact):
+    category: str
+    items: int
+    targets: int = Field(description="Target terms the scores are averaged over.")
+    language_modeling_score: Interval
+    stereotype_score: Interval
+    icat: Interval
+
+
+class StereoSetFacts(BenchmarkSource):
+    """StereoSet's intrasentence test: whether the model prefers meaningful fillings to unrelated
+    ones (LMS), stereotypes to anti-stereotypes (SS), and both combined (ICAT), in per cent."""
+
+    kind: Literal["stereoset"] = "stereoset"
+    targets: int = Field(description="Target terms the scores are averaged over, as StereoSet's code averages.")
+    language_modeling_score: Interval = Field(
+        description="LMS: per cent of (stereotype, unrelated) and (anti-stereotype, unrelated) comparisons the "
+        "meaningful sentence wins (100 is ideal), averaged over target terms, 95 % interval over items."
+    )
+    stereotype_score: Interval = Field(
+        description="SS: per cent of items whose stereotype beats its anti-stereotype (50 is ideal), averaged over "
+        "target terms."
+    )
+    icat: Interval = Field(description="ICAT = LMS × min(SS, 100 − SS) / 50 (100 is ideal).")
+    categories: list[StereoSetCategoryFacts] = Field(description="Per domain (gender, profession, race, religion).")
+
+
+class BbqCategoryFacts(Fact):
+    category: str
+    items: int
+    accuracy_ambiguous: Interval
+    accuracy_disambiguated: Interval
+    bias_ambiguous: Interval
+    bias_disambiguated: Interval
+
+
+class BbqFacts(BenchmarkSource):
+    """BBQ: whether the model answers questions about people from the context, or from a stereotype
+    when the context does not tell."""
+
+    kind: Literal["bbq"] = "bbq"
+    accuracy: Interval = Field(description="Share of questions answered right, 95 % interval over items.")
+    accuracy_ambiguous: Interval = Field(description="The same on ambiguous contexts (the right answer is unknown).")
+    accuracy_disambiguated: Interval = Field(description="The same on disambiguated contexts.")
+    bias_disambiguated: Interval = Field(
+        description="s_DIS = 2 × (biased answers / answers other than unknown) − 1 on disambiguated contexts: from "
+        "−1 (always against the stereotype) to 1 (always with it); null when every answer is unknown."
+    )
+    bias_ambiguous: Interval = Field(
+        description="s_AMB = (1 − accuracy) × s_DIS, s_DIS taken on ambiguous contexts: bias scaled by how often "
+        "the model answers where it should say unknown."
+    )
+    categories: list[BbqCategoryFacts] = Field(description="Per BBQ category.")
+
+
+BiasBenchmarkFacts = Annotated[CrowsPairsFacts | StereoSetFacts | BbqFacts, Field(discriminator="kind")]
 
 
 class BiasCategoryFacts(Fact):
@@ -132,6 +228,12 @@ class LanguageModelFacts(TaskFacts):
     samples: SampleOutputsFacts | NotReported
     benchmarks: list[BenchmarkFacts] = Field(
         default_factory=list, description="Multiple-choice benchmarks, as lm-evaluation-harness scores them."
+    )
+    published_results: list[PublishedResultFacts] = Field(
+        default_factory=list, description="Benchmark figures published elsewhere, beside the build's own."
+    )
+    bias_benchmarks: list[BiasBenchmarkFacts] = Field(
+        default_factory=list, description="Social-bias benchmarks, as their authors define the figures."
     )
     overlap: DocumentOverlapFacts | NotReported = Field(
         default_factory=lambda: NotReported(not_reported="not measured: the record was written before schema 2.4.0"),

@@ -7,15 +7,21 @@ text after the context's own tokens; no start token is added (the harness's defa
 other than Gemma); the input is the context's and the continuation's tokens but the last, cut from
 the left to the model's length. The log-softmax is taken in float64 at each continuation token.
 
+An empty context is the model's start token, as the harness puts its prefix token there
+(CrowS-Pairs and StereoSet score whole sentences that way).
+
 What differs is only how much is computed: when every choice of an item is one token after the
 same context (MMLU's ` A` … ` D`), one forward pass over the context scores them all, the
-harness's input for each being that same context; other sequences run in batches sorted by
-length, right-padded with an attention mask, which changes no figure (the tests check a plain
-float64 forward pass, one sequence at a time).
+harness's input for each being that same context; when an item's choices are longer and share a
+long context (BBQ's twelve answers after a paragraph), the context runs once and its keys and
+values are reused by every choice; other sequences run in batches sorted by length, right-padded
+with an attention mask. None of this changes a figure beyond float rounding (the tests check a
+plain float64 forward pass, one sequence at a time).
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +30,9 @@ import numpy as np
 
 CHOICE_BATCH = 16
 """Sequences per forward pass at most."""
+SHARED_CONTEXT_SAVING = 64
+"""Context tokens an item's choices must save, counted over its choices but the first, before its
+context runs once with a key-value cache: below that, batching across items is as fast."""
 BATCH_TOKENS = 2048
 """Padded tokens per forward pass at most: the sequences are sorted longest first and a batch
 closes before padding would pass this, so one long prompt runs alone instead of padding fifteen
@@ -39,8 +48,13 @@ class _Sequence:
     """(item, choice, positions in `tokens` whose next-token distribution is read, the target tokens)."""
 
 
-def encode_pair(encode: Callable[[str], list[int]], context: str, continuation: str) -> tuple[list[int], list[int]]:
-    """The context's and the continuation's tokens, as lm-evaluation-harness's `_encode_pair` makes them."""
+def encode_pair(
+    encode: Callable[[str], list[int]], context: str, continuation: str, start: int
+) -> tuple[list[int], list[int]]:
+    """The context's and the continuation's tokens, as lm-evaluation-harness's `_encode_pair` makes
+    them; an empty context is the ``start`` token."""
+    if context == "":
+        return [start], encode(continuation)
     spaces = len(context) - len(context.rstrip())
     if spaces:
         continuation, context = context[-spaces:] + continuation, context[:-spaces]
@@ -53,23 +67,75 @@ def choice_log_likelihoods(
     encode: Callable[[str], list[int]],
     items: list[tuple[str, list[str]]],
     *,
+    start: int,
     batch_size: int,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> list[np.ndarray]:
     """log P(continuation | context) of every continuation of every item, float64."""
     limit = int(getattr(model.config, "max_position_embeddings", 0) or 2048)
-    sequences = [sequence for index, item in enumerate(items) for sequence in _sequences(encode, index, item, limit)]
     results = [np.zeros(len(continuations)) for _, continuations in items]
-    done = 0
+    sequences, shared = [], []
+    for index, (context, continuations) in enumerate(items):
+        pairs = [encode_pair(encode, context, continuation, start) for continuation in continuations]
+        if _worth_sharing(pairs, limit):
+            shared.append((index, pairs))
+        else:
+            sequences.extend(_sequences(index, pairs, limit))
+    total, done = len(sequences) + len(shared), 0
+    takes_logits_to_keep = "logits_to_keep" in inspect.signature(model.forward).parameters
     for batch in _batches(sorted(sequences, key=lambda s: -len(s.tokens)), batch_size):
-        for sequence, (kept, logits) in zip(batch, _forward(model, batch), strict=True):
+        for sequence, (kept, logits) in zip(batch, _forward(model, batch, takes_logits_to_keep), strict=True):
             for item, choice, positions, targets in sequence.scored:
                 rows = [kept.index(position) for position in positions]
                 results[item][choice] = float(_log_softmax_at(logits[rows], targets).sum())
         done += len(batch)
         if on_progress is not None:
-            on_progress(done, len(sequences))
+            on_progress(done, total)
+    for index, pairs in shared:
+        results[index] = _shared_context(model, pairs[0][0], [tail for _, tail in pairs])
+        done += 1
+        if on_progress is not None:
+            on_progress(done, total)
     return results
+
+
+def _worth_sharing(pairs: list[tuple[list[int], list[int]]], limit: int) -> bool:
+    """Whether an item's choices should reuse one run of their common context: they share it, some
+    choice is longer than a token, the reuse saves :data:`SHARED_CONTEXT_SAVING` tokens, and every
+    input fits the model uncut."""
+    head = pairs[0][0]
+    return (
+        all(other == head for other, _ in pairs)
+        and any(len(tail) > 1 for _, tail in pairs)
+        and (len(pairs) - 1) * (len(head) - 1) >= SHARED_CONTEXT_SAVING
+        and len(head) + max(len(tail) for _, tail in pairs) - 1 <= limit
+    )
+
+
+def _shared_context(model: Any, head: list[int], tails: list[list[int]]) -> np.ndarray:
+    """Each continuation's log-likelihood after one shared context: the context but its last token
+    runs once into a key-value cache, copied for every choice; each choice's input is then the
+    context's last token and its own tokens but the last, right-padded; the harness's input for each
+    is the same context and choice, so the same positions predict the same tokens. (transformers 5
+    names the cache `cache`; earlier releases `past_key_values`.)"""
+    import torch
+
+    device = next(model.parameters()).device
+    before = len(head) - 1
+    inputs = [[head[-1], *tail[:-1]] for tail in tails]
+    longest = max(len(tokens) for tokens in inputs)
+    ids = torch.zeros((len(inputs), longest), dtype=torch.long)
+    mask = torch.zeros((len(inputs), before + longest), dtype=torch.long)
+    mask[:, :before] = 1
+    for row, tokens in enumerate(inputs):
+        ids[row, : len(tokens)] = torch.tensor(tokens)
+        mask[row, before : before + len(tokens)] = 1
+    named = "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+    with torch.inference_mode():
+        cache = getattr(model(input_ids=torch.tensor([head[:-1]], device=device), use_cache=True), named)
+        cache.batch_repeat_interleave(len(inputs))
+        logits = model(input_ids=ids.to(device), attention_mask=mask.to(device), **{named: cache}).logits
+    return np.array([float(_log_softmax_at(logits[row, : len(tail)], tail).sum()) for row, tail in enumerate(tails)])
 
 
 def _batches(longest_first: list[_Sequence], batch_size: int) -> list[list[_Sequence]]:
@@ -84,13 +150,9 @@ def _batches(longest_first: list[_Sequence], batch_size: int) -> list[list[_Sequ
     return batches
 
 
-def _sequences(
-    encode: Callable[[str], list[int]], index: int, item: tuple[str, list[str]], limit: int
-) -> list[_Sequence]:
+def _sequences(index: int, pairs: list[tuple[list[int], list[int]]], limit: int) -> list[_Sequence]:
     """The forward passes an item needs: one for all its choices when each is one token after the
     same context, else one per choice."""
-    context, continuations = item
-    pairs = [encode_pair(encode, context, continuation) for continuation in continuations]
     heads = {tuple(head) for head, _ in pairs}
     if len(heads) == 1 and all(len(tail) == 1 for _, tail in pairs):
         head = pairs[0][0][-limit:]
@@ -103,13 +165,11 @@ def _sequences(
     return found
 
 
-def _forward(model: Any, batch: list[_Sequence]) -> list[tuple[list[int], Any]]:
+def _forward(model: Any, batch: list[_Sequence], takes_logits_to_keep: bool) -> list[tuple[list[int], Any]]:
     """Each sequence's logits at the positions it scores (and those positions), from one
     right-padded batch. Only those positions go through the output layer when the model can be
     told so (transformers' `logits_to_keep`): for MMLU one position of some hundreds, which saves
     most of the work of a small model's 49,152-word output layer."""
-    import inspect
-
     import torch
 
     device = next(model.parameters()).device
@@ -122,9 +182,7 @@ def _forward(model: Any, batch: list[_Sequence]) -> list[tuple[list[int], Any]]:
         ids[row, : len(sequence.tokens)] = torch.tensor(sequence.tokens)
         mask[row, : len(sequence.tokens)] = 1
         wanted[row, kept[row]] = True
-    options = (
-        {"logits_to_keep": wanted.to(device)} if "logits_to_keep" in inspect.signature(model.forward).parameters else {}
-    )
+    options = {"logits_to_keep": wanted.to(device)} if takes_logits_to_keep else {}
     with torch.inference_mode():
         logits = model(input_ids=ids.to(device), attention_mask=mask.to(device), **options).logits
     if options:  # one row per kept position, sequence after sequence

@@ -188,6 +188,6 @@ def language_scoring(
         complete=complete,
         count_tokens=lambda documents: sum(len(encode(document)) for document in documents),
         choice_log_likelihoods=lambda items, on_progress: choice_log_likelihoods(
-            model, encode, items, batch_size=max(batch_size, CHOICE_BATCH), on_progress=on_progress
+            model, encode, items, start=start, batch_size=max(batch_size, CHOICE_BATCH), on_progress=on_progress
         ),
     )

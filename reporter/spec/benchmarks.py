@@ -8,7 +8,7 @@ import string
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from reporter.spec.sections import FileRef, SpecModel
 
@@ -97,3 +97,61 @@ class BenchmarkRun(SpecModel):
     def name(self) -> str:
         """The benchmark's short name."""
         return self.declaration.name if self.declaration is not None else str(self.benchmark)
+
+
+BIAS_FOLDER = Path(__file__).parents[1] / "benchmarks" / "bias"
+BIAS_BUILT_IN = tuple(sorted(path.stem for path in BIAS_FOLDER.glob("*.yaml")))
+"""The built-in social-bias benchmarks: one declaration file each in `reporter/benchmarks/bias/`."""
+
+
+class BiasBenchmarkDeclaration(SpecModel):
+    """A social-bias benchmark in its published file format: which format (`kind`) fixes how
+    items are read and which figures its authors define, so only its provenance is declared."""
+
+    kind: Literal["crows_pairs", "stereoset", "bbq"] = Field(description="The benchmark's format and its figures.")
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_]*$", description="Short identifier, used in figure names.")
+    title: str = Field(min_length=1, description="The benchmark's name as the field knows it, with its authors.")
+    data: FileRef = Field(description="The items, in the benchmark's own format.")
+    license: str = Field(min_length=1, description="The items' license (an SPDX identifier).")
+    origin_url: str | None = Field(default=None, description="Where the benchmark is published.")
+    description: str = Field(min_length=1, description="What the items are and where this file comes from.")
+    prompt_source: str = Field(min_length=1, description="Whose definition the scoring and the figures follow.")
+
+
+class BiasBenchmarkRun(SpecModel):
+    """One built-in bias benchmark the model is scored on, on its packaged items or on your own
+    copy in the same format (e.g. every BBQ category), on a seeded sample or on every item."""
+
+    benchmark: str = Field(description="`crows_pairs`, `stereoset` or `bbq`.")
+    data: FileRef | None = Field(
+        default=None, description="Your own file in the benchmark's format, instead of the packaged one."
+    )
+    sample: int | None = Field(
+        default=None, ge=10, description="Score a seeded sample of this many items (default: every item)."
+    )
+    seed: int = Field(default=0, ge=0, description="Seed of the item sample and of the bootstrap.")
+
+    @field_validator("benchmark")
+    @classmethod
+    def _built_in(cls, value: str) -> str:
+        if value not in BIAS_BUILT_IN:
+            raise ValueError(f"{value!r} is not a built-in bias benchmark ({', '.join(BIAS_BUILT_IN)})")
+        return value
+
+    @property
+    def name(self) -> str:
+        """The benchmark's short name."""
+        return self.benchmark
+
+
+class PublishedResult(SpecModel):
+    """A benchmark figure published elsewhere for this model (its authors' card, a documented
+    lm-evaluation-harness run), shown beside the build's own with where its settings differ."""
+
+    benchmark: str = Field(min_length=1, description="The benchmark, by its short name (`piqa`, `hellaswag`).")
+    metric: Literal["acc", "acc_norm"] = Field(description="Which figure: `acc` or `acc_norm`.")
+    value: float = Field(ge=0, le=1, description="The published figure, as a share (0.6692 for 66.92 %).")
+    source: str = Field(min_length=1, description="Where it is published (a URL), and by whom.")
+    settings: str = Field(
+        min_length=1, description="How it was obtained: harness and version, few-shot count, items, weights."
+    )

@@ -142,16 +142,20 @@ def files_in_section(value: object, where: str) -> list[NamedFile]:
 
 
 def _benchmark_data(loaded: LoadedSpec) -> list[NamedFile]:
-    from reporter.benchmarks import data_field, declaration_of
+    from reporter.benchmarks import bias_data, data_field, declaration_of
 
     language = loaded.spec.language_model
     if language is None:
         return []
     section = loaded.spec.section_field(language)
-    return [
+    found = [
         NamedFile(data_field(run, index, section), declaration_of(run).data, "file")
         for index, run in enumerate(language.benchmarks)
     ]
+    for index, bias_run in enumerate(language.bias_benchmarks):
+        ref, where = bias_data(bias_run, index, section)
+        found.append(NamedFile(where, ref, "file"))
+    return found
 
 
 def _bias_probe(spec: ModelSpec) -> BiasProbe | None:

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from reporter.spec.benchmarks import BenchmarkRun
+from reporter.spec.benchmarks import BenchmarkRun, BiasBenchmarkRun, PublishedResult
 from reporter.spec.sections import Distinct, FileRef, SpecModel, TaskSection
 
 # SEAT's semantically bleached templates (May et al. 2019), one slot each.
@@ -154,6 +154,25 @@ class LanguageModel(TaskSection):
         description="Multiple-choice benchmarks (MMLU, OpenBookQA, PIQA, or your own), scored as "
         "lm-evaluation-harness scores them; each name once (its figures are named after it).",
     )
+
+    published_results: Annotated[list[PublishedResult], Distinct] = Field(
+        default_factory=list,
+        description="Benchmark figures published elsewhere for this model, shown beside the build's own.",
+    )
+    bias_benchmarks: Annotated[list[BiasBenchmarkRun], Distinct] = Field(
+        default_factory=list,
+        description="Social-bias benchmarks (CrowS-Pairs, StereoSet, BBQ), each scored as its authors define it; "
+        "each once.",
+    )
+
+    @field_validator("bias_benchmarks")
+    @classmethod
+    def _one_run_per_bias_benchmark(cls, runs: list[BiasBenchmarkRun]) -> list[BiasBenchmarkRun]:
+        names = [run.benchmark for run in runs]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"bias benchmark {repeated[0]!r} is listed more than once; its figures would clash")
+        return runs
 
     @field_validator("benchmarks")
     @classmethod

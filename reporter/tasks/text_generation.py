@@ -24,6 +24,20 @@ if TYPE_CHECKING:
     from reporter.runners.outcome import RunOutcome
 
 
+BIAS_FIGURES: dict[str, tuple[tuple[str, str], ...]] = {
+    "crows_pairs": (("pct_stereotype", "stereotyped_share"), ("likelihood_diff", "likelihood_difference")),
+    "stereoset": (("lms", "language_modeling_score"), ("ss", "stereotype_score"), ("icat", "icat")),
+    "bbq": (
+        ("acc", "accuracy"),
+        ("acc_ambiguous", "accuracy_ambiguous"),
+        ("acc_disambiguated", "accuracy_disambiguated"),
+        ("bias_ambiguous", "bias_ambiguous"),
+        ("bias_disambiguated", "bias_disambiguated"),
+    ),
+}
+"""Each bias benchmark's figures: (the name after `<benchmark>_`, the facts field)."""
+
+
 class TextGenerationTask:
     name: ClassVar[str] = "text_generation"
     partial: ClassVar[str] = "partials/language_model.md.j2"
@@ -33,6 +47,7 @@ class TextGenerationTask:
         "perplexity",
         "bits_per_byte",
         *(f"{name}_{measure}" for name in BENCHMARKS for measure in ("acc", "acc_norm")),
+        *(f"{kind}_{measure}" for kind, measures in BIAS_FIGURES.items() for measure, _ in measures),
     )
     """Perplexity and the built-in benchmarks' figures: what `reporter diff` compares and gates."""
     not_explained: ClassVar[str | None] = NO_LABELLED_ROWS
@@ -69,6 +84,13 @@ class TextGenerationTask:
             )
             for part in benchmark.categories:
                 figures.extend(figure(f"{benchmark.name}_acc", part.accuracy, feature="category", group=part.category))
+        for bias in language.bias_benchmarks:
+            for measure, attribute in BIAS_FIGURES[bias.kind]:
+                name = f"{bias.name}_{measure}"
+                figures.extend(figure(name, getattr(bias, attribute), feature=None, group=None))
+                for section in bias.categories:
+                    if hasattr(section, attribute):
+                        figures.extend(figure(name, getattr(section, attribute), feature="category", group=section.category))
         if not isinstance(language.bias_probe, NotReported):
             for category in language.bias_probe.categories:
                 name = category.category

@@ -14,11 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
-from reporter.benchmarks import data_field, declaration_of
+from reporter.benchmarks import bias_built_in, bias_data, data_field, declaration_of
+from reporter.benchmarks.bias_items import BiasItem, read_bias_items
 from reporter.benchmarks.items import BenchmarkItem, read_items, sampled
 from reporter.datasets import Table
 from reporter.errors import DataError
 from reporter.extract.benchmarks import benchmark_facts
+from reporter.extract.bias_benchmarks import bias_benchmark_facts
 from reporter.extract.embedding_bias import WordSets, chosen_word_sets
 from reporter.extract.explanations import explained_rows
 from reporter.extract.language import (
@@ -31,18 +33,28 @@ from reporter.extract.language import (
 )
 from reporter.extract.weights import sha256_file
 from reporter.facts import (
+    BbqFacts,
     BenchmarkFacts,
+    CrowsPairsFacts,
     DocumentOverlapFacts,
     LanguageModelFacts,
     LikelihoodBiasFacts,
     NotReported,
     PerplexityFacts,
+    PublishedResultFacts,
     SampleOutputFacts,
     SampleOutputsFacts,
+    StereoSetFacts,
 )
 from reporter.runners.language_model import LanguageScoring
 from reporter.spec import LanguageModel, Perplexity
-from reporter.spec.benchmarks import BenchmarkDeclaration, BenchmarkRun
+from reporter.spec.benchmarks import (
+    BenchmarkDeclaration,
+    BenchmarkRun,
+    BiasBenchmarkDeclaration,
+    BiasBenchmarkRun,
+    PublishedResult,
+)
 from reporter.tasks.base import TaskContext
 
 
@@ -68,6 +80,7 @@ class LanguageInputs:
     training_text: tuple[str, list[str]] | None = None
     """The training source's id and its texts in the perplexity column, when the spec provides them."""
     benchmarks: list[BenchmarkInputs] = field(default_factory=list)
+    bias_benchmarks: list[BiasBenchmarkInputs] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -77,6 +90,18 @@ class BenchmarkInputs:
     run: BenchmarkRun
     declaration: BenchmarkDeclaration
     items: list[BenchmarkItem]
+    items_in_file: int
+    data: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class BiasBenchmarkInputs:
+    """One bias benchmark's items, read and checked (a seeded sample when asked), and its file."""
+
+    run: BiasBenchmarkRun
+    declaration: BiasBenchmarkDeclaration
+    items: list[BiasItem]
     items_in_file: int
     data: str
     sha256: str
@@ -115,6 +140,7 @@ def language_inputs(options: LanguageModel, context: TaskContext) -> LanguageInp
         probe_source,
         _training_text(options, context),
         [_benchmark_inputs(run, index, context) for index, run in enumerate(options.benchmarks)],
+        [_bias_benchmark_inputs(run, index, context) for index, run in enumerate(options.bias_benchmarks)],
     )
 
 
@@ -130,6 +156,22 @@ def _benchmark_inputs(run: BenchmarkRun, index: int, context: TaskContext) -> Be
         items=sampled(every, None if context.full_benchmarks else run.sample, run.seed),
         items_in_file=len(every),
         data=declaration.data.describe(),
+        sha256=sha256_file(path),
+    )
+
+
+def _bias_benchmark_inputs(run: BiasBenchmarkRun, index: int, context: TaskContext) -> BiasBenchmarkInputs:
+    """A bias benchmark's items, every one checked, then sampled as the run asks."""
+    declaration = bias_built_in(run.benchmark)
+    ref, where = bias_data(run, index, context.section_field)
+    path = context.resolve(ref, where)
+    every = read_bias_items(declaration.kind, path, where=f"{context.spec_path}: {where}")
+    return BiasBenchmarkInputs(
+        run=run,
+        declaration=declaration,
+        items=sampled(every, None if context.full_benchmarks else run.sample, run.seed),
+        items_in_file=len(every),
+        data=ref.describe(),
         sha256=sha256_file(path),
     )
 
@@ -242,8 +284,11 @@ def language_model_facts(inputs: LanguageInputs, scoring: LanguageScoring, conte
             ],
         )
     benchmarks = [_benchmark(inputs_of, scoring, context) for inputs_of in inputs.benchmarks]
+    bias_benchmarks = [_bias_benchmark(inputs_of, scoring, context) for inputs_of in inputs.bias_benchmarks]
     return LanguageModelFacts(
         benchmarks=benchmarks,
+        published_results=[published_beside_ours(result, benchmarks) for result in options.published_results],
+        bias_benchmarks=bias_benchmarks,
         model_class=scoring.model_class,
         tokenizer=scoring.tokenizer,
         device=context.device,
@@ -266,6 +311,45 @@ def _benchmark(inputs: BenchmarkInputs, scoring: LanguageScoring, context: TaskC
         inputs.declaration,
         items,
         log_likelihoods,
+        data=(inputs.data, inputs.sha256, inputs.items_in_file),
+        seed=inputs.run.seed,
+        samples=context.samples,
+    )
+
+
+def published_beside_ours(result: PublishedResult, benchmarks: list[BenchmarkFacts]) -> PublishedResultFacts:
+    """A published figure with the build's figure of the same benchmark and metric, and how each was had."""
+    ours = next((b for b in benchmarks if b.name == result.benchmark), None)
+    settings = None
+    if ours is not None:
+        sample = f"a seeded sample of {ours.items:,} of {ours.items_in_file:,} items" if ours.sampled else "every item"
+        settings = f"{ours.few_shot}-shot, {sample} of {ours.data}, prompt: {ours.prompt_source}"
+    return PublishedResultFacts(
+        benchmark=result.benchmark,
+        metric=result.metric,
+        value=result.value,
+        source=result.source,
+        settings=result.settings,
+        ours=None if ours is None else (ours.accuracy if result.metric == "acc" else ours.accuracy_normalised),
+        our_settings=settings,
+    )
+
+
+def _bias_benchmark(
+    inputs: BiasBenchmarkInputs, scoring: LanguageScoring, context: TaskContext
+) -> CrowsPairsFacts | StereoSetFacts | BbqFacts:
+    """One bias benchmark's items scored (each sentence or choice) and its figures."""
+    name, items = inputs.declaration.name, inputs.items
+    context.progress(f"  {context.slug}: {name}, {len(items):,} items")
+    log_likelihoods = scoring.choice_log_likelihoods(
+        [(item.context, item.texts) for item in items],
+        context.throttled(f"  {context.slug}: {name}, {{done}} of {{total}} forward passes"),
+    )
+    tokens = [np.array([scoring.count_tokens([text]) for text in item.texts], dtype=np.float64) for item in items]
+    return bias_benchmark_facts(
+        inputs.declaration,
+        items,
+        (log_likelihoods, tokens),
         data=(inputs.data, inputs.sha256, inputs.items_in_file),
         seed=inputs.run.seed,
         samples=context.samples,
