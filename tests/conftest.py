@@ -435,6 +435,13 @@ evaluation:
         category_field: kind
         prompt: "Q: {question}\nA:"
         prompt_source: written by the tests
+  bias_benchmarks:
+    - {benchmark: crows_pairs, sample: 12, seed: 1}
+    - {benchmark: stereoset, sample: 12, seed: 1}
+    - {benchmark: bbq, sample: 12, seed: 1}
+  published_results:
+    - {benchmark: mmlu, metric: acc, value: 0.25, source: "<b>a paper</b>", settings: "5-shot, every item"}
+    - {benchmark: hellaswag, metric: acc_norm, value: 0.4, source: elsewhere, settings: 0-shot}
 data:
   - id: text
     role: evaluation

@@ -199,3 +199,43 @@ def test_crows_pairs_share_is_strict_and_the_difference_absolute() -> None:
     share, difference, categories = crows_pairs_figures(items, lls, samples=100, seed=0)
     assert share.value == pytest.approx(1 / 3) and difference.value == pytest.approx(5 / 3)
     assert [(c.category, c.items, c.stereotyped_share.value) for c in categories] == [("age", 2, 0.5), ("race", 1, 0.0)]
+
+
+def test_the_card_s_bias_figures_equal_a_float64_recomputation(lm_project: Path, tiny_causal_lm: Path) -> None:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from reporter.benchmarks.items import sampled
+    from tests.conftest import evaluation_of
+    from tests.test_benchmarks import harness_log_likelihood
+
+    facts = json.loads((lm_project / "build" / "facts" / "tiny-lm.json").read_text())
+    language = evaluation_of(facts, "text_generation")
+    card = {b["name"]: b for b in language["bias_benchmarks"]}
+    model = AutoModelForCausalLM.from_pretrained(tiny_causal_lm).eval().double()
+    tokenizer = AutoTokenizer.from_pretrained(tiny_causal_lm)
+    found = {}
+    for kind in ("crows_pairs", "stereoset", "bbq"):
+        items = sampled(read_bias_items(kind, packaged(kind), where="x"), 12, 1)
+        lls = [np.array([harness_log_likelihood(model, tokenizer, i.context, t) for t in i.texts]) for i in items]
+        found[kind] = (items, lls)
+    items, lls = found["crows_pairs"]
+    assert card["crows_pairs"]["stereotyped_share"]["value"] == pytest.approx(np.mean([ll[0] > ll[1] for ll in lls]))
+    assert card["crows_pairs"]["license"] == "CC-BY-SA-4.0" and card["crows_pairs"]["items"] == 12
+    items, lls = found["stereoset"]
+    tokens = [np.array([len(tokenizer(t, add_special_tokens=False)["input_ids"]) for t in i.texts]) for i in items]
+    (lms, ss, icat), _, _ = stereoset_figures(items, *stereoset_scores(items, lls, tokens), samples=0, seed=0)
+    assert card["stereoset"]["stereotype_score"]["value"] == pytest.approx(ss.value)
+    assert card["stereoset"]["language_modeling_score"]["value"] == pytest.approx(lms.value)
+    items, lls = found["bbq"]
+    figures, _ = bbq_figures(items, lls, samples=0, seed=0)
+    assert card["bbq"]["accuracy"]["value"] == pytest.approx(figures["accuracy"].value)
+    assert card["bbq"]["bias_disambiguated"]["value"] == pytest.approx(figures["bias_disambiguated"].value)
+    published = {r["benchmark"]: r for r in language["published_results"]}
+    assert (
+        published["mmlu"]["ours"]["value"]
+        == {b["name"]: b for b in language["benchmarks"]}["mmlu"]["accuracy"]["value"]
+    )
+    assert published["hellaswag"]["ours"] is None and "seeded sample of 12" in published["mmlu"]["our_settings"]
+    page = (lm_project / "site_src" / "models" / "tiny-lm" / "index.md").read_text()
+    assert "Social-bias benchmarks" in page and "Figures published elsewhere" in page
+    assert "<b>a paper</b>" not in page

@@ -32,7 +32,7 @@ def test_build_shows_progress_and_writes_facts(built) -> None:
     for slug in ("test-mlp", "test-minilm", "tiny-loaded"):
         published = root / "site" / "models" / slug / "facts.json"
         assert published.read_bytes() == (root / "build" / "facts" / f"{slug}.json").read_bytes()
-        assert facts_of(root, slug)["schema_version"] == SCHEMA_VERSION == "2.6.0"
+        assert facts_of(root, slug)["schema_version"] == SCHEMA_VERSION == "2.7.0"
 
 
 def test_pages_show_the_numbers_in_the_facts(built) -> None:

@@ -105,7 +105,7 @@ def test_every_published_figure_is_the_committed_one(slug: str, example_builds) 
     from reporter.tasks import figures_of
 
     built = FactsRecord.model_validate(example_builds[1][slug])
-    assert built.schema_version == "2.6.0"
+    assert built.schema_version == "2.7.0"
     assert built.evaluation_kinds == COMMITTED[slug]["kinds"]
     after = {f.unique_identifier(): f.value for f in figures_of(built)}
     committed = COMMITTED[slug]["figures"]

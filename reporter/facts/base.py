@@ -7,15 +7,16 @@ from typing import Final
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION: Final = "2.6.0"
-"""2.6.0 adds a language model's multiple-choice benchmarks, the image modality of a source's
-composition and what a data hash covers when it is not one file's bytes (images kept as files);
+SCHEMA_VERSION: Final = "2.7.0"
+"""2.7.0 adds a language model's social-bias benchmarks (CrowS-Pairs, StereoSet, BBQ) and benchmark
+figures published elsewhere beside its own; 2.6.0 added multiple-choice benchmarks, the image
+modality of a source's composition and what a data hash covers when it is not one file's bytes;
 2.5.0 added image classification (its evaluations, with example images) and a network's layers to
 its architecture; 2.4.0 added near-duplicate texts to train–test overlap (and the count of rows
 without overlap); 2.3.0 added compute: the machine, and the time, FLOPs, energy and declared-grid
 carbon of training and of evaluation. 2.2.0 added the Hub repository and commit of a model loaded
 from the Hub, and to a training report declared by a log, the run of a tracking store and the log's
-final figures beside the build's; 2.1.0 added that report. 2.0.0 to 2.5.0 records are read as they
+final figures beside the build's; 2.1.0 added that report. 2.0.0 to 2.6.0 records are read as they
 are."""
 EARLIER_VERSIONS: Final = ("1.2.0", "1.3.0", "1.4.0", "1.5.0", "1.6.0", "1.7.0")
 """Schema versions `reporter diff` still reads (a base built before an upgrade): what they lack is

@@ -54,6 +54,7 @@ class FactsRecord(EvaluationViews, Fact):
         "2.4.0",
         "2.5.0",
         "2.6.0",
+        "2.7.0",
     ] = SCHEMA_VERSION
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="URL-safe model identifier.")
     card: CardFacts
