@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reporter.benchmarks.items import json_record
 from reporter.errors import DataError
 
 UNKNOWN_ANSWERS = (
@@ -116,12 +116,7 @@ def _json_items(kind: str, text: str, path: Path, where: str) -> list[BiasItem]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{where}: {path}:{number} is not JSON: {exc}. Fix: one JSON object per line") from None
-        if not isinstance(record, dict):
-            raise DataError(f"{where}: {path}:{number} is not a JSON object. Fix: one object per line")
+        record = json_record(line, path, number, where)
         at = f"{where}: {path}:{number}"
         if kind == "stereoset":
             if record.get("type", "intrasentence") == "intrasentence":

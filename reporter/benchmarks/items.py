@@ -51,7 +51,7 @@ def read_items(declaration: BenchmarkDeclaration, path: Path, *, where: str) -> 
     for number, text in enumerate(lines, start=1):
         if text.strip():
             items.append(
-                _item(declaration, _record(text, path, number, where), number, where=f"{where}: {path}:{number}")
+                _item(declaration, json_record(text, path, number, where), number, where=f"{where}: {path}:{number}")
             )
     if not items:
         raise DataError(f"{where}: {path} holds no items. Fix: name a JSON Lines file with one item per line")
@@ -66,7 +66,8 @@ def sampled(items: list[Item], sample: int | None, seed: int) -> list[Item]:
     return [items[int(i)] for i in chosen]
 
 
-def _record(text: str, path: Path, number: int, where: str) -> dict[str, Any]:
+def json_record(text: str, path: Path, number: int, where: str) -> dict[str, Any]:
+    """One line of a JSON Lines file as an object, or an error naming the file and the line."""
     try:
         record = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -90,7 +90,9 @@ class TextGenerationTask:
                 figures.extend(figure(name, getattr(bias, attribute), feature=None, group=None))
                 for section in bias.categories:
                     if hasattr(section, attribute):
-                        figures.extend(figure(name, getattr(section, attribute), feature="category", group=section.category))
+                        figures.extend(
+                            figure(name, getattr(section, attribute), feature="category", group=section.category)
+                        )
         if not isinstance(language.bias_probe, NotReported):
             for category in language.bias_probe.categories:
                 name = category.category
