@@ -2,9 +2,11 @@
 the facts record its card was made from.
 
 The spec names the weights to load (a checkpoint someone downloaded, or `published:` for this
-project's own artifact) and the evaluation data; the model is run again, without the cache, and
+project's own artifact) and the evaluation data; the model is run again, without the cache, with
+the project's thread count (a sum split over more threads adds in another order), and
 every figure of the published record (weights fingerprint, performance, fairness, embedding bias,
-explanations, a language model's perplexity, bias probe and sample outputs) must come out equal; a
+explanations, a language model's perplexity, benchmarks, bias probe and sample outputs) must come
+out equal; a card built with `--full-benchmarks` is recomputed on every item too; a
 family the record's older schema did not have is skipped.
 Machine-dependent figures (timings, provenance) are not compared.
 """
@@ -13,17 +15,18 @@ from __future__ import annotations
 
 import math
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from reporter.errors import InputError
-from reporter.facts import NOT_RECORDED, FactsRecord
+from reporter.facts import NOT_RECORDED, FactsRecord, LanguageModelFacts
 from reporter.pipeline import build_facts
 from reporter.project import Project, load_project_specs
 from reporter.settings import BuildSettings
+from reporter.spec import ModelSpec
 
 COMPARED = ("evaluations", "explanations")
 """The record's measured families: every task's evaluation, and what the model relies on."""
@@ -67,18 +70,13 @@ def verify_model(spec_path: Path, published: FactsRecord, settings: BuildSetting
     project = Project(root=root)
     [loaded] = [s for s in load_project_specs(project) if s.path == spec_path]
     with tempfile.TemporaryDirectory() as scratch:
-        fresh = BuildSettings(
-            device=settings.device,
+        fresh = replace(
+            settings,
             use_cache=False,
-            build_dir=settings.build_dir,
             facts_dir=Path(scratch) / "facts",
             cache_dir=Path(scratch) / "cache",
-            bootstrap_samples=settings.bootstrap_samples,
-            small_threshold=settings.small_threshold,
-            spectral_max_side=settings.spectral_max_side,
-            fairness_defaults=settings.fairness_defaults,
-            grid=settings.grid,
-            quiet=settings.quiet,
+            ray_address=None,
+            full_benchmarks=settings.full_benchmarks or _built_with_every_item(published, loaded.spec),
         )
         [recomputed] = build_facts(project, [loaded], fresh)
     differences = []
@@ -97,6 +95,20 @@ def verify_model(spec_path: Path, published: FactsRecord, settings: BuildSetting
             if not _equal(a, b):
                 differences.append(f"{name}: published {a}, recomputed {b}")
     return Verification(slug=loaded.slug, figures=figures, differences=differences)
+
+
+def _built_with_every_item(published: FactsRecord, spec: ModelSpec) -> bool:
+    """Whether the card scored every item of a benchmark its spec samples: it was built with
+    `--full-benchmarks`, and is recomputed the same way."""
+    language, section = published.language_model, spec.language_model
+    if not isinstance(language, LanguageModelFacts) or section is None:
+        return False
+    samples = {run.name: run.sample for run in section.benchmarks}
+    samples |= {run.name: run.sample for run in section.bias_benchmarks}
+    return any(
+        not found.sampled and (samples.get(found.name) or found.items_in_file) < found.items_in_file
+        for found in [*language.benchmarks, *language.bias_benchmarks]
+    )
 
 
 def _family_numbers(facts: FactsRecord, family: str) -> dict[str, Any] | None:

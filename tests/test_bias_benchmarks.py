@@ -239,3 +239,21 @@ def test_the_card_s_bias_figures_equal_a_float64_recomputation(lm_project: Path,
     page = (lm_project / "site_src" / "models" / "tiny-lm" / "index.md").read_text()
     assert "Social-bias benchmarks" in page and "Figures published elsewhere" in page
     assert "<b>a paper</b>" not in page
+
+
+def test_verify_reproduces_the_benchmark_card_and_catches_a_changed_figure(lm_project: Path, tmp_path: Path) -> None:
+    from tests.conftest import reporter
+
+    published = lm_project / "build" / "facts" / "tiny-lm.json"
+    done = reporter("verify", "models/tiny-lm/model.yaml", str(published), cwd=lm_project)
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert "reproduced from the weights" in done.stdout
+    facts = json.loads(published.read_text())
+    language = next(e for e in facts["evaluations"] if e["kind"] == "text_generation")
+    bbq = next(b for b in language["bias_benchmarks"] if b["name"] == "bbq")
+    bbq["accuracy"]["value"] = 0.987
+    changed = tmp_path / "changed.json"
+    changed.write_text(json.dumps(facts))
+    done = reporter("verify", "models/tiny-lm/model.yaml", str(changed), cwd=lm_project)
+    assert done.returncode == 1
+    assert "bias_benchmarks[2].accuracy.value: published 0.987" in done.stderr
