@@ -8,6 +8,7 @@ any two machines without the model changing, and would make every diff non-empty
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 
 from reporter.diff_result import (
@@ -135,7 +136,7 @@ def _figure_changes(old: FactsRecord, new: FactsRecord) -> list[MetricChange]:
         if task.name not in carried:
             continue
         before, after = (
-            {f.metric: f for f in task.figures(record) if f.feature is None and f.metric in task.overall_metrics}
+            {f.metric: f for f in task.figures(record) if f.feature is None and is_overall(task, f.metric)}
             for record in (old, new)
         )
         for metric, figure in after.items():
@@ -326,6 +327,13 @@ GATE_HELP = (
 )
 
 
+def is_overall(task: object, metric: str) -> bool:
+    """Whether a task's figure is one of its overall metrics: listed, or (for names a spec gives,
+    such as a declared benchmark's) of the shape the task's `overall_metric_pattern` allows."""
+    pattern = getattr(task, "overall_metric_pattern", None)
+    return metric in getattr(task, "overall_metrics", ()) or bool(pattern and re.fullmatch(pattern, metric))
+
+
 def gate_metrics() -> list[str]:
     """The metrics a `metric:NAME:DELTA` gate may name: every task's overall metrics, once each."""
     return list(dict.fromkeys(metric for task in registered_tasks() for metric in task.overall_metrics))
@@ -353,7 +361,7 @@ def evaluate_gate(rule: str, result: FactsDiff) -> GateResult:
             name, limit = parts[1], float(parts[2])
         except (IndexError, ValueError):
             raise InputError(f"--fail-on {rule}: write {kind}:NAME:DELTA, e.g. {example}") from None
-        if name not in known:
+        if name not in known and not (kind == "metric" and any(is_overall(t, name) for t in registered_tasks())):
             raise InputError(f"--fail-on {rule}: unknown {kind} {name!r}. Fix: use one of {', '.join(known)}")
         for model in changed:
             for m in model.metrics if kind == "metric" else model.privacy:

@@ -240,13 +240,19 @@ def test_a_benchmark_accuracy_is_gated_by_diff(lm_project: Path, tmp_path: Path)
     (base / "tiny-lm.json").write_text(json.dumps(facts))
     for evaluation in facts["evaluations"]:
         for benchmark in evaluation.get("benchmarks", []):
-            if benchmark["name"] == "mmlu":
+            if benchmark["name"] in ("mmlu", "colours"):
                 benchmark["accuracy"]["value"] -= 0.05
+        for bias in evaluation.get("bias_benchmarks", []):
+            if bias["name"] == "crows_pairs":
+                bias["stereotyped_share"]["value"] += 0.1
     (head / "tiny-lm.json").write_text(json.dumps(facts))
-    gated = reporter("diff", str(base), str(head), "--fail-on", "metric:mmlu_acc:-0.02", cwd=lm_project)
-    assert gated.returncode == 1 and "gate fired: metric:mmlu_acc:-0.02" in gated.stderr
+    for gate in ("metric:mmlu_acc:-0.02", "metric:colours_acc:-0.02", "metric:crows_pairs_pct_stereotype:+0.05"):
+        gated = reporter("diff", str(base), str(head), "--fail-on", gate, cwd=lm_project)
+        assert gated.returncode == 1 and f"gate fired: {gate}" in gated.stderr, gate  # a declared benchmark too
     loose = reporter("diff", str(base), str(head), "--fail-on", "metric:mmlu_acc:-0.1", cwd=lm_project)
     assert loose.returncode == 0, loose.stderr
+    unknown = reporter("diff", str(base), str(head), "--fail-on", "metric:colours_accuracy:-0.1", cwd=lm_project)
+    assert unknown.returncode == 2 and "unknown metric 'colours_accuracy'" in unknown.stderr
 
 
 def test_benchmark_figures_export_valid_with_their_own_items(lm_project: Path, tmp_path: Path) -> None:

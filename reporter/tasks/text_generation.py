@@ -50,6 +50,9 @@ class TextGenerationTask:
         *(f"{kind}_{measure}" for kind, measures in BIAS_FIGURES.items() for measure, _ in measures),
     )
     """Perplexity and the built-in benchmarks' figures: what `reporter diff` compares and gates."""
+    overall_metric_pattern: ClassVar[str] = r"[a-z0-9][a-z0-9_]*_(acc|acc_norm)"
+    """A benchmark declared in a spec is named there, so its `<name>_acc` and `<name>_acc_norm` are
+    overall figures by their shape."""
     not_explained: ClassVar[str | None] = NO_LABELLED_ROWS
     not_audited: ClassVar[str | None] = LOADED_NOT_AUDITED
     section: ClassVar[type[TaskSection]] = LanguageModel
