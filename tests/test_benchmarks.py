@@ -261,11 +261,19 @@ def test_benchmark_figures_export_valid_with_their_own_items(lm_project: Path, t
 
     facts = FactsRecord.model_validate_json((lm_project / "build" / "facts" / "tiny-lm.json").read_text())
     exports = check_all(facts, tmp_path)
-    results = {
-        r["metric_config"]["metric_id"]: r for r in json.loads(exports["eval-results.eee.json"])["evaluation_results"]
+    results = {  # the overall figure of each metric (a per-category one carries its slice in its id)
+        r["metric_config"]["metric_id"]: r
+        for r in json.loads(exports["eval-results.eee.json"])["evaluation_results"]
+        if r["evaluation_result_id"].count("/") == 1
     }
     mmlu = results["reporter.mmlu_acc"]
     assert mmlu["score_details"]["uncertainty"]["num_samples"] == 12
     assert mmlu["source_data"]["url"] == ["https://github.com/hendrycks/test"]
     assert mmlu["metric_config"]["lower_is_better"] is False
     assert "dataset:\n      type: mmlu" in exports["README.md"] or "type: mmlu" in exports["README.md"]
+    bbq = results["reporter.bbq_acc_ambiguous"]
+    assert bbq["source_data"]["url"] == ["https://github.com/nyu-mll/BBQ"]
+    assert bbq["score_details"]["uncertainty"]["num_samples"] == 12
+    assert results["reporter.stereoset_icat"]["metric_config"]["max_score"] == 100.0
+    assert "reporter.crows_pairs_pct_stereotype" not in results  # 0.5 is ideal: no direction to export
+    assert "type: stereoset" in exports["README.md"]

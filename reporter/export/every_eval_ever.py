@@ -21,20 +21,21 @@ from typing import Any, Final
 
 from reporter import __version__
 from reporter.facts import (
-    BenchmarkFacts,
+    BenchmarkSource,
     FactsRecord,
     FairnessFacts,
-    LanguageModelFacts,
     NotReported,
     TokenClassificationFacts,
 )
 from reporter.tasks import figures_of
 from reporter.tasks.figures import CONFIDENCE, Figure
+from reporter.tasks.text_generation import benchmark_of
 
 SCHEMA_VERSION: Final = "0.3.0"
 Bound = float | str
 PROPORTION: Final = (0.0, 1.0)
 UNBOUNDED_ABOVE: Final = (0.0, "Infinity")
+PER_CENT: Final = (0.0, 100.0)
 DIRECTED: Final[dict[str, tuple[bool, tuple[Bound, Bound]]]] = {
     **{
         name: (False, PROPORTION)
@@ -65,17 +66,16 @@ between groups, whose ideal is 0) and its range."""
 def direction(metric: str) -> tuple[bool, tuple[Bound, Bound]] | None:
     """Whether lower is better and the range, for a metric that has a direction; None otherwise (a
     rate, a ratio, a p-value). Entity scores (``entity_f1_strict``…) are proportions, higher better."""
-    if metric.startswith("entity_") or metric.endswith(("_acc", "_acc_norm")):
+    if metric.startswith("entity_") or metric.endswith(("_acc", "_acc_norm", "_acc_ambiguous", "_acc_disambiguated")):
         return False, PROPORTION
+    if metric in ("stereoset_lms", "stereoset_icat"):
+        return False, PER_CENT
     return DIRECTED.get(metric)
 
 
-def _benchmark(facts: FactsRecord, figure: Figure) -> BenchmarkFacts | None:
-    """The language-model benchmark a figure (`mmlu_acc`, `mmlu_acc_norm`) belongs to, if any."""
-    language = facts.language_model
-    if not isinstance(language, LanguageModelFacts):
-        return None
-    return next((b for b in language.benchmarks if figure.metric in (f"{b.name}_acc", f"{b.name}_acc_norm")), None)
+def _benchmark(facts: FactsRecord, figure: Figure) -> BenchmarkSource | None:
+    """The language-model benchmark a figure (`mmlu_acc`, `bbq_acc_ambiguous`) belongs to, if any."""
+    return benchmark_of(facts, figure.metric)
 
 
 def _source_data(facts: FactsRecord) -> dict[str, Any]:
@@ -87,7 +87,7 @@ def _source_data(facts: FactsRecord) -> dict[str, Any]:
     return {"dataset_name": name, "source_type": "other"}
 
 
-def _benchmark_data(benchmark: BenchmarkFacts) -> dict[str, Any]:
+def _benchmark_data(benchmark: BenchmarkSource) -> dict[str, Any]:
     if benchmark.origin_url:
         return {"dataset_name": benchmark.title, "source_type": "url", "url": [benchmark.origin_url]}
     return {"dataset_name": benchmark.title, "source_type": "other"}

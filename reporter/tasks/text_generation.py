@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from reporter.facts import FactsRecord, LanguageModelFacts, NotReported, TaskFacts
+from reporter.facts import BenchmarkSource, FactsRecord, LanguageModelFacts, NotReported, TaskFacts
 from reporter.spec import LanguageModel, TaskSection
 from reporter.spec.benchmarks import BUILT_IN as BENCHMARKS
 from reporter.tasks.base import LOADED_NOT_AUDITED, NO_LABELLED_ROWS, TaskContext
@@ -36,6 +36,21 @@ BIAS_FIGURES: dict[str, tuple[tuple[str, str], ...]] = {
     ),
 }
 """Each bias benchmark's figures: (the name after `<benchmark>_`, the facts field)."""
+
+
+def benchmark_of(facts: FactsRecord, metric: str) -> BenchmarkSource | None:
+    """The benchmark an overall figure (`mmlu_acc`, `bbq_bias_ambiguous`) is measured on, if any:
+    its items, not the evaluation data, are what the figure describes."""
+    language = facts.language_model
+    if not isinstance(language, LanguageModelFacts):
+        return None
+    for benchmark in language.benchmarks:
+        if metric in (f"{benchmark.name}_acc", f"{benchmark.name}_acc_norm"):
+            return benchmark
+    for bias in language.bias_benchmarks:
+        if metric in {f"{bias.name}_{measure}" for measure, _ in BIAS_FIGURES[bias.kind]}:
+            return bias
+    return None
 
 
 class TextGenerationTask:

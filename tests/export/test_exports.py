@@ -424,3 +424,11 @@ def test_the_hub_card_carries_a_loaded_models_declared_emissions(tmp_path: Path)
     check_all(_with_compute(declared), tmp_path)
     co2 = ModelCard.load(tmp_path / "README.md").data.co2_eq_emissions
     assert co2["emissions"] == pytest.approx(1234500) and co2["source"] == "the authors' model card"
+
+
+def test_a_character_beyond_the_basic_plane_survives_the_json_written_metadata(tmp_path: Path) -> None:
+    data = json.loads(json.dumps(BASE))
+    data["fairness"]["features"] = data["fairness"]["features"][:1]
+    data["card"]["name"] = "¡\x85"  # a NEL: PyYAML would fold it, so the metadata is written as JSON
+    data["fairness"]["features"][0]["groups"][0]["group"] = "ì\U00077a97ü😀"
+    check_all(FactsRecord.model_validate(data), tmp_path)  # the Hub's reading gives back the same group
