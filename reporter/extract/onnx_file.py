@@ -17,6 +17,7 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -65,11 +66,23 @@ def is_onnx(path: Path) -> bool:
 
 
 def read_onnx_graph(path: Path) -> OnnxGraph:
-    """The graph of an ONNX file, its operators' domains and its initializers' storage checked.
+    """The graph of an ONNX file, its operators' domains and its initializers' storage checked;
+    parsed once per build step however many readers ask (the weights, the loader), while the
+    file's size and modification time stay the same.
 
     Raises:
         ModelFileError: naming the file, what is wrong and the fix.
     """
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise ModelFileError(f"{path}: not a readable ONNX model ({exc}). {FIX}") from None
+    return _parsed_graph(path.resolve(), stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=2)
+def _parsed_graph(path: Path, size: int, modified: int) -> OnnxGraph:
+    """:func:`read_onnx_graph` for one state of the file (``size`` and ``modified`` key it)."""
     import onnx
     from google.protobuf.message import DecodeError
 

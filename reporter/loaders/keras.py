@@ -125,7 +125,8 @@ def _custom_objects(loaded: LoadedSpec) -> dict[str, type] | None:
 
 
 def _scorer(model: Any, loaded: LoadedSpec, device: str) -> Any:
-    from reporter.runners.keras_model import input_shape, model_inputs, predict
+    from reporter.runners.keras_model import input_shape, predict
+    from reporter.runners.shaped_inputs import model_inputs
 
     shape = input_shape(model)
 
@@ -137,7 +138,7 @@ def _scorer(model: Any, loaded: LoadedSpec, device: str) -> Any:
 
 def _scored(described: RunOutcome, request: LoadRequest) -> RunOutcome:
     """The evaluation rows scored by Keras, checked to the task's shape, and timed."""
-    from reporter.loaders.safetensors import scored_outcome
+    from reporter.loaders.row_scoring import scored_outcome
     from reporter.runners.keras_model import PREDICT_BATCH
 
     assert described.score_rows is not None

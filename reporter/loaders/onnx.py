@@ -43,7 +43,7 @@ class OnnxFormat:
     def load(self, request: LoadRequest) -> RunOutcome:
         """The graph described (initializers as weights; opset, producer and inputs as its
         architecture) and, with evaluation rows, run on them with onnxruntime."""
-        from reporter.loaders.safetensors import scored_outcome
+        from reporter.loaders.row_scoring import scored_outcome
 
         load = request.loaded.spec.source.load
         assert load is not None
@@ -142,7 +142,7 @@ def _architecture(graph: OnnxGraph, provider: str) -> ArchitectureFacts:
 
 
 def _scorer(session: Any, graph: OnnxGraph, loaded: LoadedSpec) -> Any:
-    from reporter.runners.keras_model import model_inputs
+    from reporter.runners.shaped_inputs import model_inputs
 
     name, shape = graph.inputs[0]
     example = tuple(int(d) if isinstance(d, int) and d > 0 else -1 for d in shape[1:])

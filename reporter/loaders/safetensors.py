@@ -3,7 +3,6 @@ from), loaded strictly into that network and scored like a model trained in the 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -13,7 +12,7 @@ import numpy as np
 
 from reporter.errors import ModelFileError, RecipeError
 from reporter.extract.safetensors_file import read_header
-from reporter.facts import ArchitectureFacts, InferenceFacts, NotReported
+from reporter.facts import ArchitectureFacts, NotReported
 from reporter.formats.declaration import Capability, PathKind
 from reporter.loaders.base import LoadRequest, checked_file
 from reporter.runners.outcome import RunOutcome, described_file
@@ -117,6 +116,8 @@ def _built_module(request: LoadRequest) -> Any:
 
 def _scored(described: RunOutcome, request: LoadRequest, predict_scores: Callable[[Any], Any]) -> RunOutcome:
     """The evaluation rows scored by the module's own `predict_scores`, checked to the task's shape."""
+    from reporter.loaders.row_scoring import scored_outcome
+
     return scored_outcome(
         described,
         request,
@@ -124,42 +125,6 @@ def _scored(described: RunOutcome, request: LoadRequest, predict_scores: Callabl
         field=MODULE_FIELD,
         input_text="the evaluation features, through the module's own predict_scores",
     )
-
-
-def scored_outcome(
-    described: RunOutcome,
-    request: LoadRequest,
-    predict_scores: Callable[[Any], Any],
-    *,
-    field: str,
-    input_text: str,
-    batch_size: int | None = None,
-) -> RunOutcome:
-    """A loaded model's outcome with the evaluation rows scored (checked to the task's shape; a
-    failure names the spec and ``field``) and how long that took."""
-    import torch
-
-    from reporter.runners.train import checked_scores
-
-    evaluation, spec_evaluation = request.evaluation, request.loaded.spec.labelled_evaluation
-    assert evaluation is not None
-    task = spec_evaluation.task if spec_evaluation else "binary_classification"
-    started = time.perf_counter()
-    with torch.inference_mode():
-        scores = checked_scores(predict_scores, evaluation, task=task, where=f"{request.loaded.path}: {field}")
-    seconds = time.perf_counter() - started
-    rows = int(evaluation.labels.shape[0])
-    inference = InferenceFacts(
-        device=request.device,
-        rows=rows,
-        batch_size=batch_size,
-        max_length=None,
-        input=input_text,
-        labels={},
-        seconds=round(seconds, 3),
-        rows_per_second=round(rows / seconds, 1) if seconds > 0 else 0.0,
-    )
-    return replace(described, evaluation_scores=scores, inference=inference)
 
 
 def _check_fits(path: Any, state: dict[str, Any], expected: dict[str, Any], *, builder: str) -> None:

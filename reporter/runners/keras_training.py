@@ -26,12 +26,12 @@ from reporter.runners.keras_model import (
     input_shape,
     keras_on_torch,
     layer_table,
-    model_inputs,
     predict,
     weight_names,
     write_reproducibly,
 )
 from reporter.runners.recipes import TrainedModel, TrainingContext
+from reporter.runners.shaped_inputs import model_inputs
 
 DEFAULT_LOSS = {
     "multiclass_classification": "sparse_categorical_crossentropy",
