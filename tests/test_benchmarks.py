@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from reporter.benchmarks import built_in, declaration_of
-from reporter.benchmarks.items import BenchmarkItem, read_items, sampled
+from reporter.benchmarks.items import BenchmarkItem, read_items, read_items_and_skipped, sampled
 from reporter.errors import DataError
 from reporter.extract.benchmarks import correct_answers, share_interval
 from reporter.runners.choice_scoring import _worth_sharing, choice_log_likelihoods, encode_pair
@@ -58,10 +58,25 @@ def test_an_item_that_cannot_be_scored_is_refused_with_its_line(tmp_path: Path, 
 
 def test_every_packaged_item_of_the_built_in_benchmarks_is_read() -> None:
     counts = {
-        name: len(read_items(built_in(name), _package_file(built_in(name).data.path), where="x"))
-        for name in ("mmlu", "openbookqa", "piqa")
+        name: read_items_and_skipped(built_in(name), _package_file(built_in(name).data.path), where="x")
+        for name in ("mmlu", "openbookqa", "piqa", "commonsense_qa")
     }
-    assert counts == {"mmlu": 2850, "openbookqa": 500, "piqa": 1500}
+    assert {name: len(items) for name, (items, _) in counts.items()} == {
+        "mmlu": 2850,
+        "openbookqa": 500,
+        "piqa": 1500,
+        "commonsense_qa": 1215,
+    }
+    assert counts["commonsense_qa"][1] == [103, 117, 363, 364, 634, 1208]  # malformed in the packaged copy
+
+
+def test_a_declaration_may_skip_malformed_items_and_they_are_named(tmp_path: Path) -> None:
+    path = write_items(tmp_path / "m.jsonl", [MMLU_ROW, {**MMLU_ROW, "answer": "B. [2, 1]"}, MMLU_ROW])
+    lenient = built_in("mmlu").model_copy(update={"skip_malformed": True})
+    items, skipped = read_items_and_skipped(lenient, path, where="x")
+    assert [item.line for item in items] == [1, 3] and skipped == [2]
+    with pytest.raises(DataError, match=r"m.jsonl:2"):
+        read_items_and_skipped(built_in("mmlu"), path, where="x")
 
 
 def test_a_sample_is_seeded_and_in_file_order() -> None:

@@ -21,7 +21,8 @@ lm_eval = pytest.importorskip("lm_eval")
 
 ITEMS = 24
 TASKS = {
-    # The harness's prompts (its mmlu default template without the subject line, openbookqa, piqa),
+    # The harness's prompts (its mmlu default template without the subject line, openbookqa, piqa,
+    # commonsense_qa),
     # over fields named as its own data sets name them.
     "mmlu": (
         "{{question.strip()}}\nA. {{choices[0]}}\nB. {{choices[1]}}\nC. {{choices[2]}}\nD. {{choices[3]}}\nAnswer:",
@@ -29,6 +30,11 @@ TASKS = {
     ),
     "openbookqa": ("{{question.strip()}}", "{{choices}}"),
     "piqa": ("Question: {{question.strip()}}\nAnswer:", "{{choices}}"),
+    "commonsense_qa": (
+        "Question: {{ question.strip() }}\nA. {{choices[0]}}\nB. {{choices[1]}}\nC. {{choices[2]}}\nD. "
+        "{{choices[3]}}\nE. {{choices[4]}}\nAnswer:",
+        ["A", "B", "C", "D", "E"],
+    ),
 }
 
 

