@@ -77,44 +77,61 @@ def questions_and_choices(name: str, items: list[BenchmarkItem]) -> list[tuple[s
     return found
 
 
-def test_the_built_in_benchmarks_equal_lm_evaluation_harness_run_offline(
-    tiny_causal_lm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def harness_and_ours(
+    tiny_causal_lm: Path, folder: Path, tasks: list[str], requests: dict[str, list[tuple[str, list[str]]]]
+) -> tuple[dict, dict[str, list[np.ndarray]]]:
+    """The harness's results (samples logged) for the task YAMLs in ``folder``, offline, and
+    reporter's log-likelihoods of the same requests, by task."""
     from lm_eval import simple_evaluate
     from lm_eval.tasks import TaskManager
 
     from reporter.runners.language_model import language_scoring, load_causal_lm
 
-    for variable in ("HF_DATASETS_OFFLINE", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
-        monkeypatch.setenv(variable, "1")
-    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "datasets-cache"))
-    chosen = {}
-    for name in TASKS:
-        declaration = built_in(name)
-        items = sampled(read_items(declaration, packaged(declaration.data.path), where="test"), ITEMS, 5)
-        pairs = questions_and_choices(name, items)
-        harness_task(tmp_path, name, items, pairs)
-        chosen[name] = items
     results = simple_evaluate(
         model="hf",
         model_args=f"pretrained={tiny_causal_lm},dtype=float32",
-        tasks=[f"{name}_local" for name in TASKS],
-        task_manager=TaskManager(include_path=str(tmp_path)),
+        tasks=tasks,
+        task_manager=TaskManager(include_path=str(folder)),
         batch_size=1,
         device="cpu",
         log_samples=True,
     )
-    model, tokenizer = load_causal_lm(tiny_causal_lm, gguf=False, spec_path=tmp_path / "model.yaml", device="cpu")
+    model, tokenizer = load_causal_lm(tiny_causal_lm, gguf=False, spec_path=folder / "model.yaml", device="cpu")
     scoring = language_scoring(model, tokenizer, batch_size=4, max_new_tokens=1, chat_template=False)
+    return results, {task: scoring.choice_log_likelihoods(found, None) for task, found in requests.items()}
+
+
+def harness_log_likelihoods(results: dict, task: str) -> list[list[float]]:
+    """Each logged document's per-choice log-likelihoods, in document order."""
+    samples = sorted(results["samples"][task], key=lambda s: s["doc_id"])
+    return [[float(r[0]) for r in sample["filtered_resps"]] for sample in samples]
+
+
+def offline(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    for variable in ("HF_DATASETS_OFFLINE", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        monkeypatch.setenv(variable, "1")
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(folder / "datasets-cache"))
+
+
+def test_the_built_in_benchmarks_equal_lm_evaluation_harness_run_offline(
+    tiny_causal_lm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    offline(monkeypatch, tmp_path)
+    chosen = {}
+    for name in TASKS:
+        declaration = built_in(name)
+        items = sampled(read_items(declaration, packaged(declaration.data.path), where="test"), ITEMS, 5)
+        harness_task(tmp_path, name, items, questions_and_choices(name, items))
+        chosen[name] = items
+    requests = {f"{name}_local": [(i.context, i.continuations) for i in items] for name, items in chosen.items()}
+    results, ours = harness_and_ours(tiny_causal_lm, tmp_path, list(requests), requests)
     for name, items in chosen.items():
-        ours = scoring.choice_log_likelihoods([(i.context, i.continuations) for i in items], None)
-        samples = sorted(results["samples"][f"{name}_local"], key=lambda s: s["doc_id"])
-        theirs = [np.array([float(r[0]) for r in sample["filtered_resps"]]) for sample in samples]
-        for mine, harness in zip(ours, theirs, strict=True):
+        task = f"{name}_local"
+        for mine, harness in zip(ours[task], harness_log_likelihoods(results, task), strict=True):
             # The harness takes its log-softmax in float32: long continuations (-237 nats) differ by 2e-5.
             np.testing.assert_allclose(mine, harness, atol=1e-5, rtol=1e-6)
-        plain, normalised = correct_answers(items, ours)
-        figures = results["results"][f"{name}_local"]
+        plain, normalised = correct_answers(items, ours[task])
+        figures = results["results"][task]
         assert plain.mean() == pytest.approx(figures["acc,none"], abs=1e-12), name
         assert normalised.mean() == pytest.approx(figures["acc_norm,none"], abs=1e-12), name
 
@@ -183,45 +200,29 @@ def bias_docs(kind: str, path: Path) -> list[tuple[int, dict]]:
 def test_crows_pairs_and_bbq_equal_lm_evaluation_harness_run_offline(
     tiny_causal_lm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from lm_eval import simple_evaluate
-    from lm_eval.tasks import TaskManager
-
     from reporter.benchmarks import bias_built_in
     from reporter.benchmarks.bias_items import read_bias_items
     from reporter.extract.bias_benchmarks import bbq_answers, bbq_figures, crows_pairs_figures
-    from reporter.runners.language_model import language_scoring, load_causal_lm
 
-    for variable in ("HF_DATASETS_OFFLINE", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
-        monkeypatch.setenv(variable, "1")
-    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "datasets-cache"))
+    offline(monkeypatch, tmp_path)
     (tmp_path / "harness_utils.py").write_text(HARNESS_UTILS)
-    files = {}
+    chosen = {}
     for kind in BIAS_TASKS:
         declaration = bias_built_in(kind)
         spec = importlib.util.find_spec(str(declaration.data.package))
         if spec is None or not spec.submodule_search_locations:
             pytest.skip(f"{declaration.data.package} (the {kind} items) is not installed")
-        files[kind] = Path(next(iter(spec.submodule_search_locations))) / declaration.data.path
-        docs = bias_docs(kind, files[kind])
+        path = Path(next(iter(spec.submodule_search_locations))) / declaration.data.path
+        docs = bias_docs(kind, path)
         (tmp_path / f"{kind}.jsonl").write_text("\n".join(json.dumps(doc) for _, doc in docs) + "\n")
         (tmp_path / f"{kind}_local.yaml").write_text(BIAS_TASKS[kind].replace("DATA", str(tmp_path / f"{kind}.jsonl")))
-    results = simple_evaluate(
-        model="hf",
-        model_args=f"pretrained={tiny_causal_lm},dtype=float32",
-        tasks=[f"{kind}_local" for kind in BIAS_TASKS],
-        task_manager=TaskManager(include_path=str(tmp_path)),
-        batch_size=1,
-        device="cpu",
-        log_samples=True,
-    )
-    model, tokenizer = load_causal_lm(tiny_causal_lm, gguf=False, spec_path=tmp_path / "model.yaml", device="cpu")
-    scoring = language_scoring(model, tokenizer, batch_size=4, max_new_tokens=1, chat_template=False)
-    for kind, path in files.items():
-        items = sampled(read_bias_items(kind, path, where="test"), ITEMS, 3)
-        ours = scoring.choice_log_likelihoods([(i.context, i.texts) for i in items], None)
-        samples = sorted(results["samples"][f"{kind}_local"], key=lambda s: s["doc_id"])
-        for mine, sample in zip(ours, samples, strict=True):
-            np.testing.assert_allclose(mine, [float(r[0]) for r in sample["filtered_resps"]], atol=1e-5, rtol=1e-6)
+        chosen[kind] = sampled(read_bias_items(kind, path, where="test"), ITEMS, 3)
+    requests = {f"{kind}_local": [(i.context, i.texts) for i in items] for kind, items in chosen.items()}
+    results, scored = harness_and_ours(tiny_causal_lm, tmp_path, list(requests), requests)
+    for kind, items in chosen.items():
+        ours = scored[f"{kind}_local"]
+        for mine, theirs in zip(ours, harness_log_likelihoods(results, f"{kind}_local"), strict=True):
+            np.testing.assert_allclose(mine, theirs, atol=1e-5, rtol=1e-6)
         figures = results["results"][f"{kind}_local"]
         if kind == "crows_pairs":
             share, difference, _ = crows_pairs_figures(items, ours, samples=0, seed=0)

@@ -82,7 +82,9 @@ def choice_log_likelihoods(
         else:
             sequences.extend(_sequences(index, pairs, limit))
     total, done = len(sequences) + len(shared), 0
-    takes_logits_to_keep = "logits_to_keep" in inspect.signature(model.forward).parameters
+    parameters = inspect.signature(model.forward).parameters
+    takes_logits_to_keep = "logits_to_keep" in parameters
+    cache_argument = "cache" if "cache" in parameters else "past_key_values"
     for batch in _batches(sorted(sequences, key=lambda s: -len(s.tokens)), batch_size):
         for sequence, (kept, logits) in zip(batch, _forward(model, batch, takes_logits_to_keep), strict=True):
             for item, choice, positions, targets in sequence.scored:
@@ -92,7 +94,7 @@ def choice_log_likelihoods(
         if on_progress is not None:
             on_progress(done, total)
     for index, pairs in shared:
-        results[index] = _shared_context(model, pairs[0][0], [tail for _, tail in pairs])
+        results[index] = _shared_context(model, pairs[0][0], [tail for _, tail in pairs], cache_argument)
         done += 1
         if on_progress is not None:
             on_progress(done, total)
@@ -112,12 +114,12 @@ def _worth_sharing(pairs: list[tuple[list[int], list[int]]], limit: int) -> bool
     )
 
 
-def _shared_context(model: Any, head: list[int], tails: list[list[int]]) -> np.ndarray:
+def _shared_context(model: Any, head: list[int], tails: list[list[int]], named: str) -> np.ndarray:
     """Each continuation's log-likelihood after one shared context: the context but its last token
     runs once into a key-value cache, copied for every choice; each choice's input is then the
     context's last token and its own tokens but the last, right-padded; the harness's input for each
-    is the same context and choice, so the same positions predict the same tokens. (transformers 5
-    names the cache `cache`; earlier releases `past_key_values`.)"""
+    is the same context and choice, so the same positions predict the same tokens. ``named`` is the
+    model's name for the cache: `cache` in transformers 5, `past_key_values` before."""
     import torch
 
     device = next(model.parameters()).device
@@ -130,7 +132,6 @@ def _shared_context(model: Any, head: list[int], tails: list[list[int]]) -> np.n
     for row, tokens in enumerate(inputs):
         ids[row, : len(tokens)] = torch.tensor(tokens)
         mask[row, before : before + len(tokens)] = 1
-    named = "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
     with torch.inference_mode():
         cache = getattr(model(input_ids=torch.tensor([head[:-1]], device=device), use_cache=True), named)
         cache.batch_repeat_interleave(len(inputs))
